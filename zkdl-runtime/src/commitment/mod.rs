@@ -1,0 +1,422 @@
+//! Hiding Hyrax-style commitments to tensors (`PROTOCOL.md` §6).
+//!
+//! A tensor of `2^n` entries is laid out as a `2^{n_r} × 2^{n_c}` matrix `M` (leading variables
+//! index rows, trailing variables columns), and row `i` is committed with a Pedersen vector
+//! commitment on G1:
+//!
+//! ```text
+//!     C_i = Σ_j M[i][j] · g_j + β_i · h,        β_i uniformly random (hiding).
+//! ```
+//!
+//! **Generators.** `g_j = H("g" ‖ j)`, `h = H("h")` and the inner-product generator `U = H("u")`,
+//! where `H` is the IETF hash-to-curve suite `BLS12381G1_XMD:SHA-256_SSWU_RO_` (ark-ec's
+//! `MapToCurveBasedHasher` with the WB map and `DefaultFieldHasher<Sha256, 128>`) under the domain
+//! tag [`GENERATOR_DOMAIN`], and `j` is encoded as 8 little-endian bytes. Nobody knows a discrete-log
+//! relation among them; a key for `2^c` columns is a prefix of every larger key.
+//!
+//! **Commit by value kind.** The cost of committing is the floor of the prover, so each kind of
+//! value takes its own path (all in batch-affine arithmetic, see `group_sum`):
+//! - bits: `C_i` is a subset sum of generators — one addition per set bit;
+//! - small signed integers: signed base-256 digits `v = Σ_w d_w 256^w`, `d_w ∈ [−127, 128]`; a
+//!   table `T_w[j][k] = k · 256^w · g_j` (`k ≤ 128`) is built once per window for all rows, and each
+//!   nonzero digit adds one table point, negated for a negative digit — one addition per nonzero
+//!   digit. For fewer than [`TABLE_MIN_ROWS`] rows the table does not pay, and arkworks' MSM runs
+//!   on the magnitudes with the bases negated for negative values;
+//! - full field elements: arkworks' variable-base MSM, one per row.
+//!
+//! The blinding term `β_i · h` comes from a fixed-base table of `h` (`k · 256^w · h` for 32 byte
+//! windows), so it costs at most 32 additions per row instead of a scalar multiplication.
+//!
+//! Openings are in `opening`.
+
+mod group_sum;
+mod opening;
+
+pub use opening::OpeningProof;
+
+use ark_bls12_381::g1;
+use ark_ec::hashing::curve_maps::wb::WBMap;
+use ark_ec::hashing::map_to_curve_hasher::MapToCurveBasedHasher;
+use ark_ec::hashing::HashToCurve;
+use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
+use ark_ff::field_hashers::DefaultFieldHasher;
+use ark_ff::{AdditiveGroup, BigInt, BigInteger, PrimeField, UniformRand};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use rand::{CryptoRng, RngCore};
+use rayon::prelude::*;
+use sha2::Sha256;
+
+use crate::tensor::log2_exact;
+use crate::{Fr, G1Affine, G1Projective, Transcript};
+use group_sum::{add_pairs, GroupSums, Scratch};
+
+/// The domain-separation tag of the generators' hash to curve.
+pub const GENERATOR_DOMAIN: &[u8] = b"zkdl-v0-pedersen-generators-BLS12381G1_XMD:SHA-256_SSWU_RO_";
+
+/// Below this many rows a signed commitment uses a plain MSM per row: the digit tables cost
+/// `128 · columns` additions per window, which only pays over many rows.
+pub const TABLE_MIN_ROWS: usize = 64;
+
+/// Digits are signed base-256: `d ∈ [−127, 128]`, so the tables hold `k · 256^w · g` for `k ≤ 128`.
+const DIGIT_MAX: usize = 128;
+
+/// The 8-bit windows of a 255-bit blinding scalar.
+const BLINDING_WINDOWS: usize = 32;
+
+/// Rows per parallel task: enough points per task to amortize each level's inversion.
+fn rows_per_task(cols: usize) -> usize {
+    (1usize << 14).div_ceil(cols).max(1)
+}
+
+/// The public parameters: column generators `g_j`, the blinding generator `h` and the
+/// inner-product generator `U`, all derived by hashing to the curve.
+pub struct CommitmentKey {
+    generators: Vec<G1Affine>,
+    blinding_generator: G1Affine,
+    inner_product_generator: G1Affine,
+    /// `blinding_table[w · 255 + k − 1] = k · 256^w · h`.
+    blinding_table: Vec<G1Affine>,
+}
+
+type GeneratorHasher = MapToCurveBasedHasher<G1Projective, DefaultFieldHasher<Sha256, 128>, WBMap<g1::Config>>;
+
+impl CommitmentKey {
+    /// The key for matrices of up to `2^max_log_cols` columns.
+    pub fn new(max_log_cols: u32) -> Self {
+        let hasher = GeneratorHasher::new(GENERATOR_DOMAIN).expect("the WB map of BLS12-381 G1 is valid");
+        let hash = |message: &[u8]| hasher.hash(message).expect("hashing to G1 cannot fail for BLS12-381");
+        let generators = (0..1u64 << max_log_cols)
+            .into_par_iter()
+            .map(|j| hash(&[b"g".as_slice(), &j.to_le_bytes()].concat()))
+            .collect();
+        let blinding_generator = hash(b"h");
+        let inner_product_generator = hash(b"u");
+        let blinding_table = fixed_base_table(blinding_generator);
+        Self { generators, blinding_generator, inner_product_generator, blinding_table }
+    }
+
+    /// `log2` of the largest number of columns this key commits to.
+    pub fn max_log_cols(&self) -> u32 {
+        self.generators.len().trailing_zeros()
+    }
+
+    /// The column generators `g_0 … g_{2^c − 1}`.
+    pub fn generators(&self) -> &[G1Affine] {
+        &self.generators
+    }
+
+    /// The blinding generator `h`.
+    pub fn blinding_generator(&self) -> G1Affine {
+        self.blinding_generator
+    }
+
+    /// The inner-product generator `U`.
+    pub fn inner_product_generator(&self) -> G1Affine {
+        self.inner_product_generator
+    }
+
+    /// Commits to `values` as a matrix of `2^log_cols` columns with fresh row blinds.
+    ///
+    /// # Panics
+    /// If the number of values is not a power of two of at least `2^log_cols`, or the key is too
+    /// small for `2^log_cols` columns (programming errors of the caller).
+    pub fn commit<V: CommitValues + ?Sized, R: RngCore + CryptoRng>(
+        &self,
+        values: &V,
+        log_cols: u32,
+        rng: &mut R,
+    ) -> (TensorCommitment, CommitmentBlinds) {
+        let rows = self.check_layout(values.len(), log_cols);
+        let blinds = CommitmentBlinds::random(rows, rng);
+        (self.commit_with_blinds(values, log_cols, &blinds), blinds)
+    }
+
+    /// Commits to `values` with the given row blinds (one per row).
+    ///
+    /// # Panics
+    /// As [`commit`](Self::commit), and if the number of blinds is not the number of rows.
+    pub fn commit_with_blinds<V: CommitValues + ?Sized>(&self, values: &V, log_cols: u32, blinds: &CommitmentBlinds) -> TensorCommitment {
+        let rows = self.check_layout(values.len(), log_cols);
+        assert_eq!(blinds.blinds.len(), rows, "one blind per row");
+        TensorCommitment { log_cols, rows: values.commit_rows(self, log_cols as usize, &blinds.blinds) }
+    }
+
+    fn check_layout(&self, len: usize, log_cols: u32) -> usize {
+        let n = log2_exact(len);
+        assert!(log_cols as usize <= n, "{log_cols} column variables of a {n}-variable tensor");
+        assert!(log_cols <= self.max_log_cols(), "the key has 2^{} generators, not 2^{log_cols}", self.max_log_cols());
+        len >> log_cols
+    }
+
+    /// The points summing to `β · h`: one table entry per nonzero byte of `β`.
+    fn blinding_points(&self, blind: &Fr) -> impl Iterator<Item = G1Affine> + '_ {
+        let bytes = blind.into_bigint().to_bytes_le();
+        bytes
+            .into_iter()
+            .enumerate()
+            .filter(|(_, byte)| *byte != 0)
+            .map(|(w, byte)| self.blinding_table[w * 255 + usize::from(byte) - 1])
+    }
+
+    /// `β · h` from the fixed-base table.
+    fn blinding_term(&self, blind: &Fr) -> G1Projective {
+        self.blinding_points(blind).map(|p| p.into_group()).sum()
+    }
+}
+
+/// `table[w · 255 + k − 1] = k · 256^w · base` for `w < 32`, `1 ≤ k ≤ 255`.
+fn fixed_base_table(base: G1Affine) -> Vec<G1Affine> {
+    let mut window_base = base.into_group();
+    let mut table = Vec::with_capacity(BLINDING_WINDOWS * 255);
+    for _ in 0..BLINDING_WINDOWS {
+        let mut multiple = window_base;
+        for _ in 0..255 {
+            table.push(multiple);
+            multiple += window_base;
+        }
+        window_base = multiple; // 256 · window_base
+    }
+    G1Projective::normalize_batch(&table)
+}
+
+/// The private row blinds `β_i` of a commitment (kept by the prover for the opening).
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct CommitmentBlinds {
+    blinds: Vec<Fr>,
+}
+
+impl CommitmentBlinds {
+    /// Fresh uniformly random blinds for `rows` rows.
+    pub fn random<R: RngCore + CryptoRng>(rows: usize, rng: &mut R) -> Self {
+        Self { blinds: (0..rows).map(|_| Fr::rand(rng)).collect() }
+    }
+
+    /// Blinds given explicitly (all zero makes the commitment non-hiding; tests use this).
+    pub fn from_values(blinds: Vec<Fr>) -> Self {
+        Self { blinds }
+    }
+
+    /// The blinds, one per row.
+    pub fn values(&self) -> &[Fr] {
+        &self.blinds
+    }
+}
+
+/// The public commitment to a tensor: one G1 point per row of its matrix layout.
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct TensorCommitment {
+    /// `log2` of the number of columns `n_c` (the trailing variables).
+    pub log_cols: u32,
+    /// `C_i` for each row `i` (`2^{n_r}` of them).
+    pub rows: Vec<G1Affine>,
+}
+
+impl TensorCommitment {
+    /// The number of variables of the committed tensor, if the commitment is well formed.
+    pub fn num_vars(&self) -> Option<usize> {
+        self.rows.len().is_power_of_two().then(|| self.rows.len().trailing_zeros() as usize + self.log_cols as usize)
+    }
+
+    /// Absorbs the commitment into a transcript.
+    pub fn absorb_into(&self, transcript: &mut Transcript) {
+        transcript.append_u64(b"commitment-log-cols", u64::from(self.log_cols));
+        transcript.append_points(b"commitment-rows", &self.rows);
+    }
+}
+
+/// Values that can be committed: bits, small signed integers or field elements.
+pub trait CommitValues: Sync {
+    /// The number of values.
+    fn len(&self) -> usize;
+
+    /// Whether there are no values.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The row commitments `C_i` with the given blinds.
+    #[doc(hidden)]
+    fn commit_rows(&self, key: &CommitmentKey, log_cols: usize, blinds: &[Fr]) -> Vec<G1Affine>;
+}
+
+impl CommitValues for [bool] {
+    fn len(&self) -> usize {
+        <[bool]>::len(self)
+    }
+
+    /// Subset sums: row `i` adds `g_j` for every set bit, plus the blinding points.
+    fn commit_rows(&self, key: &CommitmentKey, log_cols: usize, blinds: &[Fr]) -> Vec<G1Affine> {
+        let cols = 1 << log_cols;
+        let task_rows = rows_per_task(cols);
+        self.par_chunks(cols * task_rows)
+            .zip(blinds.par_chunks(task_rows))
+            .flat_map_iter(|(rows, blinds)| {
+                let mut sums = GroupSums::default();
+                for (row, blind) in rows.chunks(cols).zip(blinds) {
+                    sums.begin_group();
+                    for (bit, g) in row.iter().zip(&key.generators) {
+                        if *bit {
+                            sums.push(*g);
+                        }
+                    }
+                    key.blinding_points(blind).for_each(|p| sums.push(p));
+                }
+                sums.finish()
+            })
+            .collect()
+    }
+}
+
+impl CommitValues for [Fr] {
+    fn len(&self) -> usize {
+        <[Fr]>::len(self)
+    }
+
+    /// A full-width MSM per row.
+    fn commit_rows(&self, key: &CommitmentKey, log_cols: usize, blinds: &[Fr]) -> Vec<G1Affine> {
+        let cols = 1 << log_cols;
+        let rows: Vec<G1Projective> = self
+            .par_chunks(cols)
+            .zip(blinds.par_iter())
+            .map(|(row, blind)| G1Projective::msm_unchecked(&key.generators[..cols], row) + key.blinding_term(blind))
+            .collect();
+        G1Projective::normalize_batch(&rows)
+    }
+}
+
+macro_rules! commit_signed_integers {
+    ($($t:ty),*) => {$(
+        impl CommitValues for [$t] {
+            fn len(&self) -> usize {
+                <[$t]>::len(self)
+            }
+
+            fn commit_rows(&self, key: &CommitmentKey, log_cols: usize, blinds: &[Fr]) -> Vec<G1Affine> {
+                commit_signed_rows(self, key, log_cols, blinds)
+            }
+        }
+    )*};
+}
+commit_signed_integers!(i8, i16, i32, i64, i128);
+
+/// Signed base-256 digits of `v`, least significant first, each in `[−127, 128]`; returns the count.
+fn signed_digits(v: i128, digits: &mut [i16; 17]) -> usize {
+    let negative = v < 0;
+    let mut magnitude = v.unsigned_abs();
+    let mut count = 0;
+    while magnitude != 0 {
+        let mut d = (magnitude & 0xff) as i16;
+        magnitude >>= 8;
+        if d > DIGIT_MAX as i16 {
+            d -= 256;
+            magnitude += 1;
+        }
+        digits[count] = if negative { -d } else { d };
+        count += 1;
+    }
+    count
+}
+
+fn commit_signed_rows<T: Copy + Into<i128> + Sync>(values: &[T], key: &CommitmentKey, log_cols: usize, blinds: &[Fr]) -> Vec<G1Affine> {
+    let cols = 1 << log_cols;
+    let rows = values.len() / cols;
+    if rows < TABLE_MIN_ROWS {
+        return commit_signed_rows_by_msm(values, key, cols, blinds);
+    }
+    // Digits, value-major: digits[i · windows + w].
+    let windows = values.par_iter().map(|v| signed_digits((*v).into(), &mut [0; 17])).max().unwrap_or(0);
+    if windows == 0 {
+        // All values zero: only the blinds.
+        return blinds.par_iter().map(|b| key.blinding_term(b).into_affine()).collect();
+    }
+    let mut digits = vec![0i16; values.len() * windows];
+    digits.par_chunks_mut(windows).zip(values.par_iter()).with_min_len(1 << 12).for_each(|(out, v)| {
+        let mut buffer = [0i16; 17];
+        let count = signed_digits((*v).into(), &mut buffer);
+        out[..count].copy_from_slice(&buffer[..count]);
+    });
+
+    let task_rows = rows_per_task(cols);
+    let mut sums = vec![G1Affine::identity(); rows];
+    let mut window_bases: Vec<G1Affine> = key.generators[..cols].to_vec();
+    for w in 0..windows {
+        let table = digit_table(&window_bases);
+        sums = digits
+            .par_chunks(cols * task_rows * windows)
+            .zip(sums.par_chunks(task_rows))
+            .zip(blinds.par_chunks(task_rows))
+            .flat_map_iter(|((rows, carried), blinds)| {
+                let mut group = GroupSums::default();
+                for ((row, carry), blind) in rows.chunks(cols * windows).zip(carried).zip(blinds) {
+                    group.begin_group();
+                    group.push(*carry);
+                    for (j, value_digits) in row.chunks(windows).enumerate() {
+                        let d = value_digits[w];
+                        if d != 0 {
+                            let point = table[j * DIGIT_MAX + usize::from(d.unsigned_abs()) - 1];
+                            group.push(if d < 0 { -point } else { point });
+                        }
+                    }
+                    if w == 0 {
+                        key.blinding_points(blind).for_each(|p| group.push(p));
+                    }
+                }
+                group.finish()
+            })
+            .collect();
+        // Next window's bases: 256 · B = 2 · (128 · B).
+        let doubled: Vec<G1Projective> =
+            (0..cols).into_par_iter().map(|j| table[j * DIGIT_MAX + DIGIT_MAX - 1].into_group().double()).collect();
+        window_bases = G1Projective::normalize_batch(&doubled);
+    }
+    sums
+}
+
+/// `table[j · 128 + k − 1] = k · bases[j]` for `1 ≤ k ≤ 128`, by batched affine additions.
+fn digit_table(bases: &[G1Affine]) -> Vec<G1Affine> {
+    let cols = bases.len();
+    let chunk = cols.div_ceil(rayon::current_num_threads() * 2).max(64);
+    let mut table = vec![G1Affine::identity(); cols * DIGIT_MAX];
+    table.par_chunks_mut(chunk * DIGIT_MAX).zip(bases.par_chunks(chunk)).for_each(|(table, bases)| {
+        let mut scratch = Scratch::default();
+        let doubled: Vec<G1Projective> = bases.iter().map(|b| b.into_group().double()).collect();
+        let mut previous = G1Projective::normalize_batch(&doubled);
+        let mut next = previous.clone();
+        for (j, (b, d)) in bases.iter().zip(&previous).enumerate() {
+            table[j * DIGIT_MAX] = *b;
+            table[j * DIGIT_MAX + 1] = *d;
+        }
+        for k in 3..=DIGIT_MAX {
+            add_pairs(&previous, bases, &mut next, &mut scratch);
+            for (j, p) in next.iter().enumerate() {
+                table[j * DIGIT_MAX + k - 1] = *p;
+            }
+            std::mem::swap(&mut previous, &mut next);
+        }
+    });
+    table
+}
+
+/// Few rows: arkworks' MSM on magnitudes, with the base negated where the value is negative.
+fn commit_signed_rows_by_msm<T: Copy + Into<i128> + Sync>(values: &[T], key: &CommitmentKey, cols: usize, blinds: &[Fr]) -> Vec<G1Affine> {
+    let rows: Vec<G1Projective> = values
+        .chunks(cols)
+        .zip(blinds)
+        .map(|(row, blind)| {
+            let (bases, scalars): (Vec<G1Affine>, Vec<BigInt<4>>) = row
+                .par_iter()
+                .zip(&key.generators[..cols])
+                .map(|(v, g)| {
+                    let v: i128 = (*v).into();
+                    let m = v.unsigned_abs();
+                    (if v < 0 { -*g } else { *g }, BigInt::new([m as u64, (m >> 64) as u64, 0, 0]))
+                })
+                .unzip();
+            G1Projective::msm_bigint(&bases, &scalars) + key.blinding_term(blind)
+        })
+        .collect();
+    G1Projective::normalize_batch(&rows)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,214 @@
+//! Opening a row commitment at a point: a logarithmic inner-product argument (Bulletproofs, with
+//! the blinding carried as in Hyrax's `proof_log`).
+//!
+//! Claim: the tensor `M` committed in rows `C_i` satisfies `M(u_r, u_c) = y`. Both sides form
+//! `C' = Σ_i eq(u_r, i) · C_i`, a commitment to `v = Σ_i eq(u_r, i) · M[i]` with blind
+//! `β = Σ_i eq(u_r, i) β_i`, and the claim becomes `⟨v, b⟩ = y` with `b = eq(u_c, ·)`.
+//!
+//! With `x_0` from the transcript and `U* = x_0 · U`, let `P = C' + y · U* = ⟨v, g⟩ + ⟨v, b⟩ U* + β h`.
+//! Each round halves the vectors (`L`/`R` = low/high half, most significant bit first):
+//!
+//! ```text
+//!     L = ⟨v_L, g_R⟩ + ⟨v_L, b_R⟩ U* + r_L h,      R = ⟨v_R, g_L⟩ + ⟨v_R, b_L⟩ U* + r_R h,
+//!     x ← transcript (after L, R),
+//!     v ← v_L + x v_R,   g ← x g_L + g_R,   b ← x b_L + b_R,   β ← x β + r_L + x² r_R,
+//!     P ← x P + L + x² R,
+//! ```
+//!
+//! which keeps `P = ⟨v, g⟩ + ⟨v, b⟩ U* + β h`. After `n_c` rounds `P = a · G + β h` with
+//! `G = g_f + b_f U*`, `g_f = Σ_j s_j g_j`, `s_j = Π_k (x_k if bit k of j is 0 else 1)` and
+//! `b_f = Π_k (x_k (1 − u_{c,k}) + u_{c,k})`. The prover ends with a Schnorr proof of knowledge of
+//! `(a, β)`: `A = d G + δ h`, `c ← transcript`, `z_1 = c a + d`, `z_2 = c β + δ`, checked as
+//! `c P + A = z_1 G + z_2 h`. The folding challenges come from the transcript, never from `u`.
+//!
+//! The verifier checks everything in one multi-scalar multiplication over the row commitments, the
+//! generators, the `L`/`R` messages, `A`, `U` and `h` (`2^{n_r} + 2^{n_c} + 2 n_c + 3` points).
+//! The random `r_L`, `r_R`, `d`, `δ` hide `v` apart from `y` itself, which this version sends in the
+//! clear (`PROTOCOL.md` §8 makes it committed).
+
+use ark_ec::{CurveGroup, VariableBaseMSM};
+use ark_ff::{Field, One, UniformRand, Zero};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use rand::{CryptoRng, RngCore};
+use rayon::prelude::*;
+
+use super::{CommitmentBlinds, CommitmentKey, TensorCommitment};
+use crate::claims::Claim;
+use crate::error::VerificationError;
+use crate::tensor::{bind_leading, eq_table, inner_product, weighted_product_table};
+use crate::{Fr, G1Affine, G1Projective, Transcript};
+
+/// The proof that a committed tensor takes a claimed value at a point.
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct OpeningProof {
+    /// `L_k` of each folding round.
+    pub left: Vec<G1Affine>,
+    /// `R_k` of each folding round.
+    pub right: Vec<G1Affine>,
+    /// `A = d G + δ h`, the Schnorr commitment.
+    pub schnorr_commitment: G1Affine,
+    /// `z_1 = c a + d`.
+    pub response_value: Fr,
+    /// `z_2 = c β + δ`.
+    pub response_blind: Fr,
+}
+
+fn absorb_statement(transcript: &mut Transcript, commitment: &TensorCommitment, point: &[Fr], value: &Fr) {
+    transcript.append_message(b"opening", b"hyrax-ipa");
+    commitment.absorb_into(transcript);
+    transcript.append_fields(b"opening-point", point);
+    transcript.append_field(b"opening-value", value);
+}
+
+impl CommitmentKey {
+    /// Proves the value of the tensor `values` (committed as `commitment` with `blinds`) at `point`;
+    /// returns the proof and the value `y = M(point)`.
+    ///
+    /// # Panics
+    /// If `values`, `blinds`, `point` and `commitment` do not fit together (programming errors).
+    pub fn open<R: RngCore + CryptoRng>(
+        &self,
+        transcript: &mut Transcript,
+        commitment: &TensorCommitment,
+        values: &[Fr],
+        blinds: &CommitmentBlinds,
+        point: &[Fr],
+        rng: &mut R,
+    ) -> (OpeningProof, Fr) {
+        let log_cols = commitment.log_cols as usize;
+        assert_eq!(commitment.num_vars(), Some(point.len()), "opening point does not fit the commitment");
+        assert_eq!(values.len(), 1 << point.len(), "opened values do not fit the point");
+        let (row_point, col_point) = point.split_at(point.len() - log_cols);
+
+        let mut v = bind_leading(values, row_point);
+        let mut b = eq_table(col_point);
+        let row_weights = eq_table(row_point);
+        let mut blind = inner_product(blinds.values(), &row_weights);
+        let value = inner_product(&v, &b);
+        absorb_statement(transcript, commitment, point, &value);
+
+        let scaled_u = (self.inner_product_generator * transcript.challenge_field(b"ipa-u-scale")).into_affine();
+        let h = self.blinding_generator;
+        let mut g: Vec<G1Affine> = self.generators[..1 << log_cols].to_vec();
+        let mut left = Vec::with_capacity(log_cols);
+        let mut right = Vec::with_capacity(log_cols);
+        while v.len() > 1 {
+            let half = v.len() / 2;
+            let (v_low, v_high) = v.split_at(half);
+            let (b_low, b_high) = b.split_at(half);
+            let (g_low, g_high) = g.split_at(half);
+            let (r_left, r_right) = (Fr::rand(rng), Fr::rand(rng));
+            let cross = |vs: &[Fr], gs: &[G1Affine], bs: &[Fr], r: Fr| {
+                let mut bases = gs.to_vec();
+                bases.extend([scaled_u, h]);
+                let mut scalars = vs.to_vec();
+                scalars.extend([inner_product(vs, bs), r]);
+                G1Projective::msm_unchecked(&bases, &scalars)
+            };
+            let pair = G1Projective::normalize_batch(&[cross(v_low, g_high, b_high, r_left), cross(v_high, g_low, b_low, r_right)]);
+            transcript.append_point(b"ipa-left", &pair[0]);
+            transcript.append_point(b"ipa-right", &pair[1]);
+            left.push(pair[0]);
+            right.push(pair[1]);
+            let x = transcript.challenge_nonzero(b"ipa-fold");
+
+            let folded_v: Vec<Fr> = v_low.iter().zip(v_high).map(|(l, h)| *l + x * h).collect();
+            let folded_b: Vec<Fr> = b_low.iter().zip(b_high).map(|(l, h)| x * l + h).collect();
+            let folded_g: Vec<G1Projective> = g_low.par_iter().zip(g_high.par_iter()).map(|(l, h)| *l * x + h).collect();
+            blind = x * blind + r_left + x.square() * r_right;
+            v = folded_v;
+            b = folded_b;
+            g = G1Projective::normalize_batch(&folded_g);
+        }
+
+        let (a, b_final, g_final) = (v[0], b[0], g[0]);
+        let base = (g_final + scaled_u * b_final).into_affine();
+        let (d, delta) = (Fr::rand(rng), Fr::rand(rng));
+        let schnorr_commitment = (base * d + h * delta).into_affine();
+        transcript.append_point(b"ipa-schnorr", &schnorr_commitment);
+        let c = transcript.challenge_field(b"ipa-schnorr-challenge");
+        let proof = OpeningProof {
+            left,
+            right,
+            schnorr_commitment,
+            response_value: c * a + d,
+            response_blind: c * blind + delta,
+        };
+        (proof, value)
+    }
+
+    /// Verifies that `commitment` opens to `claim.value` at `claim.point`.
+    pub fn verify_opening(
+        &self,
+        transcript: &mut Transcript,
+        commitment: &TensorCommitment,
+        claim: &Claim,
+        proof: &OpeningProof,
+    ) -> Result<(), VerificationError> {
+        let relation = || format!("opening of {}", claim.tensor);
+        let malformed = |what: String| VerificationError::Malformed { relation: relation(), what };
+        let Some(num_vars) = commitment.num_vars() else {
+            return Err(malformed(format!("{} row commitments is not a power of two", commitment.rows.len())));
+        };
+        if num_vars != claim.point.len() {
+            return Err(malformed(format!("a {num_vars}-variable commitment opened at a point of {} coordinates", claim.point.len())));
+        }
+        let log_cols = commitment.log_cols as usize;
+        if commitment.log_cols > self.max_log_cols() {
+            return Err(malformed(format!("2^{log_cols} columns exceed the key's 2^{}", self.max_log_cols())));
+        }
+        if proof.left.len() != log_cols || proof.right.len() != log_cols {
+            return Err(malformed(format!(
+                "{} left and {} right messages for {log_cols} folding rounds",
+                proof.left.len(),
+                proof.right.len()
+            )));
+        }
+        let (row_point, col_point) = claim.point.split_at(num_vars - log_cols);
+
+        absorb_statement(transcript, commitment, &claim.point, &claim.value);
+        let u_scale = transcript.challenge_field(b"ipa-u-scale");
+        let mut challenges = Vec::with_capacity(log_cols);
+        for (l, r) in proof.left.iter().zip(&proof.right) {
+            transcript.append_point(b"ipa-left", l);
+            transcript.append_point(b"ipa-right", r);
+            challenges.push(transcript.challenge_nonzero(b"ipa-fold"));
+        }
+        transcript.append_point(b"ipa-schnorr", &proof.schnorr_commitment);
+        let c = transcript.challenge_field(b"ipa-schnorr-challenge");
+        let (z1, z2) = (proof.response_value, proof.response_blind);
+
+        // s_j, b_f, and the suffix products X_k = Π_{k' > k} x_{k'} (X = X_{−1}).
+        let s = weighted_product_table(challenges.iter().map(|x| (*x, Fr::one())));
+        let b_final: Fr = challenges.iter().zip(col_point).map(|(x, u)| *x * (Fr::one() - u) + u).product();
+        let mut suffix = vec![Fr::one(); log_cols + 1];
+        for k in (0..log_cols).rev() {
+            suffix[k] = suffix[k + 1] * challenges[k];
+        }
+        let total = suffix[0];
+
+        // c·P_f + A − z1·(g_f + b_f U*) − z2·h = 0, with P_f = X·(C' + y U*) + Σ_k X_k (L_k + x_k² R_k).
+        let row_weights = eq_table(row_point);
+        let cx = c * total;
+        let mut bases: Vec<G1Affine> = Vec::with_capacity(commitment.rows.len() + s.len() + 2 * log_cols + 3);
+        let mut scalars: Vec<Fr> = Vec::with_capacity(bases.capacity());
+        bases.extend_from_slice(&commitment.rows);
+        scalars.extend(row_weights.iter().map(|w| cx * w));
+        for k in 0..log_cols {
+            let weight = c * suffix[k + 1];
+            bases.push(proof.left[k]);
+            scalars.push(weight);
+            bases.push(proof.right[k]);
+            scalars.push(weight * challenges[k].square());
+        }
+        bases.extend_from_slice(&self.generators[..s.len()]);
+        scalars.extend(s.iter().map(|s| -z1 * s));
+        bases.extend([self.inner_product_generator, self.blinding_generator, proof.schnorr_commitment]);
+        scalars.extend([u_scale * (cx * claim.value - z1 * b_final), -z2, Fr::one()]);
+        if G1Projective::msm_unchecked(&bases, &scalars).is_zero() {
+            Ok(())
+        } else {
+            Err(VerificationError::Opening { relation: relation() })
+        }
+    }
+}

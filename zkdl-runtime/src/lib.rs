@@ -1,0 +1,28 @@
+//! The zkdl runtime: the cryptographic core that every proof of training is assembled from.
+//!
+//! Notation follows `PROTOCOL.md`. `F` is the BLS12-381 scalar field ([`Fr`]); `G` is the G1 group.
+//!
+//! - [`tensor`]: dense multilinear tensors over `F` — a tensor `P` with `2^n` entries is identified
+//!   with its multilinear extension `P(u) = Σ_i P[i] · eq(u, bits(i))`.
+//! - [`transcript`]: the Fiat–Shamir transcript (merlin), absorbing field elements, points and labels,
+//!   squeezing full-width challenges.
+//! - [`sumcheck`]: one prover and verifier for `Σ_x [eq(ρ, x)] · Σ_t c_t · Π_{f ∈ t} P_f(x)`, the
+//!   shape of every relation of `PROTOCOL.md` §4, ending in claims `P_f(r) = y_f`.
+//! - [`claims`]: merging several claims on one tensor into one (`PROTOCOL.md` §5).
+//! - [`commitment`]: hiding Hyrax-style row commitments with a logarithmic opening proof (§6).
+//! - [`serialization`]: decoding proof objects from untrusted bytes.
+#![deny(unsafe_code)]
+
+pub mod claims;
+pub mod commitment;
+pub mod error;
+pub mod serialization;
+pub mod sumcheck;
+pub mod tensor;
+pub mod transcript;
+
+pub use ark_bls12_381::{Fr, G1Affine, G1Projective};
+pub use claims::{Claim, TensorId};
+pub use error::VerificationError;
+pub use tensor::{Shape, Tensor};
+pub use transcript::Transcript;

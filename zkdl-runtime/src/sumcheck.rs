@@ -1,0 +1,421 @@
+//! The sumcheck protocol, generic over every relation of `PROTOCOL.md` §4.
+//!
+//! A [`SumcheckStatement`] over `n` variables claims
+//!
+//! ```text
+//!     σ = Σ_{x ∈ {0,1}^n} w(x) · Σ_t c_t · Π_{f ∈ F_t} P_f(x),        w(x) = eq(ρ, x) or 1,
+//! ```
+//!
+//! where each term `t` is a public coefficient `c_t` times a product of factors `P_f`. A factor is a
+//! committed tensor (its final evaluation is sent and becomes a [`Claim`]) or a public tensor the
+//! verifier evaluates itself. Products of two or three factors give matmul and Hadamard relations,
+//! one-factor terms give linear relations with public coefficients (rescale, loss, update,
+//! recomposition from bits), the term `b·b − b` under `eq(ρ, ·)` gives the bit relation.
+//!
+//! **Rounds.** Variables are bound most significant first (see `tensor`). In round `j` the prover
+//! sends the round polynomial `s_j(X) = Σ_{x'} w(r_<j, X, x') · g(r_<j, X, x')` of degree
+//! `D = max_t |F_t| + [w = eq]`, as the `D` values `s_j(0), s_j(2), …, s_j(D)`; the verifier sets
+//! `s_j(1) = claim_j − s_j(0)`, draws `r_j` from the transcript and sets `claim_{j+1} = s_j(r_j)`.
+//! At the end the prover sends `P_f(r)` for every committed factor, and the verifier checks
+//! `claim_n = w(r) · Σ_t c_t Π_f P_f(r)`, evaluating `w` and the public factors itself. Soundness
+//! error `n·D/|F|`.
+//!
+//! **Eq weight.** With `w = eq(ρ, ·)` the prover factors `s_j(X) = α_j · eq(ρ_j, X) · q_j(X)`, with
+//! `α_j = Π_{k<j} eq(ρ_k, r_k)` and `q_j(X) = Σ_{x'} eq(ρ_{>j}, x') g(r_<j, X, x')` (Gruen), so the
+//! eq table shrinks with the tensors: `E_{j+1}[x''] = E_j[0, x''] + E_j[1, x'']`.
+//!
+//! **Transcript.** Absorbed in order: the relation name, `n`, `σ`, each round's values (then the
+//! challenge `r_j`), the final evaluations.
+
+use ark_ff::{Field, One, Zero};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use rayon::prelude::*;
+
+use crate::claims::{Claim, TensorId};
+use crate::error::VerificationError;
+use crate::tensor::{self, eq_eval, eq_table, fold_leading_in_place, PARALLEL_MIN};
+use crate::{Fr, Transcript};
+
+/// A tensor that both prover and verifier know; the verifier evaluates it at the final point itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PublicTensor {
+    /// `eq(u, x)`.
+    Eq(Vec<Fr>),
+    /// `Σ_k c_k · eq(u_k, x)`: the weight of merged claims.
+    EqCombination(Vec<(Fr, Vec<Fr>)>),
+    /// Arbitrary public entries; the verifier evaluates them in time linear in their number.
+    Dense(Vec<Fr>),
+}
+
+impl PublicTensor {
+    /// The entries over the hypercube of `num_vars` variables (the prover's table).
+    fn table(&self, num_vars: usize) -> Vec<Fr> {
+        match self {
+            Self::Eq(point) => eq_table(point),
+            Self::EqCombination(parts) => {
+                let mut table = vec![Fr::zero(); 1 << num_vars];
+                for (coefficient, point) in parts {
+                    let eq = eq_table(point);
+                    table.par_iter_mut().zip(eq.par_iter()).with_min_len(PARALLEL_MIN).for_each(|(t, e)| {
+                        *t += *coefficient * e;
+                    });
+                }
+                table
+            }
+            Self::Dense(values) => values.clone(),
+        }
+    }
+
+    /// The number of variables, or `None` if malformed (parts of different lengths).
+    fn num_vars(&self) -> Option<usize> {
+        match self {
+            Self::Eq(point) => Some(point.len()),
+            Self::EqCombination(parts) => {
+                let n = parts.first().map_or(0, |(_, p)| p.len());
+                parts.iter().all(|(_, p)| p.len() == n).then_some(n)
+            }
+            Self::Dense(values) => values.len().is_power_of_two().then(|| values.len().trailing_zeros() as usize),
+        }
+    }
+
+    /// The multilinear extension at `point`.
+    pub fn evaluate(&self, point: &[Fr]) -> Fr {
+        match self {
+            Self::Eq(u) => eq_eval(u, point),
+            Self::EqCombination(parts) => parts.iter().map(|(c, u)| *c * eq_eval(u, point)).sum(),
+            Self::Dense(values) => tensor::evaluate(values, point),
+        }
+    }
+}
+
+/// One factor of the summand.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Factor {
+    /// A committed (witness) tensor: its final evaluation is sent and becomes a claim on it.
+    Committed(TensorId),
+    /// A public tensor.
+    Public(PublicTensor),
+}
+
+/// `c · Π_{f ∈ factors} P_f(x)`; `factors` indexes [`SumcheckStatement::factors`], repeats allowed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProductTerm {
+    /// The public coefficient `c`.
+    pub coefficient: Fr,
+    /// The factors multiplied (one to three in the relations of zkdl).
+    pub factors: Vec<usize>,
+}
+
+impl ProductTerm {
+    /// A term with coefficient `c`.
+    pub fn new(coefficient: Fr, factors: impl Into<Vec<usize>>) -> Self {
+        Self { coefficient, factors: factors.into() }
+    }
+}
+
+/// The public description of a sumcheck: what is summed, over how many variables.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SumcheckStatement {
+    /// The relation proven, for the transcript and for errors (e.g. `"M1 forward matmul"`).
+    pub relation: String,
+    /// The number of summed variables `n`.
+    pub num_vars: usize,
+    /// `Some(ρ)` for the weight `eq(ρ, x)`, `None` for weight 1.
+    pub eq_weight: Option<Vec<Fr>>,
+    /// The factors, committed or public.
+    pub factors: Vec<Factor>,
+    /// The terms of the summand.
+    pub terms: Vec<ProductTerm>,
+}
+
+impl SumcheckStatement {
+    /// The degree `D` of each round polynomial.
+    pub fn degree(&self) -> usize {
+        self.terms.iter().map(|t| t.factors.len()).max().unwrap_or(0) + usize::from(self.eq_weight.is_some())
+    }
+
+    fn committed_factors(&self) -> impl Iterator<Item = (usize, TensorId)> + '_ {
+        self.factors.iter().enumerate().filter_map(|(i, f)| match f {
+            Factor::Committed(id) => Some((i, *id)),
+            Factor::Public(_) => None,
+        })
+    }
+
+    /// Checks that the statement is well formed: terms index existing factors, public tensors and
+    /// the eq point have `num_vars` variables, and at least one term has a factor.
+    fn check(&self) -> Result<(), VerificationError> {
+        let malformed = |what: String| VerificationError::Malformed { relation: self.relation.clone(), what };
+        if self.terms.is_empty() || self.terms.iter().any(|t| t.factors.is_empty()) {
+            return Err(malformed("every term needs at least one factor".into()));
+        }
+        if let Some(bad) = self.terms.iter().flat_map(|t| &t.factors).find(|&&f| f >= self.factors.len()) {
+            return Err(malformed(format!("a term names factor {bad} of {}", self.factors.len())));
+        }
+        if self.eq_weight.as_ref().is_some_and(|rho| rho.len() != self.num_vars) {
+            return Err(malformed(format!("the eq weight point does not have {} coordinates", self.num_vars)));
+        }
+        for (i, factor) in self.factors.iter().enumerate() {
+            if let Factor::Public(public) = factor {
+                if public.num_vars() != Some(self.num_vars) {
+                    return Err(malformed(format!("public factor {i} is not over {} variables", self.num_vars)));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `Σ_t c_t Π_f values[f]`: the summand at one point, given every factor's value there.
+    fn combine(&self, values: &[Fr]) -> Fr {
+        self.terms.iter().map(|t| t.coefficient * t.factors.iter().map(|&f| values[f]).product::<Fr>()).sum()
+    }
+
+    fn absorb_header(&self, transcript: &mut Transcript, claimed_sum: &Fr) {
+        transcript.append_message(b"sumcheck", self.relation.as_bytes());
+        transcript.append_u64(b"num-vars", self.num_vars as u64);
+        transcript.append_field(b"claimed-sum", claimed_sum);
+    }
+}
+
+/// The prover's messages: per round `s_j(0), s_j(2), …, s_j(D)`, then the committed factors'
+/// evaluations at the final point, in the order of [`SumcheckStatement::factors`].
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct SumcheckProof {
+    /// The round polynomials, each without its value at 1.
+    pub rounds: Vec<Vec<Fr>>,
+    /// `P_f(r)` for every committed factor `f`.
+    pub final_evaluations: Vec<Fr>,
+}
+
+/// What the prover holds after a sumcheck.
+#[derive(Clone, Debug)]
+pub struct SumcheckProverOutput {
+    /// The proof.
+    pub proof: SumcheckProof,
+    /// The sum that was proven (`σ`).
+    pub claimed_sum: Fr,
+    /// The final point `r`.
+    pub point: Vec<Fr>,
+    /// The claims `P_f(r) = y_f` on the committed factors, for merging and opening.
+    pub claims: Vec<Claim>,
+}
+
+/// Proves `statement`. `witness` holds the entries of each committed factor, in the order the
+/// committed factors appear in `statement.factors`.
+///
+/// # Panics
+/// If the statement is malformed or a witness tensor does not have `2^n` entries (a programming
+/// error of the caller, not something input can cause).
+pub fn prove(statement: &SumcheckStatement, witness: Vec<Vec<Fr>>, transcript: &mut Transcript) -> SumcheckProverOutput {
+    if let Err(e) = statement.check() {
+        panic!("{e}");
+    }
+    let n = statement.num_vars;
+    let mut witness = witness.into_iter();
+    let mut tables: Vec<Vec<Fr>> = statement
+        .factors
+        .iter()
+        .map(|factor| match factor {
+            Factor::Committed(id) => {
+                let table = witness.next().unwrap_or_else(|| panic!("no witness for committed tensor {id}"));
+                assert_eq!(table.len(), 1 << n, "{}: tensor {id} needs 2^{n} entries", statement.relation);
+                table
+            }
+            Factor::Public(public) => public.table(n),
+        })
+        .collect();
+    assert!(witness.next().is_none(), "{}: more witness tensors than committed factors", statement.relation);
+
+    let degree = statement.degree();
+    let rho = statement.eq_weight.as_deref();
+    // E_0 = eq(ρ_{>0}, ·) over the variables after the current one.
+    let mut eq_rest = rho.map(|rho| if n == 0 { vec![Fr::one()] } else { eq_table(&rho[1..]) });
+    let mut alpha = Fr::one();
+    let mut rounds = Vec::with_capacity(n);
+    let mut point = Vec::with_capacity(n);
+    let mut claimed_sum = None;
+
+    for j in 0..n {
+        let q = round_values(statement, &tables, eq_rest.as_deref(), degree);
+        let s: Vec<Fr> = match rho {
+            Some(rho) => (0..=degree).map(|t| alpha * eq_linear(rho[j], t) * q[t]).collect(),
+            None => q,
+        };
+        if j == 0 {
+            let sum = s[0] + s[1];
+            statement.absorb_header(transcript, &sum);
+            claimed_sum = Some(sum);
+        }
+        let message: Vec<Fr> = std::iter::once(s[0]).chain(s[2..].iter().copied()).collect();
+        transcript.append_fields(b"round", &message);
+        let r = transcript.challenge_field(b"challenge");
+        rounds.push(message);
+        point.push(r);
+
+        for table in &mut tables {
+            fold_leading_in_place(table, r);
+        }
+        if let (Some(rho), Some(e)) = (rho, eq_rest.as_mut()) {
+            alpha *= eq_linear_at(rho[j], r);
+            let half = e.len() / 2;
+            let (low, high) = e.split_at_mut(half);
+            low.par_iter_mut().zip(high.par_iter()).with_min_len(PARALLEL_MIN).for_each(|(a, b)| *a += b);
+            e.truncate(half.max(1));
+        }
+    }
+
+    let values: Vec<Fr> = tables.iter().map(|t| t[0]).collect();
+    let claimed_sum = claimed_sum.unwrap_or_else(|| {
+        // No variables: the sum is the single summand (eq over zero variables is 1).
+        let sum = statement.combine(&values);
+        statement.absorb_header(transcript, &sum);
+        sum
+    });
+    let final_evaluations: Vec<Fr> = statement.committed_factors().map(|(i, _)| values[i]).collect();
+    transcript.append_fields(b"final-evaluations", &final_evaluations);
+    let claims = statement
+        .committed_factors()
+        .map(|(i, tensor)| Claim { tensor, point: point.clone(), value: values[i] })
+        .collect();
+    SumcheckProverOutput { proof: SumcheckProof { rounds, final_evaluations }, claimed_sum, point, claims }
+}
+
+/// Verifies a sumcheck proof of `statement` for the sum `claimed_sum`, returning the claims on the
+/// committed factors at the final point (which openings or further sumchecks must then check).
+pub fn verify(
+    statement: &SumcheckStatement,
+    claimed_sum: Fr,
+    proof: &SumcheckProof,
+    transcript: &mut Transcript,
+) -> Result<Vec<Claim>, VerificationError> {
+    statement.check()?;
+    let relation = || statement.relation.clone();
+    let n = statement.num_vars;
+    let degree = statement.degree();
+    if proof.rounds.len() != n {
+        return Err(VerificationError::Malformed {
+            relation: relation(),
+            what: format!("{} round polynomials for {n} variables", proof.rounds.len()),
+        });
+    }
+    let committed = statement.committed_factors().count();
+    if proof.final_evaluations.len() != committed {
+        return Err(VerificationError::Malformed {
+            relation: relation(),
+            what: format!("{} final evaluations for {committed} committed factors", proof.final_evaluations.len()),
+        });
+    }
+    if let Some((round, message)) = proof.rounds.iter().enumerate().find(|(_, m)| m.len() != degree) {
+        return Err(VerificationError::Malformed {
+            relation: relation(),
+            what: format!("round {round} sends {} values for a degree-{degree} polynomial", message.len()),
+        });
+    }
+
+    statement.absorb_header(transcript, &claimed_sum);
+    let mut claim = claimed_sum;
+    let mut point = Vec::with_capacity(n);
+    for message in &proof.rounds {
+        transcript.append_fields(b"round", message);
+        let r = transcript.challenge_field(b"challenge");
+        let mut values = Vec::with_capacity(degree + 1);
+        values.push(message[0]);
+        values.push(claim - message[0]);
+        values.extend_from_slice(&message[1..]);
+        claim = interpolate_at(&values, r);
+        point.push(r);
+    }
+    transcript.append_fields(b"final-evaluations", &proof.final_evaluations);
+
+    let mut sent = proof.final_evaluations.iter();
+    let values: Vec<Fr> = statement
+        .factors
+        .iter()
+        .map(|factor| match factor {
+            Factor::Committed(_) => *sent.next().expect("lengths checked above"),
+            Factor::Public(public) => public.evaluate(&point),
+        })
+        .collect();
+    let weight = statement.eq_weight.as_ref().map_or(Fr::one(), |rho| eq_eval(rho, &point));
+    if claim != weight * statement.combine(&values) {
+        return Err(VerificationError::SumcheckFinal { relation: relation() });
+    }
+    Ok(statement
+        .committed_factors()
+        .map(|(i, tensor)| Claim { tensor, point: point.clone(), value: values[i] })
+        .collect())
+}
+
+/// `eq(ρ, t) = (1 − ρ)(1 − t) + ρ t` at a small integer `t`.
+fn eq_linear(rho: Fr, t: usize) -> Fr {
+    eq_linear_at(rho, Fr::from(t as u64))
+}
+
+fn eq_linear_at(rho: Fr, t: Fr) -> Fr {
+    (Fr::one() - rho) * (Fr::one() - t) + rho * t
+}
+
+/// `q(t)` for `t = 0 … D` of the current round: `Σ_j E[j] · Σ_t c_t Π_f P_f(t, j)`.
+fn round_values(statement: &SumcheckStatement, tables: &[Vec<Fr>], eq_rest: Option<&[Fr]>, degree: usize) -> Vec<Fr> {
+    let half = tables[0].len() / 2;
+    let points = degree + 1;
+    let num_factors = tables.len();
+    let accumulate = |(mut acc, mut scratch): (Vec<Fr>, Vec<Fr>), j: usize| {
+        // scratch[f * points + t] = P_f(t, j), by repeated addition of the difference.
+        for (f, table) in tables.iter().enumerate() {
+            let (low, high) = (table[j], table[j + half]);
+            let step = high - low;
+            let row = &mut scratch[f * points..(f + 1) * points];
+            row[0] = low;
+            row[1] = high;
+            for t in 2..points {
+                row[t] = row[t - 1] + step;
+            }
+        }
+        let weight = eq_rest.map(|e| e[j]);
+        for (t, slot) in acc.iter_mut().enumerate() {
+            let mut summand = Fr::zero();
+            for term in &statement.terms {
+                let mut product = scratch[term.factors[0] * points + t];
+                for &f in &term.factors[1..] {
+                    product *= scratch[f * points + t];
+                }
+                summand += if term.coefficient.is_one() { product } else { product * term.coefficient };
+            }
+            *slot += match weight {
+                Some(w) => summand * w,
+                None => summand,
+            };
+        }
+        (acc, scratch)
+    };
+    let init = || (vec![Fr::zero(); points], vec![Fr::zero(); num_factors * points]);
+    if half < PARALLEL_MIN {
+        (0..half).fold(init(), accumulate).0
+    } else {
+        (0..half)
+            .into_par_iter()
+            .with_min_len(PARALLEL_MIN / 4)
+            .fold(init, accumulate)
+            .map(|(acc, _)| acc)
+            .reduce(|| vec![Fr::zero(); points], |a, b| a.iter().zip(&b).map(|(x, y)| *x + y).collect())
+    }
+}
+
+/// The value at `r` of the polynomial of degree `< values.len()` taking `values[i]` at `i`
+/// (Lagrange interpolation over the nodes `0, 1, …, D`).
+pub fn interpolate_at(values: &[Fr], r: Fr) -> Fr {
+    let d = values.len();
+    let mut result = Fr::zero();
+    for (i, v) in values.iter().enumerate() {
+        let mut numerator = Fr::one();
+        let mut denominator = Fr::one();
+        for j in 0..d {
+            if j != i {
+                numerator *= r - Fr::from(j as u64);
+                denominator *= Fr::from(i as u64) - Fr::from(j as u64);
+            }
+        }
+        result += *v * numerator * denominator.inverse().expect("distinct nodes");
+    }
+    result
+}

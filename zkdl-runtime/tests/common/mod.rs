@@ -1,0 +1,169 @@
+//! Shared fixtures: seeded randomness and one sumcheck case per relation shape of `PROTOCOL.md` §4.
+#![allow(dead_code)]
+
+use ark_std::UniformRand;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use zkdl_runtime::sumcheck::{Factor, ProductTerm, PublicTensor, SumcheckStatement};
+use zkdl_runtime::tensor::{eq_table, evaluate, power_of_two};
+use zkdl_runtime::{Fr, TensorId};
+
+pub fn rng(seed: u64) -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(seed)
+}
+
+pub fn random_fields(rng: &mut ChaCha20Rng, len: usize) -> Vec<Fr> {
+    (0..len).map(|_| Fr::rand(rng)).collect()
+}
+
+pub fn one() -> Fr {
+    Fr::from(1u64)
+}
+
+/// A sumcheck statement with its witness and the true sum.
+pub struct SumcheckCase {
+    pub name: &'static str,
+    pub statement: SumcheckStatement,
+    pub witness: Vec<Vec<Fr>>,
+}
+
+impl SumcheckCase {
+    /// The sum, computed directly over the hypercube.
+    pub fn true_sum(&self) -> Fr {
+        let n = self.statement.num_vars;
+        let mut witness = self.witness.iter();
+        let tables: Vec<Vec<Fr>> = self
+            .statement
+            .factors
+            .iter()
+            .map(|f| match f {
+                Factor::Committed(_) => witness.next().unwrap().clone(),
+                Factor::Public(PublicTensor::Eq(u)) => eq_table(u),
+                Factor::Public(PublicTensor::Dense(v)) => v.clone(),
+                Factor::Public(PublicTensor::EqCombination(parts)) => {
+                    let mut t = vec![Fr::from(0u64); 1 << n];
+                    for (c, u) in parts {
+                        for (x, e) in t.iter_mut().zip(eq_table(u)) {
+                            *x += *c * e;
+                        }
+                    }
+                    t
+                }
+            })
+            .collect();
+        let weight = self.statement.eq_weight.as_ref().map(|rho| eq_table(rho));
+        (0..1usize << n)
+            .map(|x| {
+                let summand: Fr = self
+                    .statement
+                    .terms
+                    .iter()
+                    .map(|t| t.coefficient * t.factors.iter().map(|&f| tables[f][x]).product::<Fr>())
+                    .sum();
+                weight.as_ref().map_or(summand, |w| w[x] * summand)
+            })
+            .sum()
+    }
+
+    /// The true value of committed tensor `id` at `point`.
+    pub fn evaluate_committed(&self, id: TensorId, point: &[Fr]) -> Fr {
+        let index = self
+            .statement
+            .factors
+            .iter()
+            .filter(|f| matches!(f, Factor::Committed(_)))
+            .position(|f| *f == Factor::Committed(id))
+            .unwrap();
+        evaluate(&self.witness[index], point)
+    }
+}
+
+fn statement(name: &str, num_vars: usize, eq_weight: Option<Vec<Fr>>, factors: Vec<Factor>, terms: Vec<ProductTerm>) -> SumcheckStatement {
+    SumcheckStatement { relation: name.to_string(), num_vars, eq_weight, factors, terms }
+}
+
+fn committed(ids: &[u32]) -> Vec<Factor> {
+    ids.iter().map(|&i| Factor::Committed(TensorId(i))).collect()
+}
+
+/// One case per shape: matmul-like products, Hadamard under eq, degree 3, bits, linear relations
+/// with public coefficients, public factors, and the edge cases (0, 1 and odd numbers of variables,
+/// all-zero tensors, one nonzero entry).
+pub fn sumcheck_cases(seed: u64) -> Vec<SumcheckCase> {
+    let mut r = rng(seed);
+    let mut cases = Vec::new();
+    for n in [0usize, 1, 2, 5, 7] {
+        let len = 1 << n;
+        let a = random_fields(&mut r, len);
+        let b = random_fields(&mut r, len);
+        let c = random_fields(&mut r, len);
+        let rho = random_fields(&mut r, n);
+        // M1-like inner sum: Σ_k A(k) B(k).
+        cases.push(SumcheckCase {
+            name: "product of two",
+            statement: statement("product of two", n, None, committed(&[0, 1]), vec![ProductTerm::new(one(), [0, 1])]),
+            witness: vec![a.clone(), b.clone()],
+        });
+        // M1 aggregated: Σ eq(ρ, x) A(x) B(x) C(x) (degree 4 with the weight).
+        cases.push(SumcheckCase {
+            name: "eq-weighted product of three",
+            statement: statement("eq-weighted product of three", n, Some(rho.clone()), committed(&[0, 1, 2]), vec![
+                ProductTerm::new(one(), [0, 1, 2]),
+            ]),
+            witness: vec![a.clone(), b.clone(), c.clone()],
+        });
+        // H1: Σ eq(ρ, x) s(x) Z'(x) with s bits.
+        let bits: Vec<Fr> = (0..len).map(|_| Fr::from(r.gen_bool(0.5))).collect();
+        cases.push(SumcheckCase {
+            name: "hadamard",
+            statement: statement("hadamard", n, Some(rho.clone()), committed(&[0, 1]), vec![ProductTerm::new(one(), [0, 1])]),
+            witness: vec![bits.clone(), a.clone()],
+        });
+        // B: Σ eq(ρ, x) (b² − b) = 0.
+        cases.push(SumcheckCase {
+            name: "bits are binary",
+            statement: statement("bits are binary", n, Some(rho.clone()), committed(&[0]), vec![
+                ProductTerm::new(one(), [0, 0]),
+                ProductTerm::new(-one(), [0]),
+            ]),
+            witness: vec![bits.clone()],
+        });
+        // S1: Σ eq(ρ, x) (Z − 2^S Z' − rz), linear with public coefficients.
+        cases.push(SumcheckCase {
+            name: "rescale",
+            statement: statement("rescale", n, Some(rho.clone()), committed(&[0, 1, 2]), vec![
+                ProductTerm::new(one(), [0]),
+                ProductTerm::new(-power_of_two(45), [1]),
+                ProductTerm::new(-one(), [2]),
+            ]),
+            witness: vec![a.clone(), b.clone(), c.clone()],
+        });
+        // A public factor, and a mix of degrees.
+        let public = random_fields(&mut r, len);
+        let mut factors = committed(&[0, 1]);
+        factors.push(Factor::Public(PublicTensor::Dense(public)));
+        cases.push(SumcheckCase {
+            name: "public factor",
+            statement: statement("public factor", n, None, factors, vec![
+                ProductTerm::new(Fr::from(3u64), [0, 2]),
+                ProductTerm::new(one(), [0, 1, 2]),
+                ProductTerm::new(Fr::from(7u64), [1]),
+            ]),
+            witness: vec![a.clone(), b.clone()],
+        });
+        // All zero, and one nonzero entry.
+        cases.push(SumcheckCase {
+            name: "all zero",
+            statement: statement("all zero", n, Some(rho.clone()), committed(&[0, 1]), vec![ProductTerm::new(one(), [0, 1])]),
+            witness: vec![vec![Fr::from(0u64); len], vec![Fr::from(0u64); len]],
+        });
+        let mut single = vec![Fr::from(0u64); len];
+        single[len / 2] = Fr::from(9u64);
+        cases.push(SumcheckCase {
+            name: "one entry",
+            statement: statement("one entry", n, None, committed(&[0, 1]), vec![ProductTerm::new(one(), [0, 1])]),
+            witness: vec![single, b.clone()],
+        });
+    }
+    cases
+}
