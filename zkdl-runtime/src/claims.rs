@@ -59,7 +59,11 @@ fn merge_statement(
     if let Some(bad) = claims.iter().find(|c| c.tensor != tensor || c.point.len() != num_vars) {
         return Err(VerificationError::Malformed {
             relation,
-            what: format!("a claim on {} over {} variables among claims on {tensor} over {num_vars}", bad.tensor, bad.point.len()),
+            what: format!(
+                "a claim on {} over {} variables among claims on {tensor} over {num_vars}",
+                bad.tensor,
+                bad.point.len()
+            ),
         });
     }
     transcript.append_message(b"merge", relation.as_bytes());
@@ -69,7 +73,8 @@ fn merge_statement(
     }
     let coefficients = transcript.challenge_fields(b"merge-coefficient", claims.len());
     let claimed_sum = claims.iter().zip(&coefficients).map(|(claim, c)| claim.value * c).sum();
-    let weight = PublicTensor::EqCombination(coefficients.into_iter().zip(claims.iter().map(|c| c.point.clone())).collect());
+    let weight =
+        PublicTensor::EqCombination(coefficients.into_iter().zip(claims.iter().map(|c| c.point.clone())).collect());
     let statement = SumcheckStatement {
         relation,
         num_vars,
@@ -85,7 +90,12 @@ fn merge_statement(
 /// # Panics
 /// If `claims` is empty or the claims do not all concern `tensor` over `log2(values.len())`
 /// variables (programming errors of the caller).
-pub fn prove_merge(tensor: TensorId, claims: &[Claim], values: &[Fr], transcript: &mut Transcript) -> (ClaimMergeProof, Claim) {
+pub fn prove_merge(
+    tensor: TensorId,
+    claims: &[Claim],
+    values: &[Fr],
+    transcript: &mut Transcript,
+) -> (ClaimMergeProof, Claim) {
     assert!(!claims.is_empty(), "merging no claims on {tensor}");
     if claims.len() == 1 {
         return (ClaimMergeProof { sumcheck: None }, claims[0].clone());
@@ -103,7 +113,8 @@ pub fn verify_merge(
     proof: &ClaimMergeProof,
     transcript: &mut Transcript,
 ) -> Result<Claim, VerificationError> {
-    let malformed = |what: &str| VerificationError::Malformed { relation: format!("claim merge ({tensor})"), what: what.into() };
+    let malformed =
+        |what: &str| VerificationError::Malformed { relation: format!("claim merge ({tensor})"), what: what.into() };
     match (claims, &proof.sumcheck) {
         ([], _) => Err(malformed("no claims to merge")),
         ([single], None) if single.tensor == tensor => Ok(single.clone()),

@@ -205,7 +205,11 @@ pub struct SumcheckProverOutput {
 /// # Panics
 /// If the statement is malformed or a witness tensor does not have `2^n` entries (a programming
 /// error of the caller, not something input can cause).
-pub fn prove(statement: &SumcheckStatement, witness: Vec<Vec<Fr>>, transcript: &mut Transcript) -> SumcheckProverOutput {
+pub fn prove(
+    statement: &SumcheckStatement,
+    witness: Vec<Vec<Fr>>,
+    transcript: &mut Transcript,
+) -> SumcheckProverOutput {
     if let Err(e) = statement.check() {
         panic!("{e}");
     }

@@ -304,9 +304,8 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, v)| {
-                let weight: Fr = (0..n)
-                    .map(|k| if (i >> (n - 1 - k)) & 1 == 1 { point[k] } else { Fr::one() - point[k] })
-                    .product();
+                let weight: Fr =
+                    (0..n).map(|k| if (i >> (n - 1 - k)) & 1 == 1 { point[k] } else { Fr::one() - point[k] }).product();
                 *v * weight
             })
             .sum()
@@ -359,7 +358,10 @@ mod tests {
         assert_eq!(table.iter().sum::<Fr>(), Fr::one());
         let corner = [Fr::one(), Fr::zero(), Fr::one()];
         assert_eq!(eq_table(&corner), (0..8).map(|i| Fr::from(u64::from(i == 0b101))).collect::<Vec<_>>());
-        assert_eq!(eq_table(&point)[77], naive_evaluate(&(0..1 << 13).map(|i| Fr::from(u64::from(i == 77))).collect::<Vec<_>>(), &point));
+        assert_eq!(
+            eq_table(&point)[77],
+            naive_evaluate(&(0..1 << 13).map(|i| Fr::from(u64::from(i == 77))).collect::<Vec<_>>(), &point)
+        );
     }
 
     #[test]

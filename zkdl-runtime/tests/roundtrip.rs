@@ -78,7 +78,12 @@ fn claim_merging_of_one_two_and_five_claims() {
 }
 
 /// `Σ_j M[i][j] g_j + β_i h`, straight from the definition with arkworks' MSM.
-fn naive_row_commitments(key: &CommitmentKey, values: &[Fr], log_cols: u32, blinds: &CommitmentBlinds) -> Vec<zkdl_runtime::G1Affine> {
+fn naive_row_commitments(
+    key: &CommitmentKey,
+    values: &[Fr],
+    log_cols: u32,
+    blinds: &CommitmentBlinds,
+) -> Vec<zkdl_runtime::G1Affine> {
     let cols = 1usize << log_cols;
     values
         .chunks(cols)
@@ -104,25 +109,53 @@ fn every_value_kind_commits_to_the_pedersen_definition() {
         let bits: Vec<bool> = (0..len).map(|_| r.gen_bool(0.3)).collect();
         let bit_fields: Vec<Fr> = bits.iter().map(|b| Fr::from(*b)).collect();
         let expected = naive_row_commitments(&key, &bit_fields, log_cols, &blinds);
-        assert_eq!(key.commit_with_blinds(bits.as_slice(), log_cols, &blinds).rows, expected, "bits {log_rows}+{log_cols}");
+        assert_eq!(
+            key.commit_with_blinds(bits.as_slice(), log_cols, &blinds).rows,
+            expected,
+            "bits {log_rows}+{log_cols}"
+        );
 
         let small: Vec<i16> = (0..len).map(|_| r.gen()).collect();
-        let expected = naive_row_commitments(&key, &small.iter().map(|v| Fr::from(i64::from(*v))).collect::<Vec<_>>(), log_cols, &blinds);
-        assert_eq!(key.commit_with_blinds(small.as_slice(), log_cols, &blinds).rows, expected, "i16 {log_rows}+{log_cols}");
+        let expected = naive_row_commitments(
+            &key,
+            &small.iter().map(|v| Fr::from(i64::from(*v))).collect::<Vec<_>>(),
+            log_cols,
+            &blinds,
+        );
+        assert_eq!(
+            key.commit_with_blinds(small.as_slice(), log_cols, &blinds).rows,
+            expected,
+            "i16 {log_rows}+{log_cols}"
+        );
 
         // Extremes of i128 and i64, zeros, and values at digit boundaries (±128, ±129, ±255, ±256).
-        let edges = [i128::MIN, i128::MAX, i128::from(i64::MIN), 0, 1, -1, 128, -128, 129, -129, 255, -256, 32768, -32768];
-        let wide: Vec<i128> = (0..len).map(|i| if i % 3 == 0 { edges[i % edges.len()] } else { r.gen::<i64>().into() }).collect();
-        let expected = naive_row_commitments(&key, &wide.iter().map(|v| Fr::from(*v)).collect::<Vec<_>>(), log_cols, &blinds);
-        assert_eq!(key.commit_with_blinds(wide.as_slice(), log_cols, &blinds).rows, expected, "i128 {log_rows}+{log_cols}");
+        let edges =
+            [i128::MIN, i128::MAX, i128::from(i64::MIN), 0, 1, -1, 128, -128, 129, -129, 255, -256, 32768, -32768];
+        let wide: Vec<i128> =
+            (0..len).map(|i| if i % 3 == 0 { edges[i % edges.len()] } else { r.gen::<i64>().into() }).collect();
+        let expected =
+            naive_row_commitments(&key, &wide.iter().map(|v| Fr::from(*v)).collect::<Vec<_>>(), log_cols, &blinds);
+        assert_eq!(
+            key.commit_with_blinds(wide.as_slice(), log_cols, &blinds).rows,
+            expected,
+            "i128 {log_rows}+{log_cols}"
+        );
 
         let fields = random_fields(&mut r, len);
         let expected = naive_row_commitments(&key, &fields, log_cols, &blinds);
-        assert_eq!(key.commit_with_blinds(fields.as_slice(), log_cols, &blinds).rows, expected, "field {log_rows}+{log_cols}");
+        assert_eq!(
+            key.commit_with_blinds(fields.as_slice(), log_cols, &blinds).rows,
+            expected,
+            "field {log_rows}+{log_cols}"
+        );
 
         let zeros = vec![0i32; len];
         let expected = naive_row_commitments(&key, &vec![Fr::from(0u64); len], log_cols, &blinds);
-        assert_eq!(key.commit_with_blinds(zeros.as_slice(), log_cols, &blinds).rows, expected, "zeros {log_rows}+{log_cols}");
+        assert_eq!(
+            key.commit_with_blinds(zeros.as_slice(), log_cols, &blinds).rows,
+            expected,
+            "zeros {log_rows}+{log_cols}"
+        );
     }
 }
 

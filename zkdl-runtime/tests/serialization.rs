@@ -34,7 +34,10 @@ fn fixture() -> Fixture {
     let point = random_fields(&mut r, 4);
     let (opening, value) = key.open(&mut Transcript::new(b"o"), &commitment, &values, &blinds, &point, &mut r);
     let claim = Claim { tensor: TensorId(0), point, value };
-    let case = sumcheck_cases(52).into_iter().find(|c| c.name == "eq-weighted product of three" && c.statement.num_vars == 2).unwrap();
+    let case = sumcheck_cases(52)
+        .into_iter()
+        .find(|c| c.name == "eq-weighted product of three" && c.statement.num_vars == 2)
+        .unwrap();
     let output = sumcheck::prove(&case.statement, case.witness.clone(), &mut Transcript::new(b"s"));
     let merge_claims: Vec<Claim> = (0..2)
         .map(|_| {

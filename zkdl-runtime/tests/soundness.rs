@@ -97,14 +97,16 @@ fn sumcheck_rejects_a_proof_made_for_another_relation() {
         other.relation.push_str(" (other plan)");
         let result = sumcheck::verify(&other, output.claimed_sum, &output.proof, &mut Transcript::new(b"s"));
         assert!(result.is_err(), "{}: accepted under another relation", case.name);
-        let result = sumcheck::verify(&case.statement, output.claimed_sum, &output.proof, &mut Transcript::new(b"other"));
+        let result =
+            sumcheck::verify(&case.statement, output.claimed_sum, &output.proof, &mut Transcript::new(b"other"));
         assert!(result.is_err(), "{}: accepted under another transcript domain", case.name);
     }
 }
 
 #[test]
 fn bit_relation_rejects_a_bit_equal_to_two() {
-    let case = sumcheck_cases(24).into_iter().find(|c| c.name == "bits are binary" && c.statement.num_vars == 5).unwrap();
+    let case =
+        sumcheck_cases(24).into_iter().find(|c| c.name == "bits are binary" && c.statement.num_vars == 5).unwrap();
     let mut witness = case.witness.clone();
     witness[0][3] = Fr::from(2u64);
     // The honest sum is 0; the prover's own round polynomials now sum to something else.
@@ -214,12 +216,14 @@ fn opening_rejects_a_proof_for_another_commitment() {
     assert!(rejects(&o, &other.commitment, &o.claim, &o.proof));
     // An honest prover cannot open a commitment to other values to this claim.
     let mut r = rng(37);
-    let (proof, value) = o.key.open(&mut Transcript::new(b"o"), &other.commitment, &other.values, &other.blinds, &o.claim.point, &mut r);
+    let (proof, value) =
+        o.key.open(&mut Transcript::new(b"o"), &other.commitment, &other.values, &other.blinds, &o.claim.point, &mut r);
     assert_ne!(value, o.claim.value);
     assert!(rejects(&o, &o.commitment, &o.claim, &proof));
     // Nor open with the wrong blinds.
     let wrong_blinds = CommitmentBlinds::random(o.blinds.values().len(), &mut r);
-    let (proof, _) = o.key.open(&mut Transcript::new(b"o"), &o.commitment, &o.values, &wrong_blinds, &o.claim.point, &mut r);
+    let (proof, _) =
+        o.key.open(&mut Transcript::new(b"o"), &o.commitment, &o.values, &wrong_blinds, &o.claim.point, &mut r);
     assert!(rejects(&o, &o.commitment, &o.claim, &proof));
 }
 

@@ -72,7 +72,12 @@ pub(crate) struct Scratch {
 /// Sums groups laid out back to back: group `g` is `points[starts[g] .. starts[g] + lens[g]]`.
 /// On return `points[starts[g]]` holds the sum of group `g` if `lens[g]` is 1; `lens[g]` is 0 for an
 /// empty group (whose sum is the identity); the rest of `points` is scratch.
-pub(crate) fn sum_groups_in_place(points: &mut [G1Affine], starts: &[usize], lens: &mut [usize], scratch: &mut Scratch) {
+pub(crate) fn sum_groups_in_place(
+    points: &mut [G1Affine],
+    starts: &[usize],
+    lens: &mut [usize],
+    scratch: &mut Scratch,
+) {
     loop {
         scratch.denominators.clear();
         for (&start, &len) in starts.iter().zip(lens.iter()) {
@@ -164,8 +169,8 @@ mod tests {
         let groups: Vec<Vec<G1Affine>> = vec![
             vec![],
             vec![p],
-            vec![p, p],                               // doubling
-            vec![p, -p],                              // cancels to the identity
+            vec![p, p],                              // doubling
+            vec![p, -p],                             // cancels to the identity
             vec![p, q, -p, G1Affine::identity(), q], // identity inside, then 2q
             (0..37).map(|_| G1Projective::rand(&mut rng).into_affine()).collect(),
             vec![],

@@ -135,7 +135,12 @@ impl CommitmentKey {
     ///
     /// # Panics
     /// As [`commit`](Self::commit), and if the number of blinds is not the number of rows.
-    pub fn commit_with_blinds<V: CommitValues + ?Sized>(&self, values: &V, log_cols: u32, blinds: &CommitmentBlinds) -> TensorCommitment {
+    pub fn commit_with_blinds<V: CommitValues + ?Sized>(
+        &self,
+        values: &V,
+        log_cols: u32,
+        blinds: &CommitmentBlinds,
+    ) -> TensorCommitment {
         let rows = self.check_layout(values.len(), log_cols);
         assert_eq!(blinds.blinds.len(), rows, "one blind per row");
         TensorCommitment { log_cols, rows: values.commit_rows(self, log_cols as usize, &blinds.blinds) }
@@ -317,7 +322,12 @@ fn signed_digits(v: i128, digits: &mut [i16; 17]) -> usize {
     count
 }
 
-fn commit_signed_rows<T: Copy + Into<i128> + Sync>(values: &[T], key: &CommitmentKey, log_cols: usize, blinds: &[Fr]) -> Vec<G1Affine> {
+fn commit_signed_rows<T: Copy + Into<i128> + Sync>(
+    values: &[T],
+    key: &CommitmentKey,
+    log_cols: usize,
+    blinds: &[Fr],
+) -> Vec<G1Affine> {
     let cols = 1 << log_cols;
     let rows = values.len() / cols;
     if rows < TABLE_MIN_ROWS {
@@ -398,7 +408,12 @@ fn digit_table(bases: &[G1Affine]) -> Vec<G1Affine> {
 }
 
 /// Few rows: arkworks' MSM on magnitudes, with the base negated where the value is negative.
-fn commit_signed_rows_by_msm<T: Copy + Into<i128> + Sync>(values: &[T], key: &CommitmentKey, cols: usize, blinds: &[Fr]) -> Vec<G1Affine> {
+fn commit_signed_rows_by_msm<T: Copy + Into<i128> + Sync>(
+    values: &[T],
+    key: &CommitmentKey,
+    cols: usize,
+    blinds: &[Fr],
+) -> Vec<G1Affine> {
     let rows: Vec<G1Projective> = values
         .chunks(cols)
         .zip(blinds)

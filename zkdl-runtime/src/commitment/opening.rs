@@ -105,7 +105,10 @@ impl CommitmentKey {
                 scalars.extend([inner_product(vs, bs), r]);
                 G1Projective::msm_unchecked(&bases, &scalars)
             };
-            let pair = G1Projective::normalize_batch(&[cross(v_low, g_high, b_high, r_left), cross(v_high, g_low, b_low, r_right)]);
+            let pair = G1Projective::normalize_batch(&[
+                cross(v_low, g_high, b_high, r_left),
+                cross(v_high, g_low, b_low, r_right),
+            ]);
             transcript.append_point(b"ipa-left", &pair[0]);
             transcript.append_point(b"ipa-right", &pair[1]);
             left.push(pair[0]);
@@ -114,7 +117,8 @@ impl CommitmentKey {
 
             let folded_v: Vec<Fr> = v_low.iter().zip(v_high).map(|(l, h)| *l + x * h).collect();
             let folded_b: Vec<Fr> = b_low.iter().zip(b_high).map(|(l, h)| x * l + h).collect();
-            let folded_g: Vec<G1Projective> = g_low.par_iter().zip(g_high.par_iter()).map(|(l, h)| *l * x + h).collect();
+            let folded_g: Vec<G1Projective> =
+                g_low.par_iter().zip(g_high.par_iter()).map(|(l, h)| *l * x + h).collect();
             blind = x * blind + r_left + x.square() * r_right;
             v = folded_v;
             b = folded_b;
@@ -151,7 +155,10 @@ impl CommitmentKey {
             return Err(malformed(format!("{} row commitments is not a power of two", commitment.rows.len())));
         };
         if num_vars != claim.point.len() {
-            return Err(malformed(format!("a {num_vars}-variable commitment opened at a point of {} coordinates", claim.point.len())));
+            return Err(malformed(format!(
+                "a {num_vars}-variable commitment opened at a point of {} coordinates",
+                claim.point.len()
+            )));
         }
         let log_cols = commitment.log_cols as usize;
         if commitment.log_cols > self.max_log_cols() {

@@ -78,7 +78,13 @@ impl SumcheckCase {
     }
 }
 
-fn statement(name: &str, num_vars: usize, eq_weight: Option<Vec<Fr>>, factors: Vec<Factor>, terms: Vec<ProductTerm>) -> SumcheckStatement {
+fn statement(
+    name: &str,
+    num_vars: usize,
+    eq_weight: Option<Vec<Fr>>,
+    factors: Vec<Factor>,
+    terms: Vec<ProductTerm>,
+) -> SumcheckStatement {
     SumcheckStatement { relation: name.to_string(), num_vars, eq_weight, factors, terms }
 }
 
@@ -107,35 +113,54 @@ pub fn sumcheck_cases(seed: u64) -> Vec<SumcheckCase> {
         // M1 aggregated: Σ eq(ρ, x) A(x) B(x) C(x) (degree 4 with the weight).
         cases.push(SumcheckCase {
             name: "eq-weighted product of three",
-            statement: statement("eq-weighted product of three", n, Some(rho.clone()), committed(&[0, 1, 2]), vec![
-                ProductTerm::new(one(), [0, 1, 2]),
-            ]),
+            statement: statement(
+                "eq-weighted product of three",
+                n,
+                Some(rho.clone()),
+                committed(&[0, 1, 2]),
+                vec![ProductTerm::new(one(), [0, 1, 2])],
+            ),
             witness: vec![a.clone(), b.clone(), c.clone()],
         });
         // H1: Σ eq(ρ, x) s(x) Z'(x) with s bits.
         let bits: Vec<Fr> = (0..len).map(|_| Fr::from(r.gen_bool(0.5))).collect();
         cases.push(SumcheckCase {
             name: "hadamard",
-            statement: statement("hadamard", n, Some(rho.clone()), committed(&[0, 1]), vec![ProductTerm::new(one(), [0, 1])]),
+            statement: statement(
+                "hadamard",
+                n,
+                Some(rho.clone()),
+                committed(&[0, 1]),
+                vec![ProductTerm::new(one(), [0, 1])],
+            ),
             witness: vec![bits.clone(), a.clone()],
         });
         // B: Σ eq(ρ, x) (b² − b) = 0.
         cases.push(SumcheckCase {
             name: "bits are binary",
-            statement: statement("bits are binary", n, Some(rho.clone()), committed(&[0]), vec![
-                ProductTerm::new(one(), [0, 0]),
-                ProductTerm::new(-one(), [0]),
-            ]),
+            statement: statement(
+                "bits are binary",
+                n,
+                Some(rho.clone()),
+                committed(&[0]),
+                vec![ProductTerm::new(one(), [0, 0]), ProductTerm::new(-one(), [0])],
+            ),
             witness: vec![bits.clone()],
         });
         // S1: Σ eq(ρ, x) (Z − 2^S Z' − rz), linear with public coefficients.
         cases.push(SumcheckCase {
             name: "rescale",
-            statement: statement("rescale", n, Some(rho.clone()), committed(&[0, 1, 2]), vec![
-                ProductTerm::new(one(), [0]),
-                ProductTerm::new(-power_of_two(45), [1]),
-                ProductTerm::new(-one(), [2]),
-            ]),
+            statement: statement(
+                "rescale",
+                n,
+                Some(rho.clone()),
+                committed(&[0, 1, 2]),
+                vec![
+                    ProductTerm::new(one(), [0]),
+                    ProductTerm::new(-power_of_two(45), [1]),
+                    ProductTerm::new(-one(), [2]),
+                ],
+            ),
             witness: vec![a.clone(), b.clone(), c.clone()],
         });
         // A public factor, and a mix of degrees.
@@ -144,17 +169,29 @@ pub fn sumcheck_cases(seed: u64) -> Vec<SumcheckCase> {
         factors.push(Factor::Public(PublicTensor::Dense(public)));
         cases.push(SumcheckCase {
             name: "public factor",
-            statement: statement("public factor", n, None, factors, vec![
-                ProductTerm::new(Fr::from(3u64), [0, 2]),
-                ProductTerm::new(one(), [0, 1, 2]),
-                ProductTerm::new(Fr::from(7u64), [1]),
-            ]),
+            statement: statement(
+                "public factor",
+                n,
+                None,
+                factors,
+                vec![
+                    ProductTerm::new(Fr::from(3u64), [0, 2]),
+                    ProductTerm::new(one(), [0, 1, 2]),
+                    ProductTerm::new(Fr::from(7u64), [1]),
+                ],
+            ),
             witness: vec![a.clone(), b.clone()],
         });
         // All zero, and one nonzero entry.
         cases.push(SumcheckCase {
             name: "all zero",
-            statement: statement("all zero", n, Some(rho.clone()), committed(&[0, 1]), vec![ProductTerm::new(one(), [0, 1])]),
+            statement: statement(
+                "all zero",
+                n,
+                Some(rho.clone()),
+                committed(&[0, 1]),
+                vec![ProductTerm::new(one(), [0, 1])],
+            ),
             witness: vec![vec![Fr::from(0u64); len], vec![Fr::from(0u64); len]],
         });
         let mut single = vec![Fr::from(0u64); len];
