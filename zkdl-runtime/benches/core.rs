@@ -13,8 +13,9 @@
 //!   Baseline: per row `msm_u16` on the magnitudes `|v|` with the base negated where `v < 0`,
 //!   plus `h · β`, rows in parallel.
 //! - `commit/field`: `key.commit(values, 10, rng)` on uniformly random `Fr`.
-//!   Baseline: per row `G1Projective::msm_unchecked(g, row) + h · β`, rows in parallel. Slow
-//!   (seconds per iteration), so it runs the minimum of 10 samples of one iteration each.
+//!   Baseline: per row `G1Projective::msm_unchecked(g, row) + h · β`, rows one after another, each
+//!   MSM parallel inside (ark-ec's full-width MSM cannot run inside rayon tasks, see
+//!   `arkworks_commit_field`). Slow (seconds per iteration): 10 samples of one iteration each.
 //! - `sumcheck/degree2`: `sumcheck::prove` of `Σ_x A(x) B(x)` over 20 variables (two committed
 //!   factors, one product term), random `A`, `B`; the witness clone is made in the untimed setup.
 //!   Baseline: the textbook sumcheck prover on ark-poly's `DenseMultilinearExtension`: each round
@@ -33,9 +34,6 @@
 //! `estimates.json` criterion wrote during this run and prints a markdown table with the targets.
 //! Rows whose estimates were not written by this run (filtered out, `--baseline`, `--list`, …)
 //! are skipped.
-//!
-//! The global rayon pool gets 256 MiB worker stacks: with the default 2 MiB, `commit/field` (ours
-//! and the baseline alike) overflows the stack, see the comment in `main`.
 
 use std::cell::OnceCell;
 use std::env;
@@ -62,8 +60,6 @@ const COLS: usize = 1 << LOG_COLS;
 const NUM_VARS: usize = 20;
 const LEN: usize = 1 << NUM_VARS;
 const ROWS: usize = LEN / COLS;
-/// The stack of each rayon worker (see `main`).
-const WORKER_STACK: usize = 256 << 20;
 
 /// The function ids within each group.
 const OURS: &str = "zkdl";
@@ -108,8 +104,16 @@ fn arkworks_commit_signed16(generators: &[G1Affine], h: G1Affine, values: &[i16]
     })
 }
 
+/// Full-width rows one after another, each MSM parallel inside: ark-ec 0.6's full-width MSM
+/// builds and `install`s a fresh rayon pool per call, so calling it from rayon tasks (rows in
+/// parallel) nests MSMs on the workers' stacks, one level per row, and overflows them.
 fn arkworks_commit_field(generators: &[G1Affine], h: G1Affine, values: &[Fr], blinds: &[Fr]) -> Vec<G1Affine> {
-    arkworks_rows(values, blinds, h, |row| G1Projective::msm_unchecked(generators, row))
+    let rows: Vec<G1Projective> = values
+        .chunks(COLS)
+        .zip(blinds)
+        .map(|(row, blind)| G1Projective::msm_unchecked(generators, row) + h * blind)
+        .collect();
+    G1Projective::normalize_batch(&rows)
 }
 
 fn bench_commit_bits(c: &mut Criterion, key: &CommitmentKey) {
@@ -534,13 +538,6 @@ fn print_summary(since: SystemTime) {
 fn main() {
     // Estimates older than this were not written by this run.
     let start = SystemTime::now().checked_sub(Duration::from_secs(1)).unwrap_or(SystemTime::UNIX_EPOCH);
-    // ark-ec 0.6's full-width MSM (`msm_bigint_wnaf`) builds and `install`s a fresh 2-thread rayon
-    // pool on every call. Called from inside a rayon task, as `commit` on `[Fr]` and its baseline
-    // both do (one MSM per row, rows in parallel), the worker waiting in `install` steals the next
-    // row and nests another MSM on its stack, up to one level per row: at 2^10 rows that overflows
-    // rayon's default 2 MiB worker stacks. Large worker stacks (reserved, committed only as used)
-    // let `commit/field` run; everything else is unaffected.
-    let _ = rayon::ThreadPoolBuilder::new().stack_size(WORKER_STACK).build_global();
     let mut criterion = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))

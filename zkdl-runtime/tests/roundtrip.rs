@@ -208,3 +208,17 @@ fn openings_verify_for_every_layout_and_value_kind() {
     let claim = Claim { tensor: TensorId(0), point, value };
     key.verify_opening(&mut Transcript::new(b"o"), &commitment, &claim, &proof).unwrap();
 }
+
+#[test]
+fn field_commitments_of_many_rows_match_the_definition() {
+    // Many rows of full-width field elements: the digit-table path, which never nests arkworks'
+    // thread pools inside rayon tasks (one MSM per row in parallel overflowed the worker stacks).
+    let key = CommitmentKey::new(1);
+    let mut r = rng(13);
+    let values = random_fields(&mut r, 1 << 13);
+    let blinds = CommitmentBlinds::random(1 << 12, &mut r);
+    let commitment = key.commit_with_blinds(values.as_slice(), 1, &blinds);
+    let expected =
+        naive_row_commitments(&key, &values[..64], 1, &CommitmentBlinds::from_values(blinds.values()[..32].to_vec()));
+    assert_eq!(commitment.rows[..32], expected[..]);
+}

@@ -17,12 +17,15 @@
 //! **Commit by value kind.** The cost of committing is the floor of the prover, so each kind of
 //! value takes its own path (all in batch-affine arithmetic, see `group_sum`):
 //! - bits: `C_i` is a subset sum of generators — one addition per set bit;
-//! - small signed integers: signed base-256 digits `v = Σ_w d_w 256^w`, `d_w ∈ [−127, 128]`; a
-//!   table `T_w[j][k] = k · 256^w · g_j` (`k ≤ 128`) is built once per window for all rows, and each
-//!   nonzero digit adds one table point, negated for a negative digit — one addition per nonzero
-//!   digit. For fewer than [`TABLE_MIN_ROWS`] rows the table does not pay, and arkworks' MSM runs
-//!   on the magnitudes with the bases negated for negative values;
-//! - full field elements: arkworks' variable-base MSM, one per row.
+//! - small signed integers: signed base-256 digits `|v| = Σ_w d_w 256^w`, `d_w ∈ [−127, 128]`; a
+//!   table `T_w[j][k] = k · 256^w · g_j` (`k ≤ 128`) is built once per window for all rows (and
+//!   dropped before the next), and each nonzero digit adds one table point, negated where the digit
+//!   times the sign of `v` is negative — one addition per nonzero digit. For fewer than
+//!   [`TABLE_MIN_ROWS`] rows the tables do not pay, and arkworks' MSM runs on the magnitudes with the
+//!   bases negated for negative values;
+//! - field elements: the same digit tables on the signed representative (`v` or `v − p`, magnitude
+//!   `≤ (p − 1)/2`): up to 32 windows for values that are really full width, and only as many as
+//!   needed for field elements that hold small integers.
 //!
 //! The blinding term `β_i · h` comes from a fixed-base table of `h` (`k · 256^w · h` for 32 byte
 //! windows), so it costs at most 32 additions per row instead of a scalar multiplication.
@@ -277,15 +280,10 @@ impl CommitValues for [Fr] {
         <[Fr]>::len(self)
     }
 
-    /// A full-width MSM per row.
+    /// Signed-digit tables on the signed representative `v` or `v − p` (magnitude `≤ (p − 1)/2`),
+    /// so a field element that is really a small integer costs only its few digits.
     fn commit_rows(&self, key: &CommitmentKey, log_cols: usize, blinds: &[Fr]) -> Vec<G1Affine> {
-        let cols = 1 << log_cols;
-        let rows: Vec<G1Projective> = self
-            .par_chunks(cols)
-            .zip(blinds.par_iter())
-            .map(|(row, blind)| G1Projective::msm_unchecked(&key.generators[..cols], row) + key.blinding_term(blind))
-            .collect();
-        G1Projective::normalize_batch(&rows)
+        commit_by_digits(self, key, log_cols, blinds)
     }
 }
 
@@ -297,33 +295,67 @@ macro_rules! commit_signed_integers {
             }
 
             fn commit_rows(&self, key: &CommitmentKey, log_cols: usize, blinds: &[Fr]) -> Vec<G1Affine> {
-                commit_signed_rows(self, key, log_cols, blinds)
+                commit_by_digits(self, key, log_cols, blinds)
+            }
+        }
+
+        impl SignedValue for $t {
+            fn sign_and_magnitude(&self) -> (bool, [u64; 4]) {
+                let m = i128::from(*self).unsigned_abs();
+                (*self < 0, [m as u64, (m >> 64) as u64, 0, 0])
             }
         }
     )*};
 }
 commit_signed_integers!(i8, i16, i32, i64, i128);
 
-/// Signed base-256 digits of `v`, least significant first, each in `[−127, 128]`; returns the count.
-fn signed_digits(v: i128, digits: &mut [i16; 17]) -> usize {
-    let negative = v < 0;
-    let mut magnitude = v.unsigned_abs();
+/// The most base-256 digits of a magnitude below `2^256`: 32 bytes and a final carry.
+const MAX_DIGITS: usize = 33;
+
+/// A value committed as `±magnitude`: a signed integer, or a field element by its signed
+/// representative.
+pub(crate) trait SignedValue: Sync {
+    /// Whether the value is negative, and its magnitude as little-endian 64-bit limbs.
+    fn sign_and_magnitude(&self) -> (bool, [u64; 4]);
+}
+
+impl SignedValue for Fr {
+    fn sign_and_magnitude(&self) -> (bool, [u64; 4]) {
+        let value = self.into_bigint();
+        if value > Fr::MODULUS_MINUS_ONE_DIV_TWO {
+            (true, (-*self).into_bigint().0)
+        } else {
+            (false, value.0)
+        }
+    }
+}
+
+/// Signed base-256 digits of `value`, least significant first, each in `[−128, 128]`
+/// (`[−127, 128]` times the sign); returns how many there are (no leading zero digit).
+fn signed_digits<V: SignedValue + ?Sized>(value: &V, digits: &mut [i16; MAX_DIGITS]) -> usize {
+    let (negative, limbs) = value.sign_and_magnitude();
+    let mut carry = 0i16;
     let mut count = 0;
-    while magnitude != 0 {
-        let mut d = (magnitude & 0xff) as i16;
-        magnitude >>= 8;
+    for (i, digit) in digits.iter_mut().enumerate() {
+        let byte = if i < 32 { (limbs[i / 8] >> (8 * (i % 8))) as u8 } else { 0 };
+        let mut d = i16::from(byte) + carry;
+        carry = 0;
         if d > DIGIT_MAX as i16 {
             d -= 256;
-            magnitude += 1;
+            carry = 1;
         }
-        digits[count] = if negative { -d } else { d };
-        count += 1;
+        *digit = if negative { -d } else { d };
+        if d != 0 {
+            count = i + 1;
+        }
     }
     count
 }
 
-fn commit_signed_rows<T: Copy + Into<i128> + Sync>(
-    values: &[T],
+/// Row commitments by signed-digit tables, one window at a time (each window's table is
+/// `cols × 128` points, built once and shared by all rows).
+fn commit_by_digits<V: SignedValue>(
+    values: &[V],
     key: &CommitmentKey,
     log_cols: usize,
     blinds: &[Fr],
@@ -331,18 +363,18 @@ fn commit_signed_rows<T: Copy + Into<i128> + Sync>(
     let cols = 1 << log_cols;
     let rows = values.len() / cols;
     if rows < TABLE_MIN_ROWS {
-        return commit_signed_rows_by_msm(values, key, cols, blinds);
+        return commit_rows_by_msm(values, key, cols, blinds);
     }
     // Digits, value-major: digits[i · windows + w].
-    let windows = values.par_iter().map(|v| signed_digits((*v).into(), &mut [0; 17])).max().unwrap_or(0);
+    let windows = values.par_iter().map(|v| signed_digits(v, &mut [0; MAX_DIGITS])).max().unwrap_or(0);
     if windows == 0 {
         // All values zero: only the blinds.
         return blinds.par_iter().map(|b| key.blinding_term(b).into_affine()).collect();
     }
     let mut digits = vec![0i16; values.len() * windows];
     digits.par_chunks_mut(windows).zip(values.par_iter()).with_min_len(1 << 12).for_each(|(out, v)| {
-        let mut buffer = [0i16; 17];
-        let count = signed_digits((*v).into(), &mut buffer);
+        let mut buffer = [0i16; MAX_DIGITS];
+        let count = signed_digits(v, &mut buffer);
         out[..count].copy_from_slice(&buffer[..count]);
     });
 
@@ -374,6 +406,9 @@ fn commit_signed_rows<T: Copy + Into<i128> + Sync>(
                 group.finish()
             })
             .collect();
+        if w + 1 == windows {
+            break;
+        }
         // Next window's bases: 256 · B = 2 · (128 · B).
         let doubled: Vec<G1Projective> =
             (0..cols).into_par_iter().map(|j| table[j * DIGIT_MAX + DIGIT_MAX - 1].into_group().double()).collect();
@@ -407,13 +442,10 @@ fn digit_table(bases: &[G1Affine]) -> Vec<G1Affine> {
     table
 }
 
-/// Few rows: arkworks' MSM on magnitudes, with the base negated where the value is negative.
-fn commit_signed_rows_by_msm<T: Copy + Into<i128> + Sync>(
-    values: &[T],
-    key: &CommitmentKey,
-    cols: usize,
-    blinds: &[Fr],
-) -> Vec<G1Affine> {
+/// Few rows: arkworks' MSM on magnitudes, with the base negated where the value is negative. Rows
+/// run one after another: arkworks parallelizes each MSM with thread pools of its own, and nesting
+/// those inside rayon tasks recurses on the workers' stacks.
+fn commit_rows_by_msm<V: SignedValue>(values: &[V], key: &CommitmentKey, cols: usize, blinds: &[Fr]) -> Vec<G1Affine> {
     let rows: Vec<G1Projective> = values
         .chunks(cols)
         .zip(blinds)
@@ -422,9 +454,8 @@ fn commit_signed_rows_by_msm<T: Copy + Into<i128> + Sync>(
                 .par_iter()
                 .zip(&key.generators[..cols])
                 .map(|(v, g)| {
-                    let v: i128 = (*v).into();
-                    let m = v.unsigned_abs();
-                    (if v < 0 { -*g } else { *g }, BigInt::new([m as u64, (m >> 64) as u64, 0, 0]))
+                    let (negative, magnitude) = v.sign_and_magnitude();
+                    (if negative { -*g } else { *g }, BigInt::new(magnitude))
                 })
                 .unzip();
             G1Projective::msm_bigint(&bases, &scalars) + key.blinding_term(blind)

@@ -11,8 +11,8 @@ fn recompose(digits: &[i16]) -> Option<i128> {
 proptest! {
     #[test]
     fn signed_digits_recompose_and_stay_in_range(v in any::<i128>()) {
-        let mut digits = [0i16; 17];
-        let count = signed_digits(v, &mut digits);
+        let mut digits = [0i16; MAX_DIGITS];
+        let count = signed_digits(&v, &mut digits);
         prop_assert!(digits[..count].iter().all(|d| (-128..=128).contains(d) && (*d != -128 || v < 0)));
         prop_assert!(count == 0 || digits[count - 1] != 0, "no leading zero digit");
         if let Some(value) = recompose(&digits[..count]) {
@@ -23,7 +23,7 @@ proptest! {
 
 #[test]
 fn signed_digits_of_boundaries() {
-    let mut digits = [0i16; 17];
+    let mut digits = [0i16; MAX_DIGITS];
     let cases: [(i128, &[i16]); 8] = [
         (0, &[]),
         (128, &[128]),
@@ -35,12 +35,36 @@ fn signed_digits_of_boundaries() {
         (i128::from(i16::MIN), &[0, -128]),
     ];
     for (v, expected) in cases {
-        let count = signed_digits(v, &mut digits);
+        let count = signed_digits(&v, &mut digits);
         assert_eq!(&digits[..count], expected, "digits of {v}");
+        // A field element holding the same integer has the same digits.
+        let count = signed_digits(&Fr::from(v), &mut digits);
+        assert_eq!(&digits[..count], expected, "digits of {v} as a field element");
     }
     // 16-bit values need two windows; i128::MIN needs at most seventeen.
-    assert_eq!(signed_digits(i128::MIN, &mut digits), 16);
+    assert_eq!(signed_digits(&i128::MIN, &mut digits), 16);
     assert_eq!(recompose(&digits[..16]), Some(i128::MIN));
+}
+
+#[test]
+fn field_elements_recode_by_their_signed_representative() {
+    let mut digits = [0i16; MAX_DIGITS];
+    // (p − 1)/2 is the largest positive representative; (p + 1)/2 = −(p − 1)/2 the most negative.
+    let half = Fr::from(Fr::MODULUS_MINUS_ONE_DIV_TWO);
+    let count = signed_digits(&half, &mut digits);
+    assert!(count <= 32 && digits[..count].iter().all(|d| *d >= -127 && *d <= 128));
+    let count_negative = signed_digits(&-half, &mut digits);
+    assert_eq!(count_negative, count);
+    assert!(digits[..count].iter().all(|d| *d >= -128 && *d <= 127));
+    // Σ d_w 256^w reproduces the field element.
+    for v in [half, -half, Fr::from(12345u64), -Fr::from(1u64 << 40)] {
+        let count = signed_digits(&v, &mut digits);
+        let recomposed: Fr = digits[..count]
+            .iter()
+            .rev()
+            .fold(Fr::from(0u64), |acc, d| acc * Fr::from(256u64) + Fr::from(i64::from(*d)));
+        assert_eq!(recomposed, v);
+    }
 }
 
 #[test]
