@@ -330,13 +330,20 @@ impl SignedValue for Fr {
     }
 }
 
+/// The number of bytes up to the most significant nonzero one.
+fn significant_bytes(limbs: &[u64; 4]) -> usize {
+    limbs.iter().rposition(|l| *l != 0).map_or(0, |top| 8 * top + 8 - limbs[top].leading_zeros() as usize / 8)
+}
+
 /// Signed base-256 digits of `value`, least significant first, each in `[−128, 128]`
 /// (`[−127, 128]` times the sign); returns how many there are (no leading zero digit).
 fn signed_digits<V: SignedValue + ?Sized>(value: &V, digits: &mut [i16; MAX_DIGITS]) -> usize {
     let (negative, limbs) = value.sign_and_magnitude();
+    // Only the significant bytes, and one more for a final carry.
+    let significant = significant_bytes(&limbs);
     let mut carry = 0i16;
     let mut count = 0;
-    for (i, digit) in digits.iter_mut().enumerate() {
+    for (i, digit) in digits.iter_mut().enumerate().take(significant + 1) {
         let byte = if i < 32 { (limbs[i / 8] >> (8 * (i % 8))) as u8 } else { 0 };
         let mut d = i16::from(byte) + carry;
         carry = 0;
@@ -365,18 +372,26 @@ fn commit_by_digits<V: SignedValue>(
     if rows < TABLE_MIN_ROWS {
         return commit_rows_by_msm(values, key, cols, blinds);
     }
-    // Digits, value-major: digits[i · windows + w].
-    let windows = values.par_iter().map(|v| signed_digits(v, &mut [0; MAX_DIGITS])).max().unwrap_or(0);
+    // Digits, value-major: digits[i · stride + w], with the stride a cheap upper bound on the count
+    // (significant bytes plus a carry) so that each value is recoded once.
+    let stride = values.par_iter().map(|v| significant_bytes(&v.sign_and_magnitude().1)).max().unwrap_or(0) + 1;
+    let mut digits = vec![0i16; values.len() * stride];
+    let windows = digits
+        .par_chunks_mut(stride)
+        .zip(values.par_iter())
+        .with_min_len(1 << 12)
+        .map(|(out, v)| {
+            let mut buffer = [0i16; MAX_DIGITS];
+            let count = signed_digits(v, &mut buffer);
+            out[..count].copy_from_slice(&buffer[..count]);
+            count
+        })
+        .max()
+        .unwrap_or(0);
     if windows == 0 {
         // All values zero: only the blinds.
         return blinds.par_iter().map(|b| key.blinding_term(b).into_affine()).collect();
     }
-    let mut digits = vec![0i16; values.len() * windows];
-    digits.par_chunks_mut(windows).zip(values.par_iter()).with_min_len(1 << 12).for_each(|(out, v)| {
-        let mut buffer = [0i16; MAX_DIGITS];
-        let count = signed_digits(v, &mut buffer);
-        out[..count].copy_from_slice(&buffer[..count]);
-    });
 
     let task_rows = rows_per_task(cols);
     let mut sums = vec![G1Affine::identity(); rows];
@@ -384,15 +399,15 @@ fn commit_by_digits<V: SignedValue>(
     for w in 0..windows {
         let table = digit_table(&window_bases);
         sums = digits
-            .par_chunks(cols * task_rows * windows)
+            .par_chunks(cols * task_rows * stride)
             .zip(sums.par_chunks(task_rows))
             .zip(blinds.par_chunks(task_rows))
             .flat_map_iter(|((rows, carried), blinds)| {
                 let mut group = GroupSums::default();
-                for ((row, carry), blind) in rows.chunks(cols * windows).zip(carried).zip(blinds) {
+                for ((row, carry), blind) in rows.chunks(cols * stride).zip(carried).zip(blinds) {
                     group.begin_group();
                     group.push(*carry);
-                    for (j, value_digits) in row.chunks(windows).enumerate() {
+                    for (j, value_digits) in row.chunks(stride).enumerate() {
                         let d = value_digits[w];
                         if d != 0 {
                             let point = table[j * DIGIT_MAX + usize::from(d.unsigned_abs()) - 1];
