@@ -51,7 +51,7 @@ use criterion::{BatchSize, BenchmarkGroup, Criterion, SamplingMode};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
-use zkdl_runtime::commitment::{CommitmentBlinds, CommitmentKey};
+use zkdl_runtime::commitment::{CommitValues, CommitmentBlinds, CommitmentKey};
 use zkdl_runtime::sumcheck::{self, Factor, ProductTerm, SumcheckStatement};
 use zkdl_runtime::{Claim, Fr, G1Affine, G1Projective, TensorId, Transcript};
 
@@ -116,106 +116,42 @@ fn arkworks_commit_field(generators: &[G1Affine], h: G1Affine, values: &[Fr], bl
     G1Projective::normalize_batch(&rows)
 }
 
-fn bench_commit_bits(c: &mut Criterion, key: &CommitmentKey) {
-    let data = OnceCell::new();
-    let data = || {
-        data.get_or_init(|| {
-            let mut r = rng(1);
-            let bits: Vec<bool> = (0..LEN).map(|_| r.gen_bool(0.5)).collect();
-            // The baseline computes the same commitment.
-            let blinds = CommitmentBlinds::random(ROWS, &mut r);
-            let expected = key.commit_with_blinds(bits.as_slice(), LOG_COLS, &blinds).rows;
-            let baseline =
-                arkworks_commit_bits(&key.generators()[..COLS], key.blinding_generator(), &bits, blinds.values());
-            assert_eq!(baseline, expected, "the bits baseline disagrees with the commitment");
-            bits
-        })
-    };
-    let mut group = c.benchmark_group("commit/bits");
-    configure(&mut group);
-    group.bench_function(OURS, |b| {
-        let bits = data();
-        let mut r = rng(2);
-        b.iter(|| key.commit(bits.as_slice(), LOG_COLS, &mut r));
-    });
-    group.bench_function(BASELINE, |b| {
-        let bits = data();
-        let mut r = rng(3);
-        let (generators, h) = (&key.generators()[..COLS], key.blinding_generator());
-        b.iter(|| {
-            let blinds: Vec<Fr> = random_fields(&mut r, ROWS);
-            arkworks_commit_bits(generators, h, bits, &blinds)
-        });
-    });
-    group.finish();
-}
+/// The arkworks baseline of one value kind: `(generators, h, values, blinds) → row commitments`.
+type CommitBaseline<T> = fn(&[G1Affine], G1Affine, &[T], &[Fr]) -> Vec<G1Affine>;
 
-fn bench_commit_signed16(c: &mut Criterion, key: &CommitmentKey) {
-    let data = OnceCell::new();
-    let data = || {
-        data.get_or_init(|| {
-            let mut r = rng(4);
-            let values: Vec<i16> = (0..LEN).map(|_| r.gen()).collect();
-            let blinds = CommitmentBlinds::random(ROWS, &mut r);
-            let expected = key.commit_with_blinds(values.as_slice(), LOG_COLS, &blinds).rows;
-            let baseline =
-                arkworks_commit_signed16(&key.generators()[..COLS], key.blinding_generator(), &values, blinds.values());
-            assert_eq!(baseline, expected, "the signed16 baseline disagrees with the commitment");
-            values
-        })
-    };
-    let mut group = c.benchmark_group("commit/signed16");
-    configure(&mut group);
-    group.bench_function(OURS, |b| {
-        let values = data();
-        let mut r = rng(5);
-        b.iter(|| key.commit(values.as_slice(), LOG_COLS, &mut r));
-    });
-    group.bench_function(BASELINE, |b| {
-        let values = data();
-        let mut r = rng(6);
-        let (generators, h) = (&key.generators()[..COLS], key.blinding_generator());
-        b.iter(|| {
-            let blinds: Vec<Fr> = random_fields(&mut r, ROWS);
-            arkworks_commit_signed16(generators, h, values, &blinds)
-        });
-    });
-    group.finish();
-}
+/// `commit/<kind>`: ours against its arkworks baseline on `LEN` values. Before timing, the
+/// baseline is checked to compute the same row commitments on the first `checked_rows` rows.
+fn bench_commit<T: Sync>(
+    c: &mut Criterion,
+    key: &CommitmentKey,
+    kind: &str,
+    seed: u64,
+    make_values: impl Fn(&mut ChaCha20Rng) -> Vec<T>,
+    checked_rows: usize,
+    baseline: CommitBaseline<T>,
+) where
+    [T]: CommitValues,
+{
+    let mut r = rng(seed);
+    let values = make_values(&mut r);
+    let (generators, h) = (&key.generators()[..COLS], key.blinding_generator());
+    let head = &values[..checked_rows * COLS];
+    let blinds = CommitmentBlinds::random(checked_rows, &mut r);
+    let expected = key.commit_with_blinds(head, LOG_COLS, &blinds).rows;
+    assert_eq!(baseline(generators, h, head, blinds.values()), expected, "the {kind} baseline disagrees");
 
-fn bench_commit_field(c: &mut Criterion, key: &CommitmentKey) {
-    let data = OnceCell::new();
-    let data = || {
-        data.get_or_init(|| {
-            let mut r = rng(7);
-            let values = random_fields(&mut r, LEN);
-            // Checked on the first 16 rows only: a full check costs two more slow iterations.
-            let head = &values[..16 * COLS];
-            let blinds = CommitmentBlinds::random(16, &mut r);
-            let expected = key.commit_with_blinds(head, LOG_COLS, &blinds).rows;
-            let baseline =
-                arkworks_commit_field(&key.generators()[..COLS], key.blinding_generator(), head, blinds.values());
-            assert_eq!(baseline, expected, "the field baseline disagrees with the commitment");
-            values
-        })
-    };
-    let mut group = c.benchmark_group("commit/field");
+    let mut group = c.benchmark_group(format!("commit/{kind}"));
     configure(&mut group);
-    // Seconds per iteration: criterion's minimum of 10 samples of one iteration each (it warns
-    // that the measurement time is too short, which is expected).
-    group.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(5));
-    group.bench_function(OURS, |b| {
-        let values = data();
-        let mut r = rng(8);
-        b.iter(|| key.commit(values.as_slice(), LOG_COLS, &mut r));
-    });
+    if checked_rows < ROWS {
+        // Seconds per iteration: criterion's minimum of 10 samples of one iteration each (it warns
+        // that the measurement time is too short, which is expected).
+        group.warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(5));
+    }
+    group.bench_function(OURS, |b| b.iter(|| key.commit(values.as_slice(), LOG_COLS, &mut r)));
     group.bench_function(BASELINE, |b| {
-        let values = data();
-        let mut r = rng(9);
-        let (generators, h) = (&key.generators()[..COLS], key.blinding_generator());
         b.iter(|| {
             let blinds: Vec<Fr> = random_fields(&mut r, ROWS);
-            arkworks_commit_field(generators, h, values, &blinds)
+            baseline(generators, h, &values, &blinds)
         });
     });
     group.finish();
@@ -545,9 +481,26 @@ fn main() {
         .configure_from_args();
     let key = CommitmentKey::new(LOG_COLS);
 
-    bench_commit_bits(&mut criterion, &key);
-    bench_commit_signed16(&mut criterion, &key);
-    bench_commit_field(&mut criterion, &key);
+    bench_commit(
+        &mut criterion,
+        &key,
+        "bits",
+        1,
+        |r| (0..LEN).map(|_| r.gen_bool(0.5)).collect(),
+        ROWS,
+        arkworks_commit_bits,
+    );
+    bench_commit(
+        &mut criterion,
+        &key,
+        "signed16",
+        4,
+        |r| (0..LEN).map(|_| r.gen()).collect(),
+        ROWS,
+        arkworks_commit_signed16,
+    );
+    // Checked on the first 16 rows only: a full check costs two more slow iterations.
+    bench_commit(&mut criterion, &key, "field", 7, |r| random_fields(r, LEN), 16, arkworks_commit_field);
     bench_sumcheck(&mut criterion);
     bench_opening(&mut criterion, &key);
 

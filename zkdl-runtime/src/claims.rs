@@ -117,8 +117,9 @@ pub fn verify_merge(
         |what: &str| VerificationError::Malformed { relation: format!("claim merge ({tensor})"), what: what.into() };
     match (claims, &proof.sumcheck) {
         ([], _) => Err(malformed("no claims to merge")),
-        ([single], None) if single.tensor == tensor => Ok(single.clone()),
-        ([_], _) => Err(malformed("a single claim is passed through without a sumcheck")),
+        ([single], _) if single.tensor != tensor => Err(malformed(&format!("the claim is on {}", single.tensor))),
+        ([single], None) => Ok(single.clone()),
+        ([_], Some(_)) => Err(malformed("a single claim is passed through without a sumcheck")),
         (_, None) => Err(malformed("several claims need a merging sumcheck")),
         (_, Some(sumcheck_proof)) => {
             let (statement, claimed_sum) = merge_statement(tensor, claims, transcript)?;

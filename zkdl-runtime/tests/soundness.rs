@@ -275,4 +275,8 @@ fn merge_rejects_a_missing_sumcheck_and_foreign_claims() {
     claims[1].tensor = TensorId(2);
     assert!(verify_merge(TensorId(1), &claims, &proof, &mut Transcript::new(b"m")).is_err());
     assert!(verify_merge(TensorId(1), &[], &proof, &mut Transcript::new(b"m")).is_err());
+    // A lone claim on another tensor is not passed through as a claim on this one.
+    assert!(verify_merge(TensorId(2), &claims[..1], &empty, &mut Transcript::new(b"m")).is_err());
+    assert!(verify_merge(TensorId(1), &claims[..1], &empty, &mut Transcript::new(b"m")).is_ok());
+    assert!(verify_merge(TensorId(1), &claims[..1], &proof, &mut Transcript::new(b"m")).is_err());
 }
