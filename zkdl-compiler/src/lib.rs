@@ -1,6 +1,11 @@
-//! The zkdl circuit compiler.
+//! The zkdl circuit compiler: `NetworkSpec` × T ──► IR (petgraph) ──► aggregation ──► `Plan`.
 //!
-//! This crate will lower a `NetworkSpec` and a step count T to a petgraph IR of tensors and gates,
-//! aggregate gate instances across layers and steps (FAC4DNN, `PROTOCOL.md` §5) and emit the `Plan`
-//! that the trainer, prover and verifier follow. It knows no cryptography. It exports nothing yet:
-//! the compiler is built by its own issue, and no placeholder API stands here in the meantime.
+//! It knows no cryptography. [`spec`] holds the network as declared; the IR, the FAC4DNN aggregation
+//! (`PROTOCOL.md` §5) and the plan follow in their own modules.
+
+pub mod spec;
+
+pub use spec::{
+    FixedPoint, FixedPointParams, Layer, Loss, MagnitudeBounds, Network, NetworkSpec, NetworkSpecBuilder, Optimizer,
+    SpecError, SpecErrors, SpecFileError, SpecKey,
+};
