@@ -3,6 +3,7 @@
 //! It knows no cryptography. [`spec`] holds the network as declared; the IR, the FAC4DNN aggregation
 //! (`PROTOCOL.md` §5) and the plan follow in their own modules.
 
+pub mod ir;
 pub mod spec;
 
 pub use spec::{
