@@ -1,11 +1,27 @@
 //! The zkdl circuit compiler: `NetworkSpec` × T ──► IR (petgraph) ──► aggregation ──► `Plan`.
 //!
-//! It knows no cryptography. [`spec`] holds the network as declared; the IR, the FAC4DNN aggregation
-//! (`PROTOCOL.md` §5) and the plan follow in their own modules.
+//! - [`spec`]: the network as declared (by `network!`, a builder, or a TOML/JSON file), its validation
+//!   and the magnitude bounds of `PROTOCOL.md` §1;
+//! - [`ir`]: the unrolled circuit of T steps, one gate per relation of §4, and its check pass;
+//! - [`plan`]: FAC4DNN aggregation (§5): stacked tensors, the commitment plan, aggregated relations and
+//!   their claim routing, the bit-tensor layout;
+//! - [`cost`]: the cost model; [`render`]: the digest, the text and the DOT export.
+//!
+//! It knows no cryptography.
 
+pub mod cost;
 pub mod ir;
+pub mod plan;
+pub mod render;
 pub mod spec;
 
+pub use cost::Cost;
+pub use ir::{lower, GateKind, Ir, Role, TensorShape, Visibility};
+pub use plan::{
+    compile, lower_checked, AggregatedRelation, CompileError, CompileOptions, Plan, RelationKind, StackedTensor,
+    Storage,
+};
+pub use render::to_dot;
 pub use spec::{
     FixedPoint, FixedPointParams, Layer, Loss, MagnitudeBounds, Network, NetworkSpec, NetworkSpecBuilder, Optimizer,
     SpecError, SpecErrors, SpecFileError, SpecKey,

@@ -1,0 +1,888 @@
+//! FAC4DNN aggregation (`PROTOCOL.md` §5) and the `Plan` it produces.
+//!
+//! **Stacked tensors.** The IR's tensors are grouped by role and padded shape across layers and steps.
+//! A stacked tensor P of a group with layers ℓ_0 … ℓ_(m−1) and steps t_0 … t_0+T'−1 is indexed
+//! (step, layer, plane, row, column), most significant first, each part padded to a power of two:
+//! P(t, j, p, i, k) = (tensor of layer ℓ_j at step t_0+t)[p][i][k], zero in padding.
+//!
+//! **Commitment plan.** Committed: X and Y (the statement's C_X, C_Y, unless data is public), W_0 and
+//! W_T (C_W0, C_WT; W_0 given in the clear if public) and one stacked bit tensor b holding every bit
+//! plane of every layer, step and role (sign bits, magnitude bits, range-check bits). Every other tensor
+//! is derived, and its claims are routed to the relation that defines it:
+//! Z', rz, H', rh are fixed linear combinations of their bit planes (`Recompose`), Z and H linear in
+//! those (`Rescale`), A and hidden G Hadamard products (`ZkRelu`, `ReluBackward`), G^L = Z'^L − Y
+//! (`MseGrad`), G_W a matrix product (`WeightGradient`) and W_t = W_0 − Σ_(s<t) G_W,s (`SgdUpdate`,
+//! which also ties the committed W_T = W_0 − Σ_s G_W,s).
+//!
+//! **Bit tensor layout.** Each bit stacked tensor's planes are cut into at most two power-of-two chunks
+//! (33 = 32 + 1, 45 = 32 + 13 → 32 + 16), so planes waste little padding; chunks are placed in b by
+//! decreasing size, each at an offset that is a multiple of its size, so every chunk is a sub-cube of b.
+//!
+//! **Aggregated relations.** Gate instances are grouped by kind and the padded shapes of their ports.
+//! Each group is one relation over stacked tensors; an operand's routing maps the relation's instance
+//! (step t, layer ℓ) to the operand tensor's instance (t + step offset, position of its layer).
+//! A relation *claims* tensors (it starts from a claim on them: a fresh random point for a root, merged
+//! incoming claims otherwise) and *produces* claims on its operands.
+//!
+//! **Order.** Relations are listed in the prover's order; [`Plan::check_claim_routing`] verifies that
+//! every claim on a derived tensor is produced before the relation defining that tensor runs, so each
+//! derived tensor is reduced once, with all its claims batched.
+
+use crate::ir::{
+    check, lower, BitEncoding, GateKind, Ir, IrError, Pass, RangeChecked, Role, TensorNode, TensorShape, Visibility,
+};
+use crate::spec::{ceil_log2, FixedPointParams, MagnitudeBounds, NetworkSpec, SpecErrors, STEP_HORIZON_LOG2};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+/// Version of the plan format; part of the digest.
+pub const PLAN_FORMAT_VERSION: u32 = 0;
+
+/// Index of a stacked tensor in [`Plan::tensors`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct StackedTensorId(pub u32);
+
+/// Index of a relation in [`Plan::relations`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RelationId(pub u32);
+
+/// What a stacked tensor holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum StackRole {
+    /// Tensors of one IR role (weights: steps 0 … T−1, the ones the matmuls read).
+    Tensor(Role),
+    /// W_0, the statement's initial weights.
+    InitialWeight,
+    /// W_T, the statement's final weights.
+    FinalWeight,
+    /// b: every bit plane of the run.
+    AllBits,
+}
+
+impl StackRole {
+    pub fn symbol(&self) -> &'static str {
+        match self {
+            StackRole::Tensor(r) => r.symbol(),
+            StackRole::InitialWeight => "W_0",
+            StackRole::FinalWeight => "W_T",
+            StackRole::AllBits => "b",
+        }
+    }
+}
+
+/// A contiguous range of steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StepRange {
+    pub first: u32,
+    pub count: u32,
+}
+
+/// Variable counts of a stacked tensor's index (step, layer, plane, row, column), most significant first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct IndexLayout {
+    pub step_bits: u32,
+    pub layer_bits: u32,
+    pub plane_bits: u32,
+    pub row_bits: u32,
+    pub col_bits: u32,
+}
+
+impl IndexLayout {
+    pub fn num_vars(&self) -> u32 {
+        self.step_bits + self.layer_bits + self.plane_bits + self.row_bits + self.col_bits
+    }
+    pub fn instance_bits(&self) -> u32 {
+        self.step_bits + self.layer_bits
+    }
+}
+
+/// How values are committed, which sets the commitment cost (`PROTOCOL.md` §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ValueKind {
+    /// 0/1 entries: subset sums of generators.
+    Bits,
+    /// Signed integers of at most this many bits (two's complement), by signed-digit tables.
+    Signed(u32),
+}
+
+/// Where a stacked tensor's values live.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Storage {
+    /// Committed with Hyrax row commitments (2^row_vars rows of 2^col_vars); `public_commitment` when the
+    /// commitment is part of the statement rather than the proof.
+    Committed { values: ValueKind, public_commitment: bool, row_vars: u32, col_vars: u32 },
+    /// Given to the verifier in the clear (public data or public initial weights).
+    Public,
+    /// Defined by a relation, which reduces every claim on it.
+    Derived(RelationId),
+    /// Bit planes stored in b.
+    BitPlanes(Vec<BitChunk>),
+}
+
+/// Planes `first_plane … first_plane + planes − 1` of a bit stacked tensor, stored in b at `offset`
+/// as a sub-cube of 2^log_size entries (planes padded to `padded_planes`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct BitChunk {
+    pub first_plane: u32,
+    pub planes: u32,
+    pub padded_planes: u32,
+    pub offset: u64,
+    pub log_size: u32,
+}
+
+/// A stacked tensor.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StackedTensor {
+    pub id: StackedTensorId,
+    pub role: StackRole,
+    /// The layers stacked, in instance order.
+    pub layers: Vec<u32>,
+    pub steps: StepRange,
+    /// Unpadded shape of each member, per layer (all steps alike).
+    pub shapes: Vec<TensorShape>,
+    pub layout: IndexLayout,
+    pub storage: Storage,
+    /// Entries actually used (no padding).
+    pub used_entries: u64,
+}
+
+impl StackedTensor {
+    /// A short name: symbol and padded matrix shape, e.g. `A[64×1024]`.
+    pub fn name(&self) -> String {
+        let l = &self.layout;
+        format!("{}[{}×{}]", self.role.symbol(), 1u64 << l.row_bits, 1u64 << l.col_bits)
+    }
+    pub fn padded_entries(&self) -> u64 {
+        1u64 << self.layout.num_vars()
+    }
+}
+
+/// The relation kinds of the plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum RelationKind {
+    MatMulForward,
+    MatMulBackward,
+    WeightGradient,
+    Rescale(Pass),
+    /// A = s ⊙ Z' (H1).
+    ZkRelu,
+    ReluBackward,
+    MseGrad,
+    /// W_t = W_0 − Σ_(s<t) G_W,s and W_T = W_0 − Σ_s G_W,s (U1 over all steps at once).
+    SgdUpdate,
+    /// A value as a fixed affine combination of its bit planes.
+    Recompose(Recomposition),
+    /// Σ_x eq(ρ, x)·(b(x)² − b(x)) = 0 over the whole bit tensor.
+    Binary,
+}
+
+/// How a value is recomposed from its bit planes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Recomposition {
+    /// v = Σ_(i<n−1) 2^i·b_i − 2^(n−1)·b_(n−1).
+    TwosComplement(u32),
+    /// Hidden Z' from magnitude bits m (Q planes) and sign s: Z' = 1 − 2^Q + Σ_i 2^i·m_i + 2^Q·s.
+    SignMagnitude(u32),
+}
+
+impl RelationKind {
+    /// The relation's label in `PROTOCOL.md`.
+    pub fn protocol_name(&self) -> &'static str {
+        match self {
+            RelationKind::MatMulForward => "M1",
+            RelationKind::MatMulBackward => "M2",
+            RelationKind::WeightGradient => "M3",
+            RelationKind::Rescale(Pass::Forward) => "S1",
+            RelationKind::Rescale(Pass::Backward) => "S2",
+            RelationKind::ZkRelu => "H1",
+            RelationKind::ReluBackward => "H2",
+            RelationKind::MseGrad => "L1",
+            RelationKind::SgdUpdate => "U1",
+            RelationKind::Recompose(_) => "§3",
+            RelationKind::Binary => "B",
+        }
+    }
+    pub fn name(&self) -> String {
+        match self {
+            RelationKind::MatMulForward => "MatMulForward".into(),
+            RelationKind::MatMulBackward => "MatMulBackward".into(),
+            RelationKind::WeightGradient => "WeightGradient".into(),
+            RelationKind::Rescale(_) => "Rescale".into(),
+            RelationKind::ZkRelu => "ZkRelu".into(),
+            RelationKind::ReluBackward => "ReluBackward".into(),
+            RelationKind::MseGrad => "MseGrad".into(),
+            RelationKind::SgdUpdate => "SgdUpdate".into(),
+            RelationKind::Recompose(Recomposition::TwosComplement(n)) => format!("Recompose({n}-bit two's complement)"),
+            RelationKind::Recompose(Recomposition::SignMagnitude(q)) => format!("Recompose(sign + {q} magnitude bits)"),
+            RelationKind::Binary => "Binary".into(),
+        }
+    }
+}
+
+/// Whether a relation starts from claims on an operand or ends in claims on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ClaimFlow {
+    /// The relation starts from the claims on this tensor; `fresh` when it draws the point itself.
+    Claims { fresh: bool },
+    /// The relation's reduction ends in claims on this tensor.
+    Produces,
+}
+
+/// One operand of an aggregated relation and where its claims go.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Operand {
+    /// The operand's name in the relation, e.g. `A^(l−1)`.
+    pub symbol: String,
+    pub tensor: StackedTensorId,
+    pub flow: ClaimFlow,
+    /// For each relation layer, the position of the operand's layer in the tensor's layer list.
+    pub layer_positions: Vec<u32>,
+    /// Operand step minus relation step.
+    pub step_offset: i32,
+    /// Whether the relation's instance index equals the tensor's (no re-indexing of claims).
+    pub identity: bool,
+}
+
+/// The sumcheck of a relation: rounds (variables) and the degree of each round polynomial.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SumcheckShape {
+    pub rounds: u32,
+    pub degree: u32,
+}
+
+/// One aggregated relation: all instances of one gate kind and padded shape, over all layers and steps.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AggregatedRelation {
+    pub id: RelationId,
+    pub kind: RelationKind,
+    pub layers: Vec<u32>,
+    pub steps: StepRange,
+    /// Gate instances aggregated (layers × steps).
+    pub instances: u64,
+    pub operands: Vec<Operand>,
+    /// The sumchecks the relation runs (none for a linear relation checked at the claimed point).
+    pub sumchecks: Vec<SumcheckShape>,
+}
+
+/// The compiled plan: what the trainer computes, what the prover commits and proves, and what the
+/// verifier checks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub spec: NetworkSpec,
+    pub steps: u32,
+    pub visibility: Visibility,
+    pub params: FixedPointParams,
+    pub bounds: MagnitudeBounds,
+    pub tensors: Vec<StackedTensor>,
+    /// In the prover's order.
+    pub relations: Vec<AggregatedRelation>,
+    /// log2 of the size of b.
+    pub bit_tensor_vars: u32,
+    /// Gate instances in the IR, per gate kind name.
+    pub gate_instances: BTreeMap<String, u64>,
+}
+
+/// Why a spec and step count could not be compiled.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    #[error(transparent)]
+    Spec(#[from] SpecErrors),
+    #[error("steps: {0}")]
+    Steps(String),
+    #[error("the lowered IR is malformed: {0}")]
+    Ir(#[from] IrError),
+    #[error("aggregation: {0}")]
+    Aggregation(String),
+}
+
+/// Options of a compilation: the step count and what is public.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompileOptions {
+    pub steps: u32,
+    pub visibility: Visibility,
+}
+
+impl CompileOptions {
+    pub fn steps(steps: u32) -> CompileOptions {
+        CompileOptions { steps, visibility: Visibility::default() }
+    }
+}
+
+/// Compiles a spec for T steps: validate, lower, check, aggregate.
+pub fn compile(spec: &NetworkSpec, options: CompileOptions) -> Result<Plan, CompileError> {
+    let ir = lower_checked(spec, options)?;
+    aggregate(&ir)
+}
+
+/// Validates, lowers and checks: the IR of a compilation (for DOT export and inspection).
+pub fn lower_checked(spec: &NetworkSpec, options: CompileOptions) -> Result<Ir, CompileError> {
+    spec.validate()?;
+    if options.steps == 0 || options.steps as u64 > 1u64 << STEP_HORIZON_LOG2.min(31) {
+        return Err(CompileError::Steps(format!("{} steps; prove between 1 and 2^31 steps", options.steps)));
+    }
+    let ir = lower(spec, options.steps, options.visibility);
+    check(&ir)?;
+    Ok(ir)
+}
+
+/// The stacked tensors an IR tensor belongs to (W_0 is both the first matmul weight and the statement's).
+fn stack_roles(t: &TensorNode, steps: u32) -> impl Iterator<Item = StackRole> {
+    let (first, second) = match t.role {
+        Role::Weight if t.step == 0 => (Some(StackRole::Tensor(Role::Weight)), Some(StackRole::InitialWeight)),
+        Role::Weight if t.step == steps => (Some(StackRole::FinalWeight), None),
+        r => (Some(StackRole::Tensor(r)), None),
+    };
+    first.into_iter().chain(second)
+}
+
+fn padded_key(shape: TensorShape) -> (u32, u32, u32) {
+    let p = shape.padded();
+    (p.planes, p.rows, p.cols)
+}
+
+/// The FAC4DNN pass: stacked tensors, commitment plan, aggregated relations, claim routing, bit layout.
+pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
+    let steps = ir.steps;
+    let params = ir.params;
+    let fail = |m: String| CompileError::Aggregation(m);
+
+    // 1. Stacked tensors: stored tensors by (role, padded shape); a derived tensor by its padded shape and
+    //    the stacks of its definer's other ports, so that each derived stack has exactly one definer group
+    //    and no port of a gate group spans two stacks.
+    let depth = ir.spec.depth() as u32;
+    let shape_at: HashMap<(Role, u32), TensorShape> =
+        ir.tensors().filter(|(_, t)| t.step == 0).map(|(_, t)| ((t.role, t.layer), t.shape)).collect();
+    let mut classes = StackClasses { depth, shape_at: &shape_at, interned: HashMap::new(), memo: HashMap::new() };
+    type Members = BTreeMap<u32, (TensorShape, BTreeSet<u32>)>;
+    let mut groups: BTreeMap<(StackRole, u32), Members> = BTreeMap::new();
+    for (_, t) in ir.tensors() {
+        let class = classes.class(t.role, t.layer).map_err(fail)?;
+        for role in stack_roles(t, steps) {
+            let members = groups.entry((role, class)).or_default();
+            let entry = members.entry(t.layer).or_insert((t.shape, BTreeSet::new()));
+            if entry.0 != t.shape {
+                return Err(fail(format!("{} of layer {} changes shape across steps", role.symbol(), t.layer)));
+            }
+            entry.1.insert(t.step);
+        }
+    }
+    let mut tensors = Vec::new();
+    let mut tensor_of: HashMap<(StackRole, u32), StackedTensorId> = HashMap::new();
+    for ((role, _), members) in &groups {
+        let layers: Vec<u32> = members.keys().copied().collect();
+        let steps_of_first = &members.values().next().expect("a group has a member").1;
+        let first = *steps_of_first.iter().next().expect("a member has a step");
+        let count = steps_of_first.len() as u32;
+        for (layer, (_, s)) in members {
+            if s != steps_of_first || s.iter().copied().ne(first..first + count) {
+                return Err(fail(format!("{} of layer {layer} is not present at every step", role.symbol())));
+            }
+        }
+        let id = StackedTensorId(tensors.len() as u32);
+        for &l in &layers {
+            tensor_of.insert((*role, l), id);
+        }
+        let shapes: Vec<TensorShape> = members.values().map(|(shape, _)| *shape).collect();
+        let padded = shapes.iter().fold(TensorShape { planes: 1, rows: 1, cols: 1 }, |acc, s| {
+            let p = s.padded();
+            TensorShape { planes: acc.planes.max(p.planes), rows: acc.rows.max(p.rows), cols: acc.cols.max(p.cols) }
+        });
+        let used_entries = shapes.iter().map(|s| s.len()).sum::<u64>() * count as u64;
+        tensors.push(StackedTensor {
+            id,
+            role: *role,
+            layers: layers.clone(),
+            steps: StepRange { first, count },
+            shapes,
+            layout: IndexLayout {
+                step_bits: ceil_log2(count as u64),
+                layer_bits: ceil_log2(layers.len() as u64),
+                plane_bits: ceil_log2(padded.planes as u64),
+                row_bits: padded.rows.ilog2(),
+                col_bits: padded.cols.ilog2(),
+            },
+            storage: Storage::Public,
+            used_entries,
+        });
+    }
+    let lookup = |role: StackRole, layer: u32| {
+        tensor_of
+            .get(&(role, layer))
+            .copied()
+            .ok_or_else(|| fail(format!("no stacked tensor holds {} of layer {layer}", role.symbol())))
+    };
+
+    // 2. Gate groups by (kind, the stacked tensor of every port). SgdUpdate's output is W_(t+1) or W_T
+    //    and is routed by the relation itself; a range check of W_0 reads the statement's W_0.
+    #[derive(Default)]
+    struct Group {
+        layers: BTreeMap<u32, Vec<(StackedTensorId, u32, i32)>>,
+        steps: BTreeSet<u32>,
+    }
+    let mut gate_groups: BTreeMap<(GateKind, Vec<StackedTensorId>), Group> = BTreeMap::new();
+    let mut gate_instances: BTreeMap<String, u64> = BTreeMap::new();
+    for (node, gate) in ir.gates() {
+        *gate_instances.entry(gate.kind.name().to_string()).or_default() += 1;
+        let mut ports: Vec<&TensorNode> =
+            ir.operands(node).into_iter().chain(ir.outputs(node)).filter_map(|n| ir.tensor(n)).collect();
+        if gate.kind == GateKind::SgdUpdate {
+            ports.truncate(2);
+        }
+        let routes = ports
+            .iter()
+            .map(|t| {
+                let role = match (gate.kind, t.role) {
+                    (GateKind::RangeCheck(_), Role::Weight) => StackRole::InitialWeight,
+                    (_, r) => StackRole::Tensor(r),
+                };
+                Ok((lookup(role, t.layer)?, t.layer, t.step as i32 - gate.step as i32))
+            })
+            .collect::<Result<Vec<_>, CompileError>>()?;
+        let group = gate_groups.entry((gate.kind, routes.iter().map(|r| r.0).collect())).or_default();
+        group.steps.insert(gate.step);
+        match group.layers.get(&gate.layer) {
+            Some(existing) if existing != &routes => {
+                return Err(fail(format!("{} of layer {} routes differently across steps", gate.kind.name(), gate.layer)))
+            }
+            Some(_) => {}
+            None => {
+                group.layers.insert(gate.layer, routes);
+            }
+        }
+    }
+
+    // 3. Relations from gate groups, in the prover's order.
+    let mut relations: Vec<AggregatedRelation> = Vec::new();
+    let mut bit_chunks_of: Vec<StackedTensorId> = Vec::new();
+    for ((kind, _), group) in &gate_groups {
+        let layers: Vec<u32> = group.layers.keys().copied().collect();
+        let first = *group.steps.iter().next().expect("a group has a step");
+        let step_range = StepRange { first, count: group.steps.len() as u32 };
+        let instance_bits = ceil_log2(step_range.count as u64) + ceil_log2(layers.len() as u64);
+        let port = |i: usize, symbol: &str, flow: ClaimFlow| -> Operand {
+            let tensor = group.layers.values().next().expect("nonempty")[i].0;
+            let stacked = &tensors[tensor.0 as usize];
+            let layer_positions: Vec<u32> = group
+                .layers
+                .values()
+                .map(|routes| stacked.layers.iter().position(|&l| l == routes[i].1).unwrap_or(0) as u32)
+                .collect();
+            let step_offset = group.layers.values().next().expect("nonempty")[i].2;
+            let identity = step_offset == 0
+                && stacked.steps == step_range
+                && layer_positions.iter().enumerate().all(|(j, &p)| p == j as u32)
+                && layer_positions.len() == stacked.layers.len();
+            Operand { symbol: symbol.into(), tensor, flow, layer_positions, step_offset, identity }
+        };
+        let shape_of = |i: usize| {
+            let t = &tensors[group.layers.values().next().expect("nonempty")[i].0 .0 as usize];
+            t.layout
+        };
+        let produces = ClaimFlow::Produces;
+        let root = ClaimFlow::Claims { fresh: true };
+        let incoming = ClaimFlow::Claims { fresh: false };
+        let hadamard = |i: usize| {
+            let l = shape_of(i);
+            SumcheckShape { rounds: instance_bits + l.row_bits + l.col_bits, degree: 3 }
+        };
+        let (rel_kind, operands, sumchecks) = match kind {
+            GateKind::MatMulForward => (
+                RelationKind::MatMulForward,
+                vec![port(2, "Z^l", root), port(0, "A^(l−1)", produces), port(1, "W^l_t", produces)],
+                vec![SumcheckShape { rounds: instance_bits + shape_of(0).col_bits, degree: 3 }],
+            ),
+            GateKind::MatMulBackward => (
+                RelationKind::MatMulBackward,
+                vec![port(2, "H^(l−1)", root), port(0, "G^l", produces), port(1, "W^l_t", produces)],
+                vec![SumcheckShape { rounds: instance_bits + shape_of(0).col_bits, degree: 3 }],
+            ),
+            GateKind::WeightGradient => (
+                RelationKind::WeightGradient,
+                vec![port(2, "G_W^l", incoming), port(0, "A^(l−1)", produces), port(1, "G^l", produces)],
+                vec![SumcheckShape { rounds: instance_bits + shape_of(0).row_bits, degree: 3 }],
+            ),
+            GateKind::Rescale(pass) => {
+                let (v, v1, r) = match pass {
+                    Pass::Forward => ("Z^l", "Z'^l", "rz^l"),
+                    Pass::Backward => ("H^l", "H'^l", "rh^l"),
+                };
+                (
+                    RelationKind::Rescale(*pass),
+                    vec![port(0, v, incoming), port(1, v1, produces), port(2, r, produces)],
+                    vec![],
+                )
+            }
+            GateKind::ZkRelu => {
+                // One gate, two relations: the product A = s ⊙ Z' here, the sign–magnitude recomposition
+                // of Z' after the rescale has added its claims on Z'.
+                let z1 = port(0, "Z'^l", produces);
+                relations.push(AggregatedRelation {
+                    id: RelationId(0),
+                    kind: RelationKind::Recompose(Recomposition::SignMagnitude(params.range_bits)),
+                    layers: layers.clone(),
+                    steps: step_range,
+                    instances: layers.len() as u64 * step_range.count as u64,
+                    operands: vec![
+                        Operand { flow: incoming, ..z1.clone() },
+                        port(2, "m^l", produces),
+                        port(1, "s^l", produces),
+                    ],
+                    sumchecks: chunk_sumchecks(params.range_bits),
+                });
+                (
+                    RelationKind::ZkRelu,
+                    vec![port(3, "A^l", incoming), port(1, "s^l", produces), z1],
+                    vec![hadamard(0)],
+                )
+            }
+            GateKind::ReluBackward => (
+                RelationKind::ReluBackward,
+                vec![port(2, "G^l", incoming), port(1, "s^l", produces), port(0, "H'^l", produces)],
+                vec![hadamard(0)],
+            ),
+            GateKind::MseGrad => (
+                RelationKind::MseGrad,
+                vec![port(2, "G^L", incoming), port(0, "Z'^L", produces), port(1, "Y_t", produces)],
+                vec![],
+            ),
+            GateKind::SgdUpdate => {
+                let w = port(0, "W^l_t", incoming);
+                let g_w = port(1, "G_W^l", produces);
+                let mut w_t = Operand { symbol: "W^l_T".into(), flow: root, ..w.clone() };
+                let mut w_0 = Operand { symbol: "W^l_0".into(), flow: produces, ..w.clone() };
+                for (op, role) in [(&mut w_0, StackRole::InitialWeight), (&mut w_t, StackRole::FinalWeight)] {
+                    op.tensor = lookup(role, layers[0])?;
+                    op.step_offset = 0;
+                    op.identity = false;
+                }
+                let step_bits = ceil_log2(steps as u64);
+                (
+                    RelationKind::SgdUpdate,
+                    vec![w, w_t, w_0, g_w],
+                    // Prefix sums over the step variables for W_t and the full sum for W_T; with one
+                    // step both are linear (W_0 = W, W_T = W_0 − G_W) and need no sumcheck.
+                    if step_bits == 0 { vec![] } else { vec![SumcheckShape { rounds: step_bits, degree: 2 }; 2] },
+                )
+            }
+            GateKind::RangeCheck(BitEncoding::TwosComplement(n)) => {
+                let source = tensors[group.layers.values().next().expect("nonempty")[0].0 .0 as usize].role;
+                let committed_source =
+                    matches!(source, StackRole::Tensor(Role::Input | Role::Target) | StackRole::InitialWeight);
+                let bits = port(1, "bits", produces);
+                bit_chunks_of.push(bits.tensor);
+                (
+                    RelationKind::Recompose(Recomposition::TwosComplement(*n)),
+                    vec![port(0, "v", if committed_source { root } else { incoming }), bits],
+                    chunk_sumchecks(*n),
+                )
+            }
+        };
+        relations.push(AggregatedRelation {
+            id: RelationId(0),
+            kind: rel_kind,
+            layers,
+            steps: step_range,
+            instances: group.layers.len() as u64 * step_range.count as u64,
+            operands,
+            sumchecks,
+        });
+    }
+    // The W_0 operand of SgdUpdate must read the InitialWeight tensor by layer position.
+    for r in relations.iter_mut().filter(|r| r.kind == RelationKind::SgdUpdate) {
+        for op in r.operands.iter_mut().skip(1).take(2) {
+            let t = &tensors[op.tensor.0 as usize];
+            op.layer_positions =
+                r.layers.iter().map(|l| t.layers.iter().position(|x| x == l).unwrap_or(0) as u32).collect();
+        }
+    }
+
+    // 4. The bit tensor: chunks of every bit stacked tensor, placed by decreasing size.
+    let bit_tensors: Vec<StackedTensorId> = tensors.iter().filter(|t| role_is_bits(t.role)).map(|t| t.id).collect();
+    let mut chunks: Vec<(u32, StackedTensorId, u32, u32, u32)> = Vec::new(); // (log_size, tensor, first, planes, padded)
+    for &id in &bit_tensors {
+        let t = &tensors[id.0 as usize];
+        let plane_count = t.shapes[0].planes;
+        let base = t.layout.instance_bits() + t.layout.row_bits + t.layout.col_bits;
+        for (first, planes, padded) in plane_chunks(plane_count) {
+            chunks.push((base + padded.ilog2(), id, first, planes, padded));
+        }
+    }
+    chunks.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut offset = 0u64;
+    let mut placed: BTreeMap<StackedTensorId, Vec<BitChunk>> = BTreeMap::new();
+    for (log_size, id, first_plane, planes, padded_planes) in chunks {
+        placed.entry(id).or_default().push(BitChunk { first_plane, planes, padded_planes, offset, log_size });
+        offset += 1u64 << log_size;
+    }
+    let bit_tensor_vars = ceil_log2(offset.max(1));
+    let bits_used: u64 = bit_tensors.iter().map(|id| tensors[id.0 as usize].used_entries).sum();
+    let all_bits = StackedTensorId(tensors.len() as u32);
+    tensors.push(StackedTensor {
+        id: all_bits,
+        role: StackRole::AllBits,
+        layers: vec![],
+        steps: StepRange { first: 0, count: steps },
+        shapes: vec![],
+        layout: IndexLayout { step_bits: 0, layer_bits: 0, plane_bits: 0, row_bits: 0, col_bits: bit_tensor_vars },
+        storage: Storage::Public,
+        used_entries: bits_used,
+    });
+    relations.push(AggregatedRelation {
+        id: RelationId(0),
+        kind: RelationKind::Binary,
+        layers: vec![],
+        steps: StepRange { first: 0, count: steps },
+        instances: 1,
+        operands: vec![Operand {
+            symbol: "b".into(),
+            tensor: all_bits,
+            flow: ClaimFlow::Claims { fresh: true },
+            layer_positions: vec![],
+            step_offset: 0,
+            identity: true,
+        }],
+        sumchecks: vec![SumcheckShape { rounds: bit_tensor_vars, degree: 3 }],
+    });
+
+    // 5. Order and ids.
+    relations.sort_by_key(|r| order_rank(r, &tensors));
+    for (i, r) in relations.iter_mut().enumerate() {
+        r.id = RelationId(i as u32);
+    }
+
+    // 6. Storage: committed, public, derived, bit planes.
+    for t in tensors.iter_mut() {
+        t.storage = match t.role {
+            StackRole::Tensor(Role::Input | Role::Target) if ir.visibility.public_data => Storage::Public,
+            StackRole::InitialWeight if ir.visibility.public_initial_weights => Storage::Public,
+            StackRole::Tensor(Role::Input | Role::Target) => committed(t, ValueKind::Signed(params.data_bits), true),
+            StackRole::InitialWeight => committed(t, ValueKind::Signed(params.weight_bits), true),
+            StackRole::FinalWeight => committed(t, ValueKind::Signed(ir_bound_bits(&params, &ir.spec, steps)), true),
+            StackRole::AllBits => committed(t, ValueKind::Bits, false),
+            role if role_is_bits(role) => Storage::BitPlanes(placed.remove(&t.id).unwrap_or_default()),
+            _ => Storage::Public, // replaced by the defining relation below
+        };
+    }
+    for r in &relations {
+        for op in &r.operands {
+            let t = &mut tensors[op.tensor.0 as usize];
+            let defines = matches!(op.flow, ClaimFlow::Claims { fresh: false });
+            if defines {
+                if let Storage::Derived(other) = t.storage {
+                    return Err(fail(format!("{} is defined twice ({} and {})", t.name(), other.0, r.id.0)));
+                }
+                t.storage = Storage::Derived(r.id);
+            }
+        }
+    }
+    for t in &tensors {
+        let needs_definition =
+            matches!(t.role, StackRole::Tensor(r) if !matches!(r, Role::Input | Role::Target) && !role_is_bits(t.role));
+        if needs_definition && !matches!(t.storage, Storage::Derived(_)) {
+            return Err(fail(format!("{} is neither committed nor derived", t.name())));
+        }
+    }
+
+    let bounds = MagnitudeBounds::new(&ir.spec, steps as u64);
+    let plan = Plan {
+        format_version: PLAN_FORMAT_VERSION,
+        spec: ir.spec.clone(),
+        steps,
+        visibility: ir.visibility,
+        params,
+        bounds,
+        tensors,
+        relations,
+        bit_tensor_vars,
+        gate_instances,
+    };
+    plan.check_claim_routing().map_err(fail)?;
+    Ok(plan)
+}
+
+/// Interned stack classes of (role, layer): the padded shape, and for a derived tensor its definer and
+/// the classes of the definer's other ports.
+struct StackClasses<'a> {
+    depth: u32,
+    shape_at: &'a HashMap<(Role, u32), TensorShape>,
+    interned: HashMap<(Role, (u32, u32, u32), &'static str, Vec<u32>), u32>,
+    memo: HashMap<(Role, u32), u32>,
+}
+
+impl StackClasses<'_> {
+    /// The relation defining (role, layer) in the proof, and the other (role, layer) ports it reads.
+    fn definer(&self, role: Role, l: u32) -> Option<(&'static str, Vec<(Role, u32)>)> {
+        let bits = |of| Some(("range", vec![(Role::RangeBits(of), l)]));
+        match role {
+            Role::PreActivation => Some(("S1", vec![(Role::Rescaled, l), (Role::Remainder, l)])),
+            Role::BackwardPreActivation => {
+                Some(("S2", vec![(Role::BackwardRescaled, l), (Role::BackwardRemainder, l)]))
+            }
+            Role::Rescaled if l < self.depth => Some(("sign-magnitude", vec![(Role::SignBits, l), (Role::MagnitudeBits, l)])),
+            Role::Rescaled => bits(RangeChecked::OutputRescaled),
+            Role::Remainder => bits(RangeChecked::Remainder),
+            Role::BackwardRescaled => bits(RangeChecked::BackwardRescaled),
+            Role::BackwardRemainder => bits(RangeChecked::BackwardRemainder),
+            Role::Activation => Some(("H1", vec![(Role::SignBits, l), (Role::Rescaled, l)])),
+            Role::Signal if l < self.depth => Some(("H2", vec![(Role::BackwardRescaled, l), (Role::SignBits, l)])),
+            Role::Signal => Some(("L1", vec![(Role::Rescaled, l), (Role::Target, l)])),
+            Role::WeightGradient => {
+                let input = if l == 1 { (Role::Input, 0) } else { (Role::Activation, l - 1) };
+                Some(("M3", vec![input, (Role::Signal, l)]))
+            }
+            Role::Weight => Some(("U1", vec![(Role::WeightGradient, l)])),
+            Role::Input | Role::Target | Role::SignBits | Role::MagnitudeBits | Role::RangeBits(_) => None,
+        }
+    }
+
+    fn class(&mut self, role: Role, layer: u32) -> Result<u32, String> {
+        if let Some(&c) = self.memo.get(&(role, layer)) {
+            return Ok(c);
+        }
+        let shape = self
+            .shape_at
+            .get(&(role, layer))
+            .ok_or_else(|| format!("{} of layer {layer} is missing from step 0", role.symbol()))?;
+        let (definer, others) = self.definer(role, layer).unwrap_or(("stored", vec![]));
+        let other_classes = others.into_iter().map(|(r, l)| self.class(r, l)).collect::<Result<Vec<_>, _>>()?;
+        let key = (role, padded_key(*shape), definer, other_classes);
+        let next = self.interned.len() as u32;
+        let class = *self.interned.entry(key).or_insert(next);
+        self.memo.insert((role, layer), class);
+        Ok(class)
+    }
+}
+
+fn role_is_bits(role: StackRole) -> bool {
+    matches!(role, StackRole::Tensor(r) if r.is_bits())
+}
+
+/// Bits of the committed W_T: its magnitude bound plus the sign.
+fn ir_bound_bits(_params: &FixedPointParams, spec: &NetworkSpec, steps: u32) -> u32 {
+    MagnitudeBounds::new(spec, steps as u64).weight + 1
+}
+
+/// Row/column split of a committed tensor of 2^n entries: columns ⌈n/2⌉, rows ⌊n/2⌋ (√N commitments and
+/// √N generators).
+fn committed(t: &StackedTensor, values: ValueKind, public_commitment: bool) -> Storage {
+    let n = t.layout.num_vars();
+    let col_vars = n.div_ceil(2);
+    Storage::Committed { values, public_commitment, row_vars: n - col_vars, col_vars }
+}
+
+/// Cuts n planes into at most two power-of-two chunks: (first plane, planes, padded planes).
+pub fn plane_chunks(n: u32) -> Vec<(u32, u32, u32)> {
+    if n.is_power_of_two() {
+        return vec![(0, n, n)];
+    }
+    let high = 1u32 << n.ilog2();
+    let rest = n - high;
+    vec![(0, high, high), (high, rest, rest.next_power_of_two())]
+}
+
+/// One plane sumcheck per chunk of a recomposition (a chunk of one plane needs none).
+fn chunk_sumchecks(n: u32) -> Vec<SumcheckShape> {
+    plane_chunks(n)
+        .into_iter()
+        .filter(|c| c.2 > 1)
+        .map(|(_, _, padded)| SumcheckShape { rounds: padded.ilog2(), degree: 2 })
+        .collect()
+}
+
+/// The prover's order: roots first, then every derived tensor's definer after all its claim producers.
+fn order_rank(r: &AggregatedRelation, tensors: &[StackedTensor]) -> (u32, Option<StackRole>, Vec<u32>) {
+    let rank = match r.kind {
+        RelationKind::MatMulForward => 0,
+        RelationKind::MatMulBackward => 1,
+        RelationKind::SgdUpdate => 2,
+        RelationKind::WeightGradient => 3,
+        RelationKind::MseGrad => 4,
+        RelationKind::ReluBackward => 5,
+        RelationKind::ZkRelu => 6,
+        RelationKind::Rescale(Pass::Forward) => 7,
+        RelationKind::Rescale(Pass::Backward) => 8,
+        RelationKind::Recompose(Recomposition::SignMagnitude(_)) => 9,
+        RelationKind::Recompose(_) => 10,
+        RelationKind::Binary => 11,
+    };
+    let source = r.operands.first().map(|o| tensors[o.tensor.0 as usize].role);
+    (rank, source, r.layers.clone())
+}
+
+impl Plan {
+    /// Checks the claim routing: every operand's tensor exists; every derived tensor is defined by exactly
+    /// one relation, which comes after every relation producing claims on it; every tensor that receives
+    /// claims is committed, public, derived or bit planes.
+    pub fn check_claim_routing(&self) -> Result<(), String> {
+        for r in &self.relations {
+            for op in &r.operands {
+                let Some(t) = self.tensors.get(op.tensor.0 as usize) else {
+                    return Err(format!("relation {} names tensor {} that does not exist", r.id.0, op.tensor.0));
+                };
+                if op.flow == ClaimFlow::Produces {
+                    if let Storage::Derived(definer) = t.storage {
+                        if definer <= r.id {
+                            return Err(format!(
+                                "{} {} produces a claim on {} after its defining relation {} ran",
+                                r.kind.protocol_name(),
+                                r.kind.name(),
+                                t.name(),
+                                definer.0
+                            ));
+                        }
+                    }
+                }
+                if op.layer_positions.iter().any(|&p| p as usize >= t.layers.len().max(1)) {
+                    return Err(format!("relation {} routes outside {}", r.id.0, t.name()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Tensors committed in the proof or the statement.
+    pub fn committed(&self) -> impl Iterator<Item = &StackedTensor> {
+        self.tensors.iter().filter(|t| matches!(t.storage, Storage::Committed { .. }))
+    }
+
+    /// The relations that produce claims on a tensor (its claim routing).
+    pub fn claims_on(&self, tensor: StackedTensorId) -> Vec<RelationId> {
+        self.relations
+            .iter()
+            .filter(|r| r.operands.iter().any(|o| o.tensor == tensor && o.flow != ClaimFlow::Claims { fresh: false }))
+            .map(|r| r.id)
+            .collect()
+    }
+
+    /// Claims that land on a committed tensor: produced by relations, plus one per bit-plane chunk claim
+    /// routed into b. Each committed tensor is opened once after merging them.
+    pub fn claims_landing_on(&self, tensor: StackedTensorId) -> u64 {
+        let t = &self.tensors[tensor.0 as usize];
+        if t.role == StackRole::AllBits {
+            let mut n = 1; // the binary check's own claim
+            for r in &self.relations {
+                for op in r.operands.iter().filter(|o| o.flow == ClaimFlow::Produces) {
+                    if let Storage::BitPlanes(chunks) = &self.tensors[op.tensor.0 as usize].storage {
+                        n += chunks.len() as u64;
+                    }
+                }
+            }
+            return n;
+        }
+        self.claims_on(tensor).len() as u64
+    }
+}
+
+impl fmt::Display for StackedTensorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "T{}", self.0)
+    }
+}
+
+impl fmt::Display for RelationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "R{}", self.0)
+    }
+}
