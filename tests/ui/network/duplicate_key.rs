@@ -1,0 +1,13 @@
+//! The batch given twice.
+
+zkdl::network! {
+    pub Net {
+        input: 64,
+        layers: [dense(32), relu, dense(10)],
+        optimizer: sgd(lr = 2^-4),
+        batch: 32,
+        batch: 64,
+    }
+}
+
+fn main() {}
