@@ -1,12 +1,17 @@
 //! zkdl: zero-knowledge proofs that a neural network was trained correctly.
 //!
 //! This facade re-exports the crates of the pipeline (`ARCHITECTURE.md`): [`network!`] declares a
-//! network in Rust source, [`compiler`] lowers a [`NetworkSpec`] and a step count to the plan the
-//! prover follows, and [`runtime`] holds the cryptographic core (field tensors, the transcript,
-//! sumcheck, claim merging, hiding Hyrax-style commitments). Training and the proof of training arrive
-//! with their issues.
+//! network in Rust source, [`compile`] lowers a [`NetworkSpec`] and a step count to the [`Plan`] that the
+//! trainer, prover and verifier follow, and [`runtime`] holds the cryptographic core (field tensors, the
+//! transcript, sumcheck, claim merging, hiding Hyrax-style commitments). [`presets`] holds the networks
+//! zkdl ships. Training and the proof of training arrive with their issues.
+
+// `network!` expands to `::zkdl::…` paths; this lets the presets use it inside this crate.
+extern crate self as zkdl;
+
+pub mod presets;
 
 pub use zkdl_compiler as compiler;
-pub use zkdl_compiler::{Layer, Loss, Network, NetworkSpec, Optimizer};
+pub use zkdl_compiler::{compile, CompileOptions, Layer, Loss, Network, NetworkSpec, Optimizer, Plan};
 pub use zkdl_macros::network;
 pub use zkdl_runtime as runtime;

@@ -91,5 +91,5 @@ fn generated_type_is_a_plain_unit_struct() {
     traits::<PaperNet>();
     traits::<private::Digits>();
     assert_eq!(format!("{:?}", PaperNet), "PaperNet");
-    assert_eq!(PaperNet::default(), PaperNet);
+    assert_eq!(<PaperNet as Default>::default(), PaperNet);
 }

@@ -21,9 +21,8 @@ fn paper() -> NetworkSpec {
 /// (VmRSS, VmHWM) in KiB, where /proc is available.
 fn memory_kib() -> Option<(u64, u64)> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let field = |name: &str| {
-        status.lines().find(|l| l.starts_with(name))?.split_whitespace().nth(1)?.parse::<u64>().ok()
-    };
+    let field =
+        |name: &str| status.lines().find(|l| l.starts_with(name))?.split_whitespace().nth(1)?.parse::<u64>().ok();
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
@@ -42,7 +41,10 @@ fn main() {
         plan.gate_instances.values().sum::<u64>()
     );
     if let (Some((rss0, _)), Some((_, hwm))) = (before, after) {
-        println!("peak memory of the compilation: {:.1} MiB (VmHWM {hwm} KiB − start RSS {rss0} KiB)", (hwm - rss0) as f64 / 1024.0);
+        println!(
+            "peak memory of the compilation: {:.1} MiB (VmHWM {hwm} KiB − start RSS {rss0} KiB)",
+            (hwm - rss0) as f64 / 1024.0
+        );
     }
     drop(plan);
 

@@ -96,7 +96,8 @@ pub fn cost(plan: &Plan) -> Cost {
             sumchecks += 1;
             rounds += t.layout.num_vars() as u64;
             proof_bytes += (t.layout.num_vars() as u64 * 2 + 1) * FIELD_BYTES;
-            sumcheck_ns += t.padded_entries() as f64 * (3.0 * NS_PER_SUMCHECK_ENTRY_EVAL + claims as f64 * NS_PER_BOUND_ENTRY);
+            sumcheck_ns +=
+                t.padded_entries() as f64 * (3.0 * NS_PER_SUMCHECK_ENTRY_EVAL + claims as f64 * NS_PER_BOUND_ENTRY);
         }
         // Opening: the row combination, then the IPA over 2^col_vars.
         proof_bytes += 2 * col_vars as u64 * POINT_BYTES + POINT_BYTES + 4 * FIELD_BYTES;

@@ -318,7 +318,13 @@ impl Builder {
     }
 
     /// Adds a gate with its operand edges and output tensors (role, shape), returning the outputs.
-    fn gate(&mut self, kind: GateKind, layer: u32, operands: &[NodeIndex], outputs: &[(Role, u32, TensorShape)]) -> Vec<NodeIndex> {
+    fn gate(
+        &mut self,
+        kind: GateKind,
+        layer: u32,
+        operands: &[NodeIndex],
+        outputs: &[(Role, u32, TensorShape)],
+    ) -> Vec<NodeIndex> {
         let gate = self.graph.add_node(IrNode::Gate(GateNode { kind, layer, step: self.step }));
         for (port, &op) in operands.iter().enumerate() {
             self.graph.add_edge(op, gate, IrEdge::Operand(port as u8));
@@ -387,7 +393,12 @@ pub fn lower(spec: &NetworkSpec, steps: u32, visibility: Visibility) -> Ir {
         for l in 1..=depth {
             let lu = l as u32;
             let out = TensorShape::matrix(batch, widths[l]);
-            let z = b.gate(GateKind::MatMulForward, lu, &[activations[l - 1], weights[l - 1]], &[(Role::PreActivation, t, out)])[0];
+            let z = b.gate(
+                GateKind::MatMulForward,
+                lu,
+                &[activations[l - 1], weights[l - 1]],
+                &[(Role::PreActivation, t, out)],
+            )[0];
             let rescaled = b.gate(
                 GateKind::Rescale(Pass::Forward),
                 lu,
@@ -400,7 +411,11 @@ pub fn lower(spec: &NetworkSpec, steps: u32, visibility: Visibility) -> Ir {
                     GateKind::ZkRelu,
                     lu,
                     &[rescaled[0]],
-                    &[(Role::SignBits, t, out.with_planes(1)), (Role::MagnitudeBits, t, out.with_planes(q)), (Role::Activation, t, out)],
+                    &[
+                        (Role::SignBits, t, out.with_planes(1)),
+                        (Role::MagnitudeBits, t, out.with_planes(q)),
+                        (Role::Activation, t, out),
+                    ],
                 );
                 signs[l] = Some(relu[0]);
                 activations.push(relu[2]);
@@ -417,10 +432,16 @@ pub fn lower(spec: &NetworkSpec, steps: u32, visibility: Visibility) -> Ir {
             let lu = l as u32;
             let w = weights[l - 1];
             let grad_shape = TensorShape::matrix(widths[l - 1], widths[l]);
-            let g_w = b.gate(GateKind::WeightGradient, lu, &[activations[l - 1], signal], &[(Role::WeightGradient, t, grad_shape)])[0];
+            let g_w = b.gate(
+                GateKind::WeightGradient,
+                lu,
+                &[activations[l - 1], signal],
+                &[(Role::WeightGradient, t, grad_shape)],
+            )[0];
             let next_signal = if l > 1 {
                 let back = TensorShape::matrix(batch, widths[l - 1]);
-                let h = b.gate(GateKind::MatMulBackward, lu, &[signal, w], &[(Role::BackwardPreActivation, t, back)])[0];
+                let h =
+                    b.gate(GateKind::MatMulBackward, lu, &[signal, w], &[(Role::BackwardPreActivation, t, back)])[0];
                 // The gate belongs to layer l; its output is H^(l−1).
                 if let IrNode::Tensor(tensor) = &mut b.graph[h] {
                     tensor.layer = lu - 1;
@@ -506,12 +527,17 @@ fn is_run_input(t: &TensorNode) -> bool {
 pub fn check(ir: &Ir) -> Result<(), IrError> {
     let p = &ir.params;
     for (node, gate) in ir.gates() {
-        let err = |message: String| IrError::Gate { gate: gate.kind.name(), layer: gate.layer, step: gate.step, message };
+        let err =
+            |message: String| IrError::Gate { gate: gate.kind.name(), layer: gate.layer, step: gate.step, message };
         let ops = ir.operands(node);
         let outs = ir.outputs(node);
         let (n_ops, n_outs) = gate.kind.arity();
         if ops.len() != n_ops || outs.len() != n_outs {
-            return Err(err(format!("has {} operands and {} outputs, expected {n_ops} and {n_outs}", ops.len(), outs.len())));
+            return Err(err(format!(
+                "has {} operands and {} outputs, expected {n_ops} and {n_outs}",
+                ops.len(),
+                outs.len()
+            )));
         }
         let shape = |n: NodeIndex| ir.tensor(n).map(|t| t.shape).ok_or_else(|| err("a port is not a tensor".into()));
         let (a, o) = (shape(ops[0])?, shape(outs[0])?);
@@ -645,7 +671,11 @@ mod tests {
         cyclic.graph.clear();
         let shape = TensorShape::matrix(4, 3);
         let tensor = |role| IrNode::Tensor(TensorNode { role, layer: 2, step: 0, shape });
-        let (a, b, y) = (cyclic.graph.add_node(tensor(Role::Signal)), cyclic.graph.add_node(tensor(Role::Signal)), cyclic.graph.add_node(tensor(Role::Target)));
+        let (a, b, y) = (
+            cyclic.graph.add_node(tensor(Role::Signal)),
+            cyclic.graph.add_node(tensor(Role::Signal)),
+            cyclic.graph.add_node(tensor(Role::Target)),
+        );
         for (from, to) in [(a, b), (b, a)] {
             let g = cyclic.graph.add_node(IrNode::Gate(GateNode { kind: GateKind::MseGrad, layer: 2, step: 0 }));
             cyclic.graph.add_edge(from, g, IrEdge::Operand(0));

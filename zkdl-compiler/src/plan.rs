@@ -444,7 +444,11 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
         group.steps.insert(gate.step);
         match group.layers.get(&gate.layer) {
             Some(existing) if existing != &routes => {
-                return Err(fail(format!("{} of layer {} routes differently across steps", gate.kind.name(), gate.layer)))
+                return Err(fail(format!(
+                    "{} of layer {} routes differently across steps",
+                    gate.kind.name(),
+                    gate.layer
+                )))
             }
             Some(_) => {}
             None => {
@@ -531,11 +535,7 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
                     ],
                     sumchecks: chunk_sumchecks(params.range_bits),
                 });
-                (
-                    RelationKind::ZkRelu,
-                    vec![port(3, "A^l", incoming), port(1, "s^l", produces), z1],
-                    vec![hadamard(0)],
-                )
+                (RelationKind::ZkRelu, vec![port(3, "A^l", incoming), port(1, "s^l", produces), z1], vec![hadamard(0)])
             }
             GateKind::ReluBackward => (
                 RelationKind::ReluBackward,
@@ -702,12 +702,15 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
     Ok(plan)
 }
 
+/// (role, padded shape, definer, classes of the definer's other ports).
+type ClassKey = (Role, (u32, u32, u32), &'static str, Vec<u32>);
+
 /// Interned stack classes of (role, layer): the padded shape, and for a derived tensor its definer and
 /// the classes of the definer's other ports.
 struct StackClasses<'a> {
     depth: u32,
     shape_at: &'a HashMap<(Role, u32), TensorShape>,
-    interned: HashMap<(Role, (u32, u32, u32), &'static str, Vec<u32>), u32>,
+    interned: HashMap<ClassKey, u32>,
     memo: HashMap<(Role, u32), u32>,
 }
 
@@ -720,7 +723,9 @@ impl StackClasses<'_> {
             Role::BackwardPreActivation => {
                 Some(("S2", vec![(Role::BackwardRescaled, l), (Role::BackwardRemainder, l)]))
             }
-            Role::Rescaled if l < self.depth => Some(("sign-magnitude", vec![(Role::SignBits, l), (Role::MagnitudeBits, l)])),
+            Role::Rescaled if l < self.depth => {
+                Some(("sign-magnitude", vec![(Role::SignBits, l), (Role::MagnitudeBits, l)]))
+            }
             Role::Rescaled => bits(RangeChecked::OutputRescaled),
             Role::Remainder => bits(RangeChecked::Remainder),
             Role::BackwardRescaled => bits(RangeChecked::BackwardRescaled),

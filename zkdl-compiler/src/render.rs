@@ -123,7 +123,13 @@ impl Plan {
                     let c: Vec<String> = chunks
                         .iter()
                         .map(|c| {
-                            format!("planes {}..{} at b[{}; 2^{}]", c.first_plane, c.first_plane + c.planes, c.offset, c.log_size)
+                            format!(
+                                "planes {}..{} at b[{}; 2^{}]",
+                                c.first_plane,
+                                c.first_plane + c.planes,
+                                c.offset,
+                                c.log_size
+                            )
                         })
                         .collect();
                     format!("bits in b: {}", c.join(", "))
@@ -165,7 +171,11 @@ impl Plan {
                 r.kind.protocol_name(),
                 r.kind.name(),
                 r.instances,
-                if sumchecks.is_empty() { "linear, checked at the claimed point".into() } else { format!("sumcheck {}", sumchecks.join(" + ")) }
+                if sumchecks.is_empty() {
+                    "linear, checked at the claimed point".into()
+                } else {
+                    format!("sumcheck {}", sumchecks.join(" + "))
+                }
             );
             for op in &r.operands {
                 let t = &self.tensors[op.tensor.0 as usize];
@@ -178,7 +188,8 @@ impl Plan {
                     String::new()
                 } else {
                     let positions: Vec<String> = op.layer_positions.iter().map(u32::to_string).collect();
-                    let shift = if op.step_offset != 0 { format!(", step {:+}", op.step_offset) } else { String::new() };
+                    let shift =
+                        if op.step_offset != 0 { format!(", step {:+}", op.step_offset) } else { String::new() };
                     format!(" (layer positions [{}]{shift})", positions.join(", "))
                 };
                 let _ = writeln!(o, "         {:<8} {flow} {} {}{routing}", op.symbol, op.tensor, t.name());
@@ -200,10 +211,10 @@ impl Plan {
         for cc in &c.commitments {
             let _ = writeln!(
                 o,
-                "  {:<18} {:>12} entries, {} merged into one opening",
+                "  {:<18} {:>12} entries, {}, opened once",
                 cc.tensor,
                 cc.used_entries,
-                if cc.claims == 1 { "1 claim".to_string() } else { format!("{} claims", cc.claims) }
+                if cc.claims == 1 { "1 claim".to_string() } else { format!("{} claims merged", cc.claims) }
             );
         }
         let _ = writeln!(o, "  sumchecks: {} with {} rounds in all", c.sumchecks, c.sumcheck_rounds);

@@ -297,15 +297,16 @@ impl NetworkSpec {
     /// The derived fixed-point quantities. Meaningful for a valid spec (batch a power of two).
     pub fn fixed_point_params(&self) -> FixedPointParams {
         let r = self.fixed_point.scale_bits;
-        let k = self.optimizer.lr_shift() + self.batch.max(1).ilog2();
-        let s_w = 2 * r + k;
+        // Saturating: an invalid spec must still yield (nonsense) parameters rather than overflow.
+        let k = self.optimizer.lr_shift().saturating_add(self.batch.max(1).ilog2());
+        let s_w = r.saturating_mul(2).saturating_add(k);
         FixedPointParams {
             scale_bits: r,
             range_bits: self.fixed_point.range_bits,
             update_shift: k,
             weight_scale_bits: s_w,
-            data_bits: r + 2,
-            weight_bits: s_w + 2,
+            data_bits: r.saturating_add(2),
+            weight_bits: s_w.saturating_add(2),
         }
     }
 
@@ -320,7 +321,11 @@ impl NetworkSpec {
         check_dimension(self.input, "input width", SpecKey::Input, &mut err);
 
         if !self.layers.iter().any(|l| matches!(l, Layer::Dense(_))) {
-            err(SpecKey::Layers, "there is no dense layer".into(), "declare at least the output layer, e.g. `dense(10)`");
+            err(
+                SpecKey::Layers,
+                "there is no dense layer".into(),
+                "declare at least the output layer, e.g. `dense(10)`",
+            );
         }
         for (i, layer) in self.layers.iter().enumerate() {
             let previous = i.checked_sub(1).map(|j| self.layers[j]);
@@ -340,11 +345,9 @@ impl NetworkSpec {
                     "relu comes first, before any dense layer".into(),
                     "start the layer list with a dense layer, e.g. `dense(32), relu`",
                 ),
-                (Layer::Relu, Some(Layer::Relu)) => err(
-                    SpecKey::Layer(i),
-                    "relu follows relu".into(),
-                    "a second ReLU changes nothing; remove it",
-                ),
+                (Layer::Relu, Some(Layer::Relu)) => {
+                    err(SpecKey::Layer(i), "relu follows relu".into(), "a second ReLU changes nothing; remove it")
+                }
                 (Layer::Relu, Some(Layer::Dense(_))) => {}
             }
         }
@@ -369,6 +372,15 @@ impl NetworkSpec {
         }
 
         let FixedPoint { scale_bits: r, range_bits: q } = self.fixed_point;
+        for (value, key, what) in [(r, SpecKey::ScaleBits, "scale_bits"), (q, SpecKey::RangeBits, "range_bits")] {
+            if value > FIELD_MAGNITUDE_LIMIT_LOG2 {
+                err(
+                    key,
+                    format!("{what} {value} exceeds the field's {FIELD_MAGNITUDE_LIMIT_LOG2} bits"),
+                    "no fixed-point value that wide fits the field; the defaults are scale_bits 16, range_bits 32",
+                );
+            }
+        }
         if r == 0 {
             err(SpecKey::ScaleBits, "scale_bits is 0".into(), "fixed point needs fraction bits; the default is 16");
         }
@@ -667,6 +679,13 @@ mod tests {
     }
 
     #[test]
+    fn huge_fixed_point_parameters_are_errors_not_overflows() {
+        let errors = digits().scale_bits(3_000_000_000).range_bits(4_000_000_000).sgd(u32::MAX).build().unwrap_err().0;
+        let keys: Vec<SpecKey> = errors.iter().map(|e| e.key).collect();
+        assert_eq!(keys, vec![SpecKey::ScaleBits, SpecKey::RangeBits, SpecKey::LearningRate], "{errors:#?}");
+    }
+
+    #[test]
     fn bounds_grow_with_steps_by_log2() {
         let spec = digits().build().unwrap();
         let one = MagnitudeBounds::new(&spec, 1);
@@ -691,9 +710,7 @@ mod tests {
         assert_eq!(errors[0].1.key, SpecKey::Batch);
 
         let unknown = "name = \"x\"\ninput = 64\nlayerz = []\n";
-        let SpecFileError::Parse { line, message, .. } = NetworkSpec::from_toml(unknown).unwrap_err() else {
-            panic!()
-        };
+        let SpecFileError::Parse { line, message, .. } = NetworkSpec::from_toml(unknown).unwrap_err() else { panic!() };
         assert_eq!(line, Some(3));
         assert!(message.contains("layerz"), "{message}");
 

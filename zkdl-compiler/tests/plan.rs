@@ -2,7 +2,9 @@
 //! the commitment plan, the bit-tensor layout, the digest, and errors.
 
 use zkdl_compiler::plan::{ClaimFlow, RelationId, StackRole};
-use zkdl_compiler::{compile, lower_checked, CompileError, CompileOptions, Layer, NetworkSpec, Plan, Storage, Visibility};
+use zkdl_compiler::{
+    compile, lower_checked, CompileError, CompileOptions, Layer, NetworkSpec, Plan, Storage, Visibility,
+};
 
 fn uniform(width: u32, depth: usize) -> NetworkSpec {
     NetworkSpec::builder(format!("uniform-{depth}"))
@@ -62,7 +64,10 @@ fn every_derived_tensor_has_one_definer_after_all_its_claims() {
             match &t.storage {
                 Storage::Derived(r) => {
                     let definer = &p.relations[r.0 as usize];
-                    let defined = definer.operands.iter().filter(|o| o.tensor == t.id && o.flow == ClaimFlow::Claims { fresh: false });
+                    let defined = definer
+                        .operands
+                        .iter()
+                        .filter(|o| o.tensor == t.id && o.flow == ClaimFlow::Claims { fresh: false });
                     assert_eq!(defined.count(), 1, "{} defined by {r}", t.name());
                     for producer in p.claims_on(t.id) {
                         assert!(producer < *r, "{} claimed by {producer} after its definer {r}", t.name());
@@ -157,7 +162,10 @@ fn digest_is_stable_and_binds_every_parameter() {
         plan(&spec, 5),
         plan(&NetworkSpec { optimizer: zkdl_compiler::Optimizer::Sgd { lr_shift: 4 }, ..spec.clone() }, 4),
         plan(&NetworkSpec::builder("two-layer").input(6).dense(6).relu().dense(3).sgd(3).batch(4).build().unwrap(), 4),
-        plan(&NetworkSpec { fixed_point: zkdl_compiler::FixedPoint { scale_bits: 15, range_bits: 32 }, ..spec.clone() }, 4),
+        plan(
+            &NetworkSpec { fixed_point: zkdl_compiler::FixedPoint { scale_bits: 15, range_bits: 32 }, ..spec.clone() },
+            4,
+        ),
         plan(&NetworkSpec { name: "renamed".into(), ..spec.clone() }, 4),
     ];
     for other in &others {
