@@ -519,7 +519,7 @@ impl Ir {
 }
 
 /// Whether a tensor of this role and step is an input of the whole run (has no producer).
-fn is_run_input(t: &TensorNode) -> bool {
+pub fn is_run_input(t: &TensorNode) -> bool {
     matches!(t.role, Role::Input | Role::Target) || (t.role == Role::Weight && t.step == 0)
 }
 

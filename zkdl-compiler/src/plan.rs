@@ -652,6 +652,8 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
         r.id = RelationId(i as u32);
     }
 
+    let bounds = MagnitudeBounds::new(&ir.spec, steps as u64);
+
     // 6. Storage: committed, public, derived, bit planes.
     for t in tensors.iter_mut() {
         t.storage = match t.role {
@@ -659,7 +661,8 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
             StackRole::InitialWeight if ir.visibility.public_initial_weights => Storage::Public,
             StackRole::Tensor(Role::Input | Role::Target) => committed(t, ValueKind::Signed(params.data_bits), true),
             StackRole::InitialWeight => committed(t, ValueKind::Signed(params.weight_bits), true),
-            StackRole::FinalWeight => committed(t, ValueKind::Signed(ir_bound_bits(&params, &ir.spec, steps)), true),
+            // W_T's magnitude bound plus the sign.
+            StackRole::FinalWeight => committed(t, ValueKind::Signed(bounds.weight + 1), true),
             StackRole::AllBits => committed(t, ValueKind::Bits, false),
             role if role_is_bits(role) => Storage::BitPlanes(placed.remove(&t.id).unwrap_or_default()),
             _ => Storage::Public, // replaced by the defining relation below
@@ -685,7 +688,6 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
         }
     }
 
-    let bounds = MagnitudeBounds::new(&ir.spec, steps as u64);
     let plan = Plan {
         format_version: PLAN_FORMAT_VERSION,
         spec: ir.spec.clone(),
@@ -762,11 +764,6 @@ impl StackClasses<'_> {
 
 fn role_is_bits(role: StackRole) -> bool {
     matches!(role, StackRole::Tensor(r) if r.is_bits())
-}
-
-/// Bits of the committed W_T: its magnitude bound plus the sign.
-fn ir_bound_bits(_params: &FixedPointParams, spec: &NetworkSpec, steps: u32) -> u32 {
-    MagnitudeBounds::new(spec, steps as u64).weight + 1
 }
 
 /// Row/column split of a committed tensor of 2^n entries: columns ⌈n/2⌉, rows ⌊n/2⌋ (√N commitments and

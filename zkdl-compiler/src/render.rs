@@ -7,7 +7,7 @@
 //! (`PROTOCOL.md` §7).
 
 use crate::cost::{cost, Cost};
-use crate::ir::{Ir, IrEdge, IrNode, Role};
+use crate::ir::{is_run_input, Ir, IrEdge, IrNode};
 use crate::plan::{ClaimFlow, Plan, StackRole, Storage, ValueKind};
 use crate::spec::Layer;
 use sha2::{Digest, Sha256};
@@ -272,7 +272,7 @@ pub fn to_dot(ir: &Ir) -> String {
         match &ir.graph[n] {
             IrNode::Tensor(t) => {
                 let style = if t.role.is_bits() { ", style=dashed" } else { "" };
-                let input = matches!(t.role, Role::Input | Role::Target) || (t.role == Role::Weight && t.step == 0);
+                let input = is_run_input(t);
                 let fill = if input { ", style=filled, fillcolor=\"#e8f0fe\"" } else { style };
                 let _ = writeln!(
                     o,
