@@ -1,0 +1,240 @@
+//! Network weights in fixed point: seeded initialization and safetensors files.
+//!
+//! W^l is the d_(l−1) × d_l matrix of layer l, row-major, at scale 2^S_W with S_W = 2R + k (`PROTOCOL.md`
+//! §2), so Z^l = A^(l−1)·W^l.
+//!
+//! **Initialization.** He initialization: w ~ N(0, 2/d_(l−1)), drawn by Box–Muller from ChaCha20 seeded
+//! with the seed and the layer index, then quantized to round(w·2^S_W). The initial weights are
+//! range-checked as (S_W+2)-bit two's complement (|w| < 2); a draw outside is an error.
+//!
+//! **Files.** One safetensors file holds both forms:
+//! - `"{2(l−1)}.weight"`: float32, shape [d_l, d_(l−1)], the layout of PyTorch's
+//!   `nn.Sequential(nn.Linear(d0, d1, bias=False), nn.ReLU(), …)`, whose ReLU modules take the odd indices;
+//!   `load_model(model, path, strict=False)` loads it (the exact tensors below are the extra keys);
+//! - `"zkdl.fixed.{l}"`: int64, shape [d_(l−1), d_l], the exact fixed-point integers, so a run can be
+//!   resumed or proven again bit for bit;
+//! - metadata: `format = zkdl-weights`, the spec as JSON, S_W, and the steps trained.
+//!
+//! Reading prefers the exact integers; a file with only float32 tensors (e.g. exported from PyTorch) is
+//! quantized to the weight scale. Files are written to a temporary name and renamed.
+
+use crate::integers::IntVec;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use safetensors::{tensor::TensorView, Dtype, SafeTensors};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use zkdl_compiler::NetworkSpec;
+
+/// The weights W^1 … W^L of a network at scale 2^S_W.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FixedWeights {
+    /// S_W.
+    pub scale_bits: u32,
+    /// (d_(l−1), d_l) of each layer.
+    pub shapes: Vec<(usize, usize)>,
+    /// W^l, row-major d_(l−1) × d_l.
+    pub layers: Vec<IntVec>,
+}
+
+/// What went wrong with weights.
+#[derive(Debug, thiserror::Error)]
+pub enum WeightsError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: not a safetensors file: {message}")]
+    Format { path: PathBuf, message: String },
+    #[error("{path}: tensor `{name}` is missing (the network has {layers} dense layers)")]
+    Missing { path: PathBuf, name: String, layers: usize },
+    #[error("{path}: tensor `{name}` has shape {found:?} and dtype {dtype}, expected {expected:?} ({what})")]
+    Shape { path: PathBuf, name: String, found: Vec<usize>, dtype: String, expected: Vec<usize>, what: String },
+    #[error("{path}: the weights are at scale 2^{found}, the network's weight scale is 2^{expected} (S_W = 2R + k); they belong to another network or learning rate")]
+    Scale { path: PathBuf, found: u32, expected: u32 },
+    #[error("layer {layer}, entry ({row}, {col}): weight {value} is outside the initial-weight range |w| < 2 ({bits}-bit two's complement at scale 2^{scale_bits}); initialize with smaller values")]
+    OutOfRange { layer: usize, row: usize, col: usize, value: f64, bits: u32, scale_bits: u32 },
+    #[error("layer {layer}, entry ({row}, {col}): weight is not a finite number ({value})")]
+    NotFinite { layer: usize, row: usize, col: usize, value: f32 },
+    #[error("layer {layer}: an exact weight does not fit int64 ({value}); it cannot be written to a safetensors file")]
+    TooWide { layer: usize, value: i128 },
+}
+
+impl FixedWeights {
+    /// He initialization, quantized (see the module docs); deterministic for the seed.
+    pub fn he_init(spec: &NetworkSpec, seed: u64) -> Result<FixedWeights, WeightsError> {
+        let scale_bits = spec.fixed_point_params().weight_scale_bits;
+        let shapes = layer_shapes(spec);
+        let mut layers = Vec::with_capacity(shapes.len());
+        for (l, &(rows, cols)) in shapes.iter().enumerate() {
+            let mut rng = ChaCha20Rng::seed_from_u64(seed);
+            rng.set_stream(l as u64 + 1);
+            let std = (2.0 / rows as f64).sqrt();
+            let values: Vec<f64> = (0..rows * cols).map(|_| std * standard_normal(&mut rng)).collect();
+            layers.push(quantize_layer(l + 1, cols, &values, scale_bits)?);
+        }
+        Ok(FixedWeights { scale_bits, shapes, layers })
+    }
+
+    /// Weights from real values per layer (row-major d_(l−1) × d_l), quantized and range-checked.
+    pub fn from_f64(spec: &NetworkSpec, layers: &[Vec<f64>]) -> Result<FixedWeights, WeightsError> {
+        let scale_bits = spec.fixed_point_params().weight_scale_bits;
+        let shapes = layer_shapes(spec);
+        let layers = shapes
+            .iter()
+            .zip(layers)
+            .enumerate()
+            .map(|(l, (&(_, cols), values))| quantize_layer(l + 1, cols, values, scale_bits))
+            .collect::<Result<_, _>>()?;
+        Ok(FixedWeights { scale_bits, shapes, layers })
+    }
+
+    /// W^l as real numbers (f64), row-major.
+    pub fn to_f64(&self, layer: usize) -> Vec<f64> {
+        let scale = (self.scale_bits as f64).exp2();
+        self.layers[layer].iter().map(|v| v as f64 / scale).collect()
+    }
+
+    /// Parameters in all layers.
+    pub fn parameter_count(&self) -> usize {
+        self.shapes.iter().map(|(r, c)| r * c).sum()
+    }
+
+    /// Heap bytes of the integers.
+    pub fn heap_bytes(&self) -> usize {
+        self.layers.iter().map(IntVec::heap_bytes).sum()
+    }
+
+    /// Writes the float32 and exact tensors (module docs) atomically.
+    pub fn save(&self, path: &Path, spec: &NetworkSpec, steps_trained: u64) -> Result<(), WeightsError> {
+        let mut buffers: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
+        for (l, (&(rows, cols), values)) in self.shapes.iter().zip(&self.layers).enumerate() {
+            let real = self.to_f64(l);
+            let mut torch = Vec::with_capacity(rows * cols * 4);
+            for c in 0..cols {
+                for r in 0..rows {
+                    torch.extend_from_slice(&(real[r * cols + c] as f32).to_le_bytes());
+                }
+            }
+            buffers.push((format!("{}.weight", 2 * l), Dtype::F32, vec![cols, rows], torch));
+            let mut exact = Vec::with_capacity(rows * cols * 8);
+            for v in values.iter() {
+                let v = i64::try_from(v).map_err(|_| WeightsError::TooWide { layer: l + 1, value: v })?;
+                exact.extend_from_slice(&v.to_le_bytes());
+            }
+            buffers.push((format!("zkdl.fixed.{}", l + 1), Dtype::I64, vec![rows, cols], exact));
+        }
+        let views = buffers
+            .iter()
+            .map(|(name, dtype, shape, data)| {
+                TensorView::new(*dtype, shape.clone(), data).map(|v| (name.clone(), v)).map_err(|e| {
+                    WeightsError::Format { path: path.to_path_buf(), message: e.to_string() }
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let metadata = HashMap::from([
+            ("format".to_string(), "zkdl-weights".to_string()),
+            ("network".to_string(), spec.name.clone()),
+            ("spec".to_string(), serde_json::to_string(spec).unwrap_or_default()),
+            ("weight_scale_bits".to_string(), self.scale_bits.to_string()),
+            ("steps_trained".to_string(), steps_trained.to_string()),
+        ]);
+        let bytes = safetensors::serialize(views, Some(metadata))
+            .map_err(|e| WeightsError::Format { path: path.to_path_buf(), message: e.to_string() })?;
+        crate::files::write_atomically(path, &bytes).map_err(|source| WeightsError::Io { path: path.to_path_buf(), source })
+    }
+
+    /// Reads weights for `spec`: the exact integers if present, else the float32 tensors quantized.
+    pub fn load(path: &Path, spec: &NetworkSpec) -> Result<FixedWeights, WeightsError> {
+        let bytes = std::fs::read(path).map_err(|source| WeightsError::Io { path: path.to_path_buf(), source })?;
+        let file = SafeTensors::deserialize(&bytes)
+            .map_err(|e| WeightsError::Format { path: path.to_path_buf(), message: e.to_string() })?;
+        let scale_bits = spec.fixed_point_params().weight_scale_bits;
+        let (_, header) = SafeTensors::read_metadata(&bytes)
+            .map_err(|e| WeightsError::Format { path: path.to_path_buf(), message: e.to_string() })?;
+        let file_scale = header.metadata().as_ref().and_then(|m| m.get("weight_scale_bits")).and_then(|s| s.parse().ok());
+        let shapes = layer_shapes(spec);
+        let has_exact = file.names().iter().any(|n| n.starts_with("zkdl.fixed."));
+        if let (true, Some(found)) = (has_exact, file_scale) {
+            if found != scale_bits {
+                return Err(WeightsError::Scale { path: path.to_path_buf(), found, expected: scale_bits });
+            }
+        }
+        let mut layers = Vec::with_capacity(shapes.len());
+        for (l, &(rows, cols)) in shapes.iter().enumerate() {
+            let tensor = |name: &str| {
+                file.tensor(name).map_err(|_| WeightsError::Missing {
+                    path: path.to_path_buf(),
+                    name: name.to_string(),
+                    layers: shapes.len(),
+                })
+            };
+            let wrong_shape = |name: &str, view: &TensorView<'_>, expected: Vec<usize>, what: &str| WeightsError::Shape {
+                path: path.to_path_buf(),
+                name: name.to_string(),
+                found: view.shape().to_vec(),
+                dtype: format!("{:?}", view.dtype()),
+                expected,
+                what: what.to_string(),
+            };
+            if has_exact {
+                let name = format!("zkdl.fixed.{}", l + 1);
+                let view = tensor(&name)?;
+                if view.dtype() != Dtype::I64 || view.shape() != [rows, cols] {
+                    return Err(wrong_shape(&name, &view, vec![rows, cols], "int64 [d_(l−1), d_l]"));
+                }
+                let values: Vec<i64> =
+                    view.data().chunks_exact(8).map(|b| i64::from_le_bytes(b.try_into().expect("8 bytes"))).collect();
+                layers.push(IntVec::from_i64(values));
+            } else {
+                let name = format!("{}.weight", 2 * l);
+                let view = tensor(&name)?;
+                if view.dtype() != Dtype::F32 || view.shape() != [cols, rows] {
+                    return Err(wrong_shape(&name, &view, vec![cols, rows], "float32 [d_l, d_(l−1)], PyTorch's Linear layout"));
+                }
+                let torch: Vec<f32> =
+                    view.data().chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect();
+                let mut real = vec![0f64; rows * cols];
+                for c in 0..cols {
+                    for r in 0..rows {
+                        let value = torch[c * rows + r];
+                        if !value.is_finite() {
+                            return Err(WeightsError::NotFinite { layer: l + 1, row: r, col: c, value });
+                        }
+                        real[r * cols + c] = value as f64;
+                    }
+                }
+                layers.push(quantize_layer(l + 1, cols, &real, scale_bits)?);
+            }
+        }
+        Ok(FixedWeights { scale_bits, shapes, layers })
+    }
+}
+
+/// (d_(l−1), d_l) of every dense layer.
+pub fn layer_shapes(spec: &NetworkSpec) -> Vec<(usize, usize)> {
+    spec.widths().windows(2).map(|w| (w[0] as usize, w[1] as usize)).collect()
+}
+
+fn quantize_layer(layer: usize, cols: usize, values: &[f64], scale_bits: u32) -> Result<IntVec, WeightsError> {
+    let bits = scale_bits + 2;
+    let (lo, hi) = crate::fixed_point::twos_complement_range(bits);
+    let quantized = values
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| {
+            let v = crate::fixed_point::quantize(w, scale_bits);
+            if (lo..=hi).contains(&v) {
+                Ok(v)
+            } else {
+                Err(WeightsError::OutOfRange { layer, row: i / cols, col: i % cols, value: w, bits, scale_bits })
+            }
+        })
+        .collect::<Result<Vec<i128>, _>>()?;
+    Ok(IntVec::from_i128(&quantized))
+}
+
+/// A standard normal draw (Box–Muller).
+fn standard_normal(rng: &mut impl Rng) -> f64 {
+    let u1: f64 = 1.0 - rng.gen::<f64>(); // (0, 1]
+    let u2: f64 = rng.gen();
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}

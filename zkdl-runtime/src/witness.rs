@@ -1,0 +1,370 @@
+//! The witness of a training run, in the plan's stacked layout.
+//!
+//! A [`Witness`] holds every value of T steps: the batches (X_t, Y_t), the weights W_0 … W_T, and per
+//! step and layer Z, Z', rz, s, m, A, G, H, H', rh and G_W ([`StepTrace`]). Values are integers in the
+//! narrowest width that holds each tensor; sign and magnitude bits are packed ([`crate::integers`]).
+//! W_t is stored once and read by the three stacked tensors that contain it (W for the matmuls of steps
+//! 0 … T−1, the statement's W_0 and W_T).
+//!
+//! **Stacked layout.** [`Witness::entry`] reads stacked tensor P of the plan at index
+//! i = (step, layer, plane, row, col) (most significant first, each part padded to a power of two,
+//! `PROTOCOL.md` §5): the member tensor of layer `layers[layer]` at step `steps.first + step`, zero in
+//! every padded position. Range-check bit planes are not stored: plane p of an n-bit two's complement
+//! value v is ⌊v / 2^p⌋ mod 2, computed from the stored value when read, so the prover streams the bit
+//! tensor b into its commitment instead of materializing it.
+//!
+//! **The bit tensor b.** Chunk c of a bit stacked tensor lies in b at `c.offset` as a sub-cube of
+//! 2^`c.log_size` entries indexed (step, layer, plane − `c.first_plane`, row, col), the plane part padded
+//! to `c.padded_planes`; [`Witness::bit`] reads b at any index, zero outside every chunk.
+//!
+//! **Self-check.** [`Witness::check_relations`] re-checks every relation of §4 for every step and layer
+//! as an integer identity, independently of the trainer (plain i128 arithmetic), with the ranges of §3.
+
+use crate::exact_matmul::{naive_matmul, MatrixRef};
+use crate::fixed_point::{sign_magnitude_range, twos_complement_bit, twos_complement_range};
+use crate::integers::{BitVec, IntVec};
+use crate::trainer::{Batch, StepTrace, Trainer, TrainingError};
+use crate::weights::FixedWeights;
+use zkdl_compiler::ir::RangeChecked;
+use zkdl_compiler::plan::{StackRole, Storage};
+use zkdl_compiler::plan::StackedTensorId;
+use zkdl_compiler::{Plan, Role};
+
+/// Every value of a training run of T steps.
+#[derive(Clone, Debug)]
+pub struct Witness {
+    pub plan: Plan,
+    /// (X_t, Y_t), t = 0 … T−1.
+    pub batches: Vec<Batch>,
+    /// W_t, t = 0 … T.
+    pub weights: Vec<FixedWeights>,
+    /// Every tensor of step t, t = 0 … T−1.
+    pub traces: Vec<StepTrace>,
+    /// b's chunks sorted by offset: (offset, log_size, tensor, chunk index).
+    bit_chunks: Vec<(u64, u32, StackedTensorId, usize)>,
+}
+
+/// A relation of `PROTOCOL.md` §4 that a witness does not satisfy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{relation} fails at step {step}, layer {layer}, entry ({row}, {col}): expected {expected}, found {found}")]
+pub struct RelationViolation {
+    pub relation: &'static str,
+    pub step: usize,
+    pub layer: usize,
+    pub row: usize,
+    pub col: usize,
+    pub expected: i128,
+    pub found: i128,
+}
+
+/// One member tensor of a stacked tensor.
+#[derive(Clone, Copy, Debug)]
+pub enum Member<'a> {
+    Values(&'a IntVec),
+    /// Packed planes, plane-major.
+    Bits(&'a BitVec),
+    /// Two's complement bit planes of a stored value.
+    RangeBits(&'a IntVec),
+}
+
+impl Witness {
+    /// Trains T = `plan.steps` steps from `initial` on `batches` (one per step), recording everything.
+    /// `progress` is called after each step with the step's trace.
+    pub fn generate(
+        plan: &Plan,
+        initial: FixedWeights,
+        batches: Vec<Batch>,
+        mut progress: impl FnMut(u64, &StepTrace),
+    ) -> Result<Witness, TrainingError> {
+        let trainer = Trainer::new(&plan.spec, plan.steps as u64)?;
+        if batches.len() != plan.steps as usize {
+            return Err(TrainingError::Mismatch(format!("{} batches for a plan of T = {} steps", batches.len(), plan.steps)));
+        }
+        trainer.check_initial_weights(&initial)?;
+        let mut weights = Vec::with_capacity(batches.len() + 1);
+        weights.push(initial);
+        let mut traces = Vec::with_capacity(batches.len());
+        for (t, batch) in batches.iter().enumerate() {
+            let (trace, next) = trainer.step(&weights[t], batch, t as u64)?;
+            progress(t as u64, &trace);
+            traces.push(trace);
+            weights.push(next);
+        }
+        Ok(Witness::from_parts(plan, batches, weights, traces))
+    }
+
+    /// A witness from the values of a run: `weights` holds W_0 … W_T, one more than `batches` and `traces`.
+    pub fn from_parts(plan: &Plan, batches: Vec<Batch>, weights: Vec<FixedWeights>, traces: Vec<StepTrace>) -> Witness {
+        let mut bit_chunks: Vec<(u64, u32, StackedTensorId, usize)> = plan
+            .tensors
+            .iter()
+            .filter_map(|t| match &t.storage {
+                Storage::BitPlanes(chunks) => Some(chunks.iter().enumerate().map(move |(i, c)| (c.offset, c.log_size, t.id, i))),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        bit_chunks.sort();
+        Witness { plan: plan.clone(), batches, weights, traces, bit_chunks }
+    }
+
+    pub fn steps(&self) -> usize {
+        self.traces.len()
+    }
+
+    /// The member of a stacked role at (layer, step), or `None` if the run has no such tensor.
+    pub fn member(&self, role: StackRole, layer: u32, step: u32) -> Option<Member<'_>> {
+        let (l, t) = (layer as usize, step as usize);
+        let depth = self.plan.spec.depth();
+        let trace = |t: usize| self.traces.get(t).and_then(|s| s.layers.get(l.checked_sub(1)?));
+        let relu = |t: usize| trace(t).and_then(|x| x.relu.as_ref());
+        let weight = |t: usize| self.weights.get(t).and_then(|w| w.layers.get(l.checked_sub(1)?));
+        use Member::{Bits, RangeBits, Values};
+        Some(match role {
+            StackRole::InitialWeight | StackRole::FinalWeight | StackRole::Tensor(Role::Weight) => Values(weight(t)?),
+            StackRole::AllBits => return None,
+            StackRole::Tensor(r) => match r {
+                Role::Input => Values(&self.batches.get(t)?.x),
+                Role::Target => Values(&self.batches.get(t)?.y),
+                Role::Weight => unreachable!("matched above"),
+                Role::PreActivation => Values(&trace(t)?.pre_activation),
+                Role::Rescaled => Values(&trace(t)?.rescaled),
+                Role::Remainder => Values(&trace(t)?.remainder),
+                Role::SignBits => Bits(&relu(t)?.sign),
+                Role::MagnitudeBits => Bits(&relu(t)?.magnitude),
+                Role::Activation => Values(&relu(t)?.activation),
+                Role::Signal => Values(&trace(t)?.signal),
+                Role::BackwardPreActivation => Values(&relu(t)?.backward_pre_activation),
+                Role::BackwardRescaled => Values(&relu(t)?.backward_rescaled),
+                Role::BackwardRemainder => Values(&relu(t)?.backward_remainder),
+                Role::WeightGradient => Values(&trace(t)?.weight_gradient),
+                Role::RangeBits(of) => RangeBits(match of {
+                    RangeChecked::Input => &self.batches.get(t)?.x,
+                    RangeChecked::Target => &self.batches.get(t)?.y,
+                    RangeChecked::InitialWeight => weight(0)?,
+                    RangeChecked::Remainder => &trace(t)?.remainder,
+                    RangeChecked::OutputRescaled if l == depth => &trace(t)?.rescaled,
+                    RangeChecked::OutputRescaled => return None,
+                    RangeChecked::BackwardRescaled => &relu(t)?.backward_rescaled,
+                    RangeChecked::BackwardRemainder => &relu(t)?.backward_remainder,
+                }),
+            },
+        })
+    }
+
+    /// Entry `index` of stacked tensor `id` (module docs); zero in padding.
+    pub fn entry(&self, id: StackedTensorId, index: u64) -> i128 {
+        let Some(tensor) = self.plan.tensors.get(id.0 as usize) else { return 0 };
+        if tensor.role == StackRole::AllBits {
+            return self.bit(index) as i128;
+        }
+        let l = tensor.layout;
+        let mut rest = index;
+        let mut take = |bits: u32| {
+            let part = rest & ((1u64 << bits) - 1);
+            rest >>= bits;
+            part
+        };
+        let (col, row, plane, layer, step) =
+            (take(l.col_bits), take(l.row_bits), take(l.plane_bits), take(l.layer_bits), take(l.step_bits));
+        if rest != 0 {
+            return 0;
+        }
+        self.member_entry(id, step, layer, plane, row, col)
+    }
+
+    /// Entry (step, layer position, plane, row, col) of stacked tensor `id`, zero outside the members.
+    fn member_entry(&self, id: StackedTensorId, step: u64, layer: u64, plane: u64, row: u64, col: u64) -> i128 {
+        let tensor = &self.plan.tensors[id.0 as usize];
+        let (Some(&layer_id), Some(shape)) = (tensor.layers.get(layer as usize), tensor.shapes.get(layer as usize)) else {
+            return 0;
+        };
+        if step >= tensor.steps.count as u64 || plane >= shape.planes as u64 || row >= shape.rows as u64 || col >= shape.cols as u64 {
+            return 0;
+        }
+        let i = (row * shape.cols as u64 + col) as usize;
+        match self.member(tensor.role, layer_id, tensor.steps.first + step as u32) {
+            Some(Member::Values(v)) => v.get(i),
+            Some(Member::Bits(b)) => b.get(plane as usize * (shape.rows * shape.cols) as usize + i) as i128,
+            Some(Member::RangeBits(v)) => twos_complement_bit(v.get(i), plane as u32) as i128,
+            None => 0,
+        }
+    }
+
+    /// Bit `index` of the stacked bit tensor b; zero outside every chunk.
+    pub fn bit(&self, index: u64) -> bool {
+        let at = self.bit_chunks.partition_point(|c| c.0 <= index);
+        let Some(&(offset, log_size, id, chunk)) = at.checked_sub(1).and_then(|i| self.bit_chunks.get(i)) else {
+            return false;
+        };
+        let local = index - offset;
+        if local >= 1u64 << log_size {
+            return false;
+        }
+        let tensor = &self.plan.tensors[id.0 as usize];
+        let Storage::BitPlanes(chunks) = &tensor.storage else { return false };
+        let c = chunks[chunk];
+        let l = tensor.layout;
+        let mut rest = local;
+        let mut take = |bits: u32| {
+            let part = rest & ((1u64 << bits) - 1);
+            rest >>= bits;
+            part
+        };
+        let (col, row, plane, layer, step) =
+            (take(l.col_bits), take(l.row_bits), take(c.padded_planes.ilog2()), take(l.layer_bits), take(l.step_bits));
+        if plane >= c.planes as u64 {
+            return false;
+        }
+        self.member_entry(id, step, layer, c.first_plane as u64 + plane, row, col) == 1
+    }
+
+    /// Per-step losses.
+    pub fn losses(&self) -> Vec<f64> {
+        self.traces.iter().map(|t| t.loss).collect()
+    }
+
+    /// Heap bytes held: batches, weights W_0 … W_T and every step's trace.
+    pub fn heap_bytes(&self) -> usize {
+        let batches: usize = self.batches.iter().map(|b| b.x.heap_bytes() + b.y.heap_bytes() + b.labels.capacity() * 4 + b.indices.capacity() * 8).sum();
+        let weights: usize = self.weights.iter().map(FixedWeights::heap_bytes).sum();
+        let traces: usize = self.traces.iter().map(StepTrace::heap_bytes).sum();
+        batches + weights + traces
+    }
+
+    /// The raw size of the run's integers: every distinct value (each entry of X_t, Y_t, W_0 … W_T and of
+    /// every step tensor, sign and magnitude bits at one bit each) in ⌈bits/8⌉ bytes, where `bits` is the
+    /// two's complement width of the tensor's largest entry. No padding, no duplicates, no field elements.
+    pub fn raw_integer_bytes(&self) -> u64 {
+        fn bytes(v: &IntVec) -> u64 {
+            let (min, max) = v.iter().fold((0i128, 0i128), |(lo, hi), x| (lo.min(x), hi.max(x)));
+            let bits = 1 + (128 - min.max(-max - 1).unsigned_abs().leading_zeros()).max(128 - max.unsigned_abs().leading_zeros());
+            v.len() as u64 * bits.div_ceil(8) as u64
+        }
+        let mut total = 0u64;
+        for b in &self.batches {
+            total += bytes(&b.x) + bytes(&b.y);
+        }
+        for w in &self.weights {
+            total += w.layers.iter().map(bytes).sum::<u64>();
+        }
+        for t in &self.traces {
+            for l in &t.layers {
+                total += bytes(&l.pre_activation) + bytes(&l.rescaled) + bytes(&l.remainder) + bytes(&l.signal) + bytes(&l.weight_gradient);
+                if let Some(r) = &l.relu {
+                    total += (r.sign.len() + r.magnitude.len()).div_ceil(8) as u64;
+                    total += bytes(&r.activation) + bytes(&r.backward_pre_activation) + bytes(&r.backward_rescaled) + bytes(&r.backward_remainder);
+                }
+            }
+        }
+        total
+    }
+
+    /// Checks every relation of `PROTOCOL.md` §4, and the ranges of §3, for every step and layer.
+    pub fn check_relations(&self) -> Result<(), RelationViolation> {
+        let p = self.plan.params;
+        let depth = self.plan.spec.depth();
+        let b = self.plan.spec.batch as usize;
+        let shapes = &self.weights[0].shapes;
+        let check_range = |relation: &'static str, values: &IntVec, (min, max): (i128, i128), step: usize, layer: usize, cols: usize| {
+            match values.iter().position(|v| !(min..=max).contains(&v)) {
+                None => Ok(()),
+                Some(i) => {
+                    let found = values.get(i);
+                    let expected = found.clamp(min, max);
+                    Err(RelationViolation { relation, step, layer, row: i / cols, col: i % cols, expected, found })
+                }
+            }
+        };
+        let equal = |relation: &'static str, expected: &[i128], found: &IntVec, step: usize, layer: usize, cols: usize| {
+            if expected.len() != found.len() {
+                return Err(RelationViolation { relation, step, layer, row: 0, col: 0, expected: expected.len() as i128, found: found.len() as i128 });
+            }
+            match expected.iter().zip(found.iter()).position(|(&e, f)| e != f) {
+                None => Ok(()),
+                Some(i) => Err(RelationViolation { relation, step, layer, row: i / cols, col: i % cols, expected: expected[i], found: found.get(i) }),
+            }
+        };
+        let product = |relation: &'static str, a: MatrixRef<'_>, w: MatrixRef<'_>, step: usize, layer: usize| {
+            naive_matmul(a, w).map_err(|_| RelationViolation { relation, step, layer, row: 0, col: 0, expected: 0, found: 0 })
+        };
+        let data_range = twos_complement_range(p.data_bits);
+        let wide_range = twos_complement_range(p.range_bits + 1);
+        let remainder_range = twos_complement_range(p.weight_scale_bits);
+        for (l, w) in self.weights[0].layers.iter().enumerate() {
+            check_range("range check of W_0", w, twos_complement_range(p.weight_bits), 0, l + 1, shapes[l].1)?;
+        }
+        for (t, (batch, trace)) in self.batches.iter().zip(&self.traces).enumerate() {
+            check_range("range check of X", &batch.x, data_range, t, 0, shapes[0].0)?;
+            check_range("range check of Y", &batch.y, data_range, t, depth, shapes[depth - 1].1)?;
+            let weights = &self.weights[t];
+            for l in 1..=depth {
+                let (rows, cols) = shapes[l - 1];
+                let layer = &trace.layers[l - 1];
+                let a_prev = if l == 1 { &batch.x } else { &trace.layers[l - 2].relu.as_ref().map(|r| &r.activation).ok_or_else(|| missing(t, l - 1))? };
+                let w = MatrixRef::new(&weights.layers[l - 1], rows, cols);
+                // M1, S1.
+                let z = product("M1 forward matmul", MatrixRef::new(a_prev, b, rows), w, t, l)?;
+                equal("M1 forward matmul", &z, &layer.pre_activation, t, l, cols)?;
+                check_range("range check of rz", &layer.remainder, remainder_range, t, l, cols)?;
+                let recomposed: Vec<i128> =
+                    layer.rescaled.iter().zip(layer.remainder.iter()).map(|(z, r)| (z << p.weight_scale_bits) + r).collect();
+                equal("S1 forward rescale", &recomposed, &layer.pre_activation, t, l, cols)?;
+                match &layer.relu {
+                    Some(relu) => {
+                        // zkReLU: Z' − 1 = m − (1 − s)·2^Q with m < 2^Q, and A = s ⊙ Z' (H1).
+                        let n = layer.rescaled.len();
+                        let q = p.range_bits;
+                        let from_bits: Vec<i128> = (0..n)
+                            .map(|i| {
+                                let m: i128 = (0..q as usize).map(|j| (relu.magnitude.get(j * n + i) as i128) << j).sum();
+                                let s = relu.sign.get(i) as i128;
+                                m + 1 - ((1 - s) << q)
+                            })
+                            .collect();
+                        equal("zkReLU sign and magnitude bits", &from_bits, &layer.rescaled, t, l, cols)?;
+                        check_range("range check of Z'", &layer.rescaled, sign_magnitude_range(q), t, l, cols)?;
+                        let activation: Vec<i128> = (0..n).map(|i| if relu.sign.get(i) { layer.rescaled.get(i) } else { 0 }).collect();
+                        equal("H1 ReLU", &activation, &relu.activation, t, l, cols)?;
+                    }
+                    None => {
+                        check_range("range check of Z'^L", &layer.rescaled, wide_range, t, l, cols)?;
+                        let g: Vec<i128> = layer.rescaled.iter().zip(batch.y.iter()).map(|(z, y)| z - y).collect();
+                        equal("L1 loss gradient", &g, &layer.signal, t, l, cols)?;
+                    }
+                }
+                // M3.
+                let gw = product("M3 weight gradient", MatrixRef::new(a_prev, b, rows).t(), MatrixRef::new(&layer.signal, b, cols), t, l)?;
+                equal("M3 weight gradient", &gw, &layer.weight_gradient, t, l, cols)?;
+                // M2, S2, H2 into layer l − 1.
+                if l > 1 {
+                    let below = &trace.layers[l - 2];
+                    let relu = below.relu.as_ref().ok_or_else(|| missing(t, l - 1))?;
+                    let h = product("M2 backward matmul", MatrixRef::new(&layer.signal, b, cols), w.t(), t, l - 1)?;
+                    equal("M2 backward matmul", &h, &relu.backward_pre_activation, t, l - 1, rows)?;
+                    check_range("range check of rh", &relu.backward_remainder, remainder_range, t, l - 1, rows)?;
+                    check_range("range check of H'", &relu.backward_rescaled, wide_range, t, l - 1, rows)?;
+                    let recomposed: Vec<i128> = relu
+                        .backward_rescaled
+                        .iter()
+                        .zip(relu.backward_remainder.iter())
+                        .map(|(h, r)| (h << p.weight_scale_bits) + r)
+                        .collect();
+                    equal("S2 backward rescale", &recomposed, &relu.backward_pre_activation, t, l - 1, rows)?;
+                    let g: Vec<i128> =
+                        (0..relu.sign.len()).map(|i| if relu.sign.get(i) { relu.backward_rescaled.get(i) } else { 0 }).collect();
+                    equal("H2 ReLU backward", &g, &below.signal, t, l - 1, rows)?;
+                }
+                // U1.
+                let next: Vec<i128> =
+                    weights.layers[l - 1].iter().zip(layer.weight_gradient.iter()).map(|(w, g)| w - g).collect();
+                equal("U1 update", &next, &self.weights[t + 1].layers[l - 1], t, l, cols)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn missing(step: usize, layer: usize) -> RelationViolation {
+    RelationViolation { relation: "zkReLU values of a hidden layer", step, layer, row: 0, col: 0, expected: 1, found: 0 }
+}
