@@ -109,8 +109,8 @@ pub fn limb_split(a_bits: u32, b_bits: u32, inner: usize) -> Option<LimbSplit> {
     best
 }
 
-/// C = A · B exactly, row-major `m × n`.
-pub fn exact_matmul(a: MatrixRef<'_>, b: MatrixRef<'_>) -> Result<Vec<i128>, MatMulError> {
+/// C = A · B exactly, row-major `m × n`, in the narrowest width holding it.
+pub fn exact_matmul(a: MatrixRef<'_>, b: MatrixRef<'_>) -> Result<IntVec, MatMulError> {
     let (m, k) = a.dims();
     let (k2, n) = b.dims();
     if k != k2 {
@@ -120,30 +120,42 @@ pub fn exact_matmul(a: MatrixRef<'_>, b: MatrixRef<'_>) -> Result<Vec<i128>, Mat
     let b_bits = magnitude_bits(b.values.max_abs());
     let kappa = usize::BITS - k.saturating_sub(1).leading_zeros();
     // Recombination in i128 is safe when every true entry is below 2^126.
+    // Every entry of C is below 2^(α+β+κ): accumulate in i64 when that is at most 2^63.
     match limb_split(a_bits, b_bits, k) {
-        Some(split) if a_bits + b_bits + kappa <= 126 => Ok(limb_matmul(a, b, split)),
-        _ => checked_i128_matmul(a, b),
+        Some(split) if a_bits + b_bits + kappa <= 63 => Ok(IntVec::from_i64(limb_matmul::<i64>(a, b, split))),
+        Some(split) if a_bits + b_bits + kappa <= 126 => Ok(IntVec::from_i128(&limb_matmul::<i128>(a, b, split))),
+        _ => checked_i128_matmul(a, b).map(|c| IntVec::from_i128(&c)),
     }
 }
 
-/// Limb j (0-based, width w) of every entry, as f64: sign(v)·((|v| >> w·j) mod 2^w).
+/// Limb j (0-based, width w ≤ 53) of every entry, as f64: sign(v)·((|v| >> w·j) mod 2^w).
 fn limbs(values: &IntVec, limbs: u32, width: u32) -> Vec<Vec<f64>> {
     (0..limbs)
         .map(|j| {
             let shift = width * j;
-            let mask = if width >= 128 { u128::MAX } else { (1u128 << width) - 1 };
-            let limb = |v: i128| {
-                let d = (v.unsigned_abs().checked_shr(shift).unwrap_or(0) & mask) as f64;
-                if v < 0 {
+            let mask = (1u64 << width) - 1;
+            let narrow = |magnitude: u64, negative: bool| {
+                let d = (magnitude.checked_shr(shift).unwrap_or(0) & mask) as f64;
+                if negative {
                     -d
                 } else {
                     d
                 }
             };
             match values {
-                IntVec::I32(v) => v.par_iter().map(|&x| limb(x as i128)).collect(),
-                IntVec::I64(v) => v.par_iter().map(|&x| limb(x as i128)).collect(),
-                IntVec::I128(v) => v.par_iter().map(|&x| limb(x)).collect(),
+                IntVec::I32(v) => v.par_iter().map(|&x| narrow(x.unsigned_abs() as u64, x < 0)).collect(),
+                IntVec::I64(v) => v.par_iter().map(|&x| narrow(x.unsigned_abs(), x < 0)).collect(),
+                IntVec::I128(v) => v
+                    .par_iter()
+                    .map(|&x| {
+                        let d = (x.unsigned_abs().checked_shr(shift).unwrap_or(0) as u64) & mask;
+                        if x < 0 {
+                            -(d as f64)
+                        } else {
+                            d as f64
+                        }
+                    })
+                    .collect(),
             }
         })
         .collect()
@@ -152,16 +164,33 @@ fn limbs(values: &IntVec, limbs: u32, width: u32) -> Vec<Vec<f64>> {
 /// Rows (or columns) of output computed by one task.
 const BLOCK: usize = 64;
 
-fn limb_matmul(a: MatrixRef<'_>, b: MatrixRef<'_>, split: LimbSplit) -> Vec<i128> {
+/// An accumulator entry type of the recombined product: i64 when the product's bound allows, else i128.
+trait Accumulator: Copy + Default + Send + Sync + std::ops::AddAssign {
+    fn shifted(limb_product: f64, shift: u32) -> Self;
+}
+impl Accumulator for i64 {
+    #[inline]
+    fn shifted(v: f64, shift: u32) -> i64 {
+        (v as i64) << shift
+    }
+}
+impl Accumulator for i128 {
+    #[inline]
+    fn shifted(v: f64, shift: u32) -> i128 {
+        (v as i64 as i128) << shift
+    }
+}
+
+fn limb_matmul<T: Accumulator>(a: MatrixRef<'_>, b: MatrixRef<'_>, split: LimbSplit) -> Vec<T> {
     let (m, k) = a.dims();
     let (_, n) = b.dims();
     let a_limbs = limbs(a.values, split.a_limbs, split.a_width);
     let b_limbs = limbs(b.values, split.b_limbs, split.b_width);
     let (rsa, csa) = a.strides();
     let (rsb, csb) = b.strides();
-    // One output block: rows r0..r0+mr, columns c0..c0+nc, accumulated over the limb products.
-    let block = |r0: usize, mr: usize, c0: usize, nc: usize| -> Vec<i128> {
-        let mut acc = vec![0i128; mr * nc];
+    // One output block: rows r0..r0+mr, columns c0..c0+nc, accumulated over the limb products. Each limb
+    // product entry is an integer of magnitude ≤ 2^53, exact as i64; the shifted sum is the true entry.
+    let block = |r0: usize, mr: usize, c0: usize, nc: usize, acc: &mut [T]| {
         let mut c = vec![0f64; mr * nc];
         for (i, al) in a_limbs.iter().enumerate() {
             for (j, bl) in b_limbs.iter().enumerate() {
@@ -170,28 +199,26 @@ fn limb_matmul(a: MatrixRef<'_>, b: MatrixRef<'_>, split: LimbSplit) -> Vec<i128
                 crate::gemm::dgemm(mr, k, nc, &al[a_off as usize..], rsa, csa, &bl[b_off as usize..], rsb, csb, &mut c, nc as isize);
                 let shift = split.a_width * i as u32 + split.b_width * j as u32;
                 for (acc, &v) in acc.iter_mut().zip(&c) {
-                    // |v| ≤ 2^53: exact as i64; the shifted sum is bounded by the true product's magnitude
-                    // plus the limbs' rounding-free decomposition, so it fits i128 whenever C does.
-                    *acc += (v as i64 as i128) << shift;
+                    *acc += T::shifted(v, shift);
                 }
             }
         }
-        acc
     };
-    let mut out = vec![0i128; m * n];
+    let mut out = vec![T::default(); m * n];
     if m >= n {
         out.par_chunks_mut(BLOCK * n).enumerate().for_each(|(blk, chunk)| {
-            let r0 = blk * BLOCK;
             let mr = chunk.len() / n;
-            chunk.copy_from_slice(&block(r0, mr, 0, n));
+            block(blk * BLOCK, mr, 0, n, chunk);
         });
     } else {
-        let blocks: Vec<(usize, Vec<i128>)> = (0..n.div_ceil(BLOCK))
+        let blocks: Vec<(usize, Vec<T>)> = (0..n.div_ceil(BLOCK))
             .into_par_iter()
             .map(|blk| {
                 let c0 = blk * BLOCK;
                 let nc = BLOCK.min(n - c0);
-                (c0, block(0, m, c0, nc))
+                let mut acc = vec![T::default(); m * nc];
+                block(0, m, c0, nc, &mut acc);
+                (c0, acc)
             })
             .collect();
         for (c0, values) in blocks {
@@ -267,7 +294,7 @@ mod tests {
             let b_vals = random(&mut rng, k * n, bbits);
             let a = if ta { MatrixRef::new(&a_vals, k, m).t() } else { MatrixRef::new(&a_vals, m, k) };
             let b = if tb { MatrixRef::new(&b_vals, n, k).t() } else { MatrixRef::new(&b_vals, k, n) };
-            let fast = exact_matmul(a, b).unwrap();
+            let fast = exact_matmul(a, b).unwrap().to_i128();
             let reference = naive_matmul(a, b).unwrap();
             assert_eq!(fast, reference, "m={m} k={k} n={n} bits {abits}+{bbits}");
         }

@@ -5,6 +5,8 @@
 //! narrowest of i32, i64 and i128 that holds all its entries ([`IntVec`]), and bit tensors packed 64
 //! to a word ([`BitVec`]). The prover converts entries to field elements as it consumes them.
 
+use rayon::prelude::*;
+
 /// A tensor's entries in the narrowest of i32, i64 and i128 that holds every one of them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IntVec {
@@ -128,6 +130,27 @@ impl IntVec {
             IntVec::I32(v) => Some(v.iter().map(|&x| x as i64).collect()),
             IntVec::I64(v) => Some(v.clone()),
             IntVec::I128(v) => v.iter().map(|&x| i64::try_from(x).ok()).collect(),
+        }
+    }
+
+    /// self − other, entry by entry, in i64 when both are at most i64 and no difference overflows it.
+    pub fn difference(&self, other: &IntVec) -> IntVec {
+        assert_eq!(self.len(), other.len(), "difference of tensors of different lengths");
+        if let (Some(a), Some(b)) = (self.as_i64_slice(), other.as_i64_slice()) {
+            let out: Option<Vec<i64>> = a.par_iter().zip(b.par_iter()).map(|(x, y)| x.checked_sub(*y)).collect();
+            if let Some(out) = out {
+                return IntVec::from_i64(out);
+            }
+        }
+        IntVec::from_i128(&(0..self.len()).into_par_iter().map(|i| self.get(i) - other.get(i)).collect::<Vec<_>>())
+    }
+
+    /// The entries as an i64 slice, borrowing when stored as i64 (i32 entries are widened into a copy).
+    fn as_i64_slice(&self) -> Option<std::borrow::Cow<'_, [i64]>> {
+        match self {
+            IntVec::I32(v) => Some(std::borrow::Cow::Owned(v.iter().map(|&x| x as i64).collect())),
+            IntVec::I64(v) => Some(std::borrow::Cow::Borrowed(v)),
+            IntVec::I128(_) => None,
         }
     }
 

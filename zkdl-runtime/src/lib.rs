@@ -15,7 +15,18 @@
 
 pub mod claims;
 pub mod commitment;
+pub mod data;
 pub mod error;
+pub mod exact_matmul;
+pub mod fixed_point;
+pub mod files;
+pub mod gemm;
+pub mod integers;
+pub mod reference;
+pub mod session;
+pub mod witness;
+pub mod weights;
+pub mod trainer;
 pub mod serialization;
 pub mod sumcheck;
 pub mod tensor;

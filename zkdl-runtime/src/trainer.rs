@@ -275,7 +275,7 @@ impl Trainer {
                 })?;
                 None
             };
-            forward.push(Forward { pre_activation: IntVec::from_i128(&z), rescaled, remainder, relu });
+            forward.push(Forward { pre_activation: z, rescaled, remainder, relu });
         }
 
         // Loss: G^L = Z'^L − Y.
@@ -297,7 +297,7 @@ impl Trainer {
             let a_prev = if l == 1 { &batch.x } else { &forward[l - 2].relu.as_ref().expect("hidden layer").2 };
             let gw = exact_matmul(MatrixRef::new(a_prev, b, rows).t(), MatrixRef::new(g, b, cols))
                 .map_err(matmul_error(l, "M3 G_W = Aᵀ·G"))?;
-            gradients[l - 1] = Some(IntVec::from_i128(&gw));
+            gradients[l - 1] = Some(gw);
             if l > 1 {
                 let h = exact_matmul(MatrixRef::new(g, b, cols), MatrixRef::new(&weights.layers[l - 1], rows, cols).t())
                     .map_err(matmul_error(l, "M2 H = G·Wᵀ"))?;
@@ -310,7 +310,7 @@ impl Trainer {
                 let g_prev: Vec<i128> =
                     h_rescaled.iter().enumerate().map(|(i, &v)| if sign.get(i) { v } else { 0 }).collect();
                 signals[l - 2] = Some(IntVec::from_i128(&g_prev));
-                backward[l - 2] = Some((IntVec::from_i128(&h), IntVec::from_i128(&h_rescaled), rh));
+                backward[l - 2] = Some((h, IntVec::from_i128(&h_rescaled), rh));
             }
         }
 
@@ -318,9 +318,7 @@ impl Trainer {
         let mut next = Vec::with_capacity(depth);
         for l in 0..depth {
             let gw = gradients[l].as_ref().expect("gradient of every layer");
-            let w = &weights.layers[l];
-            let updated: Vec<i128> = (0..w.len()).into_par_iter().map(|i| w.get(i) - gw.get(i)).collect();
-            next.push(IntVec::from_i128(&updated));
+            next.push(weights.layers[l].difference(gw));
         }
 
         let layers = forward
@@ -404,8 +402,8 @@ pub fn argmax<T: PartialOrd + Copy>(values: &[T]) -> usize {
     best
 }
 
-fn rescale_all(values: &[i128], shift: u32) -> (Vec<i128>, IntVec) {
-    let (q, r): (Vec<i128>, Vec<i128>) = values.par_iter().map(|&v| rescale(v, shift)).unzip();
+fn rescale_all(values: &IntVec, shift: u32) -> (Vec<i128>, IntVec) {
+    let (q, r): (Vec<i128>, Vec<i128>) = (0..values.len()).into_par_iter().map(|i| rescale(values.get(i), shift)).unzip();
     (q, IntVec::from_i128(&r))
 }
 

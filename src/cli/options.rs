@@ -1,0 +1,140 @@
+//! Options shared by the subcommands: which network, which data, which initial weights.
+
+use super::CliError;
+use clap::Args;
+use std::path::{Path, PathBuf};
+use zkdl::presets::{Digits, Paper};
+use zkdl::runtime::data::{DataFormat, Dataset, LabelColumn, LoadOptions, Normalization};
+use zkdl::runtime::weights::FixedWeights;
+use zkdl::{Network, NetworkSpec};
+
+/// The network and data of a run.
+#[derive(Args, Debug, Clone)]
+pub struct RunOptions {
+    /// `digits` (64 → 32 → 32 → 10), `paper` (3072 → 8 × 1024 → 10), or a network file (.toml or .json).
+    #[arg(long, default_value = "digits", value_name = "digits|paper|FILE")]
+    pub network: String,
+    /// `digits` (embedded UCI digits, 8×8), `digits-rgb32` (the same upscaled to 32×32×3 = 3072 features), or
+    /// a data file: CSV, IDX (MNIST, Fashion-MNIST), NumPy .npy, CIFAR-10 .bin, optionally gzipped.
+    /// Default: the digits set in the layout the network's input width asks for.
+    #[arg(long, value_name = "digits|digits-rgb32|PATH")]
+    pub data: Option<String>,
+    /// Format of the data file, when it cannot be told from its name or content.
+    #[arg(long, value_name = "csv|idx|npy|cifar10")]
+    pub format: Option<String>,
+    /// Column of the label in a CSV or npy file: `first`, `last` or a 0-based index.
+    #[arg(long, value_name = "first|last|N")]
+    pub label_column: Option<String>,
+    /// The labels of an IDX or npy feature file, if not found beside it.
+    #[arg(long, value_name = "PATH")]
+    pub labels: Option<PathBuf>,
+    /// Feature normalization: `minmax` (per feature to [0, 1]), `none`, or a number to divide by.
+    #[arg(long, value_name = "minmax|none|X")]
+    pub normalize: Option<String>,
+    /// Fraction of the examples held out for testing.
+    #[arg(long, default_value_t = 0.2, value_name = "F")]
+    pub test_fraction: f64,
+    /// Seeds everything random: the initial weights (seed), the train/test split (seed + 1) and the batch
+    /// order (seed + 2).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Start from these weights (safetensors, as written by --weights-out or exported from PyTorch)
+    /// instead of a seeded He initialization.
+    #[arg(long, value_name = "W.safetensors")]
+    pub weights_in: Option<PathBuf>,
+}
+
+/// What a run starts from.
+pub struct RunInputs {
+    pub spec: NetworkSpec,
+    pub data: Dataset,
+    pub train: Dataset,
+    pub test: Dataset,
+    pub initial: FixedWeights,
+}
+
+impl RunOptions {
+    pub fn network_spec(&self) -> Result<NetworkSpec, CliError> {
+        match self.network.as_str() {
+            "digits" => Ok(Digits::spec()),
+            "paper" => Ok(Paper::spec()),
+            path => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| CliError::input(format!("network file {path}: {e} (or use --network digits|paper)")))?;
+                let parsed = if Path::new(path).extension().is_some_and(|e| e == "json") {
+                    NetworkSpec::from_json(&text)
+                } else {
+                    NetworkSpec::from_toml(&text)
+                };
+                parsed.map_err(|e| CliError::input(format!("network file {path}: {e}")))
+            }
+        }
+    }
+
+    pub fn dataset(&self, spec: &NetworkSpec) -> Result<Dataset, CliError> {
+        let default = if spec.input == 3072 { "digits-rgb32" } else { "digits" };
+        match self.data.as_deref().unwrap_or(default) {
+            "digits" => Ok(Dataset::digits()),
+            "digits-rgb32" => Ok(Dataset::digits_rgb32()),
+            path => {
+                let options = LoadOptions {
+                    format: self.format.as_deref().map(parse_format).transpose()?,
+                    label_column: self.label_column.as_deref().map(parse_label_column).transpose()?,
+                    labels_path: self.labels.clone(),
+                    normalization: self.normalize.as_deref().map(parse_normalization).transpose()?,
+                    ..LoadOptions::default()
+                };
+                Dataset::load(Path::new(path), &options).map_err(|e| CliError::input(e.to_string()))
+            }
+        }
+    }
+
+    /// Network, data (checked against the network's widths), split, and W_0.
+    pub fn inputs(&self) -> Result<RunInputs, CliError> {
+        let spec = self.network_spec()?;
+        let data = self.dataset(&spec)?;
+        let widths = spec.widths();
+        data.check_fits(widths[0] as usize, *widths.last().unwrap_or(&0) as usize)
+            .map_err(|e| CliError::input(format!("{e} (network {})", spec.name)))?;
+        let (train, test) =
+            data.split(self.test_fraction, self.seed.wrapping_add(1)).map_err(|e| CliError::input(e.to_string()))?;
+        let initial = match &self.weights_in {
+            Some(path) => FixedWeights::load(path, &spec),
+            None => FixedWeights::he_init(&spec, self.seed),
+        }
+        .map_err(|e| CliError::input(e.to_string()))?;
+        Ok(RunInputs { spec, data, train, test, initial })
+    }
+}
+
+fn parse_format(s: &str) -> Result<DataFormat, CliError> {
+    match s {
+        "csv" => Ok(DataFormat::Csv),
+        "idx" => Ok(DataFormat::Idx),
+        "npy" => Ok(DataFormat::Npy),
+        "cifar10" | "cifar" => Ok(DataFormat::Cifar10),
+        other => Err(CliError::input(format!("--format {other}: expected csv, idx, npy or cifar10"))),
+    }
+}
+
+fn parse_label_column(s: &str) -> Result<LabelColumn, CliError> {
+    match s {
+        "first" => Ok(LabelColumn::First),
+        "last" => Ok(LabelColumn::Last),
+        n => n
+            .parse()
+            .map(LabelColumn::Index)
+            .map_err(|_| CliError::input(format!("--label-column {n}: expected first, last or a 0-based column index"))),
+    }
+}
+
+fn parse_normalization(s: &str) -> Result<Normalization, CliError> {
+    match s {
+        "minmax" => Ok(Normalization::MinMax),
+        "none" => Ok(Normalization::None),
+        x => match x.parse::<f32>() {
+            Ok(d) if d.is_finite() && d > 0.0 => Ok(Normalization::Divide(d)),
+            _ => Err(CliError::input(format!("--normalize {x}: expected minmax, none or a positive number to divide by"))),
+        },
+    }
+}
