@@ -20,8 +20,9 @@ fn digits_fixed_point_matches_float_training() {
     let steps = epochs * train_data.len().div_ceil(spec.batch as usize) as u64;
     assert_eq!(steps, 1800);
     let initial = FixedWeights::he_init(&spec, 1).unwrap();
-    let run = train(&spec, &train_data, &test_data, initial, &TrainConfig { steps, seed: 3, reference: true }, &mut |_| {})
-        .unwrap();
+    let run =
+        train(&spec, &train_data, &test_data, initial, &TrainConfig { steps, seed: 3, reference: true }, &mut |_| {})
+            .unwrap();
     let drift = run.drift.unwrap();
     println!(
         "fixed point {:.2}%, float {:.2}%, largest weight difference {:.3e}",

@@ -59,8 +59,9 @@ impl RunOptions {
             "digits" => Ok(Digits::spec()),
             "paper" => Ok(Paper::spec()),
             path => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| CliError::input(format!("network file {path}: {e} (or use --network digits|paper)")))?;
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    CliError::input(format!("network file {path}: {e} (or use --network digits|paper)"))
+                })?;
                 let parsed = if Path::new(path).extension().is_some_and(|e| e == "json") {
                     NetworkSpec::from_json(&text)
                 } else {
@@ -121,10 +122,9 @@ fn parse_label_column(s: &str) -> Result<LabelColumn, CliError> {
     match s {
         "first" => Ok(LabelColumn::First),
         "last" => Ok(LabelColumn::Last),
-        n => n
-            .parse()
-            .map(LabelColumn::Index)
-            .map_err(|_| CliError::input(format!("--label-column {n}: expected first, last or a 0-based column index"))),
+        n => n.parse().map(LabelColumn::Index).map_err(|_| {
+            CliError::input(format!("--label-column {n}: expected first, last or a 0-based column index"))
+        }),
     }
 }
 
@@ -134,7 +134,9 @@ fn parse_normalization(s: &str) -> Result<Normalization, CliError> {
         "none" => Ok(Normalization::None),
         x => match x.parse::<f32>() {
             Ok(d) if d.is_finite() && d > 0.0 => Ok(Normalization::Divide(d)),
-            _ => Err(CliError::input(format!("--normalize {x}: expected minmax, none or a positive number to divide by"))),
+            _ => Err(CliError::input(format!(
+                "--normalize {x}: expected minmax, none or a positive number to divide by"
+            ))),
         },
     }
 }

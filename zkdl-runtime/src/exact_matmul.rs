@@ -196,7 +196,19 @@ fn limb_matmul<T: Accumulator>(a: MatrixRef<'_>, b: MatrixRef<'_>, split: LimbSp
             for (j, bl) in b_limbs.iter().enumerate() {
                 let a_off = r0 as isize * rsa;
                 let b_off = c0 as isize * csb;
-                crate::gemm::dgemm(mr, k, nc, &al[a_off as usize..], rsa, csa, &bl[b_off as usize..], rsb, csb, &mut c, nc as isize);
+                crate::gemm::dgemm(
+                    mr,
+                    k,
+                    nc,
+                    &al[a_off as usize..],
+                    rsa,
+                    csa,
+                    &bl[b_off as usize..],
+                    rsb,
+                    csb,
+                    &mut c,
+                    nc as isize,
+                );
                 let shift = split.a_width * i as u32 + split.b_width * j as u32;
                 for (acc, &v) in acc.iter_mut().zip(&c) {
                     *acc += T::shifted(v, shift);

@@ -36,7 +36,8 @@ mod tests {
         write_atomically(&target, b"first").unwrap();
         write_atomically(&target, b"second").unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"second");
-        let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name() != "w.bin").collect();
+        let leftovers: Vec<_> =
+            std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name() != "w.bin").collect();
         assert!(leftovers.is_empty());
         // A target in a missing directory is an error, not a panic, and leaves nothing behind.
         assert!(write_atomically(&dir.join("missing/w.bin"), b"x").is_err());

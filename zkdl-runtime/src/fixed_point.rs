@@ -74,7 +74,8 @@ mod tests {
         let (lo, hi) = twos_complement_range(n);
         for v in lo..=hi {
             let bits: Vec<i128> = (0..n).map(|i| twos_complement_bit(v, i) as i128).collect();
-            let back: i128 = (0..n - 1).map(|i| bits[i as usize] << i).sum::<i128>() - (bits[n as usize - 1] << (n - 1));
+            let back: i128 =
+                (0..n - 1).map(|i| bits[i as usize] << i).sum::<i128>() - (bits[n as usize - 1] << (n - 1));
             assert_eq!(back, v);
         }
     }

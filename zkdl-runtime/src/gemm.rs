@@ -19,7 +19,19 @@ fn check_bounds(m: usize, k: usize, n: usize, a: (usize, isize, isize), b: (usiz
 
 /// C = A·B in f64.
 #[allow(clippy::too_many_arguments)]
-pub fn dgemm(m: usize, k: usize, n: usize, a: &[f64], rsa: isize, csa: isize, b: &[f64], rsb: isize, csb: isize, c: &mut [f64], rsc: isize) {
+pub fn dgemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f64],
+    rsa: isize,
+    csa: isize,
+    b: &[f64],
+    rsb: isize,
+    csb: isize,
+    c: &mut [f64],
+    rsc: isize,
+) {
     check_bounds(m, k, n, (a.len(), rsa, csa), (b.len(), rsb, csb), (c.len(), rsc));
     // SAFETY: every element read or written lies within the slices (checked above); strides are
     // non-negative; C is a distinct mutable borrow, so it aliases neither A nor B.
@@ -31,7 +43,19 @@ pub fn dgemm(m: usize, k: usize, n: usize, a: &[f64], rsa: isize, csa: isize, b:
 
 /// C = A·B in f32.
 #[allow(clippy::too_many_arguments)]
-pub fn sgemm(m: usize, k: usize, n: usize, a: &[f32], rsa: isize, csa: isize, b: &[f32], rsb: isize, csb: isize, c: &mut [f32], rsc: isize) {
+pub fn sgemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    rsa: isize,
+    csa: isize,
+    b: &[f32],
+    rsb: isize,
+    csb: isize,
+    c: &mut [f32],
+    rsc: isize,
+) {
     check_bounds(m, k, n, (a.len(), rsa, csa), (b.len(), rsb, csb), (c.len(), rsc));
     // SAFETY: as in `dgemm`.
     #[allow(unsafe_code)]

@@ -34,7 +34,9 @@ impl FloatNetwork {
     pub fn from_fixed(weights: &FixedWeights, update_shift: u32) -> FloatNetwork {
         FloatNetwork {
             shapes: weights.shapes.clone(),
-            layers: (0..weights.layers.len()).map(|l| weights.to_f64(l).into_iter().map(|w| w as f32).collect()).collect(),
+            layers: (0..weights.layers.len())
+                .map(|l| weights.to_f64(l).into_iter().map(|w| w as f32).collect())
+                .collect(),
             step_size: (-(update_shift as f32)).exp2(),
         }
     }
@@ -90,7 +92,9 @@ impl FloatNetwork {
                 let out = &zs[depth - 1][r * dl..(r + 1) * dl];
                 let label = data.labels[i] as usize;
                 correct += (argmax(out) == label) as usize;
-                loss += out.iter().enumerate().map(|(j, &z)| (z as f64 - (j == label) as u8 as f64).powi(2)).sum::<f64>() / 2.0;
+                loss +=
+                    out.iter().enumerate().map(|(j, &z)| (z as f64 - (j == label) as u8 as f64).powi(2)).sum::<f64>()
+                        / 2.0;
             }
         }
         Evaluation { loss: loss / data.len() as f64, accuracy: correct as f64 / data.len() as f64 }

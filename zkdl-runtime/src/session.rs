@@ -116,14 +116,16 @@ fn run(
     for data in [train_data, test_data] {
         data.check_fits(d0, dl).map_err(|e| TrainingError::Mismatch(e.to_string()))?;
     }
-    let order = EpochBatches::new(train_data.len(), b, config.seed).map_err(|e| TrainingError::Mismatch(e.to_string()))?;
+    let order =
+        EpochBatches::new(train_data.len(), b, config.seed).map_err(|e| TrainingError::Mismatch(e.to_string()))?;
     let per_epoch = order.batches_per_epoch() as u64;
     let mut float = config.reference.then(|| FloatNetwork::from_fixed(&initial, trainer.params.update_shift));
     let mut weights = initial.clone();
     let (mut losses, mut float_losses, mut epochs) = (Vec::new(), Vec::new(), Vec::new());
     let mut recorded: Option<(Vec<Batch>, Vec<FixedWeights>, Vec<crate::trainer::StepTrace>)> =
         plan.map(|_| (Vec::new(), vec![initial.clone()], Vec::new()));
-    let (mut epoch_loss, mut epoch_correct, mut float_loss, mut float_correct, mut epoch_steps) = (0.0, 0, 0.0, 0, 0u64);
+    let (mut epoch_loss, mut epoch_correct, mut float_loss, mut float_correct, mut epoch_steps) =
+        (0.0, 0, 0.0, 0, 0u64);
     for step in 0..config.steps {
         let indices = order.batch(step);
         let batch = trainer.batch(train_data, &indices, step)?;

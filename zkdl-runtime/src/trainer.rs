@@ -122,22 +122,27 @@ pub struct Evaluation {
     pub accuracy: f64,
 }
 
+/// A value outside the range the proof checks: where it is, what it is, and what to change.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("step {step}, layer {layer}: {tensor}[{row}, {col}] = {value} is outside [{min}, {max}] ({range}); {help}")]
+pub struct RangeViolation {
+    pub step: u64,
+    pub layer: usize,
+    pub tensor: &'static str,
+    pub row: usize,
+    pub col: usize,
+    pub value: i128,
+    pub min: i128,
+    pub max: i128,
+    pub range: String,
+    pub help: &'static str,
+}
+
 /// Why training stopped.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TrainingError {
-    #[error("step {step}, layer {layer}: {tensor}[{row}, {col}] = {value} is outside [{min}, {max}] ({range}); {help}")]
-    OutOfRange {
-        step: u64,
-        layer: usize,
-        tensor: &'static str,
-        row: usize,
-        col: usize,
-        value: i128,
-        min: i128,
-        max: i128,
-        range: String,
-        help: &'static str,
-    },
+    #[error("{0}")]
+    OutOfRange(Box<RangeViolation>),
     #[error("the trainer computes in 128-bit integers, but {what} can reach 2^{bits} within {steps} steps; lower range_bits (Q) or scale_bits (R), or train fewer steps")]
     TooWide { what: String, bits: u32, steps: u64 },
     #[error("{0}")]
@@ -147,7 +152,8 @@ pub enum TrainingError {
 }
 
 const GROWTH_HELP: &str = "the values outgrew the range the proof checks: lower the learning rate (a larger K in lr = 2^-K), raise range_bits (Q), or scale the inputs down";
-const INPUT_HELP: &str = "inputs and targets must lie in [−2, 2): normalize the data (e.g. divide by the largest value)";
+const INPUT_HELP: &str =
+    "inputs and targets must lie in [−2, 2): normalize the data (e.g. divide by the largest value)";
 
 /// Executes the training step of a spec in fixed point.
 #[derive(Clone, Debug)]
@@ -237,15 +243,25 @@ impl Trainer {
     }
 
     /// One SGD step: the trace of every tensor, and W_(t+1).
-    pub fn step(&self, weights: &FixedWeights, batch: &Batch, step: u64) -> Result<(StepTrace, FixedWeights), TrainingError> {
+    pub fn step(
+        &self,
+        weights: &FixedWeights,
+        batch: &Batch,
+        step: u64,
+    ) -> Result<(StepTrace, FixedWeights), TrainingError> {
         self.check_shapes(weights)?;
         let b = self.batch_size();
         if batch.labels.len() != b || batch.x.len() != b * self.input_width() {
-            return Err(TrainingError::Mismatch(format!("a batch of {} examples; the network's batch is {b}", batch.labels.len())));
+            return Err(TrainingError::Mismatch(format!(
+                "a batch of {} examples; the network's batch is {b}",
+                batch.labels.len()
+            )));
         }
         let p = self.params;
         let depth = self.depth();
-        let matmul_error = |layer: usize, relation: &'static str| move |source| TrainingError::MatMul { step, layer, relation, source };
+        let matmul_error = |layer: usize, relation: &'static str| {
+            move |source| TrainingError::MatMul { step, layer, relation, source }
+        };
 
         // Forward.
         struct Forward {
@@ -265,7 +281,10 @@ impl Trainer {
                 let (min, max) = sign_magnitude_range(p.range_bits);
                 check_range(&rescaled, min, max, cols, |row, col, value| {
                     let range = format!("sign + {} magnitude bits", p.range_bits);
-                    TrainingError::OutOfRange { step, layer: l, tensor: "Z'", row, col, value, min, max, range, help: GROWTH_HELP }
+                    let help = GROWTH_HELP;
+                    let violation =
+                        RangeViolation { step, layer: l, tensor: "Z'", row, col, value, min, max, range, help };
+                    TrainingError::OutOfRange(Box::new(violation))
                 })?;
                 Some(zk_relu(&rescaled, p.range_bits))
             } else {
@@ -284,7 +303,8 @@ impl Trainer {
         let g_last: Vec<i128> = output.iter().zip(batch.y.iter()).map(|(&z, y)| z - y).collect();
         let scale = (2.0 * p.scale_bits as f64).exp2();
         let loss = g_last.iter().map(|&g| (g as f64) * (g as f64)).sum::<f64>() / scale / 2.0 / b as f64;
-        let correct = (0..b).filter(|&row| argmax(&output[row * dl..(row + 1) * dl]) == batch.labels[row] as usize).count();
+        let correct =
+            (0..b).filter(|&row| argmax(&output[row * dl..(row + 1) * dl]) == batch.labels[row] as usize).count();
 
         // Backward.
         let mut signals: Vec<Option<IntVec>> = vec![None; depth];
@@ -299,8 +319,9 @@ impl Trainer {
                 .map_err(matmul_error(l, "M3 G_W = Aᵀ·G"))?;
             gradients[l - 1] = Some(gw);
             if l > 1 {
-                let h = exact_matmul(MatrixRef::new(g, b, cols), MatrixRef::new(&weights.layers[l - 1], rows, cols).t())
-                    .map_err(matmul_error(l, "M2 H = G·Wᵀ"))?;
+                let h =
+                    exact_matmul(MatrixRef::new(g, b, cols), MatrixRef::new(&weights.layers[l - 1], rows, cols).t())
+                        .map_err(matmul_error(l, "M2 H = G·Wᵀ"))?;
                 let (h_rescaled, rh) = rescale_all(&h, p.weight_scale_bits);
                 let (min, max) = twos_complement_range(p.range_bits + 1);
                 check_range(&h_rescaled, min, max, rows, |row, col, value| {
@@ -315,11 +336,12 @@ impl Trainer {
         }
 
         // Update: W_(t+1) = W_t − G_W.
-        let mut next = Vec::with_capacity(depth);
-        for l in 0..depth {
-            let gw = gradients[l].as_ref().expect("gradient of every layer");
-            next.push(weights.layers[l].difference(gw));
-        }
+        let next: Vec<IntVec> = weights
+            .layers
+            .iter()
+            .zip(&gradients)
+            .map(|(w, gw)| w.difference(gw.as_ref().expect("gradient of every layer")))
+            .collect();
 
         let layers = forward
             .into_iter()
@@ -366,8 +388,16 @@ impl Trainer {
             let mut a = batch.x;
             for l in 1..=self.depth() {
                 let (rows, cols) = self.shapes[l - 1];
-                let z = exact_matmul(MatrixRef::new(&a, chunk.len(), rows), MatrixRef::new(&weights.layers[l - 1], rows, cols))
-                    .map_err(|source| TrainingError::MatMul { step: 0, layer: l, relation: "M1 Z = A·W", source })?;
+                let z = exact_matmul(
+                    MatrixRef::new(&a, chunk.len(), rows),
+                    MatrixRef::new(&weights.layers[l - 1], rows, cols),
+                )
+                .map_err(|source| TrainingError::MatMul {
+                    step: 0,
+                    layer: l,
+                    relation: "M1 Z = A·W",
+                    source,
+                })?;
                 let (rescaled, _) = rescale_all(&z, p.weight_scale_bits);
                 if l < self.depth() {
                     a = IntVec::from_i128(&rescaled.iter().map(|&v| v.max(0)).collect::<Vec<_>>());
@@ -403,7 +433,8 @@ pub fn argmax<T: PartialOrd + Copy>(values: &[T]) -> usize {
 }
 
 fn rescale_all(values: &IntVec, shift: u32) -> (Vec<i128>, IntVec) {
-    let (q, r): (Vec<i128>, Vec<i128>) = (0..values.len()).into_par_iter().map(|i| rescale(values.get(i), shift)).unzip();
+    let (q, r): (Vec<i128>, Vec<i128>) =
+        (0..values.len()).into_par_iter().map(|i| rescale(values.get(i), shift)).unzip();
     (q, IntVec::from_i128(&r))
 }
 
@@ -453,5 +484,6 @@ fn out_of_range(
     bits: u32,
     help: &'static str,
 ) -> TrainingError {
-    TrainingError::OutOfRange { step, layer, tensor, row, col, value, min, max, range: format!("{bits}-bit two's complement"), help }
+    let range = format!("{bits}-bit two's complement");
+    TrainingError::OutOfRange(Box::new(RangeViolation { step, layer, tensor, row, col, value, min, max, range, help }))
 }

@@ -46,8 +46,9 @@ pub enum WeightsError {
     Format { path: PathBuf, message: String },
     #[error("{path}: tensor `{name}` is missing (the network has {layers} dense layers)")]
     Missing { path: PathBuf, name: String, layers: usize },
-    #[error("{path}: tensor `{name}` has shape {found:?} and dtype {dtype}, expected {expected:?} ({what})")]
-    Shape { path: PathBuf, name: String, found: Vec<usize>, dtype: String, expected: Vec<usize>, what: String },
+    /// `detail`: the shape and dtype found and expected.
+    #[error("{path}: tensor `{name}` {detail}")]
+    Shape { path: PathBuf, name: String, detail: String },
     #[error("{path}: the weights are at scale 2^{found}, the network's weight scale is 2^{expected} (S_W = 2R + k); they belong to another network or learning rate")]
     Scale { path: PathBuf, found: u32, expected: u32 },
     #[error("layer {layer}, entry ({row}, {col}): weight {value} is outside the initial-weight range |w| < 2 ({bits}-bit two's complement at scale 2^{scale_bits}); initialize with smaller values")]
@@ -125,9 +126,9 @@ impl FixedWeights {
         let views = buffers
             .iter()
             .map(|(name, dtype, shape, data)| {
-                TensorView::new(*dtype, shape.clone(), data).map(|v| (name.clone(), v)).map_err(|e| {
-                    WeightsError::Format { path: path.to_path_buf(), message: e.to_string() }
-                })
+                TensorView::new(*dtype, shape.clone(), data)
+                    .map(|v| (name.clone(), v))
+                    .map_err(|e| WeightsError::Format { path: path.to_path_buf(), message: e.to_string() })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let metadata = HashMap::from([
@@ -139,7 +140,8 @@ impl FixedWeights {
         ]);
         let bytes = safetensors::serialize(views, Some(metadata))
             .map_err(|e| WeightsError::Format { path: path.to_path_buf(), message: e.to_string() })?;
-        crate::files::write_atomically(path, &bytes).map_err(|source| WeightsError::Io { path: path.to_path_buf(), source })
+        crate::files::write_atomically(path, &bytes)
+            .map_err(|source| WeightsError::Io { path: path.to_path_buf(), source })
     }
 
     /// Reads weights for `spec`: the exact integers if present, else the float32 tensors quantized.
@@ -150,7 +152,8 @@ impl FixedWeights {
         let scale_bits = spec.fixed_point_params().weight_scale_bits;
         let (_, header) = SafeTensors::read_metadata(&bytes)
             .map_err(|e| WeightsError::Format { path: path.to_path_buf(), message: e.to_string() })?;
-        let file_scale = header.metadata().as_ref().and_then(|m| m.get("weight_scale_bits")).and_then(|s| s.parse().ok());
+        let file_scale =
+            header.metadata().as_ref().and_then(|m| m.get("weight_scale_bits")).and_then(|s| s.parse().ok());
         let shapes = layer_shapes(spec);
         let has_exact = file.names().iter().any(|n| n.starts_with("zkdl.fixed."));
         if let (true, Some(found)) = (has_exact, file_scale) {
@@ -167,14 +170,16 @@ impl FixedWeights {
                     layers: shapes.len(),
                 })
             };
-            let wrong_shape = |name: &str, view: &TensorView<'_>, expected: Vec<usize>, what: &str| WeightsError::Shape {
-                path: path.to_path_buf(),
-                name: name.to_string(),
-                found: view.shape().to_vec(),
-                dtype: format!("{:?}", view.dtype()),
-                expected,
-                what: what.to_string(),
-            };
+            let wrong_shape =
+                |name: &str, view: &TensorView<'_>, expected: Vec<usize>, what: &str| WeightsError::Shape {
+                    path: path.to_path_buf(),
+                    name: name.to_string(),
+                    detail: format!(
+                        "has shape {:?} and dtype {:?}, expected {expected:?} ({what})",
+                        view.shape(),
+                        view.dtype()
+                    ),
+                };
             if has_exact {
                 let name = format!("zkdl.fixed.{}", l + 1);
                 let view = tensor(&name)?;
@@ -188,7 +193,12 @@ impl FixedWeights {
                 let name = format!("{}.weight", 2 * l);
                 let view = tensor(&name)?;
                 if view.dtype() != Dtype::F32 || view.shape() != [cols, rows] {
-                    return Err(wrong_shape(&name, &view, vec![cols, rows], "float32 [d_l, d_(l−1)], PyTorch's Linear layout"));
+                    return Err(wrong_shape(
+                        &name,
+                        &view,
+                        vec![cols, rows],
+                        "float32 [d_l, d_(l−1)], PyTorch's Linear layout",
+                    ));
                 }
                 let torch: Vec<f32> =
                     view.data().chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect();

@@ -26,8 +26,8 @@ use crate::integers::{BitVec, IntVec};
 use crate::trainer::{Batch, StepTrace, Trainer, TrainingError};
 use crate::weights::FixedWeights;
 use zkdl_compiler::ir::RangeChecked;
-use zkdl_compiler::plan::{StackRole, Storage};
 use zkdl_compiler::plan::StackedTensorId;
+use zkdl_compiler::plan::{StackRole, Storage};
 use zkdl_compiler::{Plan, Role};
 
 /// Every value of a training run of T steps.
@@ -78,7 +78,11 @@ impl Witness {
     ) -> Result<Witness, TrainingError> {
         let trainer = Trainer::new(&plan.spec, plan.steps as u64)?;
         if batches.len() != plan.steps as usize {
-            return Err(TrainingError::Mismatch(format!("{} batches for a plan of T = {} steps", batches.len(), plan.steps)));
+            return Err(TrainingError::Mismatch(format!(
+                "{} batches for a plan of T = {} steps",
+                batches.len(),
+                plan.steps
+            )));
         }
         trainer.check_initial_weights(&initial)?;
         let mut weights = Vec::with_capacity(batches.len() + 1);
@@ -99,7 +103,9 @@ impl Witness {
             .tensors
             .iter()
             .filter_map(|t| match &t.storage {
-                Storage::BitPlanes(chunks) => Some(chunks.iter().enumerate().map(move |(i, c)| (c.offset, c.log_size, t.id, i))),
+                Storage::BitPlanes(chunks) => {
+                    Some(chunks.iter().enumerate().map(move |(i, c)| (c.offset, c.log_size, t.id, i)))
+                }
                 _ => None,
             })
             .flatten()
@@ -176,10 +182,15 @@ impl Witness {
     /// Entry (step, layer position, plane, row, col) of stacked tensor `id`, zero outside the members.
     fn member_entry(&self, id: StackedTensorId, step: u64, layer: u64, plane: u64, row: u64, col: u64) -> i128 {
         let tensor = &self.plan.tensors[id.0 as usize];
-        let (Some(&layer_id), Some(shape)) = (tensor.layers.get(layer as usize), tensor.shapes.get(layer as usize)) else {
+        let (Some(&layer_id), Some(shape)) = (tensor.layers.get(layer as usize), tensor.shapes.get(layer as usize))
+        else {
             return 0;
         };
-        if step >= tensor.steps.count as u64 || plane >= shape.planes as u64 || row >= shape.rows as u64 || col >= shape.cols as u64 {
+        if step >= tensor.steps.count as u64
+            || plane >= shape.planes as u64
+            || row >= shape.rows as u64
+            || col >= shape.cols as u64
+        {
             return 0;
         }
         let i = (row * shape.cols as u64 + col) as usize;
@@ -226,7 +237,11 @@ impl Witness {
 
     /// Heap bytes held: batches, weights W_0 … W_T and every step's trace.
     pub fn heap_bytes(&self) -> usize {
-        let batches: usize = self.batches.iter().map(|b| b.x.heap_bytes() + b.y.heap_bytes() + b.labels.capacity() * 4 + b.indices.capacity() * 8).sum();
+        let batches: usize = self
+            .batches
+            .iter()
+            .map(|b| b.x.heap_bytes() + b.y.heap_bytes() + b.labels.capacity() * 4 + b.indices.capacity() * 8)
+            .sum();
         let weights: usize = self.weights.iter().map(FixedWeights::heap_bytes).sum();
         let traces: usize = self.traces.iter().map(StepTrace::heap_bytes).sum();
         batches + weights + traces
@@ -238,7 +253,9 @@ impl Witness {
     pub fn raw_integer_bytes(&self) -> u64 {
         fn bytes(v: &IntVec) -> u64 {
             let (min, max) = v.iter().fold((0i128, 0i128), |(lo, hi), x| (lo.min(x), hi.max(x)));
-            let bits = 1 + (128 - min.max(-max - 1).unsigned_abs().leading_zeros()).max(128 - max.unsigned_abs().leading_zeros());
+            let bits = 1
+                + (128 - min.max(-max - 1).unsigned_abs().leading_zeros())
+                    .max(128 - max.unsigned_abs().leading_zeros());
             v.len() as u64 * bits.div_ceil(8) as u64
         }
         let mut total = 0u64;
@@ -250,10 +267,17 @@ impl Witness {
         }
         for t in &self.traces {
             for l in &t.layers {
-                total += bytes(&l.pre_activation) + bytes(&l.rescaled) + bytes(&l.remainder) + bytes(&l.signal) + bytes(&l.weight_gradient);
+                total += bytes(&l.pre_activation)
+                    + bytes(&l.rescaled)
+                    + bytes(&l.remainder)
+                    + bytes(&l.signal)
+                    + bytes(&l.weight_gradient);
                 if let Some(r) = &l.relu {
                     total += (r.sign.len() + r.magnitude.len()).div_ceil(8) as u64;
-                    total += bytes(&r.activation) + bytes(&r.backward_pre_activation) + bytes(&r.backward_rescaled) + bytes(&r.backward_remainder);
+                    total += bytes(&r.activation)
+                        + bytes(&r.backward_pre_activation)
+                        + bytes(&r.backward_rescaled)
+                        + bytes(&r.backward_remainder);
                 }
             }
         }
@@ -266,7 +290,12 @@ impl Witness {
         let depth = self.plan.spec.depth();
         let b = self.plan.spec.batch as usize;
         let shapes = &self.weights[0].shapes;
-        let check_range = |relation: &'static str, values: &IntVec, (min, max): (i128, i128), step: usize, layer: usize, cols: usize| {
+        let check_range = |relation: &'static str,
+                           values: &IntVec,
+                           (min, max): (i128, i128),
+                           step: usize,
+                           layer: usize,
+                           cols: usize| {
             match values.iter().position(|v| !(min..=max).contains(&v)) {
                 None => Ok(()),
                 Some(i) => {
@@ -276,17 +305,42 @@ impl Witness {
                 }
             }
         };
-        let equal = |relation: &'static str, expected: &[i128], found: &IntVec, step: usize, layer: usize, cols: usize| {
-            if expected.len() != found.len() {
-                return Err(RelationViolation { relation, step, layer, row: 0, col: 0, expected: expected.len() as i128, found: found.len() as i128 });
-            }
-            match expected.iter().zip(found.iter()).position(|(&e, f)| e != f) {
-                None => Ok(()),
-                Some(i) => Err(RelationViolation { relation, step, layer, row: i / cols, col: i % cols, expected: expected[i], found: found.get(i) }),
-            }
-        };
+        let equal =
+            |relation: &'static str, expected: &[i128], found: &IntVec, step: usize, layer: usize, cols: usize| {
+                if expected.len() != found.len() {
+                    return Err(RelationViolation {
+                        relation,
+                        step,
+                        layer,
+                        row: 0,
+                        col: 0,
+                        expected: expected.len() as i128,
+                        found: found.len() as i128,
+                    });
+                }
+                match expected.iter().zip(found.iter()).position(|(&e, f)| e != f) {
+                    None => Ok(()),
+                    Some(i) => Err(RelationViolation {
+                        relation,
+                        step,
+                        layer,
+                        row: i / cols,
+                        col: i % cols,
+                        expected: expected[i],
+                        found: found.get(i),
+                    }),
+                }
+            };
         let product = |relation: &'static str, a: MatrixRef<'_>, w: MatrixRef<'_>, step: usize, layer: usize| {
-            naive_matmul(a, w).map_err(|_| RelationViolation { relation, step, layer, row: 0, col: 0, expected: 0, found: 0 })
+            naive_matmul(a, w).map_err(|_| RelationViolation {
+                relation,
+                step,
+                layer,
+                row: 0,
+                col: 0,
+                expected: 0,
+                found: 0,
+            })
         };
         let data_range = twos_complement_range(p.data_bits);
         let wide_range = twos_complement_range(p.range_bits + 1);
@@ -301,14 +355,22 @@ impl Witness {
             for l in 1..=depth {
                 let (rows, cols) = shapes[l - 1];
                 let layer = &trace.layers[l - 1];
-                let a_prev = if l == 1 { &batch.x } else { &trace.layers[l - 2].relu.as_ref().map(|r| &r.activation).ok_or_else(|| missing(t, l - 1))? };
+                let a_prev = if l == 1 {
+                    &batch.x
+                } else {
+                    trace.layers[l - 2].relu.as_ref().map(|r| &r.activation).ok_or_else(|| missing(t, l - 1))?
+                };
                 let w = MatrixRef::new(&weights.layers[l - 1], rows, cols);
                 // M1, S1.
                 let z = product("M1 forward matmul", MatrixRef::new(a_prev, b, rows), w, t, l)?;
                 equal("M1 forward matmul", &z, &layer.pre_activation, t, l, cols)?;
                 check_range("range check of rz", &layer.remainder, remainder_range, t, l, cols)?;
-                let recomposed: Vec<i128> =
-                    layer.rescaled.iter().zip(layer.remainder.iter()).map(|(z, r)| (z << p.weight_scale_bits) + r).collect();
+                let recomposed: Vec<i128> = layer
+                    .rescaled
+                    .iter()
+                    .zip(layer.remainder.iter())
+                    .map(|(z, r)| (z << p.weight_scale_bits) + r)
+                    .collect();
                 equal("S1 forward rescale", &recomposed, &layer.pre_activation, t, l, cols)?;
                 match &layer.relu {
                     Some(relu) => {
@@ -317,14 +379,16 @@ impl Witness {
                         let q = p.range_bits;
                         let from_bits: Vec<i128> = (0..n)
                             .map(|i| {
-                                let m: i128 = (0..q as usize).map(|j| (relu.magnitude.get(j * n + i) as i128) << j).sum();
+                                let m: i128 =
+                                    (0..q as usize).map(|j| (relu.magnitude.get(j * n + i) as i128) << j).sum();
                                 let s = relu.sign.get(i) as i128;
                                 m + 1 - ((1 - s) << q)
                             })
                             .collect();
                         equal("zkReLU sign and magnitude bits", &from_bits, &layer.rescaled, t, l, cols)?;
                         check_range("range check of Z'", &layer.rescaled, sign_magnitude_range(q), t, l, cols)?;
-                        let activation: Vec<i128> = (0..n).map(|i| if relu.sign.get(i) { layer.rescaled.get(i) } else { 0 }).collect();
+                        let activation: Vec<i128> =
+                            (0..n).map(|i| if relu.sign.get(i) { layer.rescaled.get(i) } else { 0 }).collect();
                         equal("H1 ReLU", &activation, &relu.activation, t, l, cols)?;
                     }
                     None => {
@@ -334,7 +398,13 @@ impl Witness {
                     }
                 }
                 // M3.
-                let gw = product("M3 weight gradient", MatrixRef::new(a_prev, b, rows).t(), MatrixRef::new(&layer.signal, b, cols), t, l)?;
+                let gw = product(
+                    "M3 weight gradient",
+                    MatrixRef::new(a_prev, b, rows).t(),
+                    MatrixRef::new(&layer.signal, b, cols),
+                    t,
+                    l,
+                )?;
                 equal("M3 weight gradient", &gw, &layer.weight_gradient, t, l, cols)?;
                 // M2, S2, H2 into layer l − 1.
                 if l > 1 {
@@ -351,8 +421,9 @@ impl Witness {
                         .map(|(h, r)| (h << p.weight_scale_bits) + r)
                         .collect();
                     equal("S2 backward rescale", &recomposed, &relu.backward_pre_activation, t, l - 1, rows)?;
-                    let g: Vec<i128> =
-                        (0..relu.sign.len()).map(|i| if relu.sign.get(i) { relu.backward_rescaled.get(i) } else { 0 }).collect();
+                    let g: Vec<i128> = (0..relu.sign.len())
+                        .map(|i| if relu.sign.get(i) { relu.backward_rescaled.get(i) } else { 0 })
+                        .collect();
                     equal("H2 ReLU backward", &g, &below.signal, t, l - 1, rows)?;
                 }
                 // U1.
@@ -366,5 +437,13 @@ impl Witness {
 }
 
 fn missing(step: usize, layer: usize) -> RelationViolation {
-    RelationViolation { relation: "zkReLU values of a hidden layer", step, layer, row: 0, col: 0, expected: 1, found: 0 }
+    RelationViolation {
+        relation: "zkReLU values of a hidden layer",
+        step,
+        layer,
+        row: 0,
+        col: 0,
+        expected: 1,
+        found: 0,
+    }
 }

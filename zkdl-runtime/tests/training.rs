@@ -67,9 +67,15 @@ fn corrupted_witness_is_caught_for_every_role() {
         ("A", "H1 ReLU", |w| bump_int(&mut w.traces[0].layers[1].relu.as_mut().unwrap().activation, 9)),
         ("G^L", "L1 loss gradient", |w| bump_int(&mut w.traces[0].layers[2].signal, 1)),
         ("G hidden", "M3 weight gradient", |w| bump_int(&mut w.traces[1].layers[1].signal, 3)),
-        ("H", "M2 backward matmul", |w| bump_int(&mut w.traces[0].layers[0].relu.as_mut().unwrap().backward_pre_activation, 8)),
-        ("H'", "S2 backward rescale", |w| bump_int(&mut w.traces[0].layers[1].relu.as_mut().unwrap().backward_rescaled, 2)),
-        ("rh", "S2 backward rescale", |w| bump_int(&mut w.traces[1].layers[0].relu.as_mut().unwrap().backward_remainder, 6)),
+        ("H", "M2 backward matmul", |w| {
+            bump_int(&mut w.traces[0].layers[0].relu.as_mut().unwrap().backward_pre_activation, 8)
+        }),
+        ("H'", "S2 backward rescale", |w| {
+            bump_int(&mut w.traces[0].layers[1].relu.as_mut().unwrap().backward_rescaled, 2)
+        }),
+        ("rh", "S2 backward rescale", |w| {
+            bump_int(&mut w.traces[1].layers[0].relu.as_mut().unwrap().backward_remainder, 6)
+        }),
         ("G_W", "M3 weight gradient", |w| bump_int(&mut w.traces[0].layers[2].weight_gradient, 4)),
     ];
     for (role, relation, corrupt) in table {
@@ -112,9 +118,9 @@ fn stacked_layout_reads_members_and_zero_padding() {
                 members += match w.member(t.role, layer, t.steps.first + step).unwrap() {
                     Member::Values(v) => v.iter().sum::<i128>(),
                     Member::Bits(b) => b.count_ones() as i128,
-                    Member::RangeBits(v) => {
-                        (0..n).map(|i| (0..shape.planes).map(|p| twos_complement_bit(v.get(i), p) as i128).sum::<i128>()).sum()
-                    }
+                    Member::RangeBits(v) => (0..n)
+                        .map(|i| (0..shape.planes).map(|p| twos_complement_bit(v.get(i), p) as i128).sum::<i128>())
+                        .sum(),
                 };
                 let _ = pos;
             }
@@ -122,7 +128,11 @@ fn stacked_layout_reads_members_and_zero_padding() {
         assert_eq!(stacked, members, "stacked tensor {}", t.name());
     }
     // A spot check of the index order (step, layer, plane, row, col): Z of layer 2 at step 1, entry (2, 3).
-    let z = plan.tensors.iter().find(|t| t.role == StackRole::Tensor(Role::PreActivation) && t.layers.contains(&2)).unwrap();
+    let z = plan
+        .tensors
+        .iter()
+        .find(|t| t.role == StackRole::Tensor(Role::PreActivation) && t.layers.contains(&2))
+        .unwrap();
     let l = z.layout;
     let pos = z.layers.iter().position(|&x| x == 2).unwrap() as u64;
     let index = (((1u64 << l.layer_bits | pos) << l.plane_bits << l.row_bits | 2) << l.col_bits) | 3;
@@ -147,7 +157,8 @@ fn bit_tensor_recomposes_every_range_checked_value() {
                         let mut bits = Vec::new();
                         for c in chunks {
                             for p in 0..c.planes as u64 {
-                                let local = ((((step << l.layer_bits | pos as u64) << c.padded_planes.ilog2() | p) << l.row_bits
+                                let local = ((((step << l.layer_bits | pos as u64) << c.padded_planes.ilog2() | p)
+                                    << l.row_bits
                                     | row)
                                     << l.col_bits)
                                     | col;
@@ -159,8 +170,9 @@ fn bit_tensor_recomposes_every_range_checked_value() {
                         match member {
                             Member::RangeBits(v) => {
                                 let n = bits.len();
-                                let value: i128 = bits.iter().take(n - 1).enumerate().map(|(j, &b)| (b as i128) << j).sum::<i128>()
-                                    - ((bits[n - 1] as i128) << (n - 1));
+                                let value: i128 =
+                                    bits.iter().take(n - 1).enumerate().map(|(j, &b)| (b as i128) << j).sum::<i128>()
+                                        - ((bits[n - 1] as i128) << (n - 1));
                                 assert_eq!(value, v.get(i), "{} layer {layer} step {step} ({row}, {col})", t.name());
                             }
                             Member::Bits(b) => {
@@ -185,22 +197,35 @@ fn bit_tensor_recomposes_every_range_checked_value() {
 #[test]
 fn leaving_the_checked_range_stops_training_with_its_location() {
     // Q = 17: hidden Z' must stay within [1 − 2^17, 2^17], i.e. |z| ≤ 2 in real units.
-    let spec = NetworkSpec::builder("narrow").input(64).dense(16).relu().dense(10).sgd(0).batch(8).range_bits(17).build().unwrap();
+    let spec = NetworkSpec::builder("narrow")
+        .input(64)
+        .dense(16)
+        .relu()
+        .dense(10)
+        .sgd(0)
+        .batch(8)
+        .range_bits(17)
+        .build()
+        .unwrap();
     let data = Dataset::digits();
     let (train_data, test_data) = data.split(0.2, 1).unwrap();
     let big: Vec<Vec<f64>> = vec![vec![1.5; 64 * 16], vec![0.1; 16 * 10]];
     let w0 = FixedWeights::from_f64(&spec, &big).unwrap();
-    let err = train(&spec, &train_data, &test_data, w0, &TrainConfig { steps: 3, seed: 1, reference: false }, &mut |_| {})
-        .unwrap_err();
+    let err =
+        train(&spec, &train_data, &test_data, w0, &TrainConfig { steps: 3, seed: 1, reference: false }, &mut |_| {})
+            .unwrap_err();
     match &err {
-        TrainingError::OutOfRange { step, layer, tensor, value, max, .. } => {
-            assert_eq!((*step, *layer, *tensor), (0, 1, "Z'"));
-            assert!(value > max);
+        TrainingError::OutOfRange(v) => {
+            assert_eq!((v.step, v.layer, v.tensor), (0, 1, "Z'"));
+            assert!(v.value > v.max);
         }
         other => panic!("expected a range error, got {other}"),
     }
     let text = err.to_string();
-    assert!(text.contains("step 0, layer 1") && text.contains("learning rate") && text.contains("range_bits"), "{text}");
+    assert!(
+        text.contains("step 0, layer 1") && text.contains("learning rate") && text.contains("range_bits"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -295,13 +320,33 @@ fn unusable_weight_files_are_errors_naming_the_problem() {
     assert!(matches!(FixedWeights::load(&garbage, &spec), Err(WeightsError::Format { .. })));
     assert!(matches!(FixedWeights::load(&dir.join("missing"), &spec), Err(WeightsError::Io { .. })));
     // Weights of another network: the shapes differ.
-    let other = NetworkSpec::builder("other").input(64).dense(32).relu().dense(8).relu().dense(10).sgd(3).batch(8).build().unwrap();
+    let other = NetworkSpec::builder("other")
+        .input(64)
+        .dense(32)
+        .relu()
+        .dense(8)
+        .relu()
+        .dense(10)
+        .sgd(3)
+        .batch(8)
+        .build()
+        .unwrap();
     let path = dir.join("other.safetensors");
     FixedWeights::he_init(&other, 1).unwrap().save(&path, &other, 0).unwrap();
     let err = FixedWeights::load(&path, &spec).unwrap_err();
     assert!(matches!(err, WeightsError::Shape { .. }) && err.to_string().contains("zkdl.fixed.1"), "{err}");
     // Weights at another scale (another learning rate): S_W differs.
-    let slower = NetworkSpec::builder("small").input(64).dense(16).relu().dense(8).relu().dense(10).sgd(5).batch(8).build().unwrap();
+    let slower = NetworkSpec::builder("small")
+        .input(64)
+        .dense(16)
+        .relu()
+        .dense(8)
+        .relu()
+        .dense(10)
+        .sgd(5)
+        .batch(8)
+        .build()
+        .unwrap();
     let path = dir.join("slower.safetensors");
     FixedWeights::he_init(&slower, 1).unwrap().save(&path, &slower, 0).unwrap();
     assert!(matches!(FixedWeights::load(&path, &spec), Err(WeightsError::Scale { found: 40, expected: 38, .. })));
