@@ -3,6 +3,15 @@
 //! Exit codes: 0 success; 2 bad input (a network, data or weights file that cannot be used, options
 //! that contradict each other, or a training run that leaves the range the proof checks).
 
+/// `println!` that ignores a closed stdout (`zkdl train | head`) instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+pub(crate) use say;
+
 pub mod options;
 pub mod train;
 

@@ -1,7 +1,7 @@
 //! `zkdl train`: fixed-point SGD on real data, with the float reference beside it.
 
 use super::options::RunOptions;
-use super::CliError;
+use super::{say, CliError};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -69,7 +69,7 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
     }
     if !args.json {
         let p = inputs.spec.fixed_point_params();
-        println!(
+        say!(
             "network {} ({} parameters), batch {}, lr 2^-{} on the mean gradient; R = {}, Q = {}, S_W = {}",
             inputs.spec.name,
             inputs.spec.parameter_count(),
@@ -79,7 +79,7 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
             p.range_bits,
             p.weight_scale_bits
         );
-        println!(
+        say!(
             "data {}: {} examples ({} train, {} test), {} features, {} classes; {} steps ({} per epoch)",
             inputs.data.name,
             inputs.data.len(),
@@ -104,7 +104,7 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
             bar.inc(1);
             bar.set_message(format!("loss {loss:.4}"));
         }
-        TrainEvent::Epoch(report) if !json && bar.is_hidden() => println!("{}", epoch_line(report)),
+        TrainEvent::Epoch(report) if !json && bar.is_hidden() => say!("{}", epoch_line(report)),
         TrainEvent::Epoch(report) if !json => bar.println(epoch_line(report)),
         TrainEvent::Epoch(_) => {}
     });
@@ -125,17 +125,17 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
             "drift": run.drift,
             "weights_out": args.weights_out,
         });
-        println!("{}", serde_json::to_string_pretty(&doc).map_err(|e| CliError::input(e.to_string()))?);
+        say!("{}", serde_json::to_string_pretty(&doc).map_err(|e| CliError::input(e.to_string()))?);
     } else {
         if let Some(e) = last {
-            println!(
+            say!(
                 "done: {steps} steps in {seconds:.2} s; fixed point: test accuracy {}, final loss {:.4}",
                 percent(e.fixed.test_accuracy),
                 run.losses.last().copied().unwrap_or(0.0)
             );
         }
         if let Some(d) = &run.drift {
-            println!(
+            say!(
                 "float reference: test accuracy {} (difference {:+.2} pp); final loss {:.4}; largest weight difference {:.2e}",
                 percent(d.float_test_accuracy),
                 100.0 * (d.fixed_test_accuracy - d.float_test_accuracy),
@@ -144,7 +144,7 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
             );
         }
         if let Some(path) = &args.weights_out {
-            println!("weights written to {}", path.display());
+            say!("weights written to {}", path.display());
         }
     }
     Ok(())
