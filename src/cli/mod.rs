@@ -10,7 +10,6 @@ macro_rules! say {
         let _ = writeln!(std::io::stdout(), $($arg)*);
     }};
 }
-pub(crate) use say;
 
 pub mod options;
 pub mod train;

@@ -4,7 +4,7 @@ use super::CliError;
 use clap::Args;
 use std::path::{Path, PathBuf};
 use zkdl::presets::{Digits, Paper};
-use zkdl::runtime::data::{DataFormat, Dataset, LabelColumn, LoadOptions, Normalization};
+use zkdl::runtime::data::{DataError, Dataset, LoadOptions};
 use zkdl::runtime::weights::FixedWeights;
 use zkdl::{Network, NetworkSpec};
 
@@ -28,7 +28,8 @@ pub struct RunOptions {
     /// The labels of an IDX or npy feature file, if not found beside it.
     #[arg(long, value_name = "PATH")]
     pub labels: Option<PathBuf>,
-    /// Feature normalization: `minmax` (per feature to [0, 1]), `none`, or a number to divide by.
+    /// Feature normalization: `minmax` (per feature to [0, 1]), `none`, or a number to divide by
+    /// (`255` or `divide:255`).
     #[arg(long, value_name = "minmax|none|X")]
     pub normalize: Option<String>,
     /// Fraction of the examples held out for testing.
@@ -79,10 +80,10 @@ impl RunOptions {
             "digits-rgb32" => Ok(Dataset::digits_rgb32()),
             path => {
                 let options = LoadOptions {
-                    format: self.format.as_deref().map(parse_format).transpose()?,
-                    label_column: self.label_column.as_deref().map(parse_label_column).transpose()?,
+                    format: self.format.as_deref().map(|v| parse("format", v)).transpose()?,
+                    label_column: self.label_column.as_deref().map(|v| parse("label-column", v)).transpose()?,
                     labels_path: self.labels.clone(),
-                    normalization: self.normalize.as_deref().map(parse_normalization).transpose()?,
+                    normalization: self.normalize.as_deref().map(|v| parse("normalize", v)).transpose()?,
                     ..LoadOptions::default()
                 };
                 Dataset::load(Path::new(path), &options).map_err(|e| CliError::input(e.to_string()))
@@ -108,35 +109,7 @@ impl RunOptions {
     }
 }
 
-fn parse_format(s: &str) -> Result<DataFormat, CliError> {
-    match s {
-        "csv" => Ok(DataFormat::Csv),
-        "idx" => Ok(DataFormat::Idx),
-        "npy" => Ok(DataFormat::Npy),
-        "cifar10" | "cifar" => Ok(DataFormat::Cifar10),
-        other => Err(CliError::input(format!("--format {other}: expected csv, idx, npy or cifar10"))),
-    }
-}
-
-fn parse_label_column(s: &str) -> Result<LabelColumn, CliError> {
-    match s {
-        "first" => Ok(LabelColumn::First),
-        "last" => Ok(LabelColumn::Last),
-        n => n.parse().map(LabelColumn::Index).map_err(|_| {
-            CliError::input(format!("--label-column {n}: expected first, last or a 0-based column index"))
-        }),
-    }
-}
-
-fn parse_normalization(s: &str) -> Result<Normalization, CliError> {
-    match s {
-        "minmax" => Ok(Normalization::MinMax),
-        "none" => Ok(Normalization::None),
-        x => match x.parse::<f32>() {
-            Ok(d) if d.is_finite() && d > 0.0 => Ok(Normalization::Divide(d)),
-            _ => Err(CliError::input(format!(
-                "--normalize {x}: expected minmax, none or a positive number to divide by"
-            ))),
-        },
-    }
+/// Parses an option value with the data module's own parser, naming the flag in the error.
+fn parse<T: std::str::FromStr<Err = DataError>>(flag: &str, value: &str) -> Result<T, CliError> {
+    value.parse().map_err(|e: DataError| CliError::input(format!("--{flag} {value}: {e}")))
 }

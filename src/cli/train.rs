@@ -1,7 +1,7 @@
 //! `zkdl train`: fixed-point SGD on real data, with the float reference beside it.
 
 use super::options::RunOptions;
-use super::{say, CliError};
+use super::CliError;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
