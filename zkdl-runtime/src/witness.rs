@@ -165,17 +165,11 @@ impl Witness {
             return self.bit(index) as i128;
         }
         let l = tensor.layout;
-        let mut rest = index;
-        let mut take = |bits: u32| {
-            let part = rest & ((1u64 << bits) - 1);
-            rest >>= bits;
-            part
-        };
-        let (col, row, plane, layer, step) =
-            (take(l.col_bits), take(l.row_bits), take(l.plane_bits), take(l.layer_bits), take(l.step_bits));
-        if rest != 0 {
+        let Some([col, row, plane, layer, step]) =
+            split_index(index, [l.col_bits, l.row_bits, l.plane_bits, l.layer_bits, l.step_bits])
+        else {
             return 0;
-        }
+        };
         self.member_entry(id, step, layer, plane, row, col)
     }
 
@@ -216,14 +210,11 @@ impl Witness {
         let Storage::BitPlanes(chunks) = &tensor.storage else { return false };
         let c = chunks[chunk];
         let l = tensor.layout;
-        let mut rest = local;
-        let mut take = |bits: u32| {
-            let part = rest & ((1u64 << bits) - 1);
-            rest >>= bits;
-            part
+        let Some([col, row, plane, layer, step]) =
+            split_index(local, [l.col_bits, l.row_bits, c.padded_planes.ilog2(), l.layer_bits, l.step_bits])
+        else {
+            return false;
         };
-        let (col, row, plane, layer, step) =
-            (take(l.col_bits), take(l.row_bits), take(c.padded_planes.ilog2()), take(l.layer_bits), take(l.step_bits));
         if plane >= c.planes as u64 {
             return false;
         }
@@ -434,6 +425,17 @@ impl Witness {
         }
         Ok(())
     }
+}
+
+/// Splits an index into parts of the given widths, least significant first; `None` if bits remain.
+fn split_index(index: u64, widths: [u32; 5]) -> Option<[u64; 5]> {
+    let mut rest = index;
+    let parts = widths.map(|bits| {
+        let part = rest & ((1u64 << bits) - 1);
+        rest >>= bits;
+        part
+    });
+    (rest == 0).then_some(parts)
 }
 
 fn missing(step: usize, layer: usize) -> RelationViolation {
