@@ -1,4 +1,5 @@
-//! The zkdl runtime: the cryptographic core that every proof of training is assembled from.
+//! The zkdl runtime: the cryptographic core that every proof of training is assembled from, and the
+//! training that produces the witness.
 //!
 //! Notation follows `PROTOCOL.md`. `F` is the BLS12-381 scalar field ([`Fr`]); `G` is the G1 group.
 //!
@@ -11,6 +12,18 @@
 //! - [`claims`]: merging several claims on one tensor into one (`PROTOCOL.md` §5).
 //! - [`commitment`]: hiding Hyrax-style row commitments with a logarithmic opening proof (§6).
 //! - [`serialization`]: decoding proof objects from untrusted bytes.
+//!
+//! Training (`PROTOCOL.md` §1–§3):
+//! - [`data`]: the embedded UCI digits set and loaders for CSV, IDX, npy and CIFAR-10; normalization,
+//!   seeded splits and epoch batches.
+//! - [`fixed_point`]: quantization, rescale_S with its remainder, two's complement and zkReLU's
+//!   sign/magnitude decomposition.
+//! - [`exact_matmul`]: exact integer matrix products through f64 limbs ([`gemm`] holds the only `unsafe`).
+//! - [`trainer`]: the exact fixed-point SGD step, every value recorded, ranges checked as errors.
+//! - [`witness`]: a run's values in the plan's stacked layout, and a self-check of every relation.
+//! - [`integers`]: the compact integer and bit storage of the witness.
+//! - [`weights`]: He initialization and safetensors files; [`reference`]: the float reference;
+//!   [`session`]: a training run with per-epoch reports and the drift report; [`files`]: atomic writes.
 #![deny(unsafe_code)]
 
 pub mod claims;
