@@ -22,7 +22,7 @@
 //! - [`trainer`]: the exact fixed-point SGD step, every value recorded, ranges checked as errors.
 //! - [`witness`]: a run's values in the plan's stacked layout, and a self-check of every relation.
 //! - [`integers`]: the compact integer and bit storage of the witness.
-//! - [`weights`]: He initialization and safetensors files; [`reference`]: the float reference;
+//! - [`weights`]: He initialization and safetensors files; [`reference`](mod@reference): the float reference;
 //!   [`session`]: a training run with per-epoch reports and the drift report; [`files`]: atomic writes.
 #![deny(unsafe_code)]
 
