@@ -244,9 +244,9 @@ impl Witness {
     pub fn raw_integer_bytes(&self) -> u64 {
         fn bytes(v: &IntVec) -> u64 {
             let (min, max) = v.iter().fold((0i128, 0i128), |(lo, hi), x| (lo.min(x), hi.max(x)));
-            let bits = 1
-                + (128 - min.max(-max - 1).unsigned_abs().leading_zeros())
-                    .max(128 - max.unsigned_abs().leading_zeros());
+            // [min, max] ∋ 0 fits n-bit two's complement iff max < 2^(n−1) and −min − 1 < 2^(n−1).
+            let magnitude = max.max(-(min + 1)) as u128;
+            let bits = 1 + (128 - magnitude.leading_zeros());
             v.len() as u64 * bits.div_ceil(8) as u64
         }
         let mut total = 0u64;
