@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use zkdl_compiler::{compile, CompileOptions, Layer, NetworkSpec};
 use zkdl_runtime::data::Dataset;
-use zkdl_runtime::reference::FloatNetwork;
-use zkdl_runtime::trainer::{Batch, Trainer};
+use zkdl_runtime::reference::{float_batch, FloatNetwork};
+use zkdl_runtime::trainer::Trainer;
 use zkdl_runtime::weights::FixedWeights;
 use zkdl_runtime::witness::Witness;
 
@@ -56,15 +56,6 @@ fn paper() -> NetworkSpec {
         .expect("the paper network is valid")
 }
 
-fn float_inputs(data: &Dataset, batch: &Batch, classes: usize) -> (Vec<f32>, Vec<f32>) {
-    let x = batch.indices.iter().flat_map(|&i| data.example(i).iter().copied()).collect();
-    let mut y = vec![0f32; batch.indices.len() * classes];
-    for (r, &l) in batch.labels.iter().enumerate() {
-        y[r * classes + l as usize] = 1.0;
-    }
-    (x, y)
-}
-
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -79,7 +70,7 @@ fn main() {
     let batch = trainer.batch(&data, &indices, 0).expect("batch");
     let w0 = FixedWeights::he_init(&spec, 1).expect("init");
     let float = FloatNetwork::from_fixed(&w0, spec.fixed_point_params().update_shift);
-    let (x, y) = float_inputs(&data, &batch, 10);
+    let (x, y) = float_batch(&data, &batch.indices, 10);
 
     let step = || {
         Witness::generate(&plan, w0.clone(), vec![trainer.batch(&data, &indices, 0).expect("batch")], |_, _| {})

@@ -124,7 +124,7 @@ pub fn exact_matmul(a: MatrixRef<'_>, b: MatrixRef<'_>) -> Result<IntVec, MatMul
     match limb_split(a_bits, b_bits, k) {
         Some(split) if a_bits + b_bits + kappa <= 63 => Ok(IntVec::from_i64(limb_matmul::<i64>(a, b, split))),
         Some(split) if a_bits + b_bits + kappa <= 126 => Ok(IntVec::from_i128(&limb_matmul::<i128>(a, b, split))),
-        _ => checked_i128_matmul(a, b).map(|c| IntVec::from_i128(&c)),
+        _ => naive_matmul(a, b).map(|c| IntVec::from_i128(&c)),
     }
 }
 
@@ -243,7 +243,9 @@ fn limb_matmul<T: Accumulator>(a: MatrixRef<'_>, b: MatrixRef<'_>, split: LimbSp
     out
 }
 
-fn checked_i128_matmul(a: MatrixRef<'_>, b: MatrixRef<'_>) -> Result<Vec<i128>, MatMulError> {
+/// C = A·B in i128 with checked arithmetic, one entry at a time: the fallback for operands too wide for
+/// limbs, and the reference that tests and relation checks compare against.
+pub fn naive_matmul(a: MatrixRef<'_>, b: MatrixRef<'_>) -> Result<Vec<i128>, MatMulError> {
     let (m, k) = a.dims();
     let (_, n) = b.dims();
     let (rsa, csa) = a.strides();
@@ -262,11 +264,6 @@ fn checked_i128_matmul(a: MatrixRef<'_>, b: MatrixRef<'_>) -> Result<Vec<i128>, 
         Ok(())
     })?;
     Ok(out)
-}
-
-/// The reference: C = A·B in i128, one entry at a time (for tests and relation checks).
-pub fn naive_matmul(a: MatrixRef<'_>, b: MatrixRef<'_>) -> Result<Vec<i128>, MatMulError> {
-    checked_i128_matmul(a, b)
 }
 
 #[cfg(test)]

@@ -20,6 +20,16 @@ pub struct FloatNetwork {
     pub step_size: f32,
 }
 
+/// The examples `indices` of `data` as a float batch: features (B × d_0) and one-hot targets (B × `classes`).
+pub fn float_batch(data: &Dataset, indices: &[usize], classes: usize) -> (Vec<f32>, Vec<f32>) {
+    let x = indices.iter().flat_map(|&i| data.example(i).iter().copied()).collect();
+    let mut y = vec![0f32; indices.len() * classes];
+    for (r, &i) in indices.iter().enumerate() {
+        y[r * classes + data.labels[i] as usize] = 1.0;
+    }
+    (x, y)
+}
+
 /// C = A·B for row-major A (m × k) and B (k × n), either transposed as flagged.
 fn matmul(a: &[f32], m: usize, k: usize, a_t: bool, b: &[f32], n: usize, b_t: bool) -> Vec<f32> {
     let mut c = vec![0f32; m * n];

@@ -7,7 +7,7 @@
 //! of each epoch (and of a final partial epoch).
 
 use crate::data::{Dataset, EpochBatches};
-use crate::reference::FloatNetwork;
+use crate::reference::{float_batch, FloatNetwork};
 use crate::trainer::{Batch, Trainer, TrainingError};
 use crate::weights::FixedWeights;
 use crate::witness::Witness;
@@ -136,11 +136,7 @@ fn run(
         epoch_correct += trace.correct;
         epoch_steps += 1;
         if let Some(net) = float.as_mut() {
-            let x: Vec<f32> = indices.iter().flat_map(|&i| train_data.example(i).iter().copied()).collect();
-            let mut y = vec![0f32; b * dl];
-            for (r, &i) in indices.iter().enumerate() {
-                y[r * dl + train_data.labels[i] as usize] = 1.0;
-            }
+            let (x, y) = float_batch(train_data, &indices, dl);
             let (loss, correct) = net.step(&x, &y, &batch.labels);
             float_losses.push(loss);
             float_loss += loss;

@@ -272,11 +272,9 @@ impl Trainer {
         }
         let mut forward: Vec<Forward> = Vec::with_capacity(depth);
         for l in 1..=depth {
-            let (rows, cols) = self.shapes[l - 1];
+            let cols = self.shapes[l - 1].1;
             let input = if l == 1 { &batch.x } else { &forward[l - 2].relu.as_ref().expect("hidden layer").2 };
-            let z = exact_matmul(MatrixRef::new(input, b, rows), MatrixRef::new(&weights.layers[l - 1], rows, cols))
-                .map_err(matmul_error(l, "M1 Z = A·W"))?;
-            let (rescaled, remainder) = rescale_all(&z, p.weight_scale_bits);
+            let (z, rescaled, remainder) = self.forward_layer(input, b, weights, l, step)?;
             let relu = if l < depth {
                 let (min, max) = sign_magnitude_range(p.range_bits);
                 check_range(&rescaled, min, max, cols, |row, col, value| {
@@ -299,12 +297,9 @@ impl Trainer {
 
         // Loss: G^L = Z'^L − Y.
         let output = &forward[depth - 1].rescaled;
-        let dl = self.output_width();
         let g_last: Vec<i128> = output.iter().zip(batch.y.iter()).map(|(&z, y)| z - y).collect();
-        let scale = (2.0 * p.scale_bits as f64).exp2();
-        let loss = g_last.iter().map(|&g| (g as f64) * (g as f64)).sum::<f64>() / scale / 2.0 / b as f64;
-        let correct =
-            (0..b).filter(|&row| argmax(&output[row * dl..(row + 1) * dl]) == batch.labels[row] as usize).count();
+        let (loss_sum, correct) = self.output_metrics(output, batch);
+        let loss = loss_sum / b as f64;
 
         // Backward.
         let mut signals: Vec<Option<IntVec>> = vec![None; depth];
@@ -371,6 +366,36 @@ impl Trainer {
         Ok((StepTrace { layers, loss, correct }, next))
     }
 
+    /// Z^l = A^(l−1)·W^l for a batch of `rows` examples, and (Z'^l, rz^l) = rescale_{S_W}(Z^l).
+    fn forward_layer(
+        &self,
+        input: &IntVec,
+        rows: usize,
+        weights: &FixedWeights,
+        l: usize,
+        step: u64,
+    ) -> Result<(IntVec, Vec<i128>, IntVec), TrainingError> {
+        let (inputs, cols) = self.shapes[l - 1];
+        let z = exact_matmul(MatrixRef::new(input, rows, inputs), MatrixRef::new(&weights.layers[l - 1], inputs, cols))
+            .map_err(|source| TrainingError::MatMul { step, layer: l, relation: "M1 Z = A·W", source })?;
+        let (rescaled, remainder) = rescale_all(&z, self.params.weight_scale_bits);
+        Ok((z, rescaled, remainder))
+    }
+
+    /// Σ over the batch of ½‖Z'^L − Y‖² in real units, and the examples whose largest output is their label.
+    fn output_metrics(&self, output: &[i128], batch: &Batch) -> (f64, usize) {
+        let dl = self.output_width();
+        let scale = (2.0 * self.params.scale_bits as f64).exp2();
+        let loss = output.iter().zip(batch.y.iter()).map(|(&z, y)| ((z - y) as f64).powi(2)).sum::<f64>() / scale / 2.0;
+        let correct = batch
+            .labels
+            .iter()
+            .enumerate()
+            .filter(|&(row, &label)| argmax(&output[row * dl..(row + 1) * dl]) == label as usize)
+            .count();
+        (loss, correct)
+    }
+
     /// Loss and accuracy of the fixed-point forward pass over a data set (no range checks: this is not
     /// part of what is proven).
     pub fn evaluate(&self, weights: &FixedWeights, data: &Dataset) -> Result<Evaluation, TrainingError> {
@@ -378,42 +403,20 @@ impl Trainer {
         if data.is_empty() {
             return Ok(Evaluation { loss: 0.0, accuracy: 0.0 });
         }
-        let p = self.params;
-        let dl = self.output_width();
         let mut loss = 0.0;
         let mut correct = 0usize;
         let indices: Vec<usize> = (0..data.len()).collect();
         for chunk in indices.chunks(256) {
             let batch = self.batch(data, chunk, 0)?;
-            let mut a = batch.x;
+            let mut a = batch.x.clone();
             for l in 1..=self.depth() {
-                let (rows, cols) = self.shapes[l - 1];
-                let z = exact_matmul(
-                    MatrixRef::new(&a, chunk.len(), rows),
-                    MatrixRef::new(&weights.layers[l - 1], rows, cols),
-                )
-                .map_err(|source| TrainingError::MatMul {
-                    step: 0,
-                    layer: l,
-                    relation: "M1 Z = A·W",
-                    source,
-                })?;
-                let (rescaled, _) = rescale_all(&z, p.weight_scale_bits);
+                let (_, rescaled, _) = self.forward_layer(&a, chunk.len(), weights, l, 0)?;
                 if l < self.depth() {
                     a = IntVec::from_i128(&rescaled.iter().map(|&v| v.max(0)).collect::<Vec<_>>());
                 } else {
-                    let scale = (2.0 * p.scale_bits as f64).exp2();
-                    for (row, &label) in batch.labels.iter().enumerate() {
-                        let out = &rescaled[row * dl..(row + 1) * dl];
-                        correct += (argmax(out) == label as usize) as usize;
-                        loss += out
-                            .iter()
-                            .zip(batch.y.iter().skip(row * dl))
-                            .map(|(&z, y)| ((z - y) as f64).powi(2))
-                            .sum::<f64>()
-                            / scale
-                            / 2.0;
-                    }
+                    let (loss_sum, right) = self.output_metrics(&rescaled, &batch);
+                    loss += loss_sum;
+                    correct += right;
                 }
             }
         }
