@@ -12,6 +12,10 @@
 //! a degree-2 sumcheck whose weight `Σ_k c_k eq(u_k, ·)` is public. It ends in the single claim
 //! `P(r) = y` at a fresh point `r`. If any `y_k` is wrong, the merged claim is wrong except with
 //! probability `(K + 2n)/|F|`. A single claim is passed through unchanged.
+//!
+//! The same sumcheck merges *weighted* claims `Σ_x W_k(x) P(x) = y_k` for public weights `W_k`
+//! ([`WeightedClaim`]), with the weight `Σ_k c_k W_k`; a claim routed through a change of instance
+//! index or through bit planes has such a weight.
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use std::fmt;
@@ -41,40 +45,69 @@ pub struct Claim {
     pub value: Fr,
 }
 
-/// The proof that merges several claims on one tensor: `None` when there was only one claim.
+/// "`Σ_x W(x) · P(x) = value`" for a public weight `W`: a claim on a combination of entries of `P`.
+/// A point claim is the case `W = eq(u, ·)`; routing a claim through a change of instance index
+/// (`PROTOCOL.md` §5) or through bit planes gives other weights.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WeightedClaim {
+    /// The tensor the claim is about.
+    pub tensor: TensorId,
+    /// The public weight `W`, over the tensor's variables.
+    pub weight: PublicTensor,
+    /// The claimed value.
+    pub value: Fr,
+}
+
+impl From<Claim> for WeightedClaim {
+    fn from(claim: Claim) -> Self {
+        WeightedClaim { tensor: claim.tensor, weight: PublicTensor::Eq(claim.point), value: claim.value }
+    }
+}
+
+impl WeightedClaim {
+    /// The point claim this is, if its weight is `eq(u, ·)`.
+    fn as_point_claim(&self) -> Option<Claim> {
+        match &self.weight {
+            PublicTensor::Eq(point) => Some(Claim { tensor: self.tensor, point: point.clone(), value: self.value }),
+            _ => None,
+        }
+    }
+}
+
+/// The proof that merges several claims on one tensor: `None` when there was a single point claim.
 #[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct ClaimMergeProof {
-    /// The sumcheck of `Σ_x (Σ_k c_k eq(u_k, x)) P(x)`.
+    /// The sumcheck of `Σ_x (Σ_k c_k W_k(x)) P(x)`.
     pub sumcheck: Option<SumcheckProof>,
 }
 
 /// The statement of the merging sumcheck and its claimed sum, after drawing the coefficients.
 fn merge_statement(
     tensor: TensorId,
-    claims: &[Claim],
+    num_vars: usize,
+    claims: &[WeightedClaim],
     transcript: &mut Transcript,
 ) -> Result<(SumcheckStatement, Fr), VerificationError> {
     let relation = format!("claim merge ({tensor})");
-    let num_vars = claims[0].point.len();
-    if let Some(bad) = claims.iter().find(|c| c.tensor != tensor || c.point.len() != num_vars) {
+    if let Some(bad) = claims.iter().find(|c| c.tensor != tensor || c.weight.num_vars() != Some(num_vars)) {
         return Err(VerificationError::Malformed {
             relation,
-            what: format!(
-                "a claim on {} over {} variables among claims on {tensor} over {num_vars}",
-                bad.tensor,
-                bad.point.len()
-            ),
+            what: format!("a claim on {} with a weight that is not over {num_vars} variables", bad.tensor),
         });
     }
     transcript.append_message(b"merge", relation.as_bytes());
+    transcript.append_u64(b"merge-claims", claims.len() as u64);
     for claim in claims {
-        transcript.append_fields(b"claim-point", &claim.point);
         transcript.append_field(b"claim-value", &claim.value);
     }
     let coefficients = transcript.challenge_fields(b"merge-coefficient", claims.len());
     let claimed_sum = claims.iter().zip(&coefficients).map(|(claim, c)| claim.value * c).sum();
-    let weight =
-        PublicTensor::EqCombination(coefficients.into_iter().zip(claims.iter().map(|c| c.point.clone())).collect());
+    let weight = match claims.iter().map(WeightedClaim::as_point_claim).collect::<Option<Vec<_>>>() {
+        Some(points) => {
+            PublicTensor::EqCombination(coefficients.into_iter().zip(points.into_iter().map(|c| c.point)).collect())
+        }
+        None => PublicTensor::Sum(coefficients.into_iter().zip(claims.iter().map(|c| c.weight.clone())).collect()),
+    };
     let statement = SumcheckStatement {
         relation,
         num_vars,
@@ -85,44 +118,81 @@ fn merge_statement(
     Ok((statement, claimed_sum))
 }
 
-/// Merges `claims` (all on `tensor`, whose entries are `values`) into one claim.
+/// Merges point `claims` (all on `tensor`, whose entries are `values`) into one claim.
 ///
 /// # Panics
-/// If `claims` is empty or the claims do not all concern `tensor` over `log2(values.len())`
-/// variables (programming errors of the caller).
+/// As [`prove_merge_weighted`].
 pub fn prove_merge(
     tensor: TensorId,
     claims: &[Claim],
     values: &[Fr],
     transcript: &mut Transcript,
 ) -> (ClaimMergeProof, Claim) {
+    let weighted: Vec<WeightedClaim> = claims.iter().cloned().map(WeightedClaim::from).collect();
+    prove_merge_weighted(tensor, &weighted, values, transcript)
+}
+
+/// Merges weighted `claims` (all on `tensor`, whose entries are `values`) into one point claim at a
+/// fresh point. A single point claim is passed through unchanged.
+///
+/// # Panics
+/// If `claims` is empty or the claims do not all concern `tensor` over `log2(values.len())`
+/// variables (programming errors of the caller).
+pub fn prove_merge_weighted(
+    tensor: TensorId,
+    claims: &[WeightedClaim],
+    values: &[Fr],
+    transcript: &mut Transcript,
+) -> (ClaimMergeProof, Claim) {
     assert!(!claims.is_empty(), "merging no claims on {tensor}");
-    if claims.len() == 1 {
-        return (ClaimMergeProof { sumcheck: None }, claims[0].clone());
+    if let Some(point) = claims.first().and_then(WeightedClaim::as_point_claim).filter(|_| claims.len() == 1) {
+        return (ClaimMergeProof { sumcheck: None }, point);
     }
-    let (statement, _) = merge_statement(tensor, claims, transcript).unwrap_or_else(|e| panic!("{e}"));
+    let num_vars = crate::tensor::log2_exact(values.len());
+    let (statement, _) = merge_statement(tensor, num_vars, claims, transcript).unwrap_or_else(|e| panic!("{e}"));
     let output = sumcheck::prove(&statement, vec![values.to_vec()], transcript);
     let merged = output.claims.into_iter().next().expect("one committed factor");
     (ClaimMergeProof { sumcheck: Some(output.proof) }, merged)
 }
 
-/// Verifies the merging of `claims` on `tensor`, returning the merged claim to be opened.
+/// Verifies the merging of point `claims` on `tensor`, returning the merged claim to be opened.
 pub fn verify_merge(
     tensor: TensorId,
     claims: &[Claim],
     proof: &ClaimMergeProof,
     transcript: &mut Transcript,
 ) -> Result<Claim, VerificationError> {
+    let num_vars = claims.first().map_or(0, |c| c.point.len());
+    let weighted: Vec<WeightedClaim> = claims.iter().cloned().map(WeightedClaim::from).collect();
+    verify_merge_weighted(tensor, num_vars, &weighted, proof, transcript)
+}
+
+/// Verifies the merging of weighted `claims` on `tensor` (a tensor over `num_vars` variables),
+/// returning the merged point claim to be opened or reduced further.
+pub fn verify_merge_weighted(
+    tensor: TensorId,
+    num_vars: usize,
+    claims: &[WeightedClaim],
+    proof: &ClaimMergeProof,
+    transcript: &mut Transcript,
+) -> Result<Claim, VerificationError> {
     let malformed =
         |what: &str| VerificationError::Malformed { relation: format!("claim merge ({tensor})"), what: what.into() };
-    match (claims, &proof.sumcheck) {
-        ([], _) => Err(malformed("no claims to merge")),
-        ([single], _) if single.tensor != tensor => Err(malformed(&format!("the claim is on {}", single.tensor))),
-        ([single], None) => Ok(single.clone()),
-        ([_], Some(_)) => Err(malformed("a single claim is passed through without a sumcheck")),
-        (_, None) => Err(malformed("several claims need a merging sumcheck")),
-        (_, Some(sumcheck_proof)) => {
-            let (statement, claimed_sum) = merge_statement(tensor, claims, transcript)?;
+    if let Some(bad) = claims.iter().find(|c| c.tensor != tensor) {
+        return Err(malformed(&format!("a claim on {} among claims on {tensor}", bad.tensor)));
+    }
+    let single_point = match claims {
+        [single] => single.as_point_claim(),
+        _ => None,
+    };
+    match (claims, single_point, &proof.sumcheck) {
+        ([], _, _) => Err(malformed("no claims to merge")),
+        (_, Some(point), None) if point.point.len() == num_vars => Ok(point),
+        (_, Some(_), None) => Err(malformed(&format!("a point claim that is not over {num_vars} variables"))),
+        (_, Some(_), Some(_)) => Err(malformed("a single point claim is passed through without a sumcheck")),
+        (_, None, None) => Err(malformed("these claims need a merging sumcheck")),
+        (_, None, Some(sumcheck_proof)) => {
+            let (statement, claimed_sum) = merge_statement(tensor, num_vars, claims, transcript)?;
             let merged = sumcheck::verify(&statement, claimed_sum, sumcheck_proof, transcript)?;
             Ok(merged.into_iter().next().expect("one committed factor"))
         }

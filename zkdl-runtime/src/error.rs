@@ -25,4 +25,12 @@ pub enum VerificationError {
         /// The tensor (or relation) whose opening failed.
         relation: String,
     },
+    /// A relation's check on the values sent fails (a linear identity, chunk sums, public values).
+    #[error("{relation}: {what}")]
+    Check {
+        /// The relation whose check failed.
+        relation: String,
+        /// What does not hold.
+        what: String,
+    },
 }

@@ -35,6 +35,7 @@ pub mod files;
 pub mod fixed_point;
 pub mod gemm;
 pub mod integers;
+pub mod proof;
 pub mod reference;
 pub mod serialization;
 pub mod session;

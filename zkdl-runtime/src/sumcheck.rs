@@ -37,6 +37,11 @@ use crate::tensor::{self, eq_eval, eq_table, fold_leading_in_place, PARALLEL_MIN
 use crate::{Fr, Transcript};
 
 /// A tensor that both prover and verifier know; the verifier evaluates it at the final point itself.
+///
+/// Besides plain tables, public tensors have structured forms whose multilinear extensions the
+/// verifier evaluates in time logarithmic in their size: `eq`, prefix indicators `[x < c]`, tensor
+/// (Kronecker) products over consecutive variable blocks, and linear combinations. Claim weights,
+/// padding masks and the plane coefficients of bit recomposition are all built from these.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PublicTensor {
     /// `eq(u, x)`.
@@ -45,11 +50,23 @@ pub enum PublicTensor {
     EqCombination(Vec<(Fr, Vec<Fr>)>),
     /// Arbitrary public entries; the verifier evaluates them in time linear in their number.
     Dense(Vec<Fr>),
+    /// `[x < count]` over `num_vars` variables (`x` read most significant variable first).
+    Prefix {
+        /// The number of variables.
+        num_vars: usize,
+        /// The number of leading entries equal to one.
+        count: u64,
+    },
+    /// `Π_k T_k(x_k)`: the tensor product, `x` split into consecutive blocks, the first factor
+    /// over the leading variables.
+    Kron(Vec<PublicTensor>),
+    /// `Σ_k c_k · T_k(x)`.
+    Sum(Vec<(Fr, PublicTensor)>),
 }
 
 impl PublicTensor {
     /// The entries over the hypercube of `num_vars` variables (the prover's table).
-    fn table(&self, num_vars: usize) -> Vec<Fr> {
+    pub fn table(&self, num_vars: usize) -> Vec<Fr> {
         match self {
             Self::Eq(point) => eq_table(point),
             Self::EqCombination(parts) => {
@@ -63,11 +80,52 @@ impl PublicTensor {
                 table
             }
             Self::Dense(values) => values.clone(),
+            Self::Prefix { num_vars, count } => {
+                let len = 1usize << num_vars;
+                let ones = (*count).min(len as u64) as usize;
+                let mut table = vec![Fr::one(); ones];
+                table.resize(len, Fr::zero());
+                table
+            }
+            Self::Kron(factors) => {
+                let mut table = vec![Fr::one()];
+                for factor in factors {
+                    let n = factor.num_vars().unwrap_or(0);
+                    let next = factor.table(n);
+                    if next.len() == 1 {
+                        let c = next[0];
+                        table.par_iter_mut().with_min_len(PARALLEL_MIN).for_each(|t| *t *= c);
+                        continue;
+                    }
+                    let mut product = vec![Fr::zero(); table.len() * next.len()];
+                    product.par_chunks_mut(next.len()).zip(table.par_iter()).for_each(|(chunk, a)| {
+                        if a.is_zero() {
+                            return;
+                        }
+                        for (p, b) in chunk.iter_mut().zip(&next) {
+                            *p = *a * b;
+                        }
+                    });
+                    table = product;
+                }
+                table
+            }
+            Self::Sum(parts) => {
+                let mut table = vec![Fr::zero(); 1 << num_vars];
+                for (coefficient, part) in parts {
+                    let values = part.table(num_vars);
+                    table.par_iter_mut().zip(values.par_iter()).with_min_len(PARALLEL_MIN).for_each(|(t, v)| {
+                        *t += *coefficient * v;
+                    });
+                }
+                table
+            }
         }
     }
 
-    /// The number of variables, or `None` if malformed (parts of different lengths).
-    fn num_vars(&self) -> Option<usize> {
+    /// The number of variables, or `None` if malformed (parts of different lengths, a table whose
+    /// length is not a power of two).
+    pub fn num_vars(&self) -> Option<usize> {
         match self {
             Self::Eq(point) => Some(point.len()),
             Self::EqCombination(parts) => {
@@ -75,16 +133,59 @@ impl PublicTensor {
                 parts.iter().all(|(_, p)| p.len() == n).then_some(n)
             }
             Self::Dense(values) => values.len().is_power_of_two().then(|| values.len().trailing_zeros() as usize),
+            Self::Prefix { num_vars, .. } => (*num_vars < 64).then_some(*num_vars),
+            Self::Kron(factors) => factors.iter().map(Self::num_vars).sum(),
+            Self::Sum(parts) => {
+                let n = parts.first().map_or(Some(0), |(_, p)| p.num_vars())?;
+                parts.iter().all(|(_, p)| p.num_vars() == Some(n)).then_some(n)
+            }
         }
     }
 
     /// The multilinear extension at `point`.
+    ///
+    /// # Panics
+    /// If the tensor is malformed or `point` does not have its number of variables.
     pub fn evaluate(&self, point: &[Fr]) -> Fr {
         match self {
             Self::Eq(u) => eq_eval(u, point),
             Self::EqCombination(parts) => parts.iter().map(|(c, u)| *c * eq_eval(u, point)).sum(),
             Self::Dense(values) => tensor::evaluate(values, point),
+            Self::Prefix { num_vars, count } => {
+                assert_eq!(point.len(), *num_vars, "a prefix indicator over {num_vars} variables");
+                prefix_indicator(point, *count)
+            }
+            Self::Kron(factors) => {
+                let mut rest = point;
+                let mut product = Fr::one();
+                for factor in factors {
+                    let n = factor.num_vars().expect("a well-formed factor");
+                    let (head, tail) = rest.split_at(n);
+                    product *= factor.evaluate(head);
+                    rest = tail;
+                }
+                assert!(rest.is_empty(), "a Kronecker product evaluated at a point with extra coordinates");
+                product
+            }
+            Self::Sum(parts) => parts.iter().map(|(c, p)| *c * p.evaluate(point)).sum(),
         }
+    }
+}
+
+/// The multilinear extension of `[x < count]` at `z` (most significant variable first), in `O(n)`:
+/// the leading variable splits the cube into halves; a half entirely below `count` contributes its
+/// eq weight `1 − z_0` (or `z_0`) times one, the half containing the boundary recurses.
+pub fn prefix_indicator(z: &[Fr], count: u64) -> Fr {
+    let Some((first, rest)) = z.split_first() else {
+        return if count >= 1 { Fr::one() } else { Fr::zero() };
+    };
+    let half = 1u64.checked_shl(rest.len() as u32).unwrap_or(u64::MAX);
+    if count >= half.saturating_mul(2) && rest.len() < 63 {
+        Fr::one()
+    } else if count >= half {
+        (Fr::one() - first) + *first * prefix_indicator(rest, count - half)
+    } else {
+        (Fr::one() - first) * prefix_indicator(rest, count)
     }
 }
 
@@ -210,6 +311,20 @@ pub fn prove(
     witness: Vec<Vec<Fr>>,
     transcript: &mut Transcript,
 ) -> SumcheckProverOutput {
+    prove_with_public_tables(statement, witness, Vec::new(), transcript)
+}
+
+/// As [`prove`], with the tables of some public factors given (`public_tables[f]` for factor `f`)
+/// when the prover can fill them faster than [`PublicTensor::table`].
+///
+/// # Panics
+/// As [`prove`], and if a given table does not have `2^n` entries.
+pub fn prove_with_public_tables(
+    statement: &SumcheckStatement,
+    witness: Vec<Vec<Fr>>,
+    mut public_tables: Vec<Option<Vec<Fr>>>,
+    transcript: &mut Transcript,
+) -> SumcheckProverOutput {
     if let Err(e) = statement.check() {
         panic!("{e}");
     }
@@ -218,13 +333,20 @@ pub fn prove(
     let mut tables: Vec<Vec<Fr>> = statement
         .factors
         .iter()
-        .map(|factor| match factor {
+        .enumerate()
+        .map(|(f, factor)| match factor {
             Factor::Committed(id) => {
                 let table = witness.next().unwrap_or_else(|| panic!("no witness for committed tensor {id}"));
                 assert_eq!(table.len(), 1 << n, "{}: tensor {id} needs 2^{n} entries", statement.relation);
                 table
             }
-            Factor::Public(public) => public.table(n),
+            Factor::Public(public) => match public_tables.get_mut(f).and_then(Option::take) {
+                Some(table) => {
+                    assert_eq!(table.len(), 1 << n, "{}: public factor {f} needs 2^{n} entries", statement.relation);
+                    table
+                }
+                None => public.table(n),
+            },
         })
         .collect();
     assert!(witness.next().is_none(), "{}: more witness tensors than committed factors", statement.relation);

@@ -260,10 +260,11 @@ pub fn bind_trailing(values: &[Fr], suffix: &[Fr]) -> Vec<Fr> {
 /// `Σ_i a_i b_i`, in parallel for long vectors.
 pub fn inner_product(a: &[Fr], b: &[Fr]) -> Fr {
     assert_eq!(a.len(), b.len(), "inner product of vectors of different lengths");
-    if a.len() < PARALLEL_MIN {
-        return a.iter().zip(b).map(|(x, y)| *x * y).sum();
+    let sequential = |a: &[Fr], b: &[Fr]| a.iter().zip(b).map(|(x, y)| *x * y).sum();
+    if a.len() <= PARALLEL_MIN {
+        return sequential(a, b);
     }
-    a.par_chunks(PARALLEL_MIN).zip(b.par_chunks(PARALLEL_MIN)).map(|(x, y)| inner_product(x, y)).sum()
+    a.par_chunks(PARALLEL_MIN).zip(b.par_chunks(PARALLEL_MIN)).map(|(x, y)| sequential(x, y)).sum()
 }
 
 /// `P(point)` for a tensor given by its entries.

@@ -1,0 +1,184 @@
+//! M1, M2, M3: the matrix products of a training step, aggregated over instances n (`PROTOCOL.md` §4–§5).
+//!
+//! Each is `O(n, a, c) = Σ_b L(n, ·, ·) · R(n, ·, ·)` over the relation's stacked views:
+//!
+//! ```text
+//!     M1  Z(n, i, j)   = Σ_k A(n, i, k) · W(n, k, j)        L = A (sum index trailing), R = W (leading)
+//!     M2  H(n, i, k)   = Σ_j G(n, i, j) · W(n, k, j)        L = G (trailing),           R = W (trailing)
+//!     M3  G_W(n, k, j) = Σ_i A(n, i, k) · G(n, i, j)        L = A (leading),            R = G (leading)
+//! ```
+//!
+//! At a point `ρ = (ρ_n, ρ_a, ρ_c)` of the output — fresh for M1 and M2 (Z and H are roots: the prover
+//! sends `O(ρ)`), the merged claim on G_W for M3 — the prover binds the free index of each factor
+//! (`L'(n, b) = L(n, ρ_a, b)` or `L(n, b, ρ_a)`, likewise `R'`) in time linear in its size and runs the
+//! degree-3 sumcheck
+//!
+//! ```text
+//!     O(ρ) = Σ_{n, b} eq(ρ_n, n) · L'(n, b) · R'(n, b)
+//! ```
+//!
+//! over the instance and summed variables. It ends at `(r_n, r_b)` with the claims
+//! `L(r_n, ρ_a, r_b)` (or `L(r_n, r_b, ρ_a)`) and `R(…)` on the operands, routed to their tensors.
+
+use zkdl_compiler::plan::{AggregatedRelation, RelationKind};
+
+use super::routing::{bind_middle, Route};
+use super::{is_root, Prover, Verifier};
+use crate::error::VerificationError;
+use crate::sumcheck::{self, Factor, ProductTerm, PublicTensor, SumcheckStatement};
+use crate::tensor::bind_trailing;
+use crate::{Fr, TensorId};
+
+/// Where the summed index sits in each factor's (row, column) layout.
+struct Layout {
+    /// The summed index is L's column (else its row).
+    left_sum_is_column: bool,
+    /// The summed index is R's column (else its row).
+    right_sum_is_column: bool,
+}
+
+fn layout(kind: RelationKind) -> Layout {
+    match kind {
+        RelationKind::MatMulForward => Layout { left_sum_is_column: true, right_sum_is_column: false },
+        RelationKind::MatMulBackward => Layout { left_sum_is_column: true, right_sum_is_column: true },
+        _ => Layout { left_sum_is_column: false, right_sum_is_column: false },
+    }
+}
+
+/// The relation's routes and variable counts.
+struct Shape<'p> {
+    out: Route<'p>,
+    left: Route<'p>,
+    right: Route<'p>,
+    layout: Layout,
+    instance_bits: usize,
+    /// Bits of L's free index (a), of R's free index (c), and of the summed index (b).
+    a_bits: usize,
+    c_bits: usize,
+    sum_bits: usize,
+}
+
+fn shape<'p>(plan: &'p zkdl_compiler::Plan, relation: &'p AggregatedRelation) -> Result<Shape<'p>, VerificationError> {
+    let out = Route::new(plan, relation, 0, false)?;
+    let left = Route::new(plan, relation, 1, false)?;
+    let right = Route::new(plan, relation, 2, false)?;
+    let layout = layout(relation.kind);
+    let split = |route: &Route, sum_is_column: bool| {
+        let l = route.tensor.layout;
+        let (rows, cols) = (l.row_bits as usize, l.col_bits as usize);
+        if sum_is_column {
+            (rows, cols)
+        } else {
+            (cols, rows)
+        }
+    };
+    let (a_bits, left_sum) = split(&left, layout.left_sum_is_column);
+    let (c_bits, right_sum) = split(&right, layout.right_sum_is_column);
+    let o = out.tensor.layout;
+    let instance_bits = out.view_instance_bits();
+    let consistent = left_sum == right_sum
+        && o.row_bits as usize == a_bits
+        && o.col_bits as usize == c_bits
+        && left.view_instance_bits() == instance_bits
+        && right.view_instance_bits() == instance_bits
+        && [&out, &left, &right].iter().all(|r| r.tensor.layout.plane_bits == 0);
+    if !consistent {
+        return Err(VerificationError::Malformed {
+            relation: super::routing::relation_name(relation),
+            what: "the operands' shapes do not form a matrix product".into(),
+        });
+    }
+    Ok(Shape { out, left, right, layout, instance_bits, a_bits, c_bits, sum_bits: left_sum })
+}
+
+impl Shape<'_> {
+    fn statement(&self, relation: &AggregatedRelation, rho_n: &[Fr]) -> SumcheckStatement {
+        SumcheckStatement {
+            relation: super::routing::relation_name(relation),
+            num_vars: self.instance_bits + self.sum_bits,
+            eq_weight: None,
+            factors: vec![
+                Factor::Committed(TensorId(self.left.tensor.id.0)),
+                Factor::Committed(TensorId(self.right.tensor.id.0)),
+                Factor::Public(PublicTensor::Kron(vec![
+                    PublicTensor::Eq(rho_n.to_vec()),
+                    PublicTensor::Prefix { num_vars: self.sum_bits, count: 1 << self.sum_bits },
+                ])),
+            ],
+            terms: vec![ProductTerm::new(Fr::from(1u64), [0, 1, 2])],
+        }
+    }
+
+    /// The (row, column) points of L and R after the sumcheck bound `(n, b)` to `(r_n, r_b)`.
+    fn operand_points(&self, rho_a: &[Fr], rho_c: &[Fr], r_b: &[Fr]) -> (Vec<Fr>, Vec<Fr>) {
+        let place = |free: &[Fr], sum_is_column: bool| {
+            if sum_is_column {
+                [free, r_b].concat()
+            } else {
+                [r_b, free].concat()
+            }
+        };
+        (place(rho_a, self.layout.left_sum_is_column), place(rho_c, self.layout.right_sum_is_column))
+    }
+}
+
+/// The prover's half.
+pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), VerificationError> {
+    let s = shape(p.plan, relation)?;
+    let rho = if is_root(relation, 0) {
+        let rho = p.transcript.challenge_fields(b"relation-point", s.instance_bits + s.a_bits + s.c_bits);
+        let value = p.send(p.view_value(&s.out, &rho));
+        p.claim(&s.out, PublicTensor::Eq(rho[..s.instance_bits].to_vec()), rho[s.instance_bits..].to_vec(), value);
+        rho
+    } else {
+        match p.merged(&s.out)? {
+            Some(claim) => claim.point,
+            None => return Ok(()),
+        }
+    };
+    let (rho_n, rest) = rho.split_at(s.instance_bits);
+    let (rho_a, rho_c) = rest.split_at(s.a_bits);
+    let bind = |view: Vec<Fr>, free: &[Fr], sum_is_column: bool| {
+        if sum_is_column {
+            bind_middle(&view, s.instance_bits, free)
+        } else {
+            bind_trailing(&view, free)
+        }
+    };
+    let left = bind(p.view(&s.left), rho_a, s.layout.left_sum_is_column);
+    let right = bind(p.view(&s.right), rho_c, s.layout.right_sum_is_column);
+    let output = sumcheck::prove(&s.statement(relation, rho_n), vec![left, right], &mut p.transcript);
+    let (r_n, r_b) = output.point.split_at(s.instance_bits);
+    let (left_point, right_point) = s.operand_points(rho_a, rho_c, r_b);
+    let values = output.proof.final_evaluations.clone();
+    p.current.sumcheck = Some(output.proof);
+    p.claim(&s.left, PublicTensor::Eq(r_n.to_vec()), left_point, values[0]);
+    p.claim(&s.right, PublicTensor::Eq(r_n.to_vec()), right_point, values[1]);
+    Ok(())
+}
+
+/// The verifier's half.
+pub fn verify(v: &mut Verifier, relation: &AggregatedRelation) -> Result<(), VerificationError> {
+    let s = shape(v.plan, relation)?;
+    let (rho, claimed) = if is_root(relation, 0) {
+        let rho = v.transcript.challenge_fields(b"relation-point", s.instance_bits + s.a_bits + s.c_bits);
+        let value = v.receive()?;
+        v.claim(&s.out, PublicTensor::Eq(rho[..s.instance_bits].to_vec()), rho[s.instance_bits..].to_vec(), value)?;
+        (rho, value)
+    } else {
+        match v.merged(&s.out)? {
+            Some(claim) => (claim.point, claim.value),
+            None => return Ok(()),
+        }
+    };
+    let (rho_n, rest) = rho.split_at(s.instance_bits);
+    let (rho_a, rho_c) = rest.split_at(s.a_bits);
+    let proof = v.sumcheck_proof()?;
+    let claims = sumcheck::verify(&s.statement(relation, rho_n), claimed, proof, &mut v.transcript)?;
+    let point = &claims[0].point;
+    let (r_n, r_b) = point.split_at(s.instance_bits);
+    let (left_point, right_point) = s.operand_points(rho_a, rho_c, r_b);
+    v.claim(&s.left, PublicTensor::Eq(r_n.to_vec()), left_point, claims[0].value)?;
+    v.claim(&s.right, PublicTensor::Eq(r_n.to_vec()), right_point, claims[1].value)?;
+    Ok(())
+}

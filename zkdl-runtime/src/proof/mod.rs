@@ -1,0 +1,756 @@
+//! The proof of training (`PROTOCOL.md` §0–§7): every relation of §4 for every layer and step,
+//! aggregated per §5, over the commitments of §6, made non-interactive by §7.
+//!
+//! **Statement.** Public: the plan (spec, T, fixed-point parameters, aggregation layout; bound by its
+//! digest), the commitments C_X, C_Y, C_W0, C_WT ([`PublicInputs`]) or, for the public options, the
+//! values of X, Y or W_0 themselves. The proof ([`ProofBody`]) carries the commitment to the bit
+//! tensor b and one [`RelationProof`] per aggregated relation, in the plan's order, then one
+//! [`TensorOpening`] per committed tensor.
+//!
+//! **Claims.** The prover walks the plan's relations in order. A relation starts from the claims on
+//! the tensor it defines (merged into one point claim, [`crate::claims`]) or from a fresh random
+//! point (a root: Z for M1, H for M2, W_T for U1, committed data and W_0 for their range checks, b for
+//! the binary check), proves its identity there — a sumcheck for products, a check on sent values for
+//! linear relations — and ends in claims on its operands, routed to their stacked tensors
+//! ([`routing`]). A claim on a bit-plane tensor becomes claims on the chunks of b. Each derived tensor
+//! is reduced once, after every claim on it has been produced; at the end every committed tensor's
+//! claims are merged into one and opened once against its commitment, and claims on public tensors
+//! are checked by evaluating them.
+//!
+//! **Padding.** The binary relation proves `b(x)·(b(x) − used(x)) = 0` on the whole cube: bits are 0 or
+//! 1 where used, and 0 elsewhere. Every other tensor is a fixed linear combination of bits or a
+//! product or sum of such, so zero padding of b forces zero padding everywhere (the sign–magnitude
+//! recomposition multiplies its constant by the used region), and no padded entry can reach a real
+//! one through a matrix product.
+//!
+//! **Transcript.** One merlin transcript under [`TRANSCRIPT_DOMAIN`] absorbs the protocol version,
+//! the plan digest, every public commitment or public value, and the commitment to b before any
+//! challenge; then each relation's name and messages before the challenges that depend on them.
+
+pub mod binary;
+pub mod file;
+pub mod hadamard;
+pub mod loss;
+pub mod matmul;
+pub mod recompose;
+pub mod rescale;
+pub mod routing;
+pub mod update;
+
+use std::borrow::Cow;
+use std::time::Instant;
+
+use ark_ff::Zero;
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use rand::{CryptoRng, RngCore};
+use rayon::prelude::*;
+use zkdl_compiler::plan::{AggregatedRelation, ClaimFlow, Recomposition, RelationKind, StackedTensorId, Storage};
+use zkdl_compiler::Plan;
+
+use crate::claims::{prove_merge_weighted, verify_merge_weighted, Claim, ClaimMergeProof, TensorId, WeightedClaim};
+use crate::commitment::{CommitmentBlinds, CommitmentKey, OpeningProof, TensorCommitment};
+use crate::error::VerificationError;
+use crate::sumcheck::{PublicTensor, SumcheckProof};
+use crate::tensor::{evaluate, inner_product};
+use crate::witness::Witness;
+use crate::{Fr, Transcript};
+use routing::{is_bit_planes, relation_name, split_bit_claim, BitPlaneClaim, Route};
+
+/// The protocol version absorbed first by every transcript and written into proof files.
+pub const PROTOCOL_VERSION: u32 = 0;
+
+/// The transcript's domain-separation label.
+pub const TRANSCRIPT_DOMAIN: &[u8] = b"zkdl-proof-of-training";
+
+/// The field tables the prover works on: every stacked tensor of the plan (bit-plane tensors are
+/// read from b) and b itself.
+#[derive(Clone, Debug)]
+pub struct Tables {
+    /// Entries of each stacked tensor in the stacked layout; empty for bit-plane tensors and b.
+    pub tensors: Vec<Vec<Fr>>,
+    /// The bit tensor b.
+    pub bits: Vec<Fr>,
+}
+
+impl Tables {
+    /// The tables of a witness: every entry of every stacked tensor as a field element.
+    pub fn from_witness(witness: &Witness) -> Tables {
+        let plan = &witness.plan;
+        let tensors = plan
+            .tensors
+            .iter()
+            .map(|t| match t.storage {
+                Storage::BitPlanes(_) => Vec::new(),
+                Storage::Committed { values: zkdl_compiler::plan::ValueKind::Bits, .. } => Vec::new(),
+                _ => (0..t.padded_entries()).into_par_iter().map(|i| Fr::from(witness.entry(t.id, i))).collect(),
+            })
+            .collect();
+        let bits = (0..1u64 << plan.bit_tensor_vars).into_par_iter().map(|i| Fr::from(witness.bit(i))).collect();
+        Tables { tensors, bits }
+    }
+
+    /// The entries of stacked tensor `id` (gathered from b for a bit-plane tensor).
+    pub fn tensor(&self, plan: &Plan, id: StackedTensorId) -> Cow<'_, [Fr]> {
+        let tensor = &plan.tensors[id.0 as usize];
+        if tensor.role == zkdl_compiler::plan::StackRole::AllBits {
+            return Cow::Borrowed(&self.bits);
+        }
+        let Storage::BitPlanes(chunks) = &tensor.storage else {
+            return Cow::Borrowed(&self.tensors[id.0 as usize]);
+        };
+        let l = tensor.layout;
+        let rest = (l.row_bits + l.col_bits) as usize;
+        let mut values = vec![Fr::zero(); 1usize << l.num_vars()];
+        for chunk in chunks {
+            let plane_bits = chunk.padded_planes.ilog2() as usize;
+            let sub = &self.bits[chunk.offset as usize..chunk.offset as usize + (1usize << chunk.log_size)];
+            for (local, bit) in sub.iter().enumerate() {
+                let plane = (local >> rest) & ((1 << plane_bits) - 1);
+                if plane >= chunk.planes as usize {
+                    continue;
+                }
+                let instance = local >> (rest + plane_bits);
+                let index = ((((instance << l.plane_bits) + chunk.first_plane as usize + plane) << rest)
+                    | (local & ((1 << rest) - 1))) as usize;
+                values[index] = *bit;
+            }
+        }
+        Cow::Owned(values)
+    }
+}
+
+/// The statement's public inputs: commitments to the private tensors X, Y, W_0 and W_T, and the
+/// values of the tensors chosen public, each under its stacked tensor id.
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct PublicInputs {
+    pub commitments: Vec<(u32, TensorCommitment)>,
+    pub public_values: Vec<(u32, Vec<Fr>)>,
+}
+
+impl PublicInputs {
+    /// The commitment of stacked tensor `id`.
+    pub fn commitment(&self, id: u32) -> Option<&TensorCommitment> {
+        self.commitments.iter().find(|(i, _)| *i == id).map(|(_, c)| c)
+    }
+
+    /// The public values of stacked tensor `id`.
+    pub fn values(&self, id: u32) -> Option<&[Fr]> {
+        self.public_values.iter().find(|(i, _)| *i == id).map(|(_, v)| v.as_slice())
+    }
+}
+
+/// The prover's secrets of the statement: the blinds of its commitments.
+#[derive(Clone, Debug)]
+pub struct StatementSecrets {
+    blinds: Vec<(u32, CommitmentBlinds)>,
+}
+
+/// `log2` of the largest number of columns any committed tensor of the plan uses (the key size).
+pub fn key_log_cols(plan: &Plan) -> u32 {
+    plan.tensors
+        .iter()
+        .filter_map(|t| match t.storage {
+            Storage::Committed { col_vars, .. } => Some(col_vars),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Commits to the statement's private tensors (those committed `in the statement`) and collects the
+/// public ones.
+pub fn commit_statement<R: RngCore + CryptoRng>(
+    plan: &Plan,
+    key: &CommitmentKey,
+    tables: &Tables,
+    rng: &mut R,
+) -> (PublicInputs, StatementSecrets) {
+    let mut commitments = Vec::new();
+    let mut blinds = Vec::new();
+    let mut public_values = Vec::new();
+    for t in &plan.tensors {
+        match t.storage {
+            Storage::Committed { public_commitment: true, col_vars, .. } => {
+                let (commitment, b) = key.commit(&tables.tensors[t.id.0 as usize][..], col_vars, rng);
+                commitments.push((t.id.0, commitment));
+                blinds.push((t.id.0, b));
+            }
+            Storage::Public if !tables.tensors[t.id.0 as usize].is_empty() => {
+                public_values.push((t.id.0, tables.tensors[t.id.0 as usize].clone()));
+            }
+            _ => {}
+        }
+    }
+    // Only the statement's public tensors (data, W_0) are given in the clear.
+    public_values.retain(|(id, _)| {
+        let role = plan.tensors[*id as usize].role;
+        matches!(
+            role,
+            zkdl_compiler::plan::StackRole::InitialWeight
+                | zkdl_compiler::plan::StackRole::Tensor(zkdl_compiler::Role::Input | zkdl_compiler::Role::Target)
+        )
+    });
+    (PublicInputs { commitments, public_values }, StatementSecrets { blinds })
+}
+
+/// The messages of one aggregated relation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct RelationProof {
+    /// The merge of the claims on the tensor the relation defines (none for a root).
+    pub merge: Option<ClaimMergeProof>,
+    /// Values sent in the clear: evaluations at the relation's point, chunk values of bit claims.
+    pub messages: Vec<Fr>,
+    /// The relation's sumcheck, if it is not linear.
+    pub sumcheck: Option<SumcheckProof>,
+}
+
+/// The opening of one committed tensor: the merge of its claims and the opening proof.
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct TensorOpening {
+    pub merge: ClaimMergeProof,
+    pub opening: OpeningProof,
+}
+
+/// The proof of training, without the statement.
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct ProofBody {
+    /// The commitment to b.
+    pub bit_commitment: TensorCommitment,
+    /// One per aggregated relation, in the plan's order.
+    pub relations: Vec<RelationProof>,
+    /// One per committed tensor that received claims, in tensor order.
+    pub openings: Vec<TensorOpening>,
+}
+
+/// Time spent in one phase of proving.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhaseTiming {
+    /// The phase: `commit b`, a relation's name, `openings`.
+    pub phase: String,
+    pub seconds: f64,
+}
+
+/// Why the prover could not prove (the plan and tables do not fit).
+#[derive(Debug, thiserror::Error)]
+pub enum ProveError {
+    #[error("the plan cannot be proven: {0}")]
+    Plan(#[from] VerificationError),
+    #[error("the statement has no commitment for {0}")]
+    MissingCommitment(String),
+}
+
+fn start_transcript(plan: &Plan, public: &PublicInputs, bit_commitment: &TensorCommitment) -> Transcript {
+    let mut transcript = Transcript::new(TRANSCRIPT_DOMAIN);
+    transcript.append_u64(b"protocol-version", u64::from(PROTOCOL_VERSION));
+    transcript.append_message(b"plan-digest", &plan.digest());
+    for (id, commitment) in &public.commitments {
+        transcript.append_u64(b"public-commitment", u64::from(*id));
+        commitment.absorb_into(&mut transcript);
+    }
+    for (id, values) in &public.public_values {
+        transcript.append_u64(b"public-values", u64::from(*id));
+        transcript.append_fields(b"values", values);
+    }
+    bit_commitment.absorb_into(&mut transcript);
+    transcript
+}
+
+/// The claims produced so far, per stacked tensor, in the order they were produced.
+type ClaimBook = Vec<Vec<WeightedClaim>>;
+
+fn tensor_label(id: StackedTensorId) -> TensorId {
+    TensorId(id.0)
+}
+
+/// The prover's side of one proof.
+pub struct Prover<'a> {
+    pub(crate) plan: &'a Plan,
+    pub(crate) tables: &'a Tables,
+    pub(crate) transcript: Transcript,
+    claims: ClaimBook,
+    pub(crate) current: RelationProof,
+}
+
+impl<'a> Prover<'a> {
+    /// Sends a value in the clear.
+    pub(crate) fn send(&mut self, value: Fr) -> Fr {
+        self.transcript.append_field(b"message", &value);
+        self.current.messages.push(value);
+        value
+    }
+
+    /// The entries of a stacked tensor.
+    pub(crate) fn table(&self, id: StackedTensorId) -> Cow<'a, [Fr]> {
+        self.tables.tensor(self.plan, id)
+    }
+
+    /// The view of an operand at `point`.
+    pub(crate) fn view_value(&self, route: &Route, point: &[Fr]) -> Fr {
+        evaluate(&route.view(&self.table(route.tensor.id)), point)
+    }
+
+    /// `Σ w(inst) · eq(rest, y) · P(inst, y)` for a relation instance weight `w` routed to the tensor.
+    pub(crate) fn weighted_value(&self, route: &Route, instance: PublicTensor, rest: &[Fr]) -> Fr {
+        let weight = PublicTensor::Kron(vec![route.instance_weight(instance), PublicTensor::Eq(rest.to_vec())]);
+        let table = self.table(route.tensor.id);
+        inner_product(&table, &weight.table(route.tensor.layout.num_vars() as usize))
+    }
+
+    /// The view of an operand, as a table.
+    pub(crate) fn view(&self, route: &Route) -> Vec<Fr> {
+        route.view(&self.table(route.tensor.id))
+    }
+
+    /// Merges the claims on the tensor a relation defines into one point claim.
+    pub(crate) fn merged(&mut self, route: &Route) -> Result<Option<Claim>, VerificationError> {
+        check_defining_route(route)?;
+        let claims = std::mem::take(&mut self.claims[route.tensor.id.0 as usize]);
+        if claims.is_empty() {
+            return Ok(None);
+        }
+        let table = self.table(route.tensor.id);
+        let (merge, claim) = prove_merge_weighted(tensor_label(route.tensor.id), &claims, &table, &mut self.transcript);
+        self.current.merge = Some(merge);
+        Ok(Some(claim))
+    }
+
+    /// Adds the claim "view of `route` with instance weight `instance` at `rest` equals `value`".
+    pub(crate) fn claim(&mut self, route: &Route, instance: PublicTensor, rest: Vec<Fr>, value: Fr) {
+        self.plane_claim(route, instance, vec![Fr::from(1u64)], rest, value);
+    }
+
+    /// As [`claim`](Self::claim), with one coefficient per plane for a bit-plane tensor.
+    pub(crate) fn plane_claim(
+        &mut self,
+        route: &Route,
+        instance: PublicTensor,
+        planes: Vec<Fr>,
+        rest: Vec<Fr>,
+        value: Fr,
+    ) {
+        let instance = route.instance_weight(instance);
+        if !is_bit_planes(route.tensor) {
+            let weight = PublicTensor::Kron(vec![instance, PublicTensor::Eq(rest)]);
+            self.claims[route.tensor.id.0 as usize].push(WeightedClaim {
+                tensor: tensor_label(route.tensor.id),
+                weight,
+                value,
+            });
+            return;
+        }
+        let chunks = split_bit_claim(self.plan, route.tensor, &BitPlaneClaim { instance, planes, rest });
+        let all_bits = self.plan.tensors.len() - 1;
+        let several = chunks.len() > 1;
+        for chunk in chunks {
+            let start = chunk.chunk.offset as usize;
+            let sub = &self.tables.bits[start..start + (1usize << chunk.chunk.log_size)];
+            let chunk_value = if several {
+                self.send(inner_product(sub, &chunk.local.table(chunk.chunk.log_size as usize)))
+            } else {
+                value
+            };
+            self.claims[all_bits].push(WeightedClaim {
+                tensor: TensorId(all_bits as u32),
+                weight: chunk.weight,
+                value: chunk_value,
+            });
+        }
+    }
+
+    /// Adds a point claim on b.
+    pub(crate) fn bit_tensor_claim(&mut self, claim: Claim) {
+        let all_bits = self.plan.tensors.len() - 1;
+        self.claims[all_bits].push(claim.into());
+    }
+}
+
+/// The verifier's side of one proof.
+pub struct Verifier<'a> {
+    pub(crate) plan: &'a Plan,
+    pub(crate) transcript: Transcript,
+    claims: ClaimBook,
+    pub(crate) current: &'a RelationProof,
+    cursor: usize,
+    pub(crate) relation: String,
+    merge_used: bool,
+    sumcheck_used: bool,
+}
+
+impl<'a> Verifier<'a> {
+    /// Receives the next value sent in the clear.
+    pub(crate) fn receive(&mut self) -> Result<Fr, VerificationError> {
+        let value = *self.current.messages.get(self.cursor).ok_or_else(|| VerificationError::Malformed {
+            relation: self.relation.clone(),
+            what: format!("the relation sends more than {} values", self.current.messages.len()),
+        })?;
+        self.cursor += 1;
+        self.transcript.append_field(b"message", &value);
+        Ok(value)
+    }
+
+    /// The relation's sumcheck proof.
+    pub(crate) fn sumcheck_proof(&mut self) -> Result<&'a SumcheckProof, VerificationError> {
+        self.sumcheck_used = true;
+        self.current.sumcheck.as_ref().ok_or_else(|| VerificationError::Malformed {
+            relation: self.relation.clone(),
+            what: "the relation's sumcheck is missing".into(),
+        })
+    }
+
+    /// A failed check of the relation.
+    pub(crate) fn fail(&self, what: impl Into<String>) -> VerificationError {
+        VerificationError::Check { relation: self.relation.clone(), what: what.into() }
+    }
+
+    /// Verifies the merge of the claims on the tensor a relation defines.
+    pub(crate) fn merged(&mut self, route: &Route) -> Result<Option<Claim>, VerificationError> {
+        check_defining_route(route)?;
+        let claims = std::mem::take(&mut self.claims[route.tensor.id.0 as usize]);
+        if claims.is_empty() {
+            return Ok(None);
+        }
+        self.merge_used = true;
+        let merge = self.current.merge.as_ref().ok_or_else(|| VerificationError::Malformed {
+            relation: self.relation.clone(),
+            what: "the merge of the claims is missing".into(),
+        })?;
+        let n = route.tensor.layout.num_vars() as usize;
+        verify_merge_weighted(tensor_label(route.tensor.id), n, &claims, merge, &mut self.transcript).map(Some)
+    }
+
+    /// As [`Prover::claim`].
+    pub(crate) fn claim(
+        &mut self,
+        route: &Route,
+        instance: PublicTensor,
+        rest: Vec<Fr>,
+        value: Fr,
+    ) -> Result<(), VerificationError> {
+        self.plane_claim(route, instance, vec![Fr::from(1u64)], rest, value)
+    }
+
+    /// As [`Prover::plane_claim`]: receives the chunk values and checks that they add up.
+    pub(crate) fn plane_claim(
+        &mut self,
+        route: &Route,
+        instance: PublicTensor,
+        planes: Vec<Fr>,
+        rest: Vec<Fr>,
+        value: Fr,
+    ) -> Result<(), VerificationError> {
+        let instance = route.instance_weight(instance);
+        if !is_bit_planes(route.tensor) {
+            let weight = PublicTensor::Kron(vec![instance, PublicTensor::Eq(rest)]);
+            self.claims[route.tensor.id.0 as usize].push(WeightedClaim {
+                tensor: tensor_label(route.tensor.id),
+                weight,
+                value,
+            });
+            return Ok(());
+        }
+        let chunks = split_bit_claim(self.plan, route.tensor, &BitPlaneClaim { instance, planes, rest });
+        let all_bits = self.plan.tensors.len() - 1;
+        let several = chunks.len() > 1;
+        let mut total = Fr::zero();
+        for chunk in chunks {
+            let chunk_value = if several { self.receive()? } else { value };
+            total += chunk_value;
+            self.claims[all_bits].push(WeightedClaim {
+                tensor: TensorId(all_bits as u32),
+                weight: chunk.weight,
+                value: chunk_value,
+            });
+        }
+        if total != value {
+            return Err(self.fail(format!("the chunks of {} in b do not add up to its claim", route.tensor.name())));
+        }
+        Ok(())
+    }
+
+    /// Adds a point claim on b.
+    pub(crate) fn bit_tensor_claim(&mut self, claim: Claim) {
+        let all_bits = self.plan.tensors.len() - 1;
+        self.claims[all_bits].push(claim.into());
+    }
+}
+
+/// The tensor a relation defines is the relation's own index space.
+fn check_defining_route(route: &Route) -> Result<(), VerificationError> {
+    if route.is_identity() {
+        Ok(())
+    } else {
+        Err(VerificationError::Malformed {
+            relation: relation_name(route.relation),
+            what: format!("{} is not indexed like the relation that defines it", route.tensor.name()),
+        })
+    }
+}
+
+/// Whether operand `index` of a relation starts from a fresh point.
+pub(crate) fn is_root(relation: &AggregatedRelation, index: usize) -> bool {
+    relation.operands.get(index).is_some_and(|o| o.flow == ClaimFlow::Claims { fresh: true })
+}
+
+/// Proves that the tables satisfy every relation of the plan. `progress` is called after each phase.
+pub fn prove<R: RngCore + CryptoRng>(
+    plan: &Plan,
+    key: &CommitmentKey,
+    tables: &Tables,
+    public: &PublicInputs,
+    secrets: &StatementSecrets,
+    rng: &mut R,
+    mut progress: impl FnMut(&PhaseTiming),
+) -> Result<(ProofBody, Vec<PhaseTiming>), ProveError> {
+    let mut timings = Vec::new();
+    let mut record = |phase: String, started: Instant, timings: &mut Vec<PhaseTiming>| {
+        let timing = PhaseTiming { phase, seconds: started.elapsed().as_secs_f64() };
+        progress(&timing);
+        timings.push(timing);
+    };
+
+    let started = Instant::now();
+    let all_bits = plan.tensors.last().ok_or_else(|| ProveError::MissingCommitment("b".into()))?;
+    let Storage::Committed { col_vars: bit_cols, .. } = all_bits.storage else {
+        return Err(ProveError::MissingCommitment("b".into()));
+    };
+    let binary_values = tables.bits.iter().all(|b| b.is_zero() || *b == Fr::from(1u64));
+    let (bit_commitment, bit_blinds) = if binary_values {
+        let bits: Vec<bool> = tables.bits.par_iter().map(|b| !b.is_zero()).collect();
+        key.commit(&bits[..], bit_cols, rng)
+    } else {
+        key.commit(&tables.bits[..], bit_cols, rng)
+    };
+    record("commit b".into(), started, &mut timings);
+
+    let mut prover = Prover {
+        plan,
+        tables,
+        transcript: start_transcript(plan, public, &bit_commitment),
+        claims: vec![Vec::new(); plan.tensors.len()],
+        current: RelationProof::default(),
+    };
+    let mut relations = Vec::with_capacity(plan.relations.len());
+    for relation in &plan.relations {
+        let started = Instant::now();
+        prover.transcript.append_message(b"relation", relation_name(relation).as_bytes());
+        match relation.kind {
+            RelationKind::MatMulForward | RelationKind::MatMulBackward | RelationKind::WeightGradient => {
+                matmul::prove(&mut prover, relation)?
+            }
+            RelationKind::ZkRelu | RelationKind::ReluBackward => hadamard::prove(&mut prover, relation)?,
+            RelationKind::Rescale(_) => rescale::prove(&mut prover, relation)?,
+            RelationKind::MseGrad => loss::prove(&mut prover, relation)?,
+            RelationKind::SgdUpdate => update::prove(&mut prover, relation)?,
+            RelationKind::Recompose(Recomposition::TwosComplement(n)) => {
+                recompose::prove_twos_complement(&mut prover, relation, n)?
+            }
+            RelationKind::Recompose(Recomposition::SignMagnitude(q)) => {
+                recompose::prove_sign_magnitude(&mut prover, relation, q)?
+            }
+            RelationKind::Binary => binary::prove(&mut prover, relation)?,
+        }
+        relations.push(std::mem::take(&mut prover.current));
+        record(relation_name(relation), started, &mut timings);
+    }
+
+    let started = Instant::now();
+    let mut openings = Vec::new();
+    for tensor in &plan.tensors {
+        let Storage::Committed { .. } = tensor.storage else { continue };
+        let claims = std::mem::take(&mut prover.claims[tensor.id.0 as usize]);
+        if claims.is_empty() {
+            continue;
+        }
+        let (commitment, blinds) = if tensor.id == all_bits.id {
+            (&bit_commitment, &bit_blinds)
+        } else {
+            let missing = || ProveError::MissingCommitment(tensor.name());
+            let commitment = public.commitment(tensor.id.0).ok_or_else(missing)?;
+            let blinds = secrets.blinds.iter().find(|(i, _)| *i == tensor.id.0).map(|(_, b)| b).ok_or_else(missing)?;
+            (commitment, blinds)
+        };
+        let table = tables.tensor(plan, tensor.id);
+        let (merge, claim) = prove_merge_weighted(tensor_label(tensor.id), &claims, &table, &mut prover.transcript);
+        let (opening, _) = key.open(&mut prover.transcript, commitment, &table, blinds, &claim.point, rng);
+        openings.push(TensorOpening { merge, opening });
+    }
+    record("openings".into(), started, &mut timings);
+    Ok((ProofBody { bit_commitment, relations, openings }, timings))
+}
+
+/// Verifies a proof of training for `plan` and the public inputs.
+pub fn verify(
+    plan: &Plan,
+    key: &CommitmentKey,
+    public: &PublicInputs,
+    proof: &ProofBody,
+) -> Result<(), VerificationError> {
+    let malformed = |relation: &str, what: String| VerificationError::Malformed { relation: relation.into(), what };
+    if proof.relations.len() != plan.relations.len() {
+        return Err(malformed(
+            "proof",
+            format!("{} relation proofs for a plan of {} relations", proof.relations.len(), plan.relations.len()),
+        ));
+    }
+    let all_bits = plan.tensors.last().ok_or_else(|| malformed("plan", "the plan has no tensors".into()))?;
+    let Storage::Committed { col_vars: bit_cols, row_vars: bit_rows, .. } = all_bits.storage else {
+        return Err(malformed("plan", "the bit tensor is not committed".into()));
+    };
+    if proof.bit_commitment.log_cols != bit_cols || proof.bit_commitment.rows.len() != 1usize << bit_rows {
+        return Err(malformed("commitment to b", "the commitment does not have the plan's layout".into()));
+    }
+    check_public_inputs(plan, public)?;
+
+    let empty = RelationProof::default();
+    let mut verifier = Verifier {
+        plan,
+        transcript: start_transcript(plan, public, &proof.bit_commitment),
+        claims: vec![Vec::new(); plan.tensors.len()],
+        current: &empty,
+        cursor: 0,
+        relation: String::new(),
+        merge_used: false,
+        sumcheck_used: false,
+    };
+    for (relation, relation_proof) in plan.relations.iter().zip(&proof.relations) {
+        verifier.relation = relation_name(relation);
+        verifier.current = relation_proof;
+        verifier.cursor = 0;
+        verifier.merge_used = false;
+        verifier.sumcheck_used = false;
+        verifier.transcript.append_message(b"relation", verifier.relation.as_bytes());
+        match relation.kind {
+            RelationKind::MatMulForward | RelationKind::MatMulBackward | RelationKind::WeightGradient => {
+                matmul::verify(&mut verifier, relation)?
+            }
+            RelationKind::ZkRelu | RelationKind::ReluBackward => hadamard::verify(&mut verifier, relation)?,
+            RelationKind::Rescale(_) => rescale::verify(&mut verifier, relation)?,
+            RelationKind::MseGrad => loss::verify(&mut verifier, relation)?,
+            RelationKind::SgdUpdate => update::verify(&mut verifier, relation)?,
+            RelationKind::Recompose(Recomposition::TwosComplement(n)) => {
+                recompose::verify_twos_complement(&mut verifier, relation, n)?
+            }
+            RelationKind::Recompose(Recomposition::SignMagnitude(q)) => {
+                recompose::verify_sign_magnitude(&mut verifier, relation, q)?
+            }
+            RelationKind::Binary => binary::verify(&mut verifier, relation)?,
+        }
+        if verifier.cursor != relation_proof.messages.len() {
+            return Err(malformed(
+                &verifier.relation,
+                format!("{} values sent, {} expected", relation_proof.messages.len(), verifier.cursor),
+            ));
+        }
+        if relation_proof.merge.is_some() && !verifier.merge_used {
+            return Err(malformed(&verifier.relation, "the relation sends a merge it has no claims for".into()));
+        }
+        if relation_proof.sumcheck.is_some() && !verifier.sumcheck_used {
+            return Err(malformed(&verifier.relation, "the relation sends a sumcheck it does not run".into()));
+        }
+    }
+
+    let mut openings = proof.openings.iter();
+    for tensor in &plan.tensors {
+        let claims = std::mem::take(&mut verifier.claims[tensor.id.0 as usize]);
+        if claims.is_empty() {
+            continue;
+        }
+        match tensor.storage {
+            Storage::Committed { .. } => {
+                let opening = openings
+                    .next()
+                    .ok_or_else(|| malformed("openings", format!("no opening for {}", tensor.name())))?;
+                let commitment = if tensor.id == all_bits.id {
+                    &proof.bit_commitment
+                } else {
+                    public
+                        .commitment(tensor.id.0)
+                        .ok_or_else(|| malformed("statement", format!("no commitment to {}", tensor.name())))?
+                };
+                let n = tensor.layout.num_vars() as usize;
+                let claim = verify_merge_weighted(
+                    tensor_label(tensor.id),
+                    n,
+                    &claims,
+                    &opening.merge,
+                    &mut verifier.transcript,
+                )?;
+                key.verify_opening(&mut verifier.transcript, commitment, &claim, &opening.opening).map_err(
+                    |e| match e {
+                        VerificationError::Opening { .. } => {
+                            VerificationError::Opening { relation: format!("opening of {}", tensor.name()) }
+                        }
+                        other => other,
+                    },
+                )?;
+            }
+            Storage::Public => {
+                let values = public
+                    .values(tensor.id.0)
+                    .ok_or_else(|| malformed("statement", format!("no public values for {}", tensor.name())))?;
+                for claim in &claims {
+                    let weight = claim.weight.table(tensor.layout.num_vars() as usize);
+                    if inner_product(&weight, values) != claim.value {
+                        return Err(VerificationError::Check {
+                            relation: format!("public {}", tensor.name()),
+                            what: "a claim on the public values does not hold".into(),
+                        });
+                    }
+                }
+            }
+            _ => {
+                return Err(malformed("plan", format!("claims on {} were never reduced", tensor.name())));
+            }
+        }
+    }
+    if openings.next().is_some() {
+        return Err(malformed("openings", "more openings than committed tensors with claims".into()));
+    }
+    Ok(())
+}
+
+/// The public inputs have a commitment of the plan's layout for every tensor committed in the
+/// statement, and values of the right length for every public tensor.
+fn check_public_inputs(plan: &Plan, public: &PublicInputs) -> Result<(), VerificationError> {
+    let malformed = |what: String| VerificationError::Malformed { relation: "statement".into(), what };
+    let mut expected_commitments = 0;
+    let mut expected_values = 0;
+    for t in &plan.tensors {
+        match t.storage {
+            Storage::Committed { public_commitment: true, row_vars, col_vars, .. } => {
+                expected_commitments += 1;
+                let c = public.commitment(t.id.0).ok_or_else(|| malformed(format!("no commitment to {}", t.name())))?;
+                if c.log_cols != col_vars || c.rows.len() != 1usize << row_vars {
+                    return Err(malformed(format!("the commitment to {} does not have the plan's layout", t.name())));
+                }
+            }
+            Storage::Public
+                if matches!(
+                    t.role,
+                    zkdl_compiler::plan::StackRole::InitialWeight
+                        | zkdl_compiler::plan::StackRole::Tensor(
+                            zkdl_compiler::Role::Input | zkdl_compiler::Role::Target
+                        )
+                ) =>
+            {
+                expected_values += 1;
+                let v = public.values(t.id.0).ok_or_else(|| malformed(format!("no public values for {}", t.name())))?;
+                if v.len() as u64 != t.padded_entries() {
+                    return Err(malformed(format!("{} public values for {}", v.len(), t.name())));
+                }
+                let used = routing::used_region(t).table(t.layout.num_vars() as usize);
+                if let Some(i) = used.iter().zip(v).position(|(u, v)| u.is_zero() && !v.is_zero()) {
+                    return Err(VerificationError::Check {
+                        relation: "statement".into(),
+                        what: format!("public {} has a nonzero value in padding at entry {i}", t.name()),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    if public.commitments.len() != expected_commitments || public.public_values.len() != expected_values {
+        return Err(malformed("the statement has entries the plan does not".into()));
+    }
+    Ok(())
+}
