@@ -110,8 +110,8 @@ impl Tables {
                     continue;
                 }
                 let instance = local >> (rest + plane_bits);
-                let index = ((((instance << l.plane_bits) + chunk.first_plane as usize + plane) << rest)
-                    | (local & ((1 << rest) - 1))) as usize;
+                let index = (((instance << l.plane_bits) + chunk.first_plane as usize + plane) << rest)
+                    | (local & ((1 << rest) - 1));
                 values[index] = *bit;
             }
         }
