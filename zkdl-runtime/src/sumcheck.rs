@@ -545,3 +545,59 @@ pub fn interpolate_at(values: &[Fr], r: Fr) -> Fr {
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_std::UniformRand;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+
+    /// Every structured public tensor evaluates, in the verifier's short form, to the multilinear
+    /// extension of the table the prover builds.
+    #[test]
+    fn structured_public_tensors_evaluate_like_their_tables() {
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let mut random = |n: usize| (0..n).map(|_| Fr::rand(&mut rng)).collect::<Vec<_>>();
+        let cases = vec![
+            PublicTensor::Prefix { num_vars: 0, count: 0 },
+            PublicTensor::Prefix { num_vars: 0, count: 1 },
+            PublicTensor::Prefix { num_vars: 4, count: 0 },
+            PublicTensor::Prefix { num_vars: 4, count: 11 },
+            PublicTensor::Prefix { num_vars: 4, count: 16 },
+            PublicTensor::Prefix { num_vars: 5, count: 17 },
+            PublicTensor::Kron(vec![
+                PublicTensor::Eq(random(2)),
+                PublicTensor::Dense(random(8)),
+                PublicTensor::Prefix { num_vars: 2, count: 3 },
+            ]),
+            PublicTensor::Sum(vec![
+                (
+                    Fr::from(3u64),
+                    PublicTensor::Kron(vec![
+                        PublicTensor::Prefix { num_vars: 3, count: 5 },
+                        PublicTensor::Eq(random(2)),
+                    ]),
+                ),
+                (-Fr::from(2u64), PublicTensor::Dense(random(32))),
+            ]),
+        ];
+        for case in cases {
+            let n = case.num_vars().unwrap();
+            let table = case.table(n);
+            assert_eq!(table.len(), 1 << n);
+            let point = random(n);
+            assert_eq!(case.evaluate(&point), tensor::evaluate(&table, &point), "{case:?}");
+        }
+        assert_eq!(
+            PublicTensor::Prefix { num_vars: 3, count: 5 }.table(3),
+            [1, 1, 1, 1, 1, 0, 0, 0].map(|v| Fr::from(v as u64)).to_vec()
+        );
+        // A sum of parts over different numbers of variables is malformed.
+        assert_eq!(
+            PublicTensor::Sum(vec![(Fr::one(), PublicTensor::Eq(random(2))), (Fr::one(), PublicTensor::Eq(random(3)))])
+                .num_vars(),
+            None
+        );
+    }
+}

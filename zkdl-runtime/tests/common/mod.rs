@@ -49,6 +49,7 @@ impl SumcheckCase {
                     }
                     t
                 }
+                Factor::Public(structured) => structured.table(n),
             })
             .collect();
         let weight = self.statement.eq_weight.as_ref().map(|rho| eq_table(rho));
