@@ -38,3 +38,74 @@ fn honest_proofs_verify() {
         proof::verify(plan, &key, &public, &body).unwrap_or_else(|e| panic!("T = {steps}: {e}"));
     }
 }
+
+#[test]
+fn public_data_and_public_initial_weights_are_checked_in_the_clear() {
+    use zkdl_compiler::Visibility;
+    for visibility in [
+        Visibility { public_data: true, public_initial_weights: false },
+        Visibility { public_data: false, public_initial_weights: true },
+        Visibility { public_data: true, public_initial_weights: true },
+    ] {
+        let honest = small_witness(2, 6);
+        let plan = compile(&small_spec(), CompileOptions { steps: 2, visibility }).unwrap();
+        let witness = Witness::from_parts(&plan, honest.batches, honest.weights, honest.traces);
+        let tables = Tables::from_witness(&witness);
+        let key = CommitmentKey::new(key_log_cols(&plan));
+        let mut rng = ChaCha20Rng::seed_from_u64(2);
+        let (public, secrets) = proof::commit_statement(&plan, &key, &tables, &mut rng);
+        let expected = usize::from(visibility.public_data) * 2 + usize::from(visibility.public_initial_weights) * 3;
+        assert_eq!(public.public_values.len(), expected, "{visibility:?}");
+        let (body, _) = proof::prove(&plan, &key, &tables, &public, &secrets, &mut rng, |_| {}).unwrap();
+        proof::verify(&plan, &key, &public, &body).unwrap_or_else(|e| panic!("{visibility:?}: {e}"));
+        // Public values that differ from the ones proven are rejected.
+        let mut altered = public.clone();
+        altered.public_values[0].1[3] += zkdl_runtime::Fr::from(1u64);
+        assert!(proof::verify(&plan, &key, &altered, &body).is_err(), "{visibility:?}");
+    }
+}
+
+#[test]
+fn proof_files_round_trip_and_name_what_is_wrong() {
+    use zkdl_runtime::proof::file::{ProofFile, ProofFileError};
+    let witness = small_witness(1, 3);
+    let plan = &witness.plan;
+    let tables = Tables::from_witness(&witness);
+    let key = CommitmentKey::new(key_log_cols(plan));
+    let mut rng = ChaCha20Rng::seed_from_u64(9);
+    let (public, secrets) = proof::commit_statement(plan, &key, &tables, &mut rng);
+    let (body, _) = proof::prove(plan, &key, &tables, &public, &secrets, &mut rng, |_| {}).unwrap();
+    let file = ProofFile {
+        spec: small_spec(),
+        steps: 1,
+        visibility: plan.visibility,
+        plan_digest: plan.digest(),
+        public,
+        body,
+    };
+    let dir = std::env::temp_dir().join(format!("zkdl-proof-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("small.proof");
+    file.write(&path).unwrap();
+    let (read, replan) = ProofFile::read(&path).unwrap();
+    assert_eq!(read, file);
+    assert_eq!(&replan, plan);
+    proof::verify(&replan, &key, &read.public, &read.body).unwrap();
+
+    let bytes = file.to_bytes();
+    let error = |bytes: &[u8]| ProofFile::from_bytes(bytes).unwrap_err();
+    assert!(matches!(error(b"not a proof"), ProofFileError::Format { offset: 0, .. }));
+    assert!(matches!(error(&bytes[..bytes.len() - 1]), ProofFileError::Decode { what: "proof body", .. }));
+    let mut trailing = bytes.clone();
+    trailing.push(0);
+    assert!(error(&trailing).to_string().contains("trailing"), "{}", error(&trailing));
+    let mut version = bytes.clone();
+    version[8] = 9;
+    assert!(error(&version).to_string().contains("format version 9"));
+    // A digest that is not the plan's: the file pairs the proof with another plan.
+    let mut digest = bytes.clone();
+    let at = 8 + 4 + 4 + 4 + serde_json::to_vec(&small_spec()).unwrap().len() + 4 + 1;
+    digest[at] ^= 1;
+    assert!(matches!(error(&digest), ProofFileError::Digest { .. }));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

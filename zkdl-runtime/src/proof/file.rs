@@ -33,6 +33,10 @@ pub const MAGIC: &[u8; 8] = b"ZKDLPRF\0";
 /// The version of the file layout.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The most steps a proof file may claim: the verifier unrolls T steps when it compiles the plan,
+/// so an untrusted T is bounded before anything is allocated for it.
+pub const MAX_STEPS: u32 = 1 << 16;
+
 /// A proof with its statement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProofFile {
@@ -108,7 +112,14 @@ impl ProofFile {
         let spec_bytes = reader.take(spec_len, "the spec")?;
         let spec: NetworkSpec = serde_json::from_slice(spec_bytes)
             .map_err(|e| ProofFileError::Format { offset: spec_offset, what: format!("the spec is not valid: {e}") })?;
+        let steps_offset = reader.offset;
         let steps = reader.u32("T")?;
+        if steps == 0 || steps > MAX_STEPS {
+            return Err(ProofFileError::Format {
+                offset: steps_offset,
+                what: format!("T = {steps}; a proof file holds between 1 and {MAX_STEPS} steps"),
+            });
+        }
         let flags_offset = reader.offset;
         let flags = reader.take(1, "the visibility flags")?[0];
         if flags > 3 {
