@@ -5,11 +5,14 @@
 //! trainer, prover and verifier follow, and [`runtime`] holds the cryptographic core (field tensors, the
 //! transcript, sumcheck, claim merging, hiding Hyrax-style commitments). [`presets`] holds the networks
 //! zkdl ships. [`train`] runs exact fixed-point SGD on a [`Dataset`] with the float reference beside it, and
-//! [`train_with_witness`] also keeps the [`Witness`] a prover needs. The proof of training arrives with its issue.
+//! [`train_with_witness`] also keeps the [`Witness`] a prover needs; [`pipeline`](cli::pipeline) trains, proves and
+//! verifies in one call, and [`cli`] is the `zkdl` command line, which [`prover_main!`] builds into a binary with a
+//! network of its own.
 
 // `network!` expands to `::zkdl::…` paths; this lets the presets use it inside this crate.
 extern crate self as zkdl;
 
+pub mod cli;
 pub mod presets;
 
 pub use zkdl_compiler as compiler;
@@ -20,3 +23,19 @@ pub use zkdl_runtime::data::Dataset;
 pub use zkdl_runtime::session::{train, train_with_witness, TrainConfig, TrainingRun};
 pub use zkdl_runtime::weights::FixedWeights;
 pub use zkdl_runtime::witness::Witness;
+
+/// Generates the `main` of a prover binary for a network declared with [`network!`]: the `zkdl`
+/// subcommands (`train`, `prove`, `verify`, `inspect`, `bench`) with that network built in.
+///
+/// ```ignore
+/// zkdl::network! { pub Tiny { input: 64, layers: [dense(16), relu, dense(10)], loss: mse, optimizer: sgd(lr = 2^-3), batch: 8 } }
+/// zkdl::prover_main!(Tiny);
+/// ```
+#[macro_export]
+macro_rules! prover_main {
+    ($network:ty) => {
+        fn main() -> ::std::process::ExitCode {
+            $crate::cli::main_with(::std::option::Option::Some(<$network as $crate::Network>::spec()))
+        }
+    };
+}

@@ -1,7 +1,5 @@
-//! The `zkdl` command line: see `cli` for the subcommands.
-
-mod cli;
+//! The `zkdl` command line: see [`zkdl::cli`] for the subcommands.
 
 fn main() -> std::process::ExitCode {
-    cli::main()
+    zkdl::cli::main()
 }

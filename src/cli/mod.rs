@@ -1,7 +1,8 @@
 //! The subcommands of the `zkdl` binary (`ARCHITECTURE.md`, "The CLI").
 //!
-//! Exit codes: 0 success; 2 bad input (a network, data or weights file that cannot be used, options
-//! that contradict each other, or a training run that leaves the range the proof checks).
+//! Exit codes: 0 success; 1 a proof that does not verify; 2 bad input (a network, data, weights or proof
+//! file that cannot be used, options that contradict each other, or a training run that leaves the range
+//! the proof checks).
 
 /// `println!` that ignores a closed stdout (`zkdl train | head`) instead of panicking.
 macro_rules! say {
@@ -11,11 +12,25 @@ macro_rules! say {
     }};
 }
 
+pub mod bench;
+pub mod inspect;
 pub mod options;
+pub mod pipeline;
+pub mod prove;
 pub mod train;
+pub mod verify;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
+use std::sync::OnceLock;
+use zkdl_compiler::NetworkSpec;
+
+static BUILTIN_NETWORK: OnceLock<NetworkSpec> = OnceLock::new();
+
+/// The network built into a generated prover binary, if this is one.
+pub fn builtin_network() -> Option<&'static NetworkSpec> {
+    BUILTIN_NETWORK.get()
+}
 
 /// Zero-knowledge proofs that a neural network was trained correctly.
 #[derive(Parser)]
@@ -29,6 +44,14 @@ pub struct Cli {
 enum Command {
     /// Train a network in exact fixed point on real data, with the float reference beside it.
     Train(train::TrainArgs),
+    /// Train T steps, prove them, write the proof file and check it.
+    Prove(prove::ProveArgs),
+    /// Verify a proof file (exit 0 valid, 1 invalid, 2 bad input).
+    Verify(verify::VerifyArgs),
+    /// Print the compiled plan and its cost model, before any work.
+    Inspect(inspect::InspectArgs),
+    /// Measure the prover and verifier on real training runs; print a table, optionally write JSON.
+    Bench(bench::BenchArgs),
 }
 
 /// An error of the command line, with its exit code.
@@ -44,10 +67,23 @@ impl CliError {
     }
 }
 
+/// The `zkdl` binary.
 pub fn main() -> ExitCode {
+    main_with(None)
+}
+
+/// A prover binary with `network` built in (the default of every `--network`); see [`crate::prover_main!`].
+pub fn main_with(network: Option<NetworkSpec>) -> ExitCode {
+    if let Some(spec) = network {
+        let _ = BUILTIN_NETWORK.set(spec);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(args) => train::run(args),
+        Command::Prove(args) => prove::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -12,8 +12,9 @@ use zkdl::{Network, NetworkSpec};
 #[derive(Args, Debug, Clone)]
 pub struct RunOptions {
     /// `digits` (64 → 32 → 32 → 10), `paper` (3072 → 8 × 1024 → 10), or a network file (.toml or .json).
-    #[arg(long, default_value = "digits", value_name = "digits|paper|FILE")]
-    pub network: String,
+    /// Default: `digits`, or the network built into a generated prover binary.
+    #[arg(long, value_name = "digits|paper|FILE")]
+    pub network: Option<String>,
     /// `digits` (embedded UCI digits, 8×8), `digits-rgb32` (the same upscaled to 32×32×3 = 3072 features), or
     /// a data file: CSV, IDX (MNIST, Fashion-MNIST), NumPy .npy, CIFAR-10 .bin, optionally gzipped.
     /// Default: the digits set in the layout the network's input width asks for.
@@ -56,20 +57,10 @@ pub struct RunInputs {
 
 impl RunOptions {
     pub fn network_spec(&self) -> Result<NetworkSpec, CliError> {
-        match self.network.as_str() {
-            "digits" => Ok(Digits::spec()),
-            "paper" => Ok(Paper::spec()),
-            path => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    CliError::input(format!("network file {path}: {e} (or use --network digits|paper)"))
-                })?;
-                let parsed = if Path::new(path).extension().is_some_and(|e| e == "json") {
-                    NetworkSpec::from_json(&text)
-                } else {
-                    NetworkSpec::from_toml(&text)
-                };
-                parsed.map_err(|e| CliError::input(format!("network file {path}: {e}")))
-            }
+        match (self.network.as_deref(), super::builtin_network()) {
+            (None, Some(builtin)) => Ok(builtin.clone()),
+            (None, None) => Ok(Digits::spec()),
+            (Some(name), _) => load_network(name),
         }
     }
 
@@ -112,4 +103,22 @@ impl RunOptions {
 /// Parses an option value with the data module's own parser, naming the flag in the error.
 fn parse<T: std::str::FromStr<Err = DataError>>(flag: &str, value: &str) -> Result<T, CliError> {
     value.parse().map_err(|e: DataError| CliError::input(format!("--{flag} {value}: {e}")))
+}
+
+/// A preset by name (`digits`, `paper`) or a network file (.toml or .json).
+pub fn load_network(name: &str) -> Result<NetworkSpec, CliError> {
+    match name {
+        "digits" => Ok(Digits::spec()),
+        "paper" => Ok(Paper::spec()),
+        path => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CliError::input(format!("network file {path}: {e} (or use --network digits|paper)")))?;
+            let parsed = if Path::new(path).extension().is_some_and(|e| e == "json") {
+                NetworkSpec::from_json(&text)
+            } else {
+                NetworkSpec::from_toml(&text)
+            };
+            parsed.map_err(|e| CliError::input(format!("network file {path}: {e}")))
+        }
+    }
 }

@@ -1,0 +1,117 @@
+//! `zkdl prove`: train T steps, prove them, write the proof file, and check it as a verifier would.
+
+use super::options::RunOptions;
+use super::pipeline::{prove_training, verify_file};
+use super::CliError;
+use clap::Args;
+use serde_json::json;
+use std::path::PathBuf;
+use zkdl_compiler::Visibility;
+use zkdl_runtime::proof::file::ProofFile;
+
+#[derive(Args, Debug)]
+pub struct ProveArgs {
+    #[command(flatten)]
+    pub run: RunOptions,
+    /// Steps of SGD to train and prove (one batch each).
+    #[arg(long, default_value_t = 16)]
+    pub steps: u32,
+    /// Where to write the proof (default: `<network>.proof` in the current directory).
+    #[arg(long, value_name = "PROOF")]
+    pub out: Option<PathBuf>,
+    /// Give the training data (X, Y) to the verifier in the clear instead of committing to it.
+    #[arg(long)]
+    pub public_data: bool,
+    /// Give the initial weights W_0 to the verifier in the clear instead of committing to them.
+    #[arg(long)]
+    pub public_initial_weights: bool,
+    /// Also write the final weights W_T (safetensors).
+    #[arg(long, value_name = "W.safetensors")]
+    pub weights_out: Option<PathBuf>,
+    /// Skip checking the written proof.
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: ProveArgs) -> Result<(), CliError> {
+    let inputs = args.run.inputs()?;
+    let visibility = Visibility { public_data: args.public_data, public_initial_weights: args.public_initial_weights };
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("{}.proof", inputs.spec.name.to_lowercase())));
+    if !args.json {
+        say!(
+            "proving {} steps of {} ({} parameters, batch {}) on {} ({} training examples)",
+            args.steps,
+            inputs.spec.name,
+            inputs.spec.parameter_count(),
+            inputs.spec.batch,
+            inputs.data.name,
+            inputs.train.len()
+        );
+    }
+    let proving = prove_training(&inputs, args.steps, visibility, args.run.seed.wrapping_add(2), !args.json)?;
+    proving.file.write(&out).map_err(|e| CliError::input(format!("cannot write {}: {e}", out.display())))?;
+    if let Some(path) = &args.weights_out {
+        proving
+            .training
+            .weights
+            .save(path, &inputs.spec, args.steps as u64)
+            .map_err(|e| CliError::input(e.to_string()))?;
+    }
+    let verification = if args.no_verify {
+        None
+    } else {
+        let (file, plan) = ProofFile::read(&out).map_err(|e| CliError::input(format!("{}: {e}", out.display())))?;
+        Some(verify_file(&file, &plan, Some(&proving.key)))
+    };
+    let training = proving.phases.first().map_or(0.0, |p| p.seconds);
+    let prover = proving.prover_seconds();
+    let last = proving.training.epochs.last();
+    let loss = proving.training.losses.last().copied().unwrap_or(f64::NAN);
+    let accuracy = last.map_or(f64::NAN, |e| e.fixed.test_accuracy);
+    if args.json {
+        let doc = json!({
+            "network": inputs.spec.name,
+            "steps": args.steps,
+            "visibility": { "public_data": visibility.public_data, "public_initial_weights": visibility.public_initial_weights },
+            "proof": out,
+            "proof_bytes": proving.proof_bytes,
+            "plan_digest": proving.plan.digest_hex(),
+            "final_loss": loss,
+            "test_accuracy": accuracy,
+            "training_seconds": training,
+            "prover_seconds": prover,
+            "phases": proving.phases.iter().map(|p| json!({"phase": p.phase, "seconds": p.seconds})).collect::<Vec<_>>(),
+            "verifier_seconds": verification.as_ref().map(|v| v.1),
+            "valid": verification.as_ref().map(|v| v.0.is_ok()),
+        });
+        say!("{}", serde_json::to_string_pretty(&doc).map_err(|e| CliError::input(e.to_string()))?);
+    } else {
+        say!(
+            "trained {} steps in {training:.2} s: final batch loss {loss:.4}, test accuracy {:.1}%",
+            args.steps,
+            100.0 * accuracy
+        );
+        say!(
+            "proved in {prover:.2} s ({:.3} s per step); proof {} ({} bytes), plan {}",
+            prover / args.steps as f64,
+            out.display(),
+            proving.proof_bytes,
+            &proving.plan.digest_hex()[..16]
+        );
+        if let Some((result, seconds)) = &verification {
+            match result {
+                Ok(()) => {
+                    say!("verified in {seconds:.3} s ({:.1}% of the prover time): valid", 100.0 * seconds / prover)
+                }
+                Err(e) => say!("verification FAILED in {seconds:.3} s: {e}"),
+            }
+        }
+    }
+    match verification {
+        Some((Err(e), _)) => Err(CliError { message: format!("the proof just written does not verify: {e}"), code: 1 }),
+        _ => Ok(()),
+    }
+}
