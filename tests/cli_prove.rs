@@ -1,0 +1,78 @@
+//! `zkdl prove | verify | inspect` as a user runs them, and a generated prover binary: exit codes 0 valid,
+//! 1 invalid, 2 bad input.
+
+use std::process::Command;
+
+fn zkdl(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_zkdl")).args(args).output().expect("run zkdl")
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("zkdl-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn prove_then_verify_and_reject_a_tampered_file() {
+    let dir = temp_dir("prove");
+    let proof = dir.join("digits.proof");
+    let out = zkdl(&["prove", "--steps", "2", "--out", proof.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["valid"], true);
+    assert_eq!(doc["steps"], 2);
+    assert!(doc["proof_bytes"].as_u64().unwrap() > 1000);
+
+    let verified = zkdl(&["verify", proof.to_str().unwrap()]);
+    assert_eq!(verified.status.code(), Some(0), "{}", String::from_utf8_lossy(&verified.stderr));
+    let text = String::from_utf8_lossy(&verified.stdout);
+    assert!(text.contains("2 steps of SGD of network Digits") && text.contains("valid"), "{text}");
+    assert!(text.contains("commitment W_T"), "{text}");
+
+    // A changed field element in the body: decoded, checked, invalid (1) — or undecodable (2).
+    let mut bytes = std::fs::read(&proof).unwrap();
+    let last = bytes.len() - 40;
+    bytes[last] ^= 0x01;
+    let tampered = dir.join("tampered.proof");
+    std::fs::write(&tampered, &bytes).unwrap();
+    let rejected = zkdl(&["verify", tampered.to_str().unwrap()]);
+    assert!(matches!(rejected.status.code(), Some(1) | Some(2)), "{:?}", rejected.status);
+    assert!(!rejected.status.success());
+
+    let missing = zkdl(&["verify", dir.join("missing.proof").to_str().unwrap()]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("missing.proof"));
+    std::fs::write(dir.join("junk.proof"), b"hello").unwrap();
+    let junk = zkdl(&["verify", dir.join("junk.proof").to_str().unwrap()]);
+    assert_eq!(junk.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&junk.stderr).contains("magic"), "{}", String::from_utf8_lossy(&junk.stderr));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_proof_is_checked_against_the_network_asked_for() {
+    let dir = temp_dir("network");
+    let proof = dir.join("d.proof");
+    assert!(zkdl(&["prove", "--steps", "1", "--out", proof.to_str().unwrap(), "--no-verify"]).status.success());
+    let other = dir.join("other.toml");
+    std::fs::write(
+        &other,
+        "name = \"Other\"\ninput = 64\nlayers = [{ dense = 16 }, \"relu\", { dense = 10 }]\nloss = \"mse\"\noptimizer = { sgd = { lr_shift = 4 } }\nbatch = 32\n",
+    )
+    .unwrap();
+    let out = zkdl(&["verify", proof.to_str().unwrap(), "--network", other.to_str().unwrap()]);
+    // Either the file is not a network (2) or the proof is about another network (1); never valid.
+    assert!(!out.status.success());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn inspect_prints_the_plan_and_cost_before_any_work() {
+    let out = zkdl(&["inspect", "--network", "paper", "--steps", "4"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("T = 4 steps") && text.contains("aggregated relations"), "{text}");
+    let bad = zkdl(&["inspect", "--steps", "0"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
