@@ -33,7 +33,7 @@ use rayon::prelude::*;
 
 use crate::claims::{Claim, TensorId};
 use crate::error::VerificationError;
-use crate::tensor::{self, eq_eval, eq_table, fold_leading_in_place, PARALLEL_MIN};
+use crate::tensor::{self, eq_eval, eq_table, fold_leading_in_place, log2_exact, PARALLEL_MIN};
 use crate::{Fr, Transcript};
 
 /// A tensor that both prover and verifier know; the verifier evaluates it at the final point itself.
@@ -87,38 +87,30 @@ impl PublicTensor {
                 table.resize(len, Fr::zero());
                 table
             }
-            Self::Kron(factors) => {
-                let mut table = vec![Fr::one()];
-                for factor in factors {
-                    let n = factor.num_vars().unwrap_or(0);
-                    let next = factor.table(n);
-                    if next.len() == 1 {
-                        let c = next[0];
-                        table.par_iter_mut().with_min_len(PARALLEL_MIN).for_each(|t| *t *= c);
-                        continue;
-                    }
-                    let mut product = vec![Fr::zero(); table.len() * next.len()];
-                    product.par_chunks_mut(next.len()).zip(table.par_iter()).for_each(|(chunk, a)| {
-                        if a.is_zero() {
-                            return;
-                        }
-                        for (p, b) in chunk.iter_mut().zip(&next) {
-                            *p = *a * b;
-                        }
-                    });
-                    table = product;
-                }
+            Self::Kron(_) | Self::Sum(_) => {
+                let mut table = vec![Fr::zero(); 1 << num_vars];
+                self.accumulate(Fr::one(), &mut table);
                 table
             }
+        }
+    }
+
+    /// `out += c · table`, touching only the blocks where a Kronecker factor is nonzero: a claim routed
+    /// into one chunk of b costs the chunk's size, not b's.
+    fn accumulate(&self, c: Fr, out: &mut [Fr]) {
+        match self {
+            Self::Kron(factors) => {
+                let tables: Vec<Vec<Fr>> = factors.iter().map(|f| f.table(f.num_vars().unwrap_or(0))).collect();
+                accumulate_kron(&tables, c, out);
+            }
             Self::Sum(parts) => {
-                let mut table = vec![Fr::zero(); 1 << num_vars];
                 for (coefficient, part) in parts {
-                    let values = part.table(num_vars);
-                    table.par_iter_mut().zip(values.par_iter()).with_min_len(PARALLEL_MIN).for_each(|(t, v)| {
-                        *t += *coefficient * v;
-                    });
+                    part.accumulate(c * coefficient, out);
                 }
-                table
+            }
+            other => {
+                let table = other.table(log2_exact(out.len()));
+                out.par_iter_mut().zip(table.par_iter()).with_min_len(PARALLEL_MIN).for_each(|(o, t)| *o += c * t);
             }
         }
     }
@@ -168,6 +160,24 @@ impl PublicTensor {
                 product
             }
             Self::Sum(parts) => parts.iter().map(|(c, p)| *c * p.evaluate(point)).sum(),
+        }
+    }
+}
+
+/// `out += c · (T_0 ⊗ T_1 ⊗ …)`, recursing only into blocks where the leading table is nonzero.
+fn accumulate_kron(tables: &[Vec<Fr>], c: Fr, out: &mut [Fr]) {
+    match tables {
+        [] => out[0] += c,
+        [last] => {
+            out.par_iter_mut().zip(last.par_iter()).with_min_len(PARALLEL_MIN).for_each(|(o, t)| *o += c * t);
+        }
+        [first, rest @ ..] => {
+            let block = out.len() / first.len();
+            out.par_chunks_mut(block).zip(first.par_iter()).for_each(|(chunk, a)| {
+                if !a.is_zero() {
+                    accumulate_kron(rest, c * a, chunk);
+                }
+            });
         }
     }
 }
