@@ -54,7 +54,7 @@ use crate::sumcheck::{PublicTensor, SumcheckProof};
 use crate::tensor::{evaluate, inner_product};
 use crate::witness::Witness;
 use crate::{Fr, Transcript};
-use routing::{is_bit_planes, relation_name, split_bit_claim, BitPlaneClaim, Route};
+use routing::{is_bit_planes, relation_name, split_bit_claim, BitPlaneClaim, ChunkWeight, Route};
 
 /// The protocol version absorbed first by every transcript and written into proof files.
 pub const PROTOCOL_VERSION: u32 = 0;
@@ -158,7 +158,7 @@ pub fn key_log_cols(plan: &Plan) -> u32 {
 }
 
 /// Commits to the statement's private tensors (those committed `in the statement`) and collects the
-/// public ones.
+/// public ones (public data, public W_0: the plan's `Public` storage).
 pub fn commit_statement<R: RngCore + CryptoRng>(
     plan: &Plan,
     key: &CommitmentKey,
@@ -175,21 +175,11 @@ pub fn commit_statement<R: RngCore + CryptoRng>(
                 commitments.push((t.id.0, commitment));
                 blinds.push((t.id.0, b));
             }
-            Storage::Public if !tables.tensors[t.id.0 as usize].is_empty() => {
-                public_values.push((t.id.0, tables.tensors[t.id.0 as usize].clone()));
-            }
+            // The compiler leaves only the statement's public X, Y and W_0 public; all else is derived.
+            Storage::Public => public_values.push((t.id.0, tables.tensors[t.id.0 as usize].clone())),
             _ => {}
         }
     }
-    // Only the statement's public tensors (data, W_0) are given in the clear.
-    public_values.retain(|(id, _)| {
-        let role = plan.tensors[*id as usize].role;
-        matches!(
-            role,
-            zkdl_compiler::plan::StackRole::InitialWeight
-                | zkdl_compiler::plan::StackRole::Tensor(zkdl_compiler::Role::Input | zkdl_compiler::Role::Target)
-        )
-    });
     (PublicInputs { commitments, public_values }, StatementSecrets { blinds })
 }
 
@@ -328,33 +318,17 @@ impl<'a> Prover<'a> {
         rest: Vec<Fr>,
         value: Fr,
     ) {
-        let instance = route.instance_weight(instance);
-        if !is_bit_planes(route.tensor) {
-            let weight = PublicTensor::Kron(vec![instance, PublicTensor::Eq(rest)]);
-            self.claims[route.tensor.id.0 as usize].push(WeightedClaim {
-                tensor: tensor_label(route.tensor.id),
-                weight,
-                value,
-            });
-            return;
-        }
-        let chunks = split_bit_claim(self.plan, route.tensor, &BitPlaneClaim { instance, planes, rest });
-        let all_bits = self.plan.tensors.len() - 1;
-        let several = chunks.len() > 1;
-        for chunk in chunks {
+        // The claim book is set aside while the chunk values are sent (the closure borrows `self`).
+        let mut claims = std::mem::take(&mut self.claims);
+        let routed = route_claim(self.plan, &mut claims, route, instance, planes, rest, value, |chunk| {
             let start = chunk.chunk.offset as usize;
             let sub = &self.tables.bits[start..start + (1usize << chunk.chunk.log_size)];
-            let chunk_value = if several {
-                self.send(inner_product(sub, &chunk.local.table(chunk.chunk.log_size as usize)))
-            } else {
-                value
-            };
-            self.claims[all_bits].push(WeightedClaim {
-                tensor: TensorId(all_bits as u32),
-                weight: chunk.weight,
-                value: chunk_value,
-            });
-        }
+            Ok::<Fr, std::convert::Infallible>(
+                self.send(inner_product(sub, &chunk.local.table(chunk.chunk.log_size as usize))),
+            )
+        });
+        self.claims = claims;
+        let Ok(_) = routed;
     }
 
     /// Adds a point claim on b.
@@ -438,30 +412,10 @@ impl<'a> Verifier<'a> {
         rest: Vec<Fr>,
         value: Fr,
     ) -> Result<(), VerificationError> {
-        let instance = route.instance_weight(instance);
-        if !is_bit_planes(route.tensor) {
-            let weight = PublicTensor::Kron(vec![instance, PublicTensor::Eq(rest)]);
-            self.claims[route.tensor.id.0 as usize].push(WeightedClaim {
-                tensor: tensor_label(route.tensor.id),
-                weight,
-                value,
-            });
-            return Ok(());
-        }
-        let chunks = split_bit_claim(self.plan, route.tensor, &BitPlaneClaim { instance, planes, rest });
-        let all_bits = self.plan.tensors.len() - 1;
-        let several = chunks.len() > 1;
-        let mut total = Fr::zero();
-        for chunk in chunks {
-            let chunk_value = if several { self.receive()? } else { value };
-            total += chunk_value;
-            self.claims[all_bits].push(WeightedClaim {
-                tensor: TensorId(all_bits as u32),
-                weight: chunk.weight,
-                value: chunk_value,
-            });
-        }
-        if total != value {
+        let mut claims = std::mem::take(&mut self.claims);
+        let routed = route_claim(self.plan, &mut claims, route, instance, planes, rest, value, |_| self.receive());
+        self.claims = claims;
+        if routed? != value {
             return Err(self.fail(format!("the chunks of {} in b do not add up to its claim", route.tensor.name())));
         }
         Ok(())
@@ -472,6 +426,39 @@ impl<'a> Verifier<'a> {
         let all_bits = self.plan.tensors.len() - 1;
         self.claims[all_bits].push(claim.into());
     }
+}
+
+/// Adds the claim "view of `route` with instance weight `instance`, plane coefficients `planes` and
+/// (row, column) point `rest` equals `value`" to the claim book: a weighted claim on the tensor, or for a
+/// bit-plane tensor one weighted claim per chunk of b, whose values `chunk_value` sends or receives when
+/// there are several. Returns the sum of the chunk values (`value` itself when there is nothing to split).
+#[allow(clippy::too_many_arguments)]
+fn route_claim<E>(
+    plan: &Plan,
+    claims: &mut ClaimBook,
+    route: &Route,
+    instance: PublicTensor,
+    planes: Vec<Fr>,
+    rest: Vec<Fr>,
+    value: Fr,
+    mut chunk_value: impl FnMut(&ChunkWeight) -> Result<Fr, E>,
+) -> Result<Fr, E> {
+    let instance = route.instance_weight(instance);
+    if !is_bit_planes(route.tensor) {
+        let weight = PublicTensor::Kron(vec![instance, PublicTensor::Eq(rest)]);
+        claims[route.tensor.id.0 as usize].push(WeightedClaim { tensor: tensor_label(route.tensor.id), weight, value });
+        return Ok(value);
+    }
+    let chunks = split_bit_claim(plan, route.tensor, &BitPlaneClaim { instance, planes, rest });
+    let all_bits = plan.tensors.len() - 1;
+    let several = chunks.len() > 1;
+    let mut total = Fr::zero();
+    for chunk in chunks {
+        let share = if several { chunk_value(&chunk)? } else { value };
+        total += share;
+        claims[all_bits].push(WeightedClaim { tensor: TensorId(all_bits as u32), weight: chunk.weight, value: share });
+    }
+    Ok(total)
 }
 
 /// The tensor a relation defines is the relation's own index space.
@@ -724,15 +711,7 @@ fn check_public_inputs(plan: &Plan, public: &PublicInputs) -> Result<(), Verific
                     return Err(malformed(format!("the commitment to {} does not have the plan's layout", t.name())));
                 }
             }
-            Storage::Public
-                if matches!(
-                    t.role,
-                    zkdl_compiler::plan::StackRole::InitialWeight
-                        | zkdl_compiler::plan::StackRole::Tensor(
-                            zkdl_compiler::Role::Input | zkdl_compiler::Role::Target
-                        )
-                ) =>
-            {
+            Storage::Public => {
                 expected_values += 1;
                 let v = public.values(t.id.0).ok_or_else(|| malformed(format!("no public values for {}", t.name())))?;
                 if v.len() as u64 != t.padded_entries() {

@@ -23,13 +23,13 @@
 //! values (real steps, layers, planes, rows, columns); [`bit_tensor_used_region`] is that of b. Both are
 //! sums of Kronecker products of prefix indicators, evaluated by the verifier in `O(n)` per box.
 
-use zkdl_compiler::plan::{AggregatedRelation, BitChunk, Operand, StackRole, StackedTensor, Storage};
+use zkdl_compiler::plan::{AggregatedRelation, BitChunk, Operand, StackedTensor, Storage};
 use zkdl_compiler::spec::ceil_log2;
 use zkdl_compiler::Plan;
 
 use crate::error::VerificationError;
 use crate::sumcheck::PublicTensor;
-use crate::tensor::{bind_leading, eq_table};
+use crate::tensor::bind_leading;
 use crate::Fr;
 use ark_ff::{One, Zero};
 use rayon::prelude::*;
@@ -292,14 +292,4 @@ pub fn split_bit_claim(plan: &Plan, tensor: &StackedTensor, claim: &BitPlaneClai
 /// Whether a stacked tensor's values live in b.
 pub fn is_bit_planes(tensor: &StackedTensor) -> bool {
     matches!(tensor.storage, Storage::BitPlanes(_))
-}
-
-/// Whether a stacked tensor is W_0 or W_T (indexed by layer only).
-pub fn is_statement_weight(tensor: &StackedTensor) -> bool {
-    matches!(tensor.role, StackRole::InitialWeight | StackRole::FinalWeight)
-}
-
-/// `eq(point, ·)` as a table (re-exported for the relations).
-pub fn eq_weights(point: &[Fr]) -> Vec<Fr> {
-    eq_table(point)
 }

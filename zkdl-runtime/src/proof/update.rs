@@ -19,10 +19,11 @@
 
 use zkdl_compiler::plan::AggregatedRelation;
 
-use super::routing::{eq_weights, relation_instance_bits, relation_name, rest_bits, Route};
+use super::routing::{relation_instance_bits, relation_name, rest_bits, Route};
 use super::{Prover, Verifier};
 use crate::error::VerificationError;
 use crate::sumcheck::{prefix_indicator, PublicTensor};
+use crate::tensor::eq_table;
 use crate::Fr;
 use ark_ff::Zero;
 
@@ -55,7 +56,7 @@ fn routes<'p>(
 
 /// `c_0` and `c(s)` of the module docs at `ρ_t`, for T steps.
 fn step_weights(rho_t: &[Fr], steps: u32) -> (Fr, Vec<Fr>) {
-    let e = eq_weights(rho_t);
+    let e = eq_table(rho_t);
     let mut c = vec![Fr::zero(); e.len()];
     let mut suffix = Fr::zero();
     for s in (0..(steps as usize).min(e.len())).rev() {
