@@ -10,7 +10,7 @@ use super::options::{load_network, RunOptions};
 use super::pipeline::{prove_training, verify_file};
 use super::CliError;
 use ark_ec::VariableBaseMSM;
-use ark_ff::{BigInteger, PrimeField};
+use ark_ff::PrimeField;
 use clap::Args;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
@@ -70,19 +70,15 @@ fn commitment_floor(plan: &Plan, key: &CommitmentKey, seed: u64) -> f64 {
         };
         let cols = 1usize << col_vars;
         let bases = &key.generators()[..cols];
+        // Magnitudes of `bits − 1` bits (the sign selects the base), a 0/1 value for bits.
         let scalars: Vec<<Fr as PrimeField>::BigInt> = (0..cols)
             .map(|_| {
-                let magnitude: u128 =
-                    if bits >= 128 { rng.gen() } else { rng.gen::<u128>() & ((1u128 << (bits - 1).max(1)) - 1) };
-                let mut limbs = [0u64; 4];
-                limbs[0] = magnitude as u64;
-                limbs[1] = (magnitude >> 64) as u64;
-                let mut b = <Fr as PrimeField>::BigInt::new(limbs);
-                if bits == 1 {
-                    b = <Fr as PrimeField>::BigInt::from(u64::from(rng.gen::<bool>()));
-                }
-                let _ = b.num_bits();
-                b
+                let magnitude: u128 = match bits {
+                    1 => u128::from(rng.gen::<bool>()),
+                    b if b > 128 => rng.gen(),
+                    b => rng.gen::<u128>() & ((1u128 << (b - 1)) - 1),
+                };
+                <Fr as PrimeField>::BigInt::new([magnitude as u64, (magnitude >> 64) as u64, 0, 0])
             })
             .collect();
         let started = Instant::now();
