@@ -1,17 +1,9 @@
 //! `zkdl prove | verify | inspect` as a user runs them, and a generated prover binary: exit codes 0 valid,
 //! 1 invalid, 2 bad input.
 
-use std::process::Command;
+mod common;
 
-fn zkdl(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_zkdl")).args(args).output().expect("run zkdl")
-}
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("zkdl-cli-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use common::{temp_dir, zkdl};
 
 #[test]
 fn prove_then_verify_and_reject_a_tampered_file() {

@@ -1,17 +1,9 @@
 //! `zkdl train` as a user runs it: JSON output, weights files, and exit code 2 with a clear message on
 //! bad input.
 
-use std::process::Command;
+mod common;
 
-fn zkdl(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_zkdl")).args(args).output().expect("run zkdl")
-}
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("zkdl-cli-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use common::{temp_dir, zkdl};
 
 #[test]
 fn train_reports_json_and_writes_weights() {

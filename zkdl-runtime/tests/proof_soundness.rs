@@ -12,7 +12,7 @@ use zkdl_compiler::ir::RangeChecked;
 use zkdl_compiler::plan::{StackRole, StackedTensorId, Storage};
 use zkdl_compiler::{compile, CompileOptions, NetworkSpec, Plan, Role};
 use zkdl_runtime::commitment::CommitmentKey;
-use zkdl_runtime::data::{Dataset, EpochBatches};
+use zkdl_runtime::data::Dataset;
 use zkdl_runtime::proof::file::ProofFile;
 use zkdl_runtime::proof::{self, key_log_cols, ProofBody, PublicInputs, Tables};
 use zkdl_runtime::tensor::power_of_two;
@@ -20,6 +20,10 @@ use zkdl_runtime::trainer::Trainer;
 use zkdl_runtime::weights::FixedWeights;
 use zkdl_runtime::witness::Witness;
 use zkdl_runtime::{Fr, VerificationError};
+
+mod common;
+
+use common::witness;
 
 /// 64 → 16 → relu → 8 → relu → 10, batch 8, lr 2^-3, T = 2.
 fn spec(width: u32, lr_shift: u32) -> NetworkSpec {
@@ -34,16 +38,6 @@ fn spec(width: u32, lr_shift: u32) -> NetworkSpec {
         .batch(8)
         .build()
         .unwrap()
-}
-
-fn witness(spec: &NetworkSpec, steps: u32, seed: u64) -> Witness {
-    let plan = compile(spec, CompileOptions::steps(steps)).unwrap();
-    let data = Dataset::digits();
-    let trainer = Trainer::new(spec, steps as u64).unwrap();
-    let order = EpochBatches::new(data.len(), 8, seed).unwrap();
-    let batches = (0..steps as u64).map(|t| trainer.batch(&data, &order.batch(t), t).unwrap()).collect();
-    let w0 = FixedWeights::he_init(spec, seed).unwrap();
-    Witness::generate(&plan, w0, batches, |_, _| {}).unwrap()
 }
 
 struct Honest {

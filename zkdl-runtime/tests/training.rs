@@ -4,27 +4,19 @@
 
 use zkdl_compiler::plan::{StackRole, Storage};
 use zkdl_compiler::{compile, CompileOptions, NetworkSpec, Role};
-use zkdl_runtime::data::{Dataset, EpochBatches};
+use zkdl_runtime::data::Dataset;
 use zkdl_runtime::fixed_point::twos_complement_bit;
 use zkdl_runtime::session::{train, train_with_witness, TrainConfig};
 use zkdl_runtime::trainer::{Trainer, TrainingError};
 use zkdl_runtime::weights::{FixedWeights, WeightsError};
 use zkdl_runtime::witness::{Member, Witness};
 
-/// 64 → 16 → relu → 8 → relu → 10, batch 8, lr 2^-3: small enough to check every relation naively.
-fn small_spec() -> NetworkSpec {
-    NetworkSpec::builder("small").input(64).dense(16).relu().dense(8).relu().dense(10).sgd(3).batch(8).build().unwrap()
-}
+mod common;
+
+use common::small_spec;
 
 fn small_witness(steps: u32, seed: u64) -> Witness {
-    let spec = small_spec();
-    let plan = compile(&spec, CompileOptions::steps(steps)).unwrap();
-    let data = Dataset::digits();
-    let trainer = Trainer::new(&spec, steps as u64).unwrap();
-    let order = EpochBatches::new(data.len(), 8, seed).unwrap();
-    let batches = (0..steps as u64).map(|t| trainer.batch(&data, &order.batch(t), t).unwrap()).collect();
-    let w0 = FixedWeights::he_init(&spec, seed).unwrap();
-    Witness::generate(&plan, w0, batches, |_, _| {}).unwrap()
+    common::witness(&small_spec(), steps, seed)
 }
 
 #[test]

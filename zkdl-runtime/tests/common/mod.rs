@@ -4,9 +4,31 @@
 use ark_std::UniformRand;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
+use zkdl_compiler::{compile, CompileOptions, NetworkSpec};
+use zkdl_runtime::data::{Dataset, EpochBatches};
 use zkdl_runtime::sumcheck::{Factor, ProductTerm, PublicTensor, SumcheckStatement};
 use zkdl_runtime::tensor::{eq_table, evaluate, power_of_two};
+use zkdl_runtime::trainer::Trainer;
+use zkdl_runtime::weights::FixedWeights;
+use zkdl_runtime::witness::Witness;
 use zkdl_runtime::{Fr, TensorId};
+
+/// 64 → 16 → relu → 8 → relu → 10, batch 8, lr 2^-3: small enough to check every relation naively
+/// and to prove in a second.
+pub fn small_spec() -> NetworkSpec {
+    NetworkSpec::builder("small").input(64).dense(16).relu().dense(8).relu().dense(10).sgd(3).batch(8).build().unwrap()
+}
+
+/// T steps of `spec` (batch 8) on the embedded digits, from a seeded He initialization and batch order.
+pub fn witness(spec: &NetworkSpec, steps: u32, seed: u64) -> Witness {
+    let plan = compile(spec, CompileOptions::steps(steps)).unwrap();
+    let data = Dataset::digits();
+    let trainer = Trainer::new(spec, steps as u64).unwrap();
+    let order = EpochBatches::new(data.len(), 8, seed).unwrap();
+    let batches = (0..steps as u64).map(|t| trainer.batch(&data, &order.batch(t), t).unwrap()).collect();
+    let w0 = FixedWeights::he_init(spec, seed).unwrap();
+    Witness::generate(&plan, w0, batches, |_, _| {}).unwrap()
+}
 
 pub fn rng(seed: u64) -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(seed)
