@@ -12,6 +12,7 @@
 //! - [`claims`]: merging several claims on one tensor into one (`PROTOCOL.md` §5).
 //! - [`commitment`]: hiding Hyrax-style row commitments with a logarithmic opening proof (§6).
 //! - [`serialization`]: decoding proof objects from untrusted bytes.
+//! - [`bits`]: packed bit vectors, the prover's form of the stacked bit tensor b.
 //!
 //! Training (`PROTOCOL.md` §1–§3):
 //! - [`data`]: the embedded UCI digits set and loaders for CSV, IDX, npy and CIFAR-10; normalization,
@@ -26,6 +27,7 @@
 //!   [`session`]: a training run with per-epoch reports and the drift report; [`files`]: atomic writes.
 #![deny(unsafe_code)]
 
+pub mod bits;
 pub mod claims;
 pub mod commitment;
 pub mod data;

@@ -20,6 +20,8 @@
 //! **Self-check.** [`Witness::check_relations`] re-checks every relation of §4 for every step and layer
 //! as an integer identity, independently of the trainer (plain i128 arithmetic), with the ranges of §3.
 
+use rayon::prelude::*;
+
 use crate::exact_matmul::{naive_matmul, MatrixRef};
 use crate::fixed_point::{sign_magnitude_range, twos_complement_bit, twos_complement_range};
 use crate::integers::{BitVec, IntVec};
@@ -219,6 +221,65 @@ impl Witness {
             return false;
         }
         self.member_entry(id, step, layer, c.first_plane as u64 + plane, row, col) == 1
+    }
+
+    /// The whole bit tensor b, packed: equal to [`bit`](Self::bit) at every index, built a word at a
+    /// time (64 consecutive columns of one row of one plane share their member lookup).
+    pub fn bit_tensor(&self) -> crate::bits::BitVector {
+        let len = 1usize << self.plan.bit_tensor_vars;
+        let words = (0..len.div_ceil(64))
+            .into_par_iter()
+            .map(|w| {
+                let start = 64 * w as u64;
+                let count = (len as u64 - start).min(64);
+                self.bit_word(start, count).unwrap_or_else(|| {
+                    (0..count).fold(0u64, |word, k| word | (u64::from(self.bit(start + k)) << k))
+                })
+            })
+            .collect();
+        crate::bits::BitVector::from_words(words, len)
+    }
+
+    /// Bits `start … start + 63` of b when they are 64 columns of one row inside one chunk; `None`
+    /// when the word needs the bit-by-bit path.
+    fn bit_word(&self, start: u64, count: u64) -> Option<u64> {
+        let at = self.bit_chunks.partition_point(|c| c.0 <= start);
+        let &(offset, log_size, id, chunk) = self.bit_chunks.get(at.checked_sub(1)?)?;
+        let local = start - offset;
+        let tensor = &self.plan.tensors[id.0 as usize];
+        let Storage::BitPlanes(chunks) = &tensor.storage else { return None };
+        let c = chunks[chunk];
+        let l = tensor.layout;
+        if count != 64 || l.col_bits < 6 || local + 64 > 1u64 << log_size {
+            return None;
+        }
+        let [col, row, plane, layer, step] =
+            split_index(local, [l.col_bits, l.row_bits, c.padded_planes.ilog2(), l.layer_bits, l.step_bits])?;
+        let (Some(&layer_id), Some(shape)) = (tensor.layers.get(layer as usize), tensor.shapes.get(layer as usize))
+        else {
+            return Some(0);
+        };
+        if plane >= c.planes as u64 || step >= tensor.steps.count as u64 || row >= shape.rows as u64 {
+            return Some(0);
+        }
+        let plane = c.first_plane as u64 + plane;
+        if plane >= shape.planes as u64 {
+            return Some(0);
+        }
+        let member = self.member(tensor.role, layer_id, tensor.steps.first + step as u32);
+        let cols = (shape.cols as u64).saturating_sub(col).min(64);
+        let base = (row * shape.cols as u64 + col) as usize;
+        let mut word = 0u64;
+        for k in 0..cols as usize {
+            let bit = match member {
+                Some(Member::Values(v)) => v.get(base + k) == 1,
+                Some(Member::Bits(b)) => b.get(plane as usize * (shape.rows * shape.cols) as usize + base + k),
+                Some(Member::RangeBits(v)) => twos_complement_bit(v.get(base + k), plane as u32),
+                None => false,
+            };
+            word |= u64::from(bit) << k;
+        }
+        Some(word)
     }
 
     /// Per-step losses.

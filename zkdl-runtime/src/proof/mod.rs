@@ -48,6 +48,7 @@ use zkdl_compiler::plan::{AggregatedRelation, ClaimFlow, Recomposition, Relation
 use zkdl_compiler::Plan;
 
 use crate::claims::{prove_merge_weighted, verify_merge_weighted, Claim, ClaimMergeProof, TensorId, WeightedClaim};
+use crate::bits::BitVector;
 use crate::commitment::{CommitmentBlinds, CommitmentKey, OpeningProof, TensorCommitment};
 use crate::error::VerificationError;
 use crate::sumcheck::{PublicTensor, SumcheckProof};
@@ -62,18 +63,62 @@ pub const PROTOCOL_VERSION: u32 = 0;
 /// The transcript's domain-separation label.
 pub const TRANSCRIPT_DOMAIN: &[u8] = b"zkdl-proof-of-training";
 
-/// The field tables the prover works on: every stacked tensor of the plan (bit-plane tensors are
-/// read from b) and b itself.
+/// The prover's form of the stacked bit tensor b: packed bits for an honest witness (the fast paths
+/// work on bits with additions and lookup tables and never build `2^n` field elements), or field
+/// elements, which tests use to prove deliberately non-binary "bits" (a value 2, a bit in padding).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BitTable {
+    Packed(BitVector),
+    Field(Vec<Fr>),
+}
+
+impl BitTable {
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Packed(bits) => bits.len(),
+            Self::Field(values) => values.len(),
+        }
+    }
+
+    /// Whether b has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Entry `i` as a field element.
+    pub fn entry(&self, i: usize) -> Fr {
+        match self {
+            Self::Packed(bits) => Fr::from(u64::from(bits.get(i))),
+            Self::Field(values) => values[i],
+        }
+    }
+
+    /// The entries as field elements, converting packed bits in place (tests corrupt b through this).
+    pub fn field_mut(&mut self) -> &mut Vec<Fr> {
+        if let Self::Packed(bits) = self {
+            let values = (0..bits.len()).into_par_iter().map(|i| Fr::from(u64::from(bits.get(i)))).collect();
+            *self = Self::Field(values);
+        }
+        match self {
+            Self::Field(values) => values,
+            Self::Packed(_) => unreachable!("converted above"),
+        }
+    }
+}
+
+/// The tables the prover works on: every stacked tensor of the plan as field elements (bit-plane
+/// tensors are read from b) and b itself.
 #[derive(Clone, Debug)]
 pub struct Tables {
     /// Entries of each stacked tensor in the stacked layout; empty for bit-plane tensors and b.
     pub tensors: Vec<Vec<Fr>>,
     /// The bit tensor b.
-    pub bits: Vec<Fr>,
+    pub bits: BitTable,
 }
 
 impl Tables {
-    /// The tables of a witness: every entry of every stacked tensor as a field element.
+    /// The tables of a witness: every entry of every stacked tensor as a field element, b packed.
     pub fn from_witness(witness: &Witness) -> Tables {
         let plan = &witness.plan;
         let tensors = plan
@@ -85,15 +130,20 @@ impl Tables {
                 _ => (0..t.padded_entries()).into_par_iter().map(|i| Fr::from(witness.entry(t.id, i))).collect(),
             })
             .collect();
-        let bits = (0..1u64 << plan.bit_tensor_vars).into_par_iter().map(|i| Fr::from(witness.bit(i))).collect();
-        Tables { tensors, bits }
+        Tables { tensors, bits: BitTable::Packed(witness.bit_tensor()) }
     }
 
     /// The entries of stacked tensor `id` (gathered from b for a bit-plane tensor).
+    ///
+    /// # Panics
+    /// For b itself when it is packed (the prover never needs b as field elements).
     pub fn tensor(&self, plan: &Plan, id: StackedTensorId) -> Cow<'_, [Fr]> {
         let tensor = &plan.tensors[id.0 as usize];
         if tensor.role == zkdl_compiler::plan::StackRole::AllBits {
-            return Cow::Borrowed(&self.bits);
+            match &self.bits {
+                BitTable::Field(values) => return Cow::Borrowed(values),
+                BitTable::Packed(_) => panic!("b is packed; use the bit-aware paths"),
+            }
         }
         let Storage::BitPlanes(chunks) = &tensor.storage else {
             return Cow::Borrowed(&self.tensors[id.0 as usize]);
@@ -103,8 +153,7 @@ impl Tables {
         let mut values = vec![Fr::zero(); 1usize << l.num_vars()];
         for chunk in chunks {
             let plane_bits = chunk.padded_planes.ilog2() as usize;
-            let sub = &self.bits[chunk.offset as usize..chunk.offset as usize + (1usize << chunk.log_size)];
-            for (local, bit) in sub.iter().enumerate() {
+            for local in 0..1usize << chunk.log_size {
                 let plane = (local >> rest) & ((1 << plane_bits) - 1);
                 if plane >= chunk.planes as usize {
                     continue;
@@ -112,7 +161,7 @@ impl Tables {
                 let instance = local >> (rest + plane_bits);
                 let index = (((instance << l.plane_bits) + chunk.first_plane as usize + plane) << rest)
                     | (local & ((1 << rest) - 1));
-                values[index] = *bit;
+                values[index] = self.bits.entry(chunk.offset as usize + local);
             }
         }
         Cow::Owned(values)

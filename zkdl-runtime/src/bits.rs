@@ -1,0 +1,148 @@
+//! Packed bit vectors: the stacked bit tensor b (`PROTOCOL.md` §3) and its used mask, one bit per
+//! entry instead of one 32-byte field element.
+//!
+//! Entry `i` is bit `i mod 64` (least significant first) of word `⌊i / 64⌋`. At the paper network's
+//! scale b has `2^30` entries: 128 MiB packed, 32 GiB as field elements. The prover keeps b packed and
+//! works on it with additions selected by bits (commitment by subset sums, row combinations, weighted
+//! sums) and with lookup tables (the first rounds of the bit sumcheck).
+
+use rayon::prelude::*;
+
+/// A fixed-length vector of bits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BitVector {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl BitVector {
+    /// `len` zero bits.
+    pub fn zeros(len: usize) -> Self {
+        Self { words: vec![0; len.div_ceil(64)], len }
+    }
+
+    /// The bits `f(0) … f(len − 1)`, computed in parallel, 64 per task item.
+    pub fn from_fn(len: usize, f: impl Fn(usize) -> bool + Sync) -> Self {
+        let words = (0..len.div_ceil(64))
+            .into_par_iter()
+            .map(|w| {
+                let start = w * 64;
+                let end = (start + 64).min(len);
+                (start..end).fold(0u64, |word, i| word | (u64::from(f(i)) << (i - start)))
+            })
+            .collect();
+        Self { words, len }
+    }
+
+    /// From whole words (bits past `len` must be zero).
+    ///
+    /// # Panics
+    /// If the number of words does not fit `len`, or a bit past `len` is set.
+    pub fn from_words(words: Vec<u64>, len: usize) -> Self {
+        assert_eq!(words.len(), len.div_ceil(64), "{} words for {len} bits", words.len());
+        if len % 64 != 0 {
+            assert_eq!(words[len / 64] >> (len % 64), 0, "bits set past the end");
+        }
+        Self { words, len }
+    }
+
+    /// The number of bits.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no bits.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bit `i`.
+    ///
+    /// # Panics
+    /// If `i` is out of range.
+    #[inline]
+    pub fn get(&self, i: usize) -> bool {
+        assert!(i < self.len, "bit {i} of {}", self.len);
+        (self.words[i / 64] >> (i % 64)) & 1 == 1
+    }
+
+    /// Sets bit `i` to `value`.
+    ///
+    /// # Panics
+    /// If `i` is out of range.
+    pub fn set(&mut self, i: usize, value: bool) {
+        assert!(i < self.len, "bit {i} of {}", self.len);
+        let mask = 1u64 << (i % 64);
+        if value {
+            self.words[i / 64] |= mask;
+        } else {
+            self.words[i / 64] &= !mask;
+        }
+    }
+
+    /// The packed words.
+    pub fn words(&self) -> &[u64] {
+        &self.words
+    }
+
+    /// The number of set bits.
+    pub fn count_ones(&self) -> u64 {
+        self.words.par_iter().map(|w| u64::from(w.count_ones())).sum()
+    }
+
+    /// The bits `[start, start + len)` as words (bit `k` of the result is bit `start + k`), for
+    /// `start` a multiple of 64 or `len ≤ 64` within one word pair.
+    pub fn range_words(&self, start: usize, len: usize) -> impl Iterator<Item = u64> + '_ {
+        let shift = start % 64;
+        let first = start / 64;
+        (0..len.div_ceil(64)).map(move |k| {
+            let low = self.words.get(first + k).copied().unwrap_or(0) >> shift;
+            let high = if shift == 0 { 0 } else { self.words.get(first + k + 1).copied().unwrap_or(0) << (64 - shift) };
+            let word = low | high;
+            let remaining = len - 64 * k;
+            if remaining >= 64 {
+                word
+            } else {
+                word & ((1u64 << remaining) - 1)
+            }
+        })
+    }
+
+    /// Calls `f(k)` for every set bit `k` of `[start, start + len)`, `k` relative to `start`.
+    #[inline]
+    pub fn for_each_one(&self, start: usize, len: usize, mut f: impl FnMut(usize)) {
+        for (w, mut word) in self.range_words(start, len).enumerate() {
+            while word != 0 {
+                let bit = word.trailing_zeros() as usize;
+                f(64 * w + bit);
+                word &= word - 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bits_round_trip_through_words_and_ranges() {
+        let f = |i: usize| (i * 7 + i / 3) % 5 == 1;
+        let v = BitVector::from_fn(1000, f);
+        assert_eq!(v.len(), 1000);
+        for i in 0..1000 {
+            assert_eq!(v.get(i), f(i), "bit {i}");
+        }
+        assert_eq!(v.count_ones() as usize, (0..1000).filter(|&i| f(i)).count());
+        for (start, len) in [(0, 1000), (3, 100), (64, 64), (130, 7), (999, 1), (500, 0)] {
+            let mut ones = Vec::new();
+            v.for_each_one(start, len, |k| ones.push(start + k));
+            let expected: Vec<usize> = (start..start + len).filter(|&i| f(i)).collect();
+            assert_eq!(ones, expected, "range {start}+{len}");
+        }
+        let mut w = v.clone();
+        w.set(5, !v.get(5));
+        assert_ne!(w, v);
+        assert_eq!(BitVector::from_words(v.words().to_vec(), 1000), v);
+    }
+}
