@@ -29,6 +29,32 @@ fn honest_proofs_verify() {
     }
 }
 
+/// The packed b the prover commits equals the witness read bit by bit, and proving from it gives the
+/// same proof, byte for byte, as proving from b as field elements (the generic paths).
+#[test]
+fn packed_bits_prove_exactly_like_field_bits() {
+    let witness = small_witness(2, 8);
+    let plan = &witness.plan;
+    let tables = Tables::from_witness(&witness);
+    let proof::BitTable::Packed(bits) = &tables.bits else { panic!("an honest witness gives packed bits") };
+    for i in 0..bits.len() {
+        assert_eq!(bits.get(i), witness.bit(i as u64), "bit {i} of b");
+    }
+    let mut field = tables.clone();
+    field.bits.field_mut();
+    let key = CommitmentKey::new(key_log_cols(plan));
+    let prove = |tables: &Tables| {
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let (public, secrets) = proof::commit_statement(plan, &key, tables, &mut rng);
+        let (body, _) = proof::prove(plan, &key, tables, &public, &secrets, &mut rng, |_| {}).unwrap();
+        (public, body)
+    };
+    let (public, packed_body) = prove(&tables);
+    let (_, field_body) = prove(&field);
+    assert!(packed_body == field_body, "packed and field bits give different proofs");
+    proof::verify(plan, &key, &public, &packed_body).unwrap();
+}
+
 #[test]
 fn public_data_and_public_initial_weights_are_checked_in_the_clear() {
     use zkdl_compiler::Visibility;

@@ -166,13 +166,13 @@ fn final_weight_entry() {
 fn flipped_sign_bit() {
     rejected(prove_corrupted(|plan, tables| {
         let i = bit(plan, tensor(plan, value(Role::SignBits), 1), 1, 1, 0, 3, 4);
-        tables.bits[i] = Fr::one() - tables.bits[i];
+        tables.bits.set(i, Fr::one() - tables.bits.entry(i));
         // Keep A and G consistent with the flipped bit: only the recomposition of Z' can catch it.
         let z1 = tensor(plan, value(Role::Rescaled), 1);
         let z = tables.tensors[z1.0 as usize][entry(plan, z1, 1, 1, 3, 4)];
         let a = tensor(plan, value(Role::Activation), 1);
         let ia = entry(plan, a, 1, 1, 3, 4);
-        tables.tensors[a.0 as usize][ia] = tables.bits[i] * z;
+        tables.tensors[a.0 as usize][ia] = tables.bits.entry(i) * z;
     }));
 }
 
@@ -193,14 +193,14 @@ fn remainder_out_of_range_with_compensating_rescaled_value() {
         let q = plan.params.range_bits;
         let planes: Vec<usize> = (0..q).map(|p| bit(plan, m, step, layer, p, row, col)).collect();
         let mut magnitude: u64 =
-            planes.iter().enumerate().map(|(p, &i)| (u64::from(tables.bits[i] == Fr::one())) << p).sum();
+            planes.iter().enumerate().map(|(p, &i)| (u64::from(tables.bits.entry(i) == Fr::one())) << p).sum();
         magnitude = magnitude.wrapping_sub(1) & ((1 << q) - 1);
         for (p, &i) in planes.iter().enumerate() {
-            tables.bits[i] = Fr::from((magnitude >> p) & 1);
+            tables.bits.set(i, Fr::from((magnitude >> p) & 1));
         }
         let rz_bits = tensor(plan, value(Role::RangeBits(RangeChecked::Remainder)), layer);
         let spare = bit(plan, rz_bits, step, layer, s_w, row, col);
-        tables.bits[spare] = Fr::one();
+        tables.bits.set(spare, Fr::one());
     }));
 }
 
@@ -215,9 +215,9 @@ fn bit_equal_to_two() {
             for p in 0..30 {
                 let (low, high) =
                     (bit(plan, id, step, layer, p, row, col), bit(plan, id, step, layer, p + 1, row, col));
-                if tables.bits[low].is_zero() && tables.bits[high] == Fr::one() {
-                    tables.bits[low] = Fr::from(2u64);
-                    tables.bits[high] = Fr::zero();
+                if tables.bits.entry(low).is_zero() && tables.bits.entry(high) == Fr::one() {
+                    tables.bits.set(low, Fr::from(2u64));
+                    tables.bits.set(high, Fr::zero());
                     return;
                 }
             }
@@ -229,7 +229,8 @@ fn bit_equal_to_two() {
 #[test]
 fn nonzero_bit_in_padding() {
     rejected(prove_corrupted(|_, tables| {
-        *tables.bits.last_mut().unwrap() = Fr::one();
+        let last = tables.bits.len() - 1;
+        tables.bits.set(last, Fr::one());
     }));
 }
 

@@ -275,6 +275,32 @@ impl CommitValues for [bool] {
     }
 }
 
+impl CommitValues for crate::bits::BitVector {
+    fn len(&self) -> usize {
+        crate::bits::BitVector::len(self)
+    }
+
+    /// Subset sums over packed bits, as for `[bool]`: one addition per set bit.
+    fn commit_rows(&self, key: &CommitmentKey, log_cols: usize, blinds: &[Fr]) -> Vec<G1Affine> {
+        let cols = 1usize << log_cols;
+        let task_rows = rows_per_task(cols);
+        blinds
+            .par_chunks(task_rows)
+            .enumerate()
+            .flat_map_iter(|(task, blinds)| {
+                let mut sums = GroupSums::default();
+                for (k, blind) in blinds.iter().enumerate() {
+                    let row = task * task_rows + k;
+                    sums.begin_group();
+                    self.for_each_one(row * cols, cols, |j| sums.push(key.generators[j]));
+                    key.blinding_points(blind).for_each(|p| sums.push(p));
+                }
+                sums.finish()
+            })
+            .collect()
+    }
+}
+
 impl CommitValues for [Fr] {
     fn len(&self) -> usize {
         <[Fr]>::len(self)

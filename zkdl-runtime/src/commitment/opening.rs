@@ -79,14 +79,36 @@ impl CommitmentKey {
         assert_eq!(commitment.num_vars(), Some(point.len()), "opening point does not fit the commitment");
         assert_eq!(values.len(), 1 << point.len(), "opened values do not fit the point");
         let (row_point, col_point) = point.split_at(point.len() - log_cols);
-
-        let mut v = bind_leading(values, row_point);
-        let mut b = eq_table(col_point);
+        let v = bind_leading(values, row_point);
         let row_weights = eq_table(row_point);
-        let mut blind = inner_product(blinds.values(), &row_weights);
-        let value = inner_product(&v, &b);
+        let value = inner_product(&v, &eq_table(col_point));
         absorb_statement(transcript, commitment, point, &value);
+        (self.prove_row_combination(transcript, commitment, v, &row_weights, blinds, col_point, rng), value)
+    }
 
+    /// Proves `⟨v, eq(u_c, ·)⟩ = y` for the row combination `v = Σ_i w_i · M[i]` committed in
+    /// `Σ_i w_i · C_i`, for public row weights `w` (a point's `eq(u_r, ·)`, or any public vector); the
+    /// caller has absorbed the statement. Returns the proof; `y` is `⟨v, eq(u_c, ·)⟩`.
+    ///
+    /// # Panics
+    /// If the lengths do not fit the commitment (programming errors).
+    #[allow(clippy::too_many_arguments)]
+    pub fn prove_row_combination<R: RngCore + CryptoRng>(
+        &self,
+        transcript: &mut Transcript,
+        commitment: &TensorCommitment,
+        mut v: Vec<Fr>,
+        row_weights: &[Fr],
+        blinds: &CommitmentBlinds,
+        col_point: &[Fr],
+        rng: &mut R,
+    ) -> OpeningProof {
+        let log_cols = commitment.log_cols as usize;
+        assert_eq!(v.len(), 1 << log_cols, "the row combination has one entry per column");
+        assert_eq!(row_weights.len(), commitment.rows.len(), "one weight per row");
+        assert_eq!(col_point.len(), log_cols, "the column point has one coordinate per column variable");
+        let mut b = eq_table(col_point);
+        let mut blind = inner_product(blinds.values(), row_weights);
         let scaled_u = (self.inner_product_generator * transcript.challenge_field(b"ipa-u-scale")).into_affine();
         let h = self.blinding_generator;
         let mut g: Vec<G1Affine> = self.generators[..1 << log_cols].to_vec();
@@ -131,14 +153,7 @@ impl CommitmentKey {
         let schnorr_commitment = (base * d + h * delta).into_affine();
         transcript.append_point(b"ipa-schnorr", &schnorr_commitment);
         let c = transcript.challenge_field(b"ipa-schnorr-challenge");
-        let proof = OpeningProof {
-            left,
-            right,
-            schnorr_commitment,
-            response_value: c * a + d,
-            response_blind: c * blind + delta,
-        };
-        (proof, value)
+        OpeningProof { left, right, schnorr_commitment, response_value: c * a + d, response_blind: c * blind + delta }
     }
 
     /// Verifies that `commitment` opens to `claim.value` at `claim.point`.
@@ -164,6 +179,36 @@ impl CommitmentKey {
         if commitment.log_cols > self.max_log_cols() {
             return Err(malformed(format!("2^{log_cols} columns exceed the key's 2^{}", self.max_log_cols())));
         }
+        let (row_point, col_point) = claim.point.split_at(num_vars - log_cols);
+        absorb_statement(transcript, commitment, &claim.point, &claim.value);
+        self.verify_row_combination(transcript, commitment, &eq_table(row_point), col_point, claim.value, proof)
+            .map_err(|e| match e {
+                VerificationError::Opening { .. } => VerificationError::Opening { relation: relation() },
+                other => other,
+            })
+    }
+
+    /// Verifies [`prove_row_combination`](Self::prove_row_combination): the vector committed in
+    /// `Σ_i w_i · C_i` has inner product `value` with `eq(u_c, ·)`. The caller has absorbed the
+    /// statement and checked that there is one weight per row.
+    pub fn verify_row_combination(
+        &self,
+        transcript: &mut Transcript,
+        commitment: &TensorCommitment,
+        row_weights: &[Fr],
+        col_point: &[Fr],
+        value: Fr,
+        proof: &OpeningProof,
+    ) -> Result<(), VerificationError> {
+        let relation = || "opening of a row combination".to_string();
+        let malformed = |what: String| VerificationError::Malformed { relation: relation(), what };
+        let log_cols = commitment.log_cols as usize;
+        if commitment.log_cols > self.max_log_cols() || col_point.len() != log_cols {
+            return Err(malformed(format!("2^{log_cols} columns do not fit the key or the point")));
+        }
+        if row_weights.len() != commitment.rows.len() {
+            return Err(malformed(format!("{} row weights for {} rows", row_weights.len(), commitment.rows.len())));
+        }
         if proof.left.len() != log_cols || proof.right.len() != log_cols {
             return Err(malformed(format!(
                 "{} left and {} right messages for {log_cols} folding rounds",
@@ -171,9 +216,6 @@ impl CommitmentKey {
                 proof.right.len()
             )));
         }
-        let (row_point, col_point) = claim.point.split_at(num_vars - log_cols);
-
-        absorb_statement(transcript, commitment, &claim.point, &claim.value);
         let u_scale = transcript.challenge_field(b"ipa-u-scale");
         let mut challenges = Vec::with_capacity(log_cols);
         for (l, r) in proof.left.iter().zip(&proof.right) {
@@ -195,7 +237,6 @@ impl CommitmentKey {
         let total = suffix[0];
 
         // c·P_f + A − z1·(g_f + b_f U*) − z2·h = 0, with P_f = X·(C' + y U*) + Σ_k X_k (L_k + x_k² R_k).
-        let row_weights = eq_table(row_point);
         let cx = c * total;
         let mut bases: Vec<G1Affine> = Vec::with_capacity(commitment.rows.len() + s.len() + 2 * log_cols + 3);
         let mut scalars: Vec<Fr> = Vec::with_capacity(bases.capacity());
@@ -211,7 +252,7 @@ impl CommitmentKey {
         bases.extend_from_slice(&self.generators[..s.len()]);
         scalars.extend(s.iter().map(|s| -z1 * s));
         bases.extend([self.inner_product_generator, self.blinding_generator, proof.schnorr_commitment]);
-        scalars.extend([u_scale * (cx * claim.value - z1 * b_final), -z2, Fr::one()]);
+        scalars.extend([u_scale * (cx * value - z1 * b_final), -z2, Fr::one()]);
         if G1Projective::msm_unchecked(&bases, &scalars).is_zero() {
             Ok(())
         } else {

@@ -39,7 +39,7 @@ pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), Verifi
     let statement = statement(relation, p.plan, rho);
     let output = sumcheck::prove_with_public_tables(
         &statement,
-        vec![p.tables.bits.clone()],
+        vec![p.tables.bits.clone().field_mut().clone()],
         vec![None, Some(bit_tensor_used_table(p.plan))],
         &mut p.transcript,
     );

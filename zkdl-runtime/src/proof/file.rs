@@ -31,7 +31,7 @@ use crate::serialization::{decode, encode, DecodeError};
 pub const MAGIC: &[u8; 8] = b"ZKDLPRF\0";
 
 /// The version of the file layout.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The most steps a proof file may claim: the verifier unrolls T steps when it compiles the plan,
 /// so an untrusted T is bounded before anything is allocated for it.

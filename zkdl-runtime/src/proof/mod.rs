@@ -28,6 +28,7 @@
 //! challenge; then each relation's name and messages before the challenges that depend on them.
 
 pub mod binary;
+pub mod bit_opening;
 pub mod file;
 pub mod hadamard;
 pub mod loss;
@@ -40,7 +41,7 @@ pub mod update;
 use std::borrow::Cow;
 use std::time::Instant;
 
-use ark_ff::Zero;
+use ark_ff::{One, Zero};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
@@ -94,7 +95,23 @@ impl BitTable {
         }
     }
 
-    /// The entries as field elements, converting packed bits in place (tests corrupt b through this).
+    /// Sets entry `i`; packed bits become field elements only when `value` is not a bit (tests corrupt
+    /// b through this, so that binary corruptions still run the packed prover).
+    pub fn set(&mut self, i: usize, value: Fr) {
+        match self {
+            Self::Packed(bits) if value.is_zero() || value.is_one() => bits.set(i, value.is_one()),
+            _ => self.field_mut()[i] = value,
+        }
+    }
+
+    /// Swaps entries `i` and `j`.
+    pub fn swap(&mut self, i: usize, j: usize) {
+        let (a, b) = (self.entry(i), self.entry(j));
+        self.set(i, b);
+        self.set(j, a);
+    }
+
+    /// The entries as field elements, converting packed bits in place.
     pub fn field_mut(&mut self) -> &mut Vec<Fr> {
         if let Self::Packed(bits) = self {
             let values = (0..bits.len()).into_par_iter().map(|i| Fr::from(u64::from(bits.get(i)))).collect();
@@ -257,8 +274,10 @@ pub struct ProofBody {
     pub bit_commitment: TensorCommitment,
     /// One per aggregated relation, in the plan's order.
     pub relations: Vec<RelationProof>,
-    /// One per committed tensor that received claims, in tensor order.
+    /// One per committed tensor other than b that received claims, in tensor order.
     pub openings: Vec<TensorOpening>,
+    /// The opening of b for all its claims ([`bit_opening`]).
+    pub bit_opening: bit_opening::BitTensorOpening,
 }
 
 /// Time spent in one phase of proving.
@@ -370,11 +389,8 @@ impl<'a> Prover<'a> {
         // The claim book is set aside while the chunk values are sent (the closure borrows `self`).
         let mut claims = std::mem::take(&mut self.claims);
         let routed = route_claim(self.plan, &mut claims, route, instance, planes, rest, value, |chunk| {
-            let start = chunk.chunk.offset as usize;
-            let sub = &self.tables.bits[start..start + (1usize << chunk.chunk.log_size)];
-            Ok::<Fr, std::convert::Infallible>(
-                self.send(inner_product(sub, &chunk.local.table(chunk.chunk.log_size as usize))),
-            )
+            let share = bit_opening::weighted_bit_sum(&self.tables.bits, chunk.chunk.offset as usize, &chunk.local);
+            Ok::<Fr, std::convert::Infallible>(self.send(share))
         });
         self.claims = claims;
         let Ok(_) = routed;
@@ -549,12 +565,9 @@ pub fn prove<R: RngCore + CryptoRng>(
     let Storage::Committed { col_vars: bit_cols, .. } = all_bits.storage else {
         return Err(ProveError::MissingCommitment("b".into()));
     };
-    let binary_values = tables.bits.iter().all(|b| b.is_zero() || *b == Fr::from(1u64));
-    let (bit_commitment, bit_blinds) = if binary_values {
-        let bits: Vec<bool> = tables.bits.par_iter().map(|b| !b.is_zero()).collect();
-        key.commit(&bits[..], bit_cols, rng)
-    } else {
-        key.commit(&tables.bits[..], bit_cols, rng)
+    let (bit_commitment, bit_blinds) = match &tables.bits {
+        BitTable::Packed(bits) => key.commit(bits, bit_cols, rng),
+        BitTable::Field(values) => key.commit(&values[..], bit_cols, rng),
     };
     record("commit b".into(), started, &mut timings);
 
@@ -593,25 +606,33 @@ pub fn prove<R: RngCore + CryptoRng>(
     let mut openings = Vec::new();
     for tensor in &plan.tensors {
         let Storage::Committed { .. } = tensor.storage else { continue };
+        if tensor.id == all_bits.id {
+            continue;
+        }
         let claims = std::mem::take(&mut prover.claims[tensor.id.0 as usize]);
         if claims.is_empty() {
             continue;
         }
-        let (commitment, blinds) = if tensor.id == all_bits.id {
-            (&bit_commitment, &bit_blinds)
-        } else {
-            let missing = || ProveError::MissingCommitment(tensor.name());
-            let commitment = public.commitment(tensor.id.0).ok_or_else(missing)?;
-            let blinds = secrets.blinds.iter().find(|(i, _)| *i == tensor.id.0).map(|(_, b)| b).ok_or_else(missing)?;
-            (commitment, blinds)
-        };
+        let missing = || ProveError::MissingCommitment(tensor.name());
+        let commitment = public.commitment(tensor.id.0).ok_or_else(missing)?;
+        let blinds = secrets.blinds.iter().find(|(i, _)| *i == tensor.id.0).map(|(_, b)| b).ok_or_else(missing)?;
         let table = tables.tensor(plan, tensor.id);
         let (merge, claim) = prove_merge_weighted(tensor_label(tensor.id), &claims, &table, &mut prover.transcript);
         let (opening, _) = key.open(&mut prover.transcript, commitment, &table, blinds, &claim.point, rng);
         openings.push(TensorOpening { merge, opening });
     }
+    let bit_claims = std::mem::take(&mut prover.claims[all_bits.id.0 as usize]);
+    let bit_opening = bit_opening::prove(
+        key,
+        &mut prover.transcript,
+        &tables.bits,
+        &bit_commitment,
+        &bit_blinds,
+        &bit_claims,
+        rng,
+    );
     record("openings".into(), started, &mut timings);
-    Ok((ProofBody { bit_commitment, relations, openings }, timings))
+    Ok((ProofBody { bit_commitment, relations, openings, bit_opening }, timings))
 }
 
 /// Verifies a proof of training for `plan` and the public inputs.
@@ -687,6 +708,9 @@ pub fn verify(
 
     let mut openings = proof.openings.iter();
     for tensor in &plan.tensors {
+        if tensor.id == all_bits.id {
+            continue;
+        }
         let claims = std::mem::take(&mut verifier.claims[tensor.id.0 as usize]);
         if claims.is_empty() {
             continue;
@@ -696,13 +720,9 @@ pub fn verify(
                 let opening = openings
                     .next()
                     .ok_or_else(|| malformed("openings", format!("no opening for {}", tensor.name())))?;
-                let commitment = if tensor.id == all_bits.id {
-                    &proof.bit_commitment
-                } else {
-                    public
-                        .commitment(tensor.id.0)
-                        .ok_or_else(|| malformed("statement", format!("no commitment to {}", tensor.name())))?
-                };
+                let commitment = public
+                    .commitment(tensor.id.0)
+                    .ok_or_else(|| malformed("statement", format!("no commitment to {}", tensor.name())))?;
                 let n = tensor.layout.num_vars() as usize;
                 let claim = verify_merge_weighted(
                     tensor_label(tensor.id),
@@ -742,6 +762,8 @@ pub fn verify(
     if openings.next().is_some() {
         return Err(malformed("openings", "more openings than committed tensors with claims".into()));
     }
+    let bit_claims = std::mem::take(&mut verifier.claims[all_bits.id.0 as usize]);
+    bit_opening::verify(key, &mut verifier.transcript, &proof.bit_commitment, &bit_claims, &proof.bit_opening)?;
     Ok(())
 }
 
