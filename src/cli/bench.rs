@@ -51,11 +51,18 @@ fn available_memory() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kb| kb * 1024)
 }
 
-/// Bytes of the field tables the prover materializes: every stacked tensor and b, 32 bytes an entry.
+/// Bytes of the tables the prover holds: every stacked tensor but the bit-plane ones as 32-byte field
+/// elements, b and its used mask packed, and the bit relation's tables once its first five rounds
+/// have folded b (b, used and the eq table at `2^(n−5)` entries).
 fn table_bytes(plan: &Plan) -> u64 {
-    let tensors: u64 =
-        plan.tensors.iter().filter(|t| !matches!(t.storage, Storage::BitPlanes(_))).map(|t| t.padded_entries()).sum();
-    (tensors + (1u64 << plan.bit_tensor_vars)) * 32
+    let tensors: u64 = plan
+        .tensors
+        .iter()
+        .filter(|t| !matches!(t.storage, Storage::BitPlanes(_) | Storage::Committed { values: ValueKind::Bits, .. }))
+        .map(|t| t.padded_entries())
+        .sum();
+    let n = plan.bit_tensor_vars;
+    tensors * 32 + (1u64 << n) / 4 + 3 * 32 * (1u64 << n.saturating_sub(5))
 }
 
 /// Seconds arkworks' MSM takes to commit random values of each committed tensor's width, row by row.
@@ -128,7 +135,7 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
             let needed = table_bytes(&plan);
             if available_memory().is_some_and(|a| needed > a / 10 * 8) {
                 let note = format!(
-                    "skipped: the prover's field tables need {:.1} GiB, more than this machine has free",
+                    "skipped: the prover's tables need {:.1} GiB, more than this machine has free",
                     needed as f64 / (1u64 << 30) as f64
                 );
                 say!("{:<8} {:>3} {:>96}  {note}", spec.name, t, "");

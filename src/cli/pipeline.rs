@@ -102,6 +102,9 @@ pub fn prove_training(
 /// Verifies a decoded proof file against its plan; returns the seconds taken.
 pub fn verify_file(file: &ProofFile, plan: &Plan, key: Option<&CommitmentKey>) -> (Result<(), String>, f64) {
     let started = Instant::now();
+    if let Err(e) = proof::check_layouts(plan, &file.public, &file.body) {
+        return (Err(e.to_string()), started.elapsed().as_secs_f64());
+    }
     let owned;
     let key = match key {
         Some(k) if k.max_log_cols() == key_log_cols(plan) => k,

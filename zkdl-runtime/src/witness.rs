@@ -232,9 +232,8 @@ impl Witness {
             .map(|w| {
                 let start = 64 * w as u64;
                 let count = (len as u64 - start).min(64);
-                self.bit_word(start, count).unwrap_or_else(|| {
-                    (0..count).fold(0u64, |word, k| word | (u64::from(self.bit(start + k)) << k))
-                })
+                self.bit_word(start, count)
+                    .unwrap_or_else(|| (0..count).fold(0u64, |word, k| word | (u64::from(self.bit(start + k)) << k)))
             })
             .collect();
         crate::bits::BitVector::from_words(words, len)

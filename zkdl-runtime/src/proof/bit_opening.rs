@@ -83,7 +83,9 @@ pub fn split_weight(weight: &PublicTensor, row_vars: usize) -> Result<Vec<SplitT
         return Ok(vec![term(weight.clone(), one())]);
     }
     let terms = match weight {
-        PublicTensor::Eq(u) => vec![term(PublicTensor::Eq(u[..row_vars].to_vec()), PublicTensor::Eq(u[row_vars..].to_vec()))],
+        PublicTensor::Eq(u) => {
+            vec![term(PublicTensor::Eq(u[..row_vars].to_vec()), PublicTensor::Eq(u[row_vars..].to_vec()))]
+        }
         PublicTensor::EqCombination(parts) => parts
             .iter()
             .map(|(c, u)| SplitTerm {
@@ -115,7 +117,10 @@ pub fn split_weight(weight: &PublicTensor, row_vars: usize) -> Result<Vec<SplitT
                 ));
             }
             if rest > 0 && full_rows < 1u64 << row_vars {
-                terms.push(term(index_indicator(row_vars, full_rows), PublicTensor::Prefix { num_vars: col_vars, count: rest }));
+                terms.push(term(
+                    index_indicator(row_vars, full_rows),
+                    PublicTensor::Prefix { num_vars: col_vars, count: rest },
+                ));
             }
             terms
         }
@@ -144,7 +149,11 @@ pub fn split_weight(weight: &PublicTensor, row_vars: usize) -> Result<Vec<SplitT
                         r.push(part.rows);
                         let mut c = vec![part.cols];
                         c.extend(cols.iter().cloned());
-                        SplitTerm { coefficient: part.coefficient, rows: PublicTensor::Kron(r), cols: PublicTensor::Kron(c) }
+                        SplitTerm {
+                            coefficient: part.coefficient,
+                            rows: PublicTensor::Kron(r),
+                            cols: PublicTensor::Kron(c),
+                        }
                     })
                     .collect(),
             }
@@ -182,13 +191,13 @@ pub fn row_combination(bits: &BitTable, log_cols: usize, row_weights: &[Fr]) -> 
         }
         acc
     };
-    rows.par_iter()
-        .with_min_len(8)
-        .fold(|| vec![Fr::zero(); cols], add)
-        .reduce(|| vec![Fr::zero(); cols], |mut a, b| {
+    rows.par_iter().with_min_len(8).fold(|| vec![Fr::zero(); cols], add).reduce(
+        || vec![Fr::zero(); cols],
+        |mut a, b| {
             a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
             a
-        })
+        },
+    )
 }
 
 /// `Σ_x W(x) · b(offset + x)` over a sub-cube of `2^W.num_vars` entries, for a weight that is a
@@ -209,7 +218,11 @@ pub fn weighted_bit_sum(bits: &BitTable, offset: usize, weight: &PublicTensor) -
                 blocks = blocks
                     .into_iter()
                     .flat_map(|(block, w)| {
-                        table.iter().enumerate().filter(|(_, t)| !t.is_zero()).map(move |(i, t)| ((block << k) | i, w * t))
+                        table
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, t)| !t.is_zero())
+                            .map(move |(i, t)| ((block << k) | i, w * t))
                     })
                     .collect();
             }
@@ -385,9 +398,19 @@ mod tests {
             PublicTensor::Prefix { num_vars: 6, count: 37 },
             PublicTensor::Prefix { num_vars: 6, count: 64 },
             PublicTensor::Prefix { num_vars: 6, count: 8 },
-            PublicTensor::Kron(vec![index_indicator(2, 2), PublicTensor::Dense(random(4)), PublicTensor::Eq(random(2))]),
+            PublicTensor::Kron(vec![
+                index_indicator(2, 2),
+                PublicTensor::Dense(random(4)),
+                PublicTensor::Eq(random(2)),
+            ]),
             PublicTensor::Sum(vec![
-                (Fr::from(7u64), PublicTensor::Kron(vec![PublicTensor::Prefix { num_vars: 3, count: 5 }, PublicTensor::Eq(random(3))])),
+                (
+                    Fr::from(7u64),
+                    PublicTensor::Kron(vec![
+                        PublicTensor::Prefix { num_vars: 3, count: 5 },
+                        PublicTensor::Eq(random(3)),
+                    ]),
+                ),
                 (Fr::from(2u64), PublicTensor::Dense(random(64))),
             ]),
         ];

@@ -48,8 +48,8 @@ use rayon::prelude::*;
 use zkdl_compiler::plan::{AggregatedRelation, ClaimFlow, Recomposition, RelationKind, StackedTensorId, Storage};
 use zkdl_compiler::Plan;
 
-use crate::claims::{prove_merge_weighted, verify_merge_weighted, Claim, ClaimMergeProof, TensorId, WeightedClaim};
 use crate::bits::BitVector;
+use crate::claims::{prove_merge_weighted, verify_merge_weighted, Claim, ClaimMergeProof, TensorId, WeightedClaim};
 use crate::commitment::{CommitmentBlinds, CommitmentKey, OpeningProof, TensorCommitment};
 use crate::error::VerificationError;
 use crate::sumcheck::{PublicTensor, SumcheckProof};
@@ -622,15 +622,8 @@ pub fn prove<R: RngCore + CryptoRng>(
         openings.push(TensorOpening { merge, opening });
     }
     let bit_claims = std::mem::take(&mut prover.claims[all_bits.id.0 as usize]);
-    let bit_opening = bit_opening::prove(
-        key,
-        &mut prover.transcript,
-        &tables.bits,
-        &bit_commitment,
-        &bit_blinds,
-        &bit_claims,
-        rng,
-    );
+    let bit_opening =
+        bit_opening::prove(key, &mut prover.transcript, &tables.bits, &bit_commitment, &bit_blinds, &bit_claims, rng);
     record("openings".into(), started, &mut timings);
     Ok((ProofBody { bit_commitment, relations, openings, bit_opening }, timings))
 }
@@ -649,14 +642,8 @@ pub fn verify(
             format!("{} relation proofs for a plan of {} relations", proof.relations.len(), plan.relations.len()),
         ));
     }
+    check_layouts(plan, public, proof)?;
     let all_bits = plan.tensors.last().ok_or_else(|| malformed("plan", "the plan has no tensors".into()))?;
-    let Storage::Committed { col_vars: bit_cols, row_vars: bit_rows, .. } = all_bits.storage else {
-        return Err(malformed("plan", "the bit tensor is not committed".into()));
-    };
-    if proof.bit_commitment.log_cols != bit_cols || proof.bit_commitment.rows.len() != 1usize << bit_rows {
-        return Err(malformed("commitment to b", "the commitment does not have the plan's layout".into()));
-    }
-    check_public_inputs(plan, public)?;
 
     let empty = RelationProof::default();
     let mut verifier = Verifier {
@@ -765,6 +752,22 @@ pub fn verify(
     let bit_claims = std::mem::take(&mut verifier.claims[all_bits.id.0 as usize]);
     bit_opening::verify(key, &mut verifier.transcript, &proof.bit_commitment, &bit_claims, &proof.bit_opening)?;
     Ok(())
+}
+
+/// The cheap checks a verifier makes before any work that grows with the plan (deriving the commitment
+/// key, above all): the commitment to b and the statement's commitments and public values have the
+/// plan's layouts, so a file cannot make the verifier derive a key larger than what it carries.
+pub fn check_layouts(plan: &Plan, public: &PublicInputs, proof: &ProofBody) -> Result<(), VerificationError> {
+    let malformed =
+        |relation: &str, what: &str| VerificationError::Malformed { relation: relation.into(), what: what.into() };
+    let all_bits = plan.tensors.last().ok_or_else(|| malformed("plan", "the plan has no tensors"))?;
+    let Storage::Committed { col_vars: bit_cols, row_vars: bit_rows, .. } = all_bits.storage else {
+        return Err(malformed("plan", "the bit tensor is not committed"));
+    };
+    if proof.bit_commitment.log_cols != bit_cols || proof.bit_commitment.rows.len() != 1usize << bit_rows {
+        return Err(malformed("commitment to b", "the commitment does not have the plan's layout"));
+    }
+    check_public_inputs(plan, public)
 }
 
 /// The public inputs have a commitment of the plan's layout for every tensor committed in the
