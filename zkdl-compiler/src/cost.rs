@@ -2,7 +2,9 @@
 //!
 //! - **Committed values** per kind: bits (used and padded in b) and signed integers by width.
 //! - **Sumchecks**: one per relation sumcheck, plus one merge per committed tensor with several claims;
-//!   rounds are variables, each round sends `degree` field elements (compressed, s(1) omitted).
+//!   rounds are variables, each round sends `degree` field elements (compressed, s(1) omitted). b's
+//!   claims are reduced by a sumcheck over its column variables only, after one row combination of b
+//!   per claim (bit-selected additions), and its values at the column point are sent.
 //! - **Proof size**: 32 bytes per field element, 48 per compressed G1 point. Round polynomials, the final
 //!   evaluations of every produced claim, the prover's value at every fresh point, the merges, one opening
 //!   per committed tensor (Bulletproofs IPA: 2·n_c points and 4 scalars), and the row commitments of b
@@ -25,6 +27,8 @@ const NS_PER_COMMITTED_BIT: f64 = 89.0;
 const NS_PER_COMMITTED_BYTE: f64 = 220.0;
 /// Measured: a degree-2 sumcheck over 2^20 entries takes 124 ms: about 40 ns per entry and evaluation.
 const NS_PER_SUMCHECK_ENTRY_EVAL: f64 = 40.0;
+/// One field addition selected by a bit of b, per entry of b (about half the bits are set).
+const NS_PER_BIT_ADDITION: f64 = 2.0;
 /// Binding one variable of a table or summing an eq-weighted table: about one multiplication per entry.
 const NS_PER_BOUND_ENTRY: f64 = 15.0;
 
@@ -92,7 +96,14 @@ pub fn cost(plan: &Plan) -> Cost {
         } else {
             proof_bytes += commitment_bytes;
         }
-        if claims > 1 {
+        if values == ValueKind::Bits {
+            // b's claims: a sumcheck over its column variables, one row combination of b per claim
+            // (additions selected by bits), the combined values sent, one row-combination opening.
+            sumchecks += 1;
+            rounds += col_vars as u64;
+            proof_bytes += (col_vars as u64 * 2 + claims) * FIELD_BYTES;
+            sumcheck_ns += t.padded_entries() as f64 * (claims as f64 + 1.0) * NS_PER_BIT_ADDITION;
+        } else if claims > 1 {
             sumchecks += 1;
             rounds += t.layout.num_vars() as u64;
             proof_bytes += (t.layout.num_vars() as u64 * 2 + 1) * FIELD_BYTES;
@@ -101,7 +112,9 @@ pub fn cost(plan: &Plan) -> Cost {
         }
         // Opening: the row combination, then the IPA over 2^col_vars.
         proof_bytes += 2 * col_vars as u64 * POINT_BYTES + POINT_BYTES + 4 * FIELD_BYTES;
-        sumcheck_ns += t.padded_entries() as f64 * NS_PER_BOUND_ENTRY;
+        if values != ValueKind::Bits {
+            sumcheck_ns += t.padded_entries() as f64 * NS_PER_BOUND_ENTRY;
+        }
         commitments.push(CommitmentCost {
             tensor: t.name(),
             values,

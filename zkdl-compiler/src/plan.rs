@@ -533,7 +533,7 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
                         port(2, "m^l", produces),
                         port(1, "s^l", produces),
                     ],
-                    sumchecks: chunk_sumchecks(params.range_bits),
+                    sumchecks: Vec::new(),
                 });
                 (RelationKind::ZkRelu, vec![port(3, "A^l", incoming), port(1, "s^l", produces), z1], vec![hadamard(0)])
             }
@@ -557,13 +557,12 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
                     op.step_offset = 0;
                     op.identity = false;
                 }
-                let step_bits = ceil_log2(steps as u64);
                 (
                     RelationKind::SgdUpdate,
                     vec![w, w_t, w_0, g_w],
-                    // Prefix sums over the step variables for W_t and the full sum for W_T; with one
-                    // step both are linear (W_0 = W, W_T = W_0 − G_W) and need no sumcheck.
-                    if step_bits == 0 { vec![] } else { vec![SumcheckShape { rounds: step_bits, degree: 2 }; 2] },
+                    // Linear in every step at once: a claim on W_t is a claim on W_0 and on G_W with
+                    // prefix-sum weights over the step variables, checked at the claimed point.
+                    Vec::new(),
                 )
             }
             GateKind::RangeCheck(BitEncoding::TwosComplement(n)) => {
@@ -575,7 +574,8 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
                 (
                     RelationKind::Recompose(Recomposition::TwosComplement(*n)),
                     vec![port(0, "v", if committed_source { root } else { incoming }), bits],
-                    chunk_sumchecks(*n),
+                    // Linear: the plane coefficients go into the weights of the claims on b's chunks.
+                    Vec::new(),
                 )
             }
         };
@@ -782,15 +782,6 @@ pub fn plane_chunks(n: u32) -> Vec<(u32, u32, u32)> {
     let high = 1u32 << n.ilog2();
     let rest = n - high;
     vec![(0, high, high), (high, rest, rest.next_power_of_two())]
-}
-
-/// One plane sumcheck per chunk of a recomposition (a chunk of one plane needs none).
-fn chunk_sumchecks(n: u32) -> Vec<SumcheckShape> {
-    plane_chunks(n)
-        .into_iter()
-        .filter(|c| c.2 > 1)
-        .map(|(_, _, padded)| SumcheckShape { rounds: padded.ilog2(), degree: 2 })
-        .collect()
 }
 
 /// The prover's order: roots first, then every derived tensor's definer after all its claim producers.
