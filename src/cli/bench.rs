@@ -32,6 +32,9 @@ pub struct BenchArgs {
     /// Seed of the initial weights, split and batch order.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// No progress bars (training, witness, commitments and each proof phase, on stderr).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Peak resident memory since the last reset (Linux), in bytes.
@@ -144,7 +147,7 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
             }
             let inputs = options.inputs()?;
             reset_peak_rss();
-            let proving = prove_training(&inputs, t, Visibility::default(), args.seed.wrapping_add(2), false)?;
+            let proving = prove_training(&inputs, t, Visibility::default(), args.seed.wrapping_add(2), !args.quiet)?;
             let peak = peak_rss().unwrap_or(0);
             let (verified, verify_seconds) = verify_file(&proving.file, &proving.plan, Some(&proving.key));
             verified.map_err(|e| CliError {
