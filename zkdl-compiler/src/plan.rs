@@ -655,15 +655,18 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
     let bounds = MagnitudeBounds::new(&ir.spec, steps as u64);
 
     // 6. Storage: committed, public, derived, bit planes.
+    let key_cols = bit_tensor_vars.div_ceil(2);
     for t in tensors.iter_mut() {
         t.storage = match t.role {
             StackRole::Tensor(Role::Input | Role::Target) if ir.visibility.public_data => Storage::Public,
             StackRole::InitialWeight if ir.visibility.public_initial_weights => Storage::Public,
-            StackRole::Tensor(Role::Input | Role::Target) => committed(t, ValueKind::Signed(params.data_bits), true),
-            StackRole::InitialWeight => committed(t, ValueKind::Signed(params.weight_bits), true),
+            StackRole::Tensor(Role::Input | Role::Target) => {
+                committed(t, ValueKind::Signed(params.data_bits), true, key_cols)
+            }
+            StackRole::InitialWeight => committed(t, ValueKind::Signed(params.weight_bits), true, key_cols),
             // W_T's magnitude bound plus the sign.
-            StackRole::FinalWeight => committed(t, ValueKind::Signed(bounds.weight + 1), true),
-            StackRole::AllBits => committed(t, ValueKind::Bits, false),
+            StackRole::FinalWeight => committed(t, ValueKind::Signed(bounds.weight + 1), true, key_cols),
+            StackRole::AllBits => committed(t, ValueKind::Bits, false, key_cols),
             role if role_is_bits(role) => Storage::BitPlanes(placed.remove(&t.id).unwrap_or_default()),
             _ => Storage::Public, // replaced by the defining relation below
         };
@@ -766,11 +769,13 @@ fn role_is_bits(role: StackRole) -> bool {
     matches!(role, StackRole::Tensor(r) if r.is_bits())
 }
 
-/// Row/column split of a committed tensor of 2^n entries: columns ⌈n/2⌉, rows ⌊n/2⌋ (√N commitments and
-/// √N generators).
-fn committed(t: &StackedTensor, values: ValueKind, public_commitment: bool) -> Storage {
+/// Row/column split of a committed tensor of 2^n entries. b takes columns ⌈n/2⌉ and rows ⌊n/2⌋ (√N
+/// commitments and √N generators), which fixes the key at `key_cols` = b's columns; every other tensor
+/// uses as many of those generators as it can (at least ⌈n/2⌉ columns), so its row commitments — which
+/// the statement carries — are as few as the key allows.
+fn committed(t: &StackedTensor, values: ValueKind, public_commitment: bool, key_cols: u32) -> Storage {
     let n = t.layout.num_vars();
-    let col_vars = n.div_ceil(2);
+    let col_vars = n.div_ceil(2).max(key_cols.min(n));
     Storage::Committed { values, public_commitment, row_vars: n - col_vars, col_vars }
 }
 

@@ -24,6 +24,15 @@
 //! `α_j = Π_{k<j} eq(ρ_k, r_k)` and `q_j(X) = Σ_{x'} eq(ρ_{>j}, x') g(r_<j, X, x')` (Gruen), so the
 //! eq table shrinks with the tensors: `E_{j+1}[x''] = E_j[0, x''] + E_j[1, x'']`.
 //!
+//! **Round loop.** [`prove_remaining_rounds`] runs the rounds from a [`SumcheckProverState`] (rounds
+//! sent, challenges, `α_j`, claimed sum) and the tables bound at the challenges so far; the generic
+//! prover starts it at round 1. A prover that knows more about its tables (the bit-aware prover of
+//! the binary relation, which reads b as packed bits) computes its first `q_j` itself, sends them with
+//! [`SumcheckProverState::send_round`] and hands over: the same messages, challenges and claims.
+//! Per pair of entries a round evaluates every factor at `t = 0 … D` by repeated addition, multiplies
+//! a factor common to every term once (`b·b − b·used = b·(b − used)`), and skips `t = 1` after round 1
+//! (`s_j(1)` is not sent).
+//!
 //! **Transcript.** Absorbed in order: the relation name, `n`, `σ`, each round's values (then the
 //! challenge `r_j`), the final evaluations.
 
@@ -340,7 +349,7 @@ pub fn prove_with_public_tables(
     }
     let n = statement.num_vars;
     let mut witness = witness.into_iter();
-    let mut tables: Vec<Vec<Fr>> = statement
+    let tables: Vec<Vec<Fr>> = statement
         .factors
         .iter()
         .enumerate()
@@ -361,37 +370,121 @@ pub fn prove_with_public_tables(
         .collect();
     assert!(witness.next().is_none(), "{}: more witness tensors than committed factors", statement.relation);
 
-    let degree = statement.degree();
     let rho = statement.eq_weight.as_deref();
-    // E_0 = eq(ρ_{>0}, ·) over the variables after the current one.
-    let mut eq_rest = rho.map(|rho| if n == 0 { vec![Fr::one()] } else { eq_table(&rho[1..]) });
-    let mut alpha = Fr::one();
-    let mut rounds = Vec::with_capacity(n);
-    let mut point = Vec::with_capacity(n);
-    let mut claimed_sum = None;
+    // E_1 = eq(ρ_{>1}, ·) over the variables after the first.
+    let eq_rest = rho.map(|rho| if n == 0 { vec![Fr::one()] } else { eq_table(&rho[1..]) });
+    prove_remaining_rounds(statement, SumcheckProverState::new(statement), tables, eq_rest, transcript)
+}
 
-    for j in 0..n {
-        let q = round_values(statement, &tables, eq_rest.as_deref(), degree);
+/// The prover's state between rounds, without the tables: the rounds sent so far, the challenges
+/// `r_1 … r_j` drawn after them, `α = Π_{k ≤ j} eq(ρ_k, r_k)` and the claimed sum (fixed by round 1).
+///
+/// A prover that computes its first round polynomials in its own way (the bit-aware prover of the
+/// binary relation, which reads b as packed bits) sends them through [`Self::send_round`] and then
+/// hands the tables, bound at the challenges so far, to [`prove_remaining_rounds`]: the transcript,
+/// messages and claims are those of [`prove_with_public_tables`], bit for bit.
+#[derive(Clone, Debug)]
+pub struct SumcheckProverState {
+    rounds: Vec<Vec<Fr>>,
+    point: Vec<Fr>,
+    alpha: Fr,
+    claimed_sum: Option<Fr>,
+}
+
+impl SumcheckProverState {
+    /// The state before round 1.
+    ///
+    /// # Panics
+    /// If the statement is malformed (a programming error of the caller).
+    pub fn new(statement: &SumcheckStatement) -> Self {
+        if let Err(e) = statement.check() {
+            panic!("{e}");
+        }
+        let n = statement.num_vars;
+        Self { rounds: Vec::with_capacity(n), point: Vec::with_capacity(n), alpha: Fr::one(), claimed_sum: None }
+    }
+
+    /// The challenges `r_1 … r_j` of the rounds sent so far.
+    pub fn point(&self) -> &[Fr] {
+        &self.point
+    }
+
+    /// Sends round `j + 1` given `q_{j+1}(t)` for `t = 0 … D`: the round polynomial is
+    /// `s_{j+1}(t) = α · eq(ρ_{j+1}, t) · q_{j+1}(t)` with an eq weight (Gruen's factoring, module
+    /// docs), `q_{j+1}(t)` itself without. Round 1 also fixes and absorbs the claimed sum
+    /// `s_1(0) + s_1(1)`; later rounds send `s(0), s(2), …, s(D)` only and ignore `q(1)`. Returns the
+    /// challenge `r_{j+1}`.
+    ///
+    /// # Panics
+    /// If every round has been sent, or `q` does not hold `D + 1` values.
+    pub fn send_round(&mut self, statement: &SumcheckStatement, q: &[Fr], transcript: &mut Transcript) -> Fr {
+        let j = self.point.len();
+        let degree = statement.degree();
+        assert!(j < statement.num_vars, "{}: round {} of {}", statement.relation, j + 1, statement.num_vars);
+        assert_eq!(q.len(), degree + 1, "{}: a degree-{degree} round needs {} values", statement.relation, degree + 1);
+        let rho = statement.eq_weight.as_deref();
         let s: Vec<Fr> = match rho {
-            Some(rho) => (0..=degree).map(|t| alpha * eq_linear(rho[j], t) * q[t]).collect(),
-            None => q,
+            Some(rho) => (0..=degree).map(|t| self.alpha * eq_linear(rho[j], t) * q[t]).collect(),
+            None => q.to_vec(),
         };
         if j == 0 {
             let sum = s[0] + s[1];
             statement.absorb_header(transcript, &sum);
-            claimed_sum = Some(sum);
+            self.claimed_sum = Some(sum);
         }
         let message: Vec<Fr> = std::iter::once(s[0]).chain(s[2..].iter().copied()).collect();
         transcript.append_fields(b"round", &message);
         let r = transcript.challenge_field(b"challenge");
-        rounds.push(message);
-        point.push(r);
+        self.rounds.push(message);
+        self.point.push(r);
+        if let Some(rho) = rho {
+            self.alpha *= eq_linear_at(rho[j], r);
+        }
+        r
+    }
+}
 
+/// The round loop of [`prove_with_public_tables`] from the state after `j = state.point().len()`
+/// rounds, then the final evaluations and claims.
+///
+/// `tables[f]` is factor `f`'s table with its first `j` variables bound to `r_1 … r_j`
+/// (`2^(n − j)` entries, in the order of [`SumcheckStatement::factors`]); with an eq weight,
+/// `eq_rest` is `E_{j+1} = eq(ρ_{>j+1}, ·)` over the `n − j − 1` variables after the current one
+/// (one entry `1` when `j = n`), and `None` without.
+///
+/// # Panics
+/// If the tables or the eq table do not have those lengths.
+pub fn prove_remaining_rounds(
+    statement: &SumcheckStatement,
+    mut state: SumcheckProverState,
+    mut tables: Vec<Vec<Fr>>,
+    mut eq_rest: Option<Vec<Fr>>,
+    transcript: &mut Transcript,
+) -> SumcheckProverOutput {
+    let n = statement.num_vars;
+    let done = state.point.len();
+    assert_eq!(tables.len(), statement.factors.len(), "{}: one table per factor", statement.relation);
+    assert!(
+        tables.iter().all(|t| t.len() == 1 << (n - done)),
+        "{}: tables of 2^{} entries after {done} rounds",
+        statement.relation,
+        n - done
+    );
+    assert_eq!(
+        eq_rest.as_ref().map(Vec::len),
+        statement.eq_weight.as_ref().map(|_| 1 << (n - done).saturating_sub(1)),
+        "{}: the eq table after {done} rounds",
+        statement.relation
+    );
+    let degree = statement.degree();
+
+    for _ in done..n {
+        let q = round_values(statement, &tables, eq_rest.as_deref(), degree, state.point.is_empty());
+        let r = state.send_round(statement, &q, transcript);
         for table in &mut tables {
             fold_leading_in_place(table, r);
         }
-        if let (Some(rho), Some(e)) = (rho, eq_rest.as_mut()) {
-            alpha *= eq_linear_at(rho[j], r);
+        if let Some(e) = eq_rest.as_mut() {
             let half = e.len() / 2;
             let (low, high) = e.split_at_mut(half);
             low.par_iter_mut().zip(high.par_iter()).with_min_len(PARALLEL_MIN).for_each(|(a, b)| *a += b);
@@ -399,6 +492,7 @@ pub fn prove_with_public_tables(
         }
     }
 
+    let SumcheckProverState { rounds, point, claimed_sum, .. } = state;
     let values: Vec<Fr> = tables.iter().map(|t| t[0]).collect();
     let claimed_sum = claimed_sum.unwrap_or_else(|| {
         // No variables: the sum is the single summand (eq over zero variables is 1).
@@ -490,11 +584,46 @@ fn eq_linear_at(rho: Fr, t: Fr) -> Fr {
     (Fr::one() - rho) * (Fr::one() - t) + rho * t
 }
 
-/// `q(t)` for `t = 0 … D` of the current round: `Σ_j E[j] · Σ_t c_t Π_f P_f(t, j)`.
-fn round_values(statement: &SumcheckStatement, tables: &[Vec<Fr>], eq_rest: Option<&[Fr]>, degree: usize) -> Vec<Fr> {
+/// A term's coefficient, classified for [`round_values`]: ±1 need no multiplication.
+#[derive(Clone, Copy)]
+enum Coefficient {
+    One,
+    MinusOne,
+    Other(Fr),
+}
+
+/// `q(t)` for `t = 0 … D` of the current round: `Σ_j E[j] · Σ_t c_t Π_f P_f(t, j)`. Without
+/// `need_one`, `q(1)` is left zero: only round 1 reads it (for the claimed sum); later rounds do not
+/// send `s_j(1)`.
+fn round_values(
+    statement: &SumcheckStatement,
+    tables: &[Vec<Fr>],
+    eq_rest: Option<&[Fr]>,
+    degree: usize,
+    need_one: bool,
+) -> Vec<Fr> {
     let half = tables[0].len() / 2;
     let points = degree + 1;
     let num_factors = tables.len();
+    // A factor common to every term is multiplied once, after the rest is summed (the bit relation's
+    // b·b − b·used becomes b·(b − used)); coefficients ±1 cost no multiplication.
+    let common = (0..num_factors).find(|f| statement.terms.iter().all(|t| t.factors.contains(f)));
+    let terms: Vec<(Coefficient, Vec<usize>)> = statement
+        .terms
+        .iter()
+        .map(|t| {
+            let coefficient = match t.coefficient {
+                c if c.is_one() => Coefficient::One,
+                c if (-c).is_one() => Coefficient::MinusOne,
+                c => Coefficient::Other(c),
+            };
+            let mut rest = t.factors.clone();
+            if let Some(position) = common.and_then(|c| rest.iter().position(|&f| f == c)) {
+                rest.remove(position);
+            }
+            (coefficient, rest)
+        })
+        .collect();
     let accumulate = |(mut acc, mut scratch): (Vec<Fr>, Vec<Fr>), j: usize| {
         // scratch[f * points + t] = P_f(t, j), by repeated addition of the difference.
         for (f, table) in tables.iter().enumerate() {
@@ -509,13 +638,25 @@ fn round_values(statement: &SumcheckStatement, tables: &[Vec<Fr>], eq_rest: Opti
         }
         let weight = eq_rest.map(|e| e[j]);
         for (t, slot) in acc.iter_mut().enumerate() {
+            if t == 1 && !need_one {
+                continue;
+            }
             let mut summand = Fr::zero();
-            for term in &statement.terms {
-                let mut product = scratch[term.factors[0] * points + t];
-                for &f in &term.factors[1..] {
-                    product *= scratch[f * points + t];
+            for (coefficient, rest) in &terms {
+                let product = match rest.split_first() {
+                    Some((&first, others)) => {
+                        others.iter().fold(scratch[first * points + t], |p, &f| p * scratch[f * points + t])
+                    }
+                    None => Fr::one(),
+                };
+                match coefficient {
+                    Coefficient::One => summand += product,
+                    Coefficient::MinusOne => summand -= product,
+                    Coefficient::Other(c) => summand += product * c,
                 }
-                summand += if term.coefficient.is_one() { product } else { product * term.coefficient };
+            }
+            if let Some(c) = common {
+                summand *= scratch[c * points + t];
             }
             *slot += match weight {
                 Some(w) => summand * w,

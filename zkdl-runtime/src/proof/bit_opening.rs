@@ -436,7 +436,7 @@ mod tests {
     #[test]
     fn bit_sums_match_field_sums() {
         let mut rng = ChaCha20Rng::seed_from_u64(9);
-        let bits = crate::bits::BitVector::from_fn(1 << 10, |i| (i * 2654435761usize >> 7) % 3 == 0);
+        let bits = crate::bits::BitVector::from_fn(1 << 10, |i| ((i * 2654435761usize) >> 7) % 3 == 0);
         let packed = BitTable::Packed(bits.clone());
         let mut field = packed.clone();
         let values = field.field_mut().clone();
