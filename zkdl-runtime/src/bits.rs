@@ -9,7 +9,7 @@
 use rayon::prelude::*;
 
 /// A fixed-length vector of bits.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct BitVector {
     words: Vec<u64>,
     len: usize,
@@ -44,6 +44,29 @@ impl BitVector {
             assert_eq!(words[len / 64] >> (len % 64), 0, "bits set past the end");
         }
         Self { words, len }
+    }
+
+    /// The bits of an iterator, in order.
+    pub fn from_bools(bits: impl IntoIterator<Item = bool>) -> Self {
+        let mut out = Self::default();
+        for b in bits {
+            out.push(b);
+        }
+        out
+    }
+
+    /// Appends a bit.
+    pub fn push(&mut self, bit: bool) {
+        if self.len % 64 == 0 {
+            self.words.push(0);
+        }
+        self.words[self.len / 64] |= u64::from(bit) << (self.len % 64);
+        self.len += 1;
+    }
+
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.words.capacity() * 8
     }
 
     /// The number of bits.
@@ -86,8 +109,8 @@ impl BitVector {
     }
 
     /// The number of set bits.
-    pub fn count_ones(&self) -> u64 {
-        self.words.par_iter().map(|w| u64::from(w.count_ones())).sum()
+    pub fn count_ones(&self) -> usize {
+        self.words.par_iter().map(|w| w.count_ones() as usize).sum()
     }
 
     /// The bits `[start, start + len)` as words (bit `k` of the result is bit `start + k`), for
@@ -133,7 +156,7 @@ mod tests {
         for i in 0..1000 {
             assert_eq!(v.get(i), f(i), "bit {i}");
         }
-        assert_eq!(v.count_ones() as usize, (0..1000).filter(|&i| f(i)).count());
+        assert_eq!(v.count_ones(), (0..1000).filter(|&i| f(i)).count());
         for (start, len) in [(0, 1000), (3, 100), (64, 64), (130, 7), (999, 1), (500, 0)] {
             let mut ones = Vec::new();
             v.for_each_one(start, len, |k| ones.push(start + k));
@@ -144,5 +167,7 @@ mod tests {
         w.set(5, !v.get(5));
         assert_ne!(w, v);
         assert_eq!(BitVector::from_words(v.words().to_vec(), 1000), v);
+        assert_eq!(BitVector::from_bools((0..1000).map(f)), v);
+        assert_eq!(BitVector::zeros(1000).heap_bytes(), 16 * 8);
     }
 }

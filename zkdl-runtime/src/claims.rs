@@ -95,13 +95,7 @@ fn merge_statement(
             what: format!("a claim on {} with a weight that is not over {num_vars} variables", bad.tensor),
         });
     }
-    transcript.append_message(b"merge", relation.as_bytes());
-    transcript.append_u64(b"merge-claims", claims.len() as u64);
-    for claim in claims {
-        transcript.append_field(b"claim-value", &claim.value);
-    }
-    let coefficients = transcript.challenge_fields(b"merge-coefficient", claims.len());
-    let claimed_sum = claims.iter().zip(&coefficients).map(|(claim, c)| claim.value * c).sum();
+    let (coefficients, claimed_sum) = draw_claim_coefficients(transcript, b"merge", &relation, claims);
     let weight = match claims.iter().map(WeightedClaim::as_point_claim).collect::<Option<Vec<_>>>() {
         Some(points) => {
             PublicTensor::EqCombination(coefficients.into_iter().zip(points.into_iter().map(|c| c.point)).collect())
@@ -116,6 +110,24 @@ fn merge_statement(
         terms: vec![ProductTerm::new(Fr::from(1u64), [0, 1])],
     };
     Ok((statement, claimed_sum))
+}
+
+/// Absorbs the values of `claims` (after `domain` and `name`) and draws one coefficient `c_k` per
+/// claim; returns the coefficients and the combined value `Σ_k c_k y_k`.
+pub(crate) fn draw_claim_coefficients(
+    transcript: &mut Transcript,
+    domain: &'static [u8],
+    name: &str,
+    claims: &[WeightedClaim],
+) -> (Vec<Fr>, Fr) {
+    transcript.append_message(domain, name.as_bytes());
+    transcript.append_u64(b"claims", claims.len() as u64);
+    for claim in claims {
+        transcript.append_field(b"claim-value", &claim.value);
+    }
+    let coefficients = transcript.challenge_fields(b"claim-coefficient", claims.len());
+    let combined = claims.iter().zip(&coefficients).map(|(claim, c)| claim.value * c).sum();
+    (coefficients, combined)
 }
 
 /// Merges point `claims` (all on `tensor`, whose entries are `values`) into one claim.

@@ -173,68 +173,6 @@ fn min_max(values: impl Iterator<Item = i128>) -> (i128, i128) {
     values.fold((0, 0), |(lo, hi), v| (lo.min(v), hi.max(v)))
 }
 
-/// Bits packed 64 to a word, least significant bit first.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct BitVec {
-    words: Vec<u64>,
-    len: usize,
-}
-
-impl BitVec {
-    pub fn zeros(len: usize) -> BitVec {
-        BitVec { words: vec![0; len.div_ceil(64)], len }
-    }
-
-    pub fn from_bools(bits: impl IntoIterator<Item = bool>) -> BitVec {
-        let mut out = BitVec::default();
-        for b in bits {
-            out.push(b);
-        }
-        out
-    }
-
-    pub fn push(&mut self, bit: bool) {
-        if self.len % 64 == 0 {
-            self.words.push(0);
-        }
-        if bit {
-            self.words[self.len / 64] |= 1 << (self.len % 64);
-        }
-        self.len += 1;
-    }
-
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    #[inline]
-    pub fn get(&self, i: usize) -> bool {
-        assert!(i < self.len, "bit {i} of {}", self.len);
-        (self.words[i / 64] >> (i % 64)) & 1 == 1
-    }
-
-    pub fn set(&mut self, i: usize, bit: bool) {
-        assert!(i < self.len, "bit {i} of {}", self.len);
-        if bit {
-            self.words[i / 64] |= 1 << (i % 64);
-        } else {
-            self.words[i / 64] &= !(1 << (i % 64));
-        }
-    }
-
-    pub fn count_ones(&self) -> usize {
-        self.words.iter().map(|w| w.count_ones() as usize).sum()
-    }
-
-    pub fn heap_bytes(&self) -> usize {
-        self.words.capacity() * 8
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,17 +194,5 @@ mod tests {
         v.set(1, 1 << 80);
         assert_eq!(v.width(), IntWidth::I128);
         assert_eq!(v.to_i128(), vec![1, 1 << 80, 3]);
-    }
-
-    #[test]
-    fn bit_vec_packs_and_reads_back() {
-        let pattern: Vec<bool> = (0..200).map(|i| i % 3 == 0 || i % 7 == 1).collect();
-        let mut bits = BitVec::from_bools(pattern.iter().copied());
-        assert_eq!(bits.len(), 200);
-        assert!((0..200).all(|i| bits.get(i) == pattern[i]));
-        assert_eq!(bits.count_ones(), pattern.iter().filter(|&&b| b).count());
-        bits.set(199, !pattern[199]);
-        assert_ne!(bits.get(199), pattern[199]);
-        assert_eq!(bits.heap_bytes(), 4 * 8);
     }
 }

@@ -25,10 +25,11 @@
 //! The step is deterministic: the same weights and batch give the same integers, whatever the thread count
 //! (every sum is exact, so the order of additions cannot matter).
 
+use crate::bits::BitVector;
 use crate::data::Dataset;
 use crate::exact_matmul::{exact_matmul, MatMulError, MatrixRef};
 use crate::fixed_point::{quantize, rescale, sign_magnitude, sign_magnitude_range, twos_complement_range};
-use crate::integers::{BitVec, IntVec};
+use crate::integers::IntVec;
 use crate::weights::{layer_shapes, FixedWeights};
 use rayon::prelude::*;
 use zkdl_compiler::{FixedPointParams, MagnitudeBounds, NetworkSpec};
@@ -50,9 +51,9 @@ pub struct Batch {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReluTrace {
     /// s^l = [Z'^l > 0], B × d_l.
-    pub sign: BitVec,
+    pub sign: BitVector,
     /// m^l, Q bit planes of B × d_l, plane-major: bit p of entry i at p·(B·d_l) + i.
-    pub magnitude: BitVec,
+    pub magnitude: BitVector,
     /// A^l = s^l ⊙ Z'^l.
     pub activation: IntVec,
     /// H^l = G^(l+1)·(W^(l+1)_t)ᵀ.
@@ -268,7 +269,7 @@ impl Trainer {
             pre_activation: IntVec,
             rescaled: Vec<i128>,
             remainder: IntVec,
-            relu: Option<(BitVec, BitVec, IntVec)>,
+            relu: Option<(BitVector, BitVector, IntVec)>,
         }
         let mut forward: Vec<Forward> = Vec::with_capacity(depth);
         for l in 1..=depth {
@@ -442,10 +443,10 @@ fn rescale_all(values: &IntVec, shift: u32) -> (Vec<i128>, IntVec) {
 }
 
 /// (s, m planes, A) of a hidden Z' already checked to lie in [1 − 2^Q, 2^Q].
-fn zk_relu(rescaled: &[i128], range_bits: u32) -> (BitVec, BitVec, IntVec) {
+fn zk_relu(rescaled: &[i128], range_bits: u32) -> (BitVector, BitVector, IntVec) {
     let n = rescaled.len();
-    let mut sign = BitVec::zeros(n);
-    let mut magnitude = BitVec::zeros(n * range_bits as usize);
+    let mut sign = BitVector::zeros(n);
+    let mut magnitude = BitVector::zeros(n * range_bits as usize);
     let mut activation = Vec::with_capacity(n);
     for (i, &z) in rescaled.iter().enumerate() {
         let (s, m) = sign_magnitude(z, range_bits);

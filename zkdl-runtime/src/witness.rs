@@ -22,9 +22,10 @@
 
 use rayon::prelude::*;
 
+use crate::bits::BitVector;
 use crate::exact_matmul::{naive_matmul, MatrixRef};
 use crate::fixed_point::{sign_magnitude_range, twos_complement_bit, twos_complement_range};
-use crate::integers::{BitVec, IntVec};
+use crate::integers::IntVec;
 use crate::trainer::{Batch, StepTrace, Trainer, TrainingError};
 use crate::weights::FixedWeights;
 use zkdl_compiler::ir::RangeChecked;
@@ -64,7 +65,7 @@ pub struct RelationViolation {
 pub enum Member<'a> {
     Values(&'a IntVec),
     /// Packed planes, plane-major.
-    Bits(&'a BitVec),
+    Bits(&'a BitVector),
     /// Two's complement bit planes of a stored value.
     RangeBits(&'a IntVec),
 }

@@ -69,7 +69,7 @@ use rayon::prelude::*;
 use zkdl_compiler::plan::AggregatedRelation;
 use zkdl_compiler::Plan;
 
-use super::routing::{bit_chunks, bit_tensor_used_region, bit_tensor_used_table, relation_name};
+use super::routing::{bit_tensor_used_boxes, bit_tensor_used_region, bit_tensor_used_table, relation_name};
 use super::{BitTable, Prover, Verifier};
 use crate::bits::BitVector;
 use crate::error::VerificationError;
@@ -139,19 +139,8 @@ pub fn verify(v: &mut Verifier, relation: &AggregatedRelation) -> Result<(), Ver
 pub fn used_bits(plan: &Plan) -> BitVector {
     let len = 1usize << plan.bit_tensor_vars;
     let mut words = vec![0u64; len.div_ceil(64)];
-    for (tensor, chunk) in bit_chunks(plan) {
-        let l = tensor.layout;
-        let plane_bits = chunk.padded_planes.ilog2();
-        for (j, shape) in tensor.shapes.iter().enumerate() {
-            for step in 0..tensor.steps.count as usize {
-                let instance = (step << l.layer_bits) + j;
-                for plane in 0..chunk.planes as usize {
-                    let start =
-                        chunk.offset as usize + ((((instance << plane_bits) + plane) << l.row_bits) << l.col_bits);
-                    set_box(&mut words, start, shape.rows as usize, 1 << l.col_bits, shape.cols as usize);
-                }
-            }
-        }
+    for (start, rows, stride, cols) in bit_tensor_used_boxes(plan) {
+        set_box(&mut words, start, rows, stride, cols);
     }
     BitVector::from_words(words, len)
 }

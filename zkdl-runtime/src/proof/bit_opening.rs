@@ -30,7 +30,7 @@ use rayon::prelude::*;
 
 use super::routing::index_indicator;
 use super::BitTable;
-use crate::claims::{TensorId, WeightedClaim};
+use crate::claims::{draw_claim_coefficients, TensorId, WeightedClaim};
 use crate::commitment::{CommitmentBlinds, CommitmentKey, OpeningProof, TensorCommitment};
 use crate::error::VerificationError;
 use crate::sumcheck::{self, Factor, ProductTerm, PublicTensor, SumcheckProof, SumcheckStatement};
@@ -264,13 +264,7 @@ fn column_statement(
     if let Some(bad) = claims.iter().find(|c| c.weight.num_vars() != Some(num_vars)) {
         return Err(malformed(format!("a claim on {} whose weight is not over {num_vars} variables", bad.tensor)));
     }
-    transcript.append_message(b"bit-opening", RELATION.as_bytes());
-    transcript.append_u64(b"bit-opening-claims", claims.len() as u64);
-    for claim in claims {
-        transcript.append_field(b"claim-value", &claim.value);
-    }
-    let alphas = transcript.challenge_fields(b"bit-opening-coefficient", claims.len());
-    let claimed_sum = claims.iter().zip(&alphas).map(|(c, a)| c.value * a).sum();
+    let (alphas, claimed_sum) = draw_claim_coefficients(transcript, b"bit-opening", RELATION, claims);
     let mut terms = Vec::new();
     for (claim, alpha) in claims.iter().zip(&alphas) {
         for mut t in split_weight(&claim.weight, num_vars - col_vars)? {

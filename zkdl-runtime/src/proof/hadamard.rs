@@ -57,7 +57,7 @@ fn statement(relation: &AggregatedRelation, routes: &[Route; 3], rho: &[Fr]) -> 
 pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), VerificationError> {
     let routes = routes(p.plan, relation)?;
     let Some(claim) = p.merged(&routes[0])? else { return Ok(()) };
-    let tables = vec![p.view(&routes[1]), p.view(&routes[2])];
+    let tables = vec![p.view(&routes[1]).into_owned(), p.view(&routes[2]).into_owned()];
     let output = sumcheck::prove(&statement(relation, &routes, &claim.point), tables, &mut p.transcript);
     let n = routes[1].view_instance_bits();
     let (r_n, r_rest) = output.point.split_at(n);

@@ -138,7 +138,7 @@ pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), Verifi
     };
     let (rho_n, rest) = rho.split_at(s.instance_bits);
     let (rho_a, rho_c) = rest.split_at(s.a_bits);
-    let bind = |view: Vec<Fr>, free: &[Fr], sum_is_column: bool| {
+    let bind = |view: std::borrow::Cow<[Fr]>, free: &[Fr], sum_is_column: bool| {
         if sum_is_column {
             bind_middle(&view, s.instance_bits, free)
         } else {

@@ -344,7 +344,7 @@ impl<'a> Prover<'a> {
 
     /// The view of an operand at `point`.
     pub(crate) fn view_value(&self, route: &Route, point: &[Fr]) -> Fr {
-        evaluate(&route.view(&self.table(route.tensor.id)), point)
+        evaluate(&self.view(route), point)
     }
 
     /// `Σ w(inst) · eq(rest, y) · P(inst, y)` for a relation instance weight `w` routed to the tensor.
@@ -354,9 +354,14 @@ impl<'a> Prover<'a> {
         inner_product(&table, &weight.table(route.tensor.layout.num_vars() as usize))
     }
 
-    /// The view of an operand, as a table.
-    pub(crate) fn view(&self, route: &Route) -> Vec<Fr> {
-        route.view(&self.table(route.tensor.id))
+    /// The view of an operand, as a table (the tensor itself, not a copy, when the route is the identity).
+    pub(crate) fn view(&self, route: &Route) -> Cow<'a, [Fr]> {
+        let table = self.table(route.tensor.id);
+        if route.is_identity() {
+            table
+        } else {
+            Cow::Owned(route.view(&table))
+        }
     }
 
     /// Merges the claims on the tensor a relation defines into one point claim.

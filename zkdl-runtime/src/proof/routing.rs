@@ -227,9 +227,10 @@ pub fn bit_tensor_used_region(plan: &Plan) -> PublicTensor {
     PublicTensor::Sum(boxes)
 }
 
-/// The prover's table of [`bit_tensor_used_region`], filled directly (linear in b's used size).
-pub fn bit_tensor_used_table(plan: &Plan) -> Vec<Fr> {
-    let mut table = vec![Fr::zero(); 1usize << plan.bit_tensor_vars];
+/// The used region of b as boxes `(start, rows, stride, cols)`: `rows` rows of `cols` consecutive
+/// entries at a stride of `stride` (a power of two), one box per chunk, layer, step and plane.
+pub fn bit_tensor_used_boxes(plan: &Plan) -> Vec<(usize, usize, usize, usize)> {
+    let mut boxes = Vec::new();
     for (tensor, chunk) in bit_chunks(plan) {
         let l = tensor.layout;
         let plane_bits = chunk.padded_planes.ilog2();
@@ -237,13 +238,22 @@ pub fn bit_tensor_used_table(plan: &Plan) -> Vec<Fr> {
             for step in 0..tensor.steps.count as usize {
                 let instance = (step << l.layer_bits) + j;
                 for plane in 0..chunk.planes as usize {
-                    for row in 0..shape.rows as usize {
-                        let base = chunk.offset as usize
-                            + ((((instance << plane_bits) + plane) << l.row_bits) + row) * (1 << l.col_bits);
-                        table[base..base + shape.cols as usize].iter_mut().for_each(|t| *t = Fr::one());
-                    }
+                    let start =
+                        chunk.offset as usize + ((((instance << plane_bits) + plane) << l.row_bits) << l.col_bits);
+                    boxes.push((start, shape.rows as usize, 1usize << l.col_bits, shape.cols as usize));
                 }
             }
+        }
+    }
+    boxes
+}
+
+/// The prover's table of [`bit_tensor_used_region`], filled directly (linear in b's used size).
+pub fn bit_tensor_used_table(plan: &Plan) -> Vec<Fr> {
+    let mut table = vec![Fr::zero(); 1usize << plan.bit_tensor_vars];
+    for (start, rows, stride, cols) in bit_tensor_used_boxes(plan) {
+        for row in 0..rows {
+            table[start + row * stride..start + row * stride + cols].iter_mut().for_each(|t| *t = Fr::one());
         }
     }
     table
