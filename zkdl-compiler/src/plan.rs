@@ -769,13 +769,18 @@ fn role_is_bits(role: StackRole) -> bool {
     matches!(role, StackRole::Tensor(r) if r.is_bits())
 }
 
+/// The most row commitments a statement tensor gets while the key has columns to spare.
+const MAX_STATEMENT_ROW_VARS: u32 = 9;
+
 /// Row/column split of a committed tensor of 2^n entries. b takes columns ⌈n/2⌉ and rows ⌊n/2⌋ (√N
-/// commitments and √N generators), which fixes the key at `key_cols` = b's columns; every other tensor
-/// uses as many of those generators as it can (at least ⌈n/2⌉ columns), so its row commitments — which
-/// the statement carries — are as few as the key allows.
+/// commitments and √N generators), which fixes the key at `key_cols` = b's columns. Other tensors take
+/// ⌈n/2⌉ columns too (the verifier's opening costs `2^rows + 2^cols`, least at the square root), but at
+/// most `2^MAX_STATEMENT_ROW_VARS` rows while the key has more generators: their row commitments travel
+/// in the statement, and at the paper network's scale the square root would make them a quarter of
+/// the proof file.
 fn committed(t: &StackedTensor, values: ValueKind, public_commitment: bool, key_cols: u32) -> Storage {
     let n = t.layout.num_vars();
-    let col_vars = n.div_ceil(2).max(key_cols.min(n));
+    let col_vars = n.div_ceil(2).max(n.saturating_sub(MAX_STATEMENT_ROW_VARS).min(key_cols));
     Storage::Committed { values, public_commitment, row_vars: n - col_vars, col_vars }
 }
 
