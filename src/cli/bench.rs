@@ -19,6 +19,7 @@ use std::time::Instant;
 use zkdl_compiler::plan::{Storage, ValueKind};
 use zkdl_compiler::{compile, CompileOptions, Plan, Visibility};
 use zkdl_runtime::commitment::CommitmentKey;
+use zkdl_runtime::proof::is_streamed;
 use zkdl_runtime::{Fr, G1Projective};
 
 #[derive(Args, Debug)]
@@ -54,18 +55,19 @@ fn available_memory() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kb| kb * 1024)
 }
 
-/// Bytes of the tables the prover holds: every stacked tensor but the bit-plane ones as 32-byte field
-/// elements, b and its used mask packed, and the bit relation's tables once its first five rounds
-/// have folded b (b, used and the eq table at `2^(n−5)` entries).
+/// Bytes of the tables the prover holds: every stacked tensor but the bit-plane and streamed ones
+/// (W_t and G_W, `proof::is_streamed`) as 32-byte field elements, the largest streamed tensor twice
+/// (its table and a merge's weight table while a relation reads it), b and its used mask packed, and
+/// the bit relation's tables once its first five rounds have folded b (b, used and the eq table at
+/// `2^(n−5)` entries).
 fn table_bytes(plan: &Plan) -> u64 {
-    let tensors: u64 = plan
-        .tensors
-        .iter()
-        .filter(|t| !matches!(t.storage, Storage::BitPlanes(_) | Storage::Committed { values: ValueKind::Bits, .. }))
-        .map(|t| t.padded_entries())
-        .sum();
+    let field = |t: &&zkdl_compiler::plan::StackedTensor| {
+        !matches!(t.storage, Storage::BitPlanes(_) | Storage::Committed { values: ValueKind::Bits, .. })
+    };
+    let held: u64 = plan.tensors.iter().filter(field).filter(|t| !is_streamed(t)).map(|t| t.padded_entries()).sum();
+    let streamed = plan.tensors.iter().filter(field).filter(|t| is_streamed(t)).map(|t| t.padded_entries()).max();
     let n = plan.bit_tensor_vars;
-    tensors * 32 + (1u64 << n) / 4 + 3 * 32 * (1u64 << n.saturating_sub(5))
+    (held + 2 * streamed.unwrap_or(0)) * 32 + (1u64 << n) / 4 + 3 * 32 * (1u64 << n.saturating_sub(5))
 }
 
 /// Seconds arkworks' MSM takes to commit random values of each committed tensor's width, row by row.

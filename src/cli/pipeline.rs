@@ -70,9 +70,9 @@ pub fn prove_training(
 
     let spinner = bar(1, "{spinner} {msg}", show_progress);
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
-    spinner.set_message("witness: field tables of every stacked tensor and of b");
+    spinner.set_message("witness: field tables of the stacked tensors (W_t and G_W streamed), packed b");
     let started = Instant::now();
-    let tables = Tables::from_witness(witness);
+    let tables = Tables::streaming(witness);
     timed("witness tables", started);
     spinner.set_message("commitment key (hash to curve)");
     let started = Instant::now();

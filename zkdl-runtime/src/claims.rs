@@ -18,6 +18,7 @@
 //! index or through bit planes has such a weight.
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::error::VerificationError;
@@ -141,11 +142,12 @@ pub fn prove_merge(
     transcript: &mut Transcript,
 ) -> (ClaimMergeProof, Claim) {
     let weighted: Vec<WeightedClaim> = claims.iter().cloned().map(WeightedClaim::from).collect();
-    prove_merge_weighted(tensor, &weighted, values, transcript)
+    prove_merge_weighted(tensor, &weighted, Cow::Borrowed(values), transcript)
 }
 
 /// Merges weighted `claims` (all on `tensor`, whose entries are `values`) into one point claim at a
-/// fresh point. A single point claim is passed through unchanged.
+/// fresh point. A single point claim is passed through unchanged. Owned `values` are folded in place;
+/// borrowed ones are copied first.
 ///
 /// # Panics
 /// If `claims` is empty or the claims do not all concern `tensor` over `log2(values.len())`
@@ -153,7 +155,7 @@ pub fn prove_merge(
 pub fn prove_merge_weighted(
     tensor: TensorId,
     claims: &[WeightedClaim],
-    values: &[Fr],
+    values: Cow<'_, [Fr]>,
     transcript: &mut Transcript,
 ) -> (ClaimMergeProof, Claim) {
     assert!(!claims.is_empty(), "merging no claims on {tensor}");
@@ -162,7 +164,7 @@ pub fn prove_merge_weighted(
     }
     let num_vars = crate::tensor::log2_exact(values.len());
     let (statement, _) = merge_statement(tensor, num_vars, claims, transcript).unwrap_or_else(|e| panic!("{e}"));
-    let output = sumcheck::prove(&statement, vec![values.to_vec()], transcript);
+    let output = sumcheck::prove(&statement, vec![values.into_owned()], transcript);
     let merged = output.claims.into_iter().next().expect("one committed factor");
     (ClaimMergeProof { sumcheck: Some(output.proof) }, merged)
 }

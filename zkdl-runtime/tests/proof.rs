@@ -30,7 +30,8 @@ fn honest_proofs_verify() {
 }
 
 /// The packed b the prover commits equals the witness read bit by bit, and proving from it gives the
-/// same proof, byte for byte, as proving from b as field elements (the generic paths).
+/// same proof, byte for byte, as proving from b as field elements (the generic paths) and as proving
+/// with W_t and G_W streamed from the witness.
 #[test]
 fn packed_bits_prove_exactly_like_field_bits() {
     let witness = small_witness(2, 8);
@@ -52,6 +53,10 @@ fn packed_bits_prove_exactly_like_field_bits() {
     let (public, packed_body) = prove(&tables);
     let (_, field_body) = prove(&field);
     assert!(packed_body == field_body, "packed and field bits give different proofs");
+    let streaming = Tables::streaming(&witness);
+    assert!(streaming.tensors.iter().any(Vec::is_empty), "W_t and G_W are left in the witness");
+    let (_, streamed_body) = prove(&streaming);
+    assert!(packed_body == streamed_body, "streamed W_t and G_W give a different proof");
     proof::verify(plan, &key, &public, &packed_body).unwrap();
 }
 

@@ -42,7 +42,7 @@ fn spec(width: u32, lr_shift: u32) -> NetworkSpec {
 
 struct Honest {
     plan: Plan,
-    tables: Tables,
+    tables: Tables<'static>,
     key: CommitmentKey,
 }
 

@@ -125,29 +125,64 @@ impl BitTable {
 }
 
 /// The tables the prover works on: every stacked tensor of the plan as field elements (bit-plane
-/// tensors are read from b) and b itself.
+/// tensors are read from b) and b itself. A streaming table set leaves the largest tensors — the
+/// stacked W_t and G_W, `T · |W|` entries each — in the witness and builds them only while a relation
+/// needs them.
 #[derive(Clone, Debug)]
-pub struct Tables {
-    /// Entries of each stacked tensor in the stacked layout; empty for bit-plane tensors and b.
+pub struct Tables<'w> {
+    /// Entries of each stacked tensor in the stacked layout; empty for bit-plane tensors, b, and the
+    /// tensors read from `source`.
     pub tensors: Vec<Vec<Fr>>,
     /// The bit tensor b.
     pub bits: BitTable,
+    /// The witness that streamed tensors are read from.
+    source: Option<&'w Witness>,
 }
 
-impl Tables {
+/// Every entry of stacked tensor `t` of the witness as a field element.
+fn field_entries(witness: &Witness, t: &zkdl_compiler::plan::StackedTensor) -> Vec<Fr> {
+    (0..t.padded_entries()).into_par_iter().map(|i| Fr::from(witness.entry(t.id, i))).collect()
+}
+
+/// Whether a stacked tensor's values are field tables of the prover (not bits).
+fn is_field_tensor(t: &zkdl_compiler::plan::StackedTensor) -> bool {
+    !matches!(
+        t.storage,
+        Storage::BitPlanes(_) | Storage::Committed { values: zkdl_compiler::plan::ValueKind::Bits, .. }
+    )
+}
+
+/// Whether a streaming table set leaves a stacked tensor in the witness: the stacked W_t and G_W.
+pub fn is_streamed(t: &zkdl_compiler::plan::StackedTensor) -> bool {
+    use zkdl_compiler::plan::StackRole;
+    use zkdl_compiler::Role;
+    matches!(t.role, StackRole::Tensor(Role::Weight | Role::WeightGradient))
+}
+
+impl Tables<'static> {
     /// The tables of a witness: every entry of every stacked tensor as a field element, b packed.
-    pub fn from_witness(witness: &Witness) -> Tables {
+    pub fn from_witness(witness: &Witness) -> Tables<'static> {
         let plan = &witness.plan;
         let tensors = plan
             .tensors
             .iter()
-            .map(|t| match t.storage {
-                Storage::BitPlanes(_) => Vec::new(),
-                Storage::Committed { values: zkdl_compiler::plan::ValueKind::Bits, .. } => Vec::new(),
-                _ => (0..t.padded_entries()).into_par_iter().map(|i| Fr::from(witness.entry(t.id, i))).collect(),
-            })
+            .map(|t| if is_field_tensor(t) { field_entries(witness, t) } else { Vec::new() })
             .collect();
-        Tables { tensors, bits: BitTable::Packed(witness.bit_tensor()) }
+        Tables { tensors, bits: BitTable::Packed(witness.bit_tensor()), source: None }
+    }
+}
+
+impl<'w> Tables<'w> {
+    /// As [`from_witness`](Tables::from_witness), with the stacked W_t and G_W left in the witness
+    /// ([`is_streamed`]) and built by each relation that reads them.
+    pub fn streaming(witness: &'w Witness) -> Tables<'w> {
+        let plan = &witness.plan;
+        let tensors = plan
+            .tensors
+            .iter()
+            .map(|t| if is_field_tensor(t) && !is_streamed(t) { field_entries(witness, t) } else { Vec::new() })
+            .collect();
+        Tables { tensors, bits: BitTable::Packed(witness.bit_tensor()), source: Some(witness) }
     }
 
     /// The entries of stacked tensor `id` (gathered from b for a bit-plane tensor).
@@ -163,7 +198,11 @@ impl Tables {
             }
         }
         let Storage::BitPlanes(chunks) = &tensor.storage else {
-            return Cow::Borrowed(&self.tensors[id.0 as usize]);
+            let stored = &self.tensors[id.0 as usize];
+            return match self.source {
+                Some(witness) if stored.is_empty() => Cow::Owned(field_entries(witness, tensor)),
+                _ => Cow::Borrowed(stored),
+            };
         };
         let l = tensor.layout;
         let rest = (l.row_bits + l.col_bits) as usize;
@@ -237,12 +276,12 @@ pub fn commit_statement<R: RngCore + CryptoRng>(
     for t in &plan.tensors {
         match t.storage {
             Storage::Committed { public_commitment: true, col_vars, .. } => {
-                let (commitment, b) = key.commit(&tables.tensors[t.id.0 as usize][..], col_vars, rng);
+                let (commitment, b) = key.commit(&tables.tensor(plan, t.id)[..], col_vars, rng);
                 commitments.push((t.id.0, commitment));
                 blinds.push((t.id.0, b));
             }
             // The compiler leaves only the statement's public X, Y and W_0 public; all else is derived.
-            Storage::Public => public_values.push((t.id.0, tables.tensors[t.id.0 as usize].clone())),
+            Storage::Public => public_values.push((t.id.0, tables.tensor(plan, t.id).into_owned())),
             _ => {}
         }
     }
@@ -323,7 +362,7 @@ fn tensor_label(id: StackedTensorId) -> TensorId {
 /// The prover's side of one proof.
 pub struct Prover<'a> {
     pub(crate) plan: &'a Plan,
-    pub(crate) tables: &'a Tables,
+    pub(crate) tables: &'a Tables<'a>,
     pub(crate) transcript: Transcript,
     claims: ClaimBook,
     pub(crate) current: RelationProof,
@@ -372,7 +411,7 @@ impl<'a> Prover<'a> {
             return Ok(None);
         }
         let table = self.table(route.tensor.id);
-        let (merge, claim) = prove_merge_weighted(tensor_label(route.tensor.id), &claims, &table, &mut self.transcript);
+        let (merge, claim) = prove_merge_weighted(tensor_label(route.tensor.id), &claims, table, &mut self.transcript);
         self.current.merge = Some(merge);
         Ok(Some(claim))
     }
@@ -622,7 +661,8 @@ pub fn prove<R: RngCore + CryptoRng>(
         let commitment = public.commitment(tensor.id.0).ok_or_else(missing)?;
         let blinds = secrets.blinds.iter().find(|(i, _)| *i == tensor.id.0).map(|(_, b)| b).ok_or_else(missing)?;
         let table = tables.tensor(plan, tensor.id);
-        let (merge, claim) = prove_merge_weighted(tensor_label(tensor.id), &claims, &table, &mut prover.transcript);
+        let (merge, claim) =
+            prove_merge_weighted(tensor_label(tensor.id), &claims, table.clone(), &mut prover.transcript);
         let (opening, _) = key.open(&mut prover.transcript, commitment, &table, blinds, &claim.point, rng);
         openings.push(TensorOpening { merge, opening });
     }
