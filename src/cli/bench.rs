@@ -19,7 +19,7 @@ use std::time::Instant;
 use zkdl_compiler::plan::{Storage, ValueKind};
 use zkdl_compiler::{compile, CompileOptions, Plan, Visibility};
 use zkdl_runtime::commitment::CommitmentKey;
-use zkdl_runtime::proof::is_streamed;
+use zkdl_runtime::proof::{is_field_tensor, is_streamed};
 use zkdl_runtime::{Fr, G1Projective};
 
 #[derive(Args, Debug)]
@@ -61,11 +61,9 @@ fn available_memory() -> Option<u64> {
 /// the bit relation's tables once its first five rounds have folded b (b, used and the eq table at
 /// `2^(n−5)` entries).
 fn table_bytes(plan: &Plan) -> u64 {
-    let field = |t: &&zkdl_compiler::plan::StackedTensor| {
-        !matches!(t.storage, Storage::BitPlanes(_) | Storage::Committed { values: ValueKind::Bits, .. })
-    };
-    let held: u64 = plan.tensors.iter().filter(field).filter(|t| !is_streamed(t)).map(|t| t.padded_entries()).sum();
-    let streamed = plan.tensors.iter().filter(field).filter(|t| is_streamed(t)).map(|t| t.padded_entries()).max();
+    let field = || plan.tensors.iter().filter(|t| is_field_tensor(t));
+    let held: u64 = field().filter(|t| !is_streamed(t)).map(|t| t.padded_entries()).sum();
+    let streamed = field().filter(|t| is_streamed(t)).map(|t| t.padded_entries()).max();
     let n = plan.bit_tensor_vars;
     (held + 2 * streamed.unwrap_or(0)) * 32 + (1u64 << n) / 4 + 3 * 32 * (1u64 << n.saturating_sub(5))
 }

@@ -25,11 +25,7 @@ fn routes<'p>(
     plan: &'p zkdl_compiler::Plan,
     relation: &'p AggregatedRelation,
 ) -> Result<[Route<'p>; 3], VerificationError> {
-    let routes = [
-        Route::new(plan, relation, 0, false)?,
-        Route::new(plan, relation, 1, false)?,
-        Route::new(plan, relation, 2, false)?,
-    ];
+    let routes = Route::operands(plan, relation)?;
     let vars = |r: &Route| r.view_instance_bits() + super::routing::rest_bits(r.tensor);
     if routes.iter().any(|r| vars(r) != vars(&routes[0])) {
         return Err(VerificationError::Malformed {

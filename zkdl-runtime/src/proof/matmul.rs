@@ -59,9 +59,7 @@ struct Shape<'p> {
 }
 
 fn shape<'p>(plan: &'p zkdl_compiler::Plan, relation: &'p AggregatedRelation) -> Result<Shape<'p>, VerificationError> {
-    let out = Route::new(plan, relation, 0, false)?;
-    let left = Route::new(plan, relation, 1, false)?;
-    let right = Route::new(plan, relation, 2, false)?;
+    let [out, left, right] = Route::operands(plan, relation)?;
     let layout = layout(relation.kind);
     let split = |route: &Route, sum_is_column: bool| {
         let l = route.tensor.layout;

@@ -45,7 +45,9 @@ use ark_ff::{One, Zero};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
-use zkdl_compiler::plan::{AggregatedRelation, ClaimFlow, Recomposition, RelationKind, StackedTensorId, Storage};
+use zkdl_compiler::plan::{
+    AggregatedRelation, ClaimFlow, Recomposition, RelationKind, StackedTensor, StackedTensorId, Storage,
+};
 use zkdl_compiler::Plan;
 
 use crate::bits::BitVector;
@@ -140,12 +142,12 @@ pub struct Tables<'w> {
 }
 
 /// Every entry of stacked tensor `t` of the witness as a field element.
-fn field_entries(witness: &Witness, t: &zkdl_compiler::plan::StackedTensor) -> Vec<Fr> {
+fn field_entries(witness: &Witness, t: &StackedTensor) -> Vec<Fr> {
     (0..t.padded_entries()).into_par_iter().map(|i| Fr::from(witness.entry(t.id, i))).collect()
 }
 
 /// Whether a stacked tensor's values are field tables of the prover (not bits).
-fn is_field_tensor(t: &zkdl_compiler::plan::StackedTensor) -> bool {
+pub fn is_field_tensor(t: &StackedTensor) -> bool {
     !matches!(
         t.storage,
         Storage::BitPlanes(_) | Storage::Committed { values: zkdl_compiler::plan::ValueKind::Bits, .. }
@@ -153,7 +155,7 @@ fn is_field_tensor(t: &zkdl_compiler::plan::StackedTensor) -> bool {
 }
 
 /// Whether a streaming table set leaves a stacked tensor in the witness: the stacked W_t and G_W.
-pub fn is_streamed(t: &zkdl_compiler::plan::StackedTensor) -> bool {
+pub fn is_streamed(t: &StackedTensor) -> bool {
     use zkdl_compiler::plan::StackRole;
     use zkdl_compiler::Role;
     matches!(t.role, StackRole::Tensor(Role::Weight | Role::WeightGradient))
@@ -162,26 +164,24 @@ pub fn is_streamed(t: &zkdl_compiler::plan::StackedTensor) -> bool {
 impl Tables<'static> {
     /// The tables of a witness: every entry of every stacked tensor as a field element, b packed.
     pub fn from_witness(witness: &Witness) -> Tables<'static> {
-        let plan = &witness.plan;
-        let tensors = plan
-            .tensors
-            .iter()
-            .map(|t| if is_field_tensor(t) { field_entries(witness, t) } else { Vec::new() })
-            .collect();
-        Tables { tensors, bits: BitTable::Packed(witness.bit_tensor()), source: None }
+        Tables { tensors: held_tables(witness, |_| true), bits: BitTable::Packed(witness.bit_tensor()), source: None }
     }
+}
+
+/// The field tables of the witness's stacked tensors that `hold` selects (empty for the others).
+fn held_tables(witness: &Witness, hold: impl Fn(&StackedTensor) -> bool) -> Vec<Vec<Fr>> {
+    let plan = &witness.plan;
+    plan.tensors
+        .iter()
+        .map(|t| if is_field_tensor(t) && hold(t) { field_entries(witness, t) } else { Vec::new() })
+        .collect()
 }
 
 impl<'w> Tables<'w> {
     /// As [`from_witness`](Tables::from_witness), with the stacked W_t and G_W left in the witness
     /// ([`is_streamed`]) and built by each relation that reads them.
     pub fn streaming(witness: &'w Witness) -> Tables<'w> {
-        let plan = &witness.plan;
-        let tensors = plan
-            .tensors
-            .iter()
-            .map(|t| if is_field_tensor(t) && !is_streamed(t) { field_entries(witness, t) } else { Vec::new() })
-            .collect();
+        let tensors = held_tables(witness, |t| !is_streamed(t));
         Tables { tensors, bits: BitTable::Packed(witness.bit_tensor()), source: Some(witness) }
     }
 

@@ -21,11 +21,7 @@ fn routes<'p>(
     plan: &'p zkdl_compiler::Plan,
     relation: &'p AggregatedRelation,
 ) -> Result<[Route<'p>; 3], VerificationError> {
-    let routes = [
-        Route::new(plan, relation, 0, false)?,
-        Route::new(plan, relation, 1, false)?,
-        Route::new(plan, relation, 2, false)?,
-    ];
+    let routes = Route::operands(plan, relation)?;
     if routes.iter().any(|r| rest_bits(r.tensor) != rest_bits(routes[0].tensor)) {
         return Err(VerificationError::Malformed {
             relation: super::routing::relation_name(relation),

@@ -110,6 +110,15 @@ impl<'p> Route<'p> {
         Ok(Route { relation, operand, tensor, map, identity, layers_only })
     }
 
+    /// The routes of operands `0 … N − 1` of `relation` (none layers-only).
+    pub fn operands<const N: usize>(
+        plan: &'p Plan,
+        relation: &'p AggregatedRelation,
+    ) -> Result<[Route<'p>; N], VerificationError> {
+        let routes = (0..N).map(|i| Route::new(plan, relation, i, false)).collect::<Result<Vec<_>, _>>()?;
+        Ok(routes.try_into().unwrap_or_else(|_| unreachable!("N routes were built")))
+    }
+
     /// Whether the view is the tensor itself.
     pub fn is_identity(&self) -> bool {
         self.identity
