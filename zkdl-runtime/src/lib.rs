@@ -47,6 +47,7 @@ pub mod trainer;
 pub mod transcript;
 pub mod weights;
 pub mod witness;
+pub mod zk;
 
 pub use ark_bls12_381::{Fr, G1Affine, G1Projective};
 pub use claims::{Claim, TensorId};

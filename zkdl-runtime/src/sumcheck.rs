@@ -36,6 +36,7 @@
 //! **Transcript.** Absorbed in order: the relation name, `n`, `σ`, each round's values (then the
 //! challenge `r_j`), the final evaluations.
 
+use ark_ec::CurveGroup;
 use ark_ff::{Field, One, Zero};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use rayon::prelude::*;
@@ -43,7 +44,27 @@ use rayon::prelude::*;
 use crate::claims::{Claim, TensorId};
 use crate::error::VerificationError;
 use crate::tensor::{self, eq_eval, eq_table, fold_leading_in_place, log2_exact, PARALLEL_MIN};
-use crate::{Fr, Transcript};
+use crate::zk::{
+    commit_scalar, Blinder, Mode, ProductProof, ProverEqualities, Secret, Sent, Value, VerifierEqualities, ZeroProof,
+};
+use crate::{Fr, G1Affine, G1Projective, Transcript};
+
+/// A claimed sum as the transcript absorbs it.
+trait HeaderValue {
+    fn absorb_value(&self, transcript: &mut Transcript, label: &'static [u8]);
+}
+
+impl HeaderValue for Secret {
+    fn absorb_value(&self, transcript: &mut Transcript, label: &'static [u8]) {
+        self.absorb(transcript, label);
+    }
+}
+
+impl HeaderValue for Sent {
+    fn absorb_value(&self, transcript: &mut Transcript, label: &'static [u8]) {
+        self.absorb(transcript, label);
+    }
+}
 
 /// A tensor that both prover and verifier know; the verifier evaluates it at the final point itself.
 ///
@@ -289,6 +310,57 @@ impl SumcheckStatement {
         self.terms.iter().map(|t| t.coefficient * t.factors.iter().map(|&f| values[f]).product::<Fr>()).sum()
     }
 
+    /// The header of a zero-knowledge sumcheck: the claimed sum as sent (a commitment or a public value).
+    fn absorb_hidden_header<V: HeaderValue>(&self, transcript: &mut Transcript, claimed: &V) {
+        transcript.append_message(b"sumcheck-zk", self.relation.as_bytes());
+        transcript.append_u64(b"num-vars", self.num_vars as u64);
+        claimed.absorb_value(transcript, b"claimed-sum");
+    }
+
+    /// The distinct pairs `f ≤ g` of committed factors multiplied in some term, in order of first
+    /// appearance: a zero-knowledge sumcheck commits to each product and proves it.
+    fn committed_pairs(&self) -> Vec<(usize, usize)> {
+        let mut pairs = Vec::new();
+        for term in &self.terms {
+            if let [f, g] = self.committed_in(term)[..] {
+                let pair = (f.min(g), f.max(g));
+                if !pairs.contains(&pair) {
+                    pairs.push(pair);
+                }
+            }
+        }
+        pairs
+    }
+
+    fn committed_in(&self, term: &ProductTerm) -> Vec<usize> {
+        term.factors.iter().copied().filter(|&f| matches!(self.factors[f], Factor::Committed(_))).collect()
+    }
+
+    /// `Σ_t c_t Π_f P_f(r)` over sent values: `public[f]` for public factors, `sent[f]` for committed
+    /// ones, `products[k]` for the `k`-th pair of [`committed_pairs`](Self::committed_pairs).
+    fn hidden_summand<V: Value>(&self, public: &[Fr], sent: &[V], pairs: &[(usize, usize)], products: &[V]) -> V {
+        self.terms
+            .iter()
+            .map(|term| {
+                let coefficient = term
+                    .factors
+                    .iter()
+                    .filter(|&&f| matches!(self.factors[f], Factor::Public(_)))
+                    .fold(term.coefficient, |c, &f| c * public[f]);
+                let monomial = match self.committed_in(term)[..] {
+                    [] => V::constant(Fr::one()),
+                    [f] => sent[f],
+                    [f, g] => {
+                        let k = pairs.iter().position(|&p| p == (f.min(g), f.max(g))).expect("a listed pair");
+                        products[k]
+                    }
+                    _ => panic!("{}: three committed factors in one term", self.relation),
+                };
+                monomial * coefficient
+            })
+            .sum()
+    }
+
     fn absorb_header(&self, transcript: &mut Transcript, claimed_sum: &Fr) {
         transcript.append_message(b"sumcheck", self.relation.as_bytes());
         transcript.append_u64(b"num-vars", self.num_vars as u64);
@@ -297,13 +369,33 @@ impl SumcheckStatement {
 }
 
 /// The prover's messages: per round `s_j(0), s_j(2), …, s_j(D)`, then the committed factors'
-/// evaluations at the final point, in the order of [`SumcheckStatement::factors`].
+/// evaluations at the final point, in the order of [`SumcheckStatement::factors`] — in the clear,
+/// or, for a zero-knowledge proof, as commitments in `hidden` (and then `rounds` and
+/// `final_evaluations` are empty).
 #[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct SumcheckProof {
     /// The round polynomials, each without its value at 1.
     pub rounds: Vec<Vec<Fr>>,
     /// `P_f(r)` for every committed factor `f`.
     pub final_evaluations: Vec<Fr>,
+    /// The zero-knowledge form of the messages.
+    pub hidden: Option<HiddenSumcheck>,
+}
+
+/// A zero-knowledge sumcheck's messages (module docs, "Zero-knowledge").
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct HiddenSumcheck {
+    /// Per round, commitments to `s_j(0), s_j(2), …, s_j(D)`.
+    pub rounds: Vec<Vec<G1Affine>>,
+    /// Commitments to `P_f(r)` for every committed factor `f`.
+    pub final_evaluations: Vec<G1Affine>,
+    /// Commitments to the products `P_f(r) · P_g(r)` of the terms with two committed factors, one per
+    /// distinct pair `f ≤ g` in order of first appearance.
+    pub products: Vec<G1Affine>,
+    /// One proof of product per entry of `products`.
+    pub product_proofs: Vec<ProductProof>,
+    /// The proof that the last round's claim equals `w(r) · Σ_t c_t Π_f P_f(r)`.
+    pub final_check: ZeroProof,
 }
 
 /// What the prover holds after a sumcheck.
@@ -317,6 +409,8 @@ pub struct SumcheckProverOutput {
     pub point: Vec<Fr>,
     /// The claims `P_f(r) = y_f` on the committed factors, for merging and opening.
     pub claims: Vec<Claim>,
+    /// The values `y_f` as sent: with their blinds in a zero-knowledge sumcheck.
+    pub evaluations: Vec<Secret>,
 }
 
 /// Proves `statement`. `witness` holds the entries of each committed factor, in the order the
@@ -341,12 +435,24 @@ pub fn prove(
 pub fn prove_with_public_tables(
     statement: &SumcheckStatement,
     witness: Vec<Vec<Fr>>,
+    public_tables: Vec<Option<Vec<Fr>>>,
+    transcript: &mut Transcript,
+) -> SumcheckProverOutput {
+    prove_from(statement, SumcheckProverState::new(statement), witness, public_tables, transcript)
+}
+
+/// As [`prove_with_public_tables`], from a fresh `state` (clear or hidden).
+///
+/// # Panics
+/// As [`prove_with_public_tables`], and if `state` has sent rounds.
+pub fn prove_from(
+    statement: &SumcheckStatement,
+    state: SumcheckProverState,
+    witness: Vec<Vec<Fr>>,
     mut public_tables: Vec<Option<Vec<Fr>>>,
     transcript: &mut Transcript,
 ) -> SumcheckProverOutput {
-    if let Err(e) = statement.check() {
-        panic!("{e}");
-    }
+    assert!(state.point.is_empty(), "{}: a fresh prover state", statement.relation);
     let n = statement.num_vars;
     let mut witness = witness.into_iter();
     let tables: Vec<Vec<Fr>> = statement
@@ -373,7 +479,7 @@ pub fn prove_with_public_tables(
     let rho = statement.eq_weight.as_deref();
     // E_1 = eq(ρ_{>1}, ·) over the variables after the first.
     let eq_rest = rho.map(|rho| if n == 0 { vec![Fr::one()] } else { eq_table(&rho[1..]) });
-    prove_remaining_rounds(statement, SumcheckProverState::new(statement), tables, eq_rest, transcript)
+    prove_remaining_rounds(statement, state, tables, eq_rest, transcript)
 }
 
 /// The prover's state between rounds, without the tables: the rounds sent so far, the challenges
@@ -383,16 +489,24 @@ pub fn prove_with_public_tables(
 /// binary relation, which reads b as packed bits) sends them through [`Self::send_round`] and then
 /// hands the tables, bound at the challenges so far, to [`prove_remaining_rounds`]: the transcript,
 /// messages and claims are those of [`prove_with_public_tables`], bit for bit.
-#[derive(Clone, Debug)]
-pub struct SumcheckProverState {
+pub struct SumcheckProverState<'b> {
     rounds: Vec<Vec<Fr>>,
     point: Vec<Fr>,
     alpha: Fr,
     claimed_sum: Option<Fr>,
+    hidden: Option<HiddenState<'b>>,
 }
 
-impl SumcheckProverState {
-    /// The state before round 1.
+/// The zero-knowledge prover's extra state: its blinds, the running claim as committed, the
+/// round commitments sent.
+struct HiddenState<'b> {
+    blinder: &'b mut Blinder,
+    claim: Secret,
+    rounds: Vec<Vec<G1Affine>>,
+}
+
+impl<'b> SumcheckProverState<'b> {
+    /// The state before round 1, messages in the clear.
     ///
     /// # Panics
     /// If the statement is malformed (a programming error of the caller).
@@ -401,7 +515,29 @@ impl SumcheckProverState {
             panic!("{e}");
         }
         let n = statement.num_vars;
-        Self { rounds: Vec::with_capacity(n), point: Vec::with_capacity(n), alpha: Fr::one(), claimed_sum: None }
+        Self {
+            rounds: Vec::with_capacity(n),
+            point: Vec::with_capacity(n),
+            alpha: Fr::one(),
+            claimed_sum: None,
+            hidden: None,
+        }
+    }
+
+    /// The state before round 1 of a zero-knowledge sumcheck of the sum `claimed`, which the
+    /// verifier holds as sent (a commitment or a public value).
+    pub fn hidden(statement: &SumcheckStatement, claimed: Secret, blinder: &'b mut Blinder) -> Self {
+        let mut state = Self::new(statement);
+        state.hidden = Some(HiddenState { blinder, claim: claimed, rounds: Vec::with_capacity(statement.num_vars) });
+        state
+    }
+
+    /// A state for `mode`: clear, or hidden with `blinder` (which `ZeroKnowledge` requires).
+    pub fn for_mode(statement: &SumcheckStatement, claimed: Secret, blinder: Option<&'b mut Blinder>) -> Self {
+        match blinder {
+            Some(blinder) => Self::hidden(statement, claimed, blinder),
+            None => Self::new(statement),
+        }
     }
 
     /// The challenges `r_1 … r_j` of the rounds sent so far.
@@ -429,13 +565,33 @@ impl SumcheckProverState {
         };
         if j == 0 {
             let sum = s[0] + s[1];
-            statement.absorb_header(transcript, &sum);
+            match &self.hidden {
+                Some(hidden) => statement.absorb_hidden_header(transcript, &hidden.claim),
+                None => statement.absorb_header(transcript, &sum),
+            }
             self.claimed_sum = Some(sum);
         }
         let message: Vec<Fr> = std::iter::once(s[0]).chain(s[2..].iter().copied()).collect();
-        transcript.append_fields(b"round", &message);
-        let r = transcript.challenge_field(b"challenge");
-        self.rounds.push(message);
+        let r = match self.hidden.as_mut() {
+            None => {
+                transcript.append_fields(b"round", &message);
+                let r = transcript.challenge_field(b"challenge");
+                self.rounds.push(message);
+                r
+            }
+            Some(hidden) => {
+                // Commit s(0), s(2), …, s(D); s(1) is the running claim minus s(0), by homomorphism.
+                let sent: Vec<Secret> = message.iter().map(|v| hidden.blinder.hide(*v)).collect();
+                let points = commitments(&sent);
+                transcript.append_points(b"round", &points);
+                let r = transcript.challenge_field(b"challenge");
+                let values: Vec<Secret> =
+                    [sent[0], hidden.claim - sent[0]].into_iter().chain(sent[1..].iter().copied()).collect();
+                hidden.claim = lagrange_weights(values.len(), r).into_iter().zip(values).map(|(l, v)| v * l).sum();
+                hidden.rounds.push(points);
+                r
+            }
+        };
         self.point.push(r);
         if let Some(rho) = rho {
             self.alpha *= eq_linear_at(rho[j], r);
@@ -492,21 +648,79 @@ pub fn prove_remaining_rounds(
         }
     }
 
-    let SumcheckProverState { rounds, point, claimed_sum, .. } = state;
+    let SumcheckProverState { rounds, point, claimed_sum, hidden, alpha } = state;
     let values: Vec<Fr> = tables.iter().map(|t| t[0]).collect();
     let claimed_sum = claimed_sum.unwrap_or_else(|| {
         // No variables: the sum is the single summand (eq over zero variables is 1).
         let sum = statement.combine(&values);
-        statement.absorb_header(transcript, &sum);
+        match &hidden {
+            Some(hidden) => statement.absorb_hidden_header(transcript, &hidden.claim),
+            None => statement.absorb_header(transcript, &sum),
+        }
         sum
     });
-    let final_evaluations: Vec<Fr> = statement.committed_factors().map(|(i, _)| values[i]).collect();
-    transcript.append_fields(b"final-evaluations", &final_evaluations);
-    let claims = statement
+    let claims: Vec<Claim> = statement
         .committed_factors()
         .map(|(i, tensor)| Claim { tensor, point: point.clone(), value: values[i] })
         .collect();
-    SumcheckProverOutput { proof: SumcheckProof { rounds, final_evaluations }, claimed_sum, point, claims }
+    let (proof, evaluations) = match hidden {
+        None => {
+            let final_evaluations: Vec<Fr> = claims.iter().map(|c| c.value).collect();
+            transcript.append_fields(b"final-evaluations", &final_evaluations);
+            let evaluations = final_evaluations.iter().copied().map(Secret::public).collect();
+            (SumcheckProof { rounds, final_evaluations, hidden: None }, evaluations)
+        }
+        Some(hidden) => prove_hidden_final(statement, hidden, &values, alpha, transcript),
+    };
+    SumcheckProverOutput { proof, claimed_sum, point, claims, evaluations }
+}
+
+/// The end of a zero-knowledge sumcheck: commitments to the final evaluations and to the products of
+/// pairs of them, the proofs of product, and the proof that the last claim is the summand at `r`.
+fn prove_hidden_final(
+    statement: &SumcheckStatement,
+    hidden: HiddenState,
+    values: &[Fr],
+    weight: Fr,
+    transcript: &mut Transcript,
+) -> (SumcheckProof, Vec<Secret>) {
+    let HiddenState { blinder, claim, rounds } = hidden;
+    let mut sent: Vec<Secret> = values.iter().map(|v| Secret::public(*v)).collect();
+    for (i, _) in statement.committed_factors() {
+        sent[i] = blinder.hide(values[i]);
+    }
+    let evaluations: Vec<Secret> = statement.committed_factors().map(|(i, _)| sent[i]).collect();
+    let final_evaluations = commitments(&evaluations);
+    transcript.append_points(b"final-evaluations", &final_evaluations);
+    let pairs = statement.committed_pairs();
+    let products: Vec<Secret> = pairs.iter().map(|&(f, g)| blinder.hide(values[f] * values[g])).collect();
+    let product_points = commitments(&products);
+    transcript.append_points(b"products", &product_points);
+    let product_proofs = pairs
+        .iter()
+        .zip(&products)
+        .map(|(&(f, g), z)| ProductProof::prove(transcript, sent[f], sent[g], *z, blinder))
+        .collect();
+    let summand = statement.hidden_summand(values, &sent, &pairs, &products);
+    let mut equalities = ProverEqualities::default();
+    equalities.require(claim, summand * weight);
+    let final_check = equalities.prove(transcript, Some(blinder)).expect("the final check is committed");
+    let proof = SumcheckProof {
+        rounds: Vec::new(),
+        final_evaluations: Vec::new(),
+        hidden: Some(HiddenSumcheck {
+            rounds,
+            final_evaluations,
+            products: product_points,
+            product_proofs,
+            final_check,
+        }),
+    };
+    (proof, evaluations)
+}
+
+fn commitments(values: &[Secret]) -> Vec<G1Affine> {
+    G1Projective::normalize_batch(&values.iter().map(|v| commit_scalar(v.value, v.blind_or_zero())).collect::<Vec<_>>())
 }
 
 /// Verifies a sumcheck proof of `statement` for the sum `claimed_sum`, returning the claims on the
@@ -573,6 +787,108 @@ pub fn verify(
         .committed_factors()
         .map(|(i, tensor)| Claim { tensor, point: point.clone(), value: values[i] })
         .collect())
+}
+
+/// Verifies a sumcheck of `statement` for the sum `claimed` as sent, in the proof's `mode`: a clear
+/// proof for a clear sum, or a zero-knowledge proof ([`verify_hidden`]). Returns the final point and
+/// the committed factors' values there, as sent.
+pub fn verify_sent(
+    statement: &SumcheckStatement,
+    claimed: Sent,
+    proof: &SumcheckProof,
+    mode: Mode,
+    transcript: &mut Transcript,
+) -> Result<(Vec<Fr>, Vec<Sent>), VerificationError> {
+    let malformed = |what: &str| VerificationError::Malformed { relation: statement.relation.clone(), what: what.into() };
+    match (mode, &proof.hidden, claimed) {
+        (Mode::Clear, None, Sent::Clear(sum)) => {
+            let claims = verify(statement, sum, proof, transcript)?;
+            let point = claims.first().map(|c| c.point.clone()).unwrap_or_default();
+            Ok((point, claims.into_iter().map(|c| Sent::Clear(c.value)).collect()))
+        }
+        (Mode::ZeroKnowledge, Some(hidden), _) if proof.rounds.is_empty() && proof.final_evaluations.is_empty() => {
+            verify_hidden(statement, claimed, hidden, transcript)
+        }
+        (Mode::Clear, _, _) => Err(malformed("a committed message in a proof that is not zero-knowledge")),
+        (Mode::ZeroKnowledge, _, _) => Err(malformed("a message in the clear in a zero-knowledge proof")),
+    }
+}
+
+/// Verifies a zero-knowledge sumcheck (module docs): derives each round's claim on the commitments,
+/// checks the proofs of product and the final check, and returns the final point and the
+/// commitments to the committed factors' values there.
+pub fn verify_hidden(
+    statement: &SumcheckStatement,
+    claimed: Sent,
+    proof: &HiddenSumcheck,
+    transcript: &mut Transcript,
+) -> Result<(Vec<Fr>, Vec<Sent>), VerificationError> {
+    statement.check()?;
+    let relation = statement.relation.clone();
+    let malformed = |what: String| VerificationError::Malformed { relation: relation.clone(), what };
+    let n = statement.num_vars;
+    let degree = statement.degree();
+    let committed: Vec<usize> = statement.committed_factors().map(|(i, _)| i).collect();
+    if statement.terms.iter().any(|t| statement.committed_in(t).len() > 2) {
+        return Err(malformed("a term with three committed factors has no zero-knowledge proof".into()));
+    }
+    let pairs = statement.committed_pairs();
+    if proof.rounds.len() != n || proof.rounds.iter().any(|r| r.len() != degree) {
+        return Err(malformed(format!("the rounds are not {n} of {degree} commitments each")));
+    }
+    if proof.final_evaluations.len() != committed.len() {
+        return Err(malformed(format!(
+            "{} final evaluations for {} committed factors",
+            proof.final_evaluations.len(),
+            committed.len()
+        )));
+    }
+    if proof.products.len() != pairs.len() || proof.product_proofs.len() != pairs.len() {
+        return Err(malformed(format!("{} products for {} pairs of committed factors", proof.products.len(), pairs.len())));
+    }
+
+    statement.absorb_hidden_header(transcript, &claimed);
+    let mut claim = claimed;
+    let mut point = Vec::with_capacity(n);
+    for message in &proof.rounds {
+        transcript.append_points(b"round", message);
+        let r = transcript.challenge_field(b"challenge");
+        let first = Sent::Committed(message[0].into());
+        let values = [first, claim - first].into_iter().chain(message[1..].iter().map(|p| Sent::Committed((*p).into())));
+        claim = lagrange_weights(degree + 1, r).into_iter().zip(values).map(|(l, v)| v * l).sum();
+        point.push(r);
+    }
+    transcript.append_points(b"final-evaluations", &proof.final_evaluations);
+    transcript.append_points(b"products", &proof.products);
+    let mut sent = vec![Sent::Clear(Fr::zero()); statement.factors.len()];
+    for (f, p) in committed.iter().zip(&proof.final_evaluations) {
+        sent[*f] = Sent::Committed((*p).into());
+    }
+    let products: Vec<Sent> = proof.products.iter().map(|p| Sent::Committed((*p).into())).collect();
+    for ((&(f, g), z), product_proof) in pairs.iter().zip(&products).zip(&proof.product_proofs) {
+        if !product_proof.verify(transcript, sent[f].commitment(), sent[g].commitment(), z.commitment()) {
+            return Err(VerificationError::Check {
+                relation: relation.clone(),
+                what: format!("the proof of product of factors {f} and {g} at the final point"),
+            });
+        }
+    }
+    let public: Vec<Fr> = statement
+        .factors
+        .iter()
+        .map(|factor| match factor {
+            Factor::Committed(_) => Fr::zero(),
+            Factor::Public(public) => public.evaluate(&point),
+        })
+        .collect();
+    let weight = statement.eq_weight.as_ref().map_or(Fr::one(), |rho| eq_eval(rho, &point));
+    let summand = statement.hidden_summand(&public, &sent, &pairs, &products);
+    let mut equalities = VerifierEqualities::default();
+    equalities.require(claim, summand * weight, &relation, "final check")?;
+    equalities
+        .verify(transcript, Some(&proof.final_check), &relation)
+        .map_err(|_| VerificationError::SumcheckFinal { relation: relation.clone() })?;
+    Ok((point, committed.iter().map(|&f| sent[f]).collect()))
 }
 
 /// `eq(ρ, t) = (1 − ρ)(1 − t) + ρ t` at a small integer `t`.
@@ -681,20 +997,25 @@ fn round_values(
 /// The value at `r` of the polynomial of degree `< values.len()` taking `values[i]` at `i`
 /// (Lagrange interpolation over the nodes `0, 1, …, D`).
 pub fn interpolate_at(values: &[Fr], r: Fr) -> Fr {
-    let d = values.len();
-    let mut result = Fr::zero();
-    for (i, v) in values.iter().enumerate() {
-        let mut numerator = Fr::one();
-        let mut denominator = Fr::one();
-        for j in 0..d {
-            if j != i {
-                numerator *= r - Fr::from(j as u64);
-                denominator *= Fr::from(i as u64) - Fr::from(j as u64);
+    lagrange_weights(values.len(), r).iter().zip(values).map(|(l, v)| *l * v).sum()
+}
+
+/// `L_i(r)` for the Lagrange basis over the nodes `0, 1, …, count − 1`: a polynomial of degree
+/// `< count` with values `v_i` at `i` takes `Σ_i L_i(r) v_i` at `r` (also on commitments).
+pub fn lagrange_weights(count: usize, r: Fr) -> Vec<Fr> {
+    (0..count)
+        .map(|i| {
+            let mut numerator = Fr::one();
+            let mut denominator = Fr::one();
+            for j in 0..count {
+                if j != i {
+                    numerator *= r - Fr::from(j as u64);
+                    denominator *= Fr::from(i as u64) - Fr::from(j as u64);
+                }
             }
-        }
-        result += *v * numerator * denominator.inverse().expect("distinct nodes");
-    }
-    result
+            numerator * denominator.inverse().expect("distinct nodes")
+        })
+        .collect()
 }
 
 #[cfg(test)]

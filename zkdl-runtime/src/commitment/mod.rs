@@ -83,6 +83,18 @@ pub struct CommitmentKey {
 
 type GeneratorHasher = MapToCurveBasedHasher<G1Projective, DefaultFieldHasher<Sha256, 128>, WBMap<g1::Config>>;
 
+/// `(U, h)`: the inner-product generator `U = H("u")` and the blinding generator `h = H("h")` of
+/// every key, which are also the generators of the scalar commitments `y · U + β · h` that carry
+/// hidden values in zero-knowledge proofs (`crate::zk`).
+pub fn scalar_generators() -> (G1Affine, G1Affine) {
+    static GENERATORS: std::sync::OnceLock<(G1Affine, G1Affine)> = std::sync::OnceLock::new();
+    *GENERATORS.get_or_init(|| {
+        let hasher = GeneratorHasher::new(GENERATOR_DOMAIN).expect("the WB map of BLS12-381 G1 is valid");
+        let hash = |message: &[u8]| hasher.hash(message).expect("hashing to G1 cannot fail for BLS12-381");
+        (hash(b"u"), hash(b"h"))
+    })
+}
+
 impl CommitmentKey {
     /// The key for matrices of up to `2^max_log_cols` columns.
     pub fn new(max_log_cols: u32) -> Self {
@@ -92,8 +104,7 @@ impl CommitmentKey {
             .into_par_iter()
             .map(|j| hash(&[b"g".as_slice(), &j.to_le_bytes()].concat()))
             .collect();
-        let blinding_generator = hash(b"h");
-        let inner_product_generator = hash(b"u");
+        let (inner_product_generator, blinding_generator) = scalar_generators();
         let blinding_table = fixed_base_table(blinding_generator);
         Self { generators, blinding_generator, inner_product_generator, blinding_table }
     }
