@@ -22,7 +22,8 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::error::VerificationError;
-use crate::sumcheck::{self, Factor, ProductTerm, PublicTensor, SumcheckProof, SumcheckStatement};
+use crate::sumcheck::{self, Factor, ProductTerm, PublicTensor, SumcheckProof, SumcheckProverState, SumcheckStatement};
+use crate::zk::{Blinder, Mode, Secret, Sent, Value};
 use crate::{Fr, Transcript};
 
 /// Names a committed tensor within a proof (the plan assigns the numbers).
@@ -35,43 +36,49 @@ impl fmt::Display for TensorId {
     }
 }
 
-/// "Tensor `tensor` at `point` equals `value`."
+/// "Tensor `tensor` at `point` equals `value`." The value is a field element, or, inside a proof of
+/// training, a [`Secret`] (the prover's) or a [`Sent`] value (the verifier's: clear or committed).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Claim {
+pub struct Claim<V = Fr> {
     /// The tensor the claim is about.
     pub tensor: TensorId,
     /// The evaluation point (most significant variable first).
     pub point: Vec<Fr>,
     /// The claimed value of the multilinear extension there.
-    pub value: Fr,
+    pub value: V,
 }
 
 /// "`Σ_x W(x) · P(x) = value`" for a public weight `W`: a claim on a combination of entries of `P`.
 /// A point claim is the case `W = eq(u, ·)`; routing a claim through a change of instance index
 /// (`PROTOCOL.md` §5) or through bit planes gives other weights.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WeightedClaim {
+pub struct WeightedClaim<V = Fr> {
     /// The tensor the claim is about.
     pub tensor: TensorId,
     /// The public weight `W`, over the tensor's variables.
     pub weight: PublicTensor,
     /// The claimed value.
-    pub value: Fr,
+    pub value: V,
 }
 
-impl From<Claim> for WeightedClaim {
-    fn from(claim: Claim) -> Self {
+impl<V> From<Claim<V>> for WeightedClaim<V> {
+    fn from(claim: Claim<V>) -> Self {
         WeightedClaim { tensor: claim.tensor, weight: PublicTensor::Eq(claim.point), value: claim.value }
     }
 }
 
-impl WeightedClaim {
+impl<V: Copy> WeightedClaim<V> {
     /// The point claim this is, if its weight is `eq(u, ·)`.
-    fn as_point_claim(&self) -> Option<Claim> {
+    fn as_point_claim(&self) -> Option<Claim<V>> {
         match &self.weight {
             PublicTensor::Eq(point) => Some(Claim { tensor: self.tensor, point: point.clone(), value: self.value }),
             _ => None,
         }
+    }
+
+    /// The claim with its value mapped.
+    pub fn map<W>(&self, f: impl FnOnce(V) -> W) -> WeightedClaim<W> {
+        WeightedClaim { tensor: self.tensor, weight: self.weight.clone(), value: f(self.value) }
     }
 }
 
@@ -83,12 +90,12 @@ pub struct ClaimMergeProof {
 }
 
 /// The statement of the merging sumcheck and its claimed sum, after drawing the coefficients.
-fn merge_statement(
+fn merge_statement<V: Value>(
     tensor: TensorId,
     num_vars: usize,
-    claims: &[WeightedClaim],
+    claims: &[WeightedClaim<V>],
     transcript: &mut Transcript,
-) -> Result<(SumcheckStatement, Fr), VerificationError> {
+) -> Result<(SumcheckStatement, V), VerificationError> {
     let relation = format!("claim merge ({tensor})");
     if let Some(bad) = claims.iter().find(|c| c.tensor != tensor || c.weight.num_vars() != Some(num_vars)) {
         return Err(VerificationError::Malformed {
@@ -115,23 +122,23 @@ fn merge_statement(
 
 /// Absorbs the values of `claims` (after `domain` and `name`) and draws one coefficient `c_k` per
 /// claim; returns the coefficients and the combined value `Σ_k c_k y_k`.
-pub(crate) fn draw_claim_coefficients(
+pub(crate) fn draw_claim_coefficients<V: Value>(
     transcript: &mut Transcript,
     domain: &'static [u8],
     name: &str,
-    claims: &[WeightedClaim],
-) -> (Vec<Fr>, Fr) {
+    claims: &[WeightedClaim<V>],
+) -> (Vec<Fr>, V) {
     transcript.append_message(domain, name.as_bytes());
     transcript.append_u64(b"claims", claims.len() as u64);
     for claim in claims {
-        transcript.append_field(b"claim-value", &claim.value);
+        claim.value.absorb(transcript, b"claim-value");
     }
     let coefficients = transcript.challenge_fields(b"claim-coefficient", claims.len());
-    let combined = claims.iter().zip(&coefficients).map(|(claim, c)| claim.value * c).sum();
+    let combined = claims.iter().zip(&coefficients).map(|(claim, c)| claim.value * *c).sum();
     (coefficients, combined)
 }
 
-/// Merges point `claims` (all on `tensor`, whose entries are `values`) into one claim.
+/// Merges point `claims` (all on `tensor`, whose entries are `values`) into one claim, in the clear.
 ///
 /// # Panics
 /// As [`prove_merge_weighted`].
@@ -141,35 +148,39 @@ pub fn prove_merge(
     values: &[Fr],
     transcript: &mut Transcript,
 ) -> (ClaimMergeProof, Claim) {
-    let weighted: Vec<WeightedClaim> = claims.iter().cloned().map(WeightedClaim::from).collect();
-    prove_merge_weighted(tensor, &weighted, Cow::Borrowed(values), transcript)
+    let weighted: Vec<WeightedClaim<Secret>> =
+        claims.iter().cloned().map(|c| WeightedClaim::from(c).map(Secret::public)).collect();
+    let (proof, merged) = prove_merge_weighted(tensor, &weighted, Cow::Borrowed(values), transcript, None);
+    (proof, Claim { tensor: merged.tensor, point: merged.point, value: merged.value.value })
 }
 
 /// Merges weighted `claims` (all on `tensor`, whose entries are `values`) into one point claim at a
 /// fresh point. A single point claim is passed through unchanged. Owned `values` are folded in place;
-/// borrowed ones are copied first.
+/// borrowed ones are copied first. With a `blinder` the merging sumcheck is zero-knowledge.
 ///
 /// # Panics
 /// If `claims` is empty or the claims do not all concern `tensor` over `log2(values.len())`
 /// variables (programming errors of the caller).
 pub fn prove_merge_weighted(
     tensor: TensorId,
-    claims: &[WeightedClaim],
+    claims: &[WeightedClaim<Secret>],
     values: Cow<'_, [Fr]>,
     transcript: &mut Transcript,
-) -> (ClaimMergeProof, Claim) {
+    blinder: Option<&mut Blinder>,
+) -> (ClaimMergeProof, Claim<Secret>) {
     assert!(!claims.is_empty(), "merging no claims on {tensor}");
     if let Some(point) = claims.first().and_then(WeightedClaim::as_point_claim).filter(|_| claims.len() == 1) {
         return (ClaimMergeProof { sumcheck: None }, point);
     }
     let num_vars = crate::tensor::log2_exact(values.len());
-    let (statement, _) = merge_statement(tensor, num_vars, claims, transcript).unwrap_or_else(|e| panic!("{e}"));
-    let output = sumcheck::prove(&statement, vec![values.into_owned()], transcript);
-    let merged = output.claims.into_iter().next().expect("one committed factor");
+    let (statement, claimed) = merge_statement(tensor, num_vars, claims, transcript).unwrap_or_else(|e| panic!("{e}"));
+    let state = SumcheckProverState::for_mode(&statement, claimed, blinder);
+    let output = sumcheck::prove_from(&statement, state, vec![values.into_owned()], Vec::new(), transcript);
+    let merged = Claim { tensor, point: output.point, value: output.evaluations[0] };
     (ClaimMergeProof { sumcheck: Some(output.proof) }, merged)
 }
 
-/// Verifies the merging of point `claims` on `tensor`, returning the merged claim to be opened.
+/// Verifies the merging of point `claims` on `tensor` in the clear, returning the merged claim to be opened.
 pub fn verify_merge(
     tensor: TensorId,
     claims: &[Claim],
@@ -177,19 +188,23 @@ pub fn verify_merge(
     transcript: &mut Transcript,
 ) -> Result<Claim, VerificationError> {
     let num_vars = claims.first().map_or(0, |c| c.point.len());
-    let weighted: Vec<WeightedClaim> = claims.iter().cloned().map(WeightedClaim::from).collect();
-    verify_merge_weighted(tensor, num_vars, &weighted, proof, transcript)
+    let weighted: Vec<WeightedClaim<Sent>> =
+        claims.iter().cloned().map(|c| WeightedClaim::from(c).map(Sent::Clear)).collect();
+    let merged = verify_merge_weighted(tensor, num_vars, &weighted, proof, Mode::Clear, transcript)?;
+    let value = merged.value.clear().expect("clear claims merge into a clear claim");
+    Ok(Claim { tensor: merged.tensor, point: merged.point, value })
 }
 
-/// Verifies the merging of weighted `claims` on `tensor` (a tensor over `num_vars` variables),
-/// returning the merged point claim to be opened or reduced further.
+/// Verifies the merging of weighted `claims` on `tensor` (a tensor over `num_vars` variables) in a
+/// proof of `mode`, returning the merged point claim to be opened or reduced further.
 pub fn verify_merge_weighted(
     tensor: TensorId,
     num_vars: usize,
-    claims: &[WeightedClaim],
+    claims: &[WeightedClaim<Sent>],
     proof: &ClaimMergeProof,
+    mode: Mode,
     transcript: &mut Transcript,
-) -> Result<Claim, VerificationError> {
+) -> Result<Claim<Sent>, VerificationError> {
     let malformed =
         |what: &str| VerificationError::Malformed { relation: format!("claim merge ({tensor})"), what: what.into() };
     if let Some(bad) = claims.iter().find(|c| c.tensor != tensor) {
@@ -206,9 +221,9 @@ pub fn verify_merge_weighted(
         (_, Some(_), Some(_)) => Err(malformed("a single point claim is passed through without a sumcheck")),
         (_, None, None) => Err(malformed("these claims need a merging sumcheck")),
         (_, None, Some(sumcheck_proof)) => {
-            let (statement, claimed_sum) = merge_statement(tensor, num_vars, claims, transcript)?;
-            let merged = sumcheck::verify(&statement, claimed_sum, sumcheck_proof, transcript)?;
-            Ok(merged.into_iter().next().expect("one committed factor"))
+            let (statement, claimed) = merge_statement(tensor, num_vars, claims, transcript)?;
+            let (point, values) = sumcheck::verify_sent(&statement, claimed, sumcheck_proof, mode, transcript)?;
+            Ok(Claim { tensor, point, value: values[0] })
         }
     }
 }

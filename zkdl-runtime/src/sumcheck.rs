@@ -49,23 +49,6 @@ use crate::zk::{
 };
 use crate::{Fr, G1Affine, G1Projective, Transcript};
 
-/// A claimed sum as the transcript absorbs it.
-trait HeaderValue {
-    fn absorb_value(&self, transcript: &mut Transcript, label: &'static [u8]);
-}
-
-impl HeaderValue for Secret {
-    fn absorb_value(&self, transcript: &mut Transcript, label: &'static [u8]) {
-        self.absorb(transcript, label);
-    }
-}
-
-impl HeaderValue for Sent {
-    fn absorb_value(&self, transcript: &mut Transcript, label: &'static [u8]) {
-        self.absorb(transcript, label);
-    }
-}
-
 /// A tensor that both prover and verifier know; the verifier evaluates it at the final point itself.
 ///
 /// Besides plain tables, public tensors have structured forms whose multilinear extensions the
@@ -311,10 +294,10 @@ impl SumcheckStatement {
     }
 
     /// The header of a zero-knowledge sumcheck: the claimed sum as sent (a commitment or a public value).
-    fn absorb_hidden_header<V: HeaderValue>(&self, transcript: &mut Transcript, claimed: &V) {
+    fn absorb_hidden_header<V: Value>(&self, transcript: &mut Transcript, claimed: &V) {
         transcript.append_message(b"sumcheck-zk", self.relation.as_bytes());
         transcript.append_u64(b"num-vars", self.num_vars as u64);
-        claimed.absorb_value(transcript, b"claimed-sum");
+        claimed.absorb(transcript, b"claimed-sum");
     }
 
     /// The distinct pairs `f ≤ g` of committed factors multiplied in some term, in order of first

@@ -106,17 +106,32 @@ pub trait Value:
 {
     /// A public constant.
     fn constant(c: Fr) -> Self;
+
+    /// Absorbs the value as the verifier holds it: a clear value as a field element, a hidden one
+    /// as its commitment.
+    fn absorb(&self, transcript: &mut Transcript, label: &'static [u8]);
 }
 
 impl Value for Secret {
     fn constant(c: Fr) -> Self {
         Secret::public(c)
     }
+
+    fn absorb(&self, transcript: &mut Transcript, label: &'static [u8]) {
+        self.sent().absorb(transcript, label);
+    }
 }
 
 impl Value for Sent {
     fn constant(c: Fr) -> Self {
         Sent::Clear(c)
+    }
+
+    fn absorb(&self, transcript: &mut Transcript, label: &'static [u8]) {
+        match self {
+            Self::Clear(value) => transcript.append_field(label, value),
+            Self::Committed(point) => transcript.append_point(label, &point.into_affine()),
+        }
     }
 }
 
@@ -147,10 +162,6 @@ impl Secret {
         }
     }
 
-    /// Absorbs the value as the verifier sees it (the field element, or the commitment).
-    pub fn absorb(&self, transcript: &mut Transcript, label: &'static [u8]) {
-        self.sent().absorb(transcript, label);
-    }
 }
 
 fn combine_blinds(a: Option<Fr>, b: Option<Fr>, f: impl Fn(Fr, Fr) -> Fr) -> Option<Fr> {
@@ -229,14 +240,6 @@ impl Sent {
         match self {
             Self::Clear(value) => Some(*value),
             Self::Committed(_) => None,
-        }
-    }
-
-    /// Absorbs the value: a clear value as a field element, a commitment as a point.
-    pub fn absorb(&self, transcript: &mut Transcript, label: &'static [u8]) {
-        match self {
-            Self::Clear(value) => transcript.append_field(label, value),
-            Self::Committed(point) => transcript.append_point(label, &point.into_affine()),
         }
     }
 

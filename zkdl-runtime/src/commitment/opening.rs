@@ -23,8 +23,11 @@
 //!
 //! The verifier checks everything in one multi-scalar multiplication over the row commitments, the
 //! generators, the `L`/`R` messages, `A`, `U` and `h` (`2^{n_r} + 2^{n_c} + 2 n_c + 3` points).
-//! The random `r_L`, `r_R`, `d`, `δ` hide `v` apart from `y` itself, which this version sends in the
-//! clear (`PROTOCOL.md` §8 makes it committed).
+//! The random `r_L`, `r_R`, `d`, `δ` hide `v` apart from `y` itself. In a zero-knowledge proof `y` is
+//! not sent: it is committed as `Y = y · U + β_y · h` (`crate::zk`), and the argument runs on
+//! `P = C' + x_0 · Y = ⟨v, g⟩ + ⟨v, b⟩ U* + (β + x_0 β_y) h` — the same form, with the blind
+//! `β + x_0 β_y` — so the verifier puts `Y` into its multi-scalar multiplication in place of `y · U`.
+//! Then the whole opening is honest-verifier zero-knowledge (Hyrax's `proof_log`).
 
 use ark_ec::{CurveGroup, VariableBaseMSM};
 use ark_ff::{Field, One, UniformRand, Zero};
@@ -35,6 +38,7 @@ use rayon::prelude::*;
 use super::{CommitmentBlinds, CommitmentKey, TensorCommitment};
 use crate::claims::Claim;
 use crate::error::VerificationError;
+use crate::zk::{Secret, Sent, Value};
 use crate::tensor::{bind_leading, eq_table, inner_product, weighted_product_table};
 use crate::{Fr, G1Affine, G1Projective, Transcript};
 
@@ -53,11 +57,11 @@ pub struct OpeningProof {
     pub response_blind: Fr,
 }
 
-fn absorb_statement(transcript: &mut Transcript, commitment: &TensorCommitment, point: &[Fr], value: &Fr) {
+fn absorb_statement<V: Value>(transcript: &mut Transcript, commitment: &TensorCommitment, point: &[Fr], value: &V) {
     transcript.append_message(b"opening", b"hyrax-ipa");
     commitment.absorb_into(transcript);
     transcript.append_fields(b"opening-point", point);
-    transcript.append_field(b"opening-value", value);
+    value.absorb(transcript, b"opening-value");
 }
 
 impl CommitmentKey {
@@ -76,19 +80,43 @@ impl CommitmentKey {
         rng: &mut R,
     ) -> (OpeningProof, Fr) {
         let log_cols = commitment.log_cols as usize;
+        assert_eq!(values.len(), 1 << point.len(), "opened values do not fit the point");
+        let (row_point, col_point) = point.split_at(point.len() - log_cols);
+        let value = inner_product(&bind_leading(values, row_point), &eq_table(col_point));
+        (self.open_sent(transcript, commitment, values, blinds, point, Secret::public(value), rng), value)
+    }
+
+    /// Proves that the tensor `values` (committed as `commitment` with `blinds`) takes `value` at
+    /// `point`, where `value` was sent in the clear or as a commitment `y · U + β_y · h`: the
+    /// argument then runs on `P = C' + x_0 · Com(y)`, whose blind gains `x_0 · β_y`.
+    ///
+    /// # Panics
+    /// If `values`, `blinds`, `point` and `commitment` do not fit together (programming errors).
+    #[allow(clippy::too_many_arguments)]
+    pub fn open_sent<R: RngCore + CryptoRng>(
+        &self,
+        transcript: &mut Transcript,
+        commitment: &TensorCommitment,
+        values: &[Fr],
+        blinds: &CommitmentBlinds,
+        point: &[Fr],
+        value: Secret,
+        rng: &mut R,
+    ) -> OpeningProof {
+        let log_cols = commitment.log_cols as usize;
         assert_eq!(commitment.num_vars(), Some(point.len()), "opening point does not fit the commitment");
         assert_eq!(values.len(), 1 << point.len(), "opened values do not fit the point");
         let (row_point, col_point) = point.split_at(point.len() - log_cols);
         let v = bind_leading(values, row_point);
         let row_weights = eq_table(row_point);
-        let value = inner_product(&v, &eq_table(col_point));
         absorb_statement(transcript, commitment, point, &value);
-        (self.prove_row_combination(transcript, commitment, v, &row_weights, blinds, col_point, rng), value)
+        self.prove_row_combination(transcript, commitment, v, &row_weights, blinds, col_point, value.blind, rng)
     }
 
     /// Proves `⟨v, eq(u_c, ·)⟩ = y` for the row combination `v = Σ_i w_i · M[i]` committed in
     /// `Σ_i w_i · C_i`, for public row weights `w` (a point's `eq(u_r, ·)`, or any public vector); the
-    /// caller has absorbed the statement. Returns the proof; `y` is `⟨v, eq(u_c, ·)⟩`.
+    /// caller has absorbed the statement. Returns the proof; `y` is `⟨v, eq(u_c, ·)⟩`, sent in the
+    /// clear (`value_blind` `None`) or committed with blind `value_blind`.
     ///
     /// # Panics
     /// If the lengths do not fit the commitment (programming errors).
@@ -101,6 +129,7 @@ impl CommitmentKey {
         row_weights: &[Fr],
         blinds: &CommitmentBlinds,
         col_point: &[Fr],
+        value_blind: Option<Fr>,
         rng: &mut R,
     ) -> OpeningProof {
         let log_cols = commitment.log_cols as usize;
@@ -108,8 +137,9 @@ impl CommitmentKey {
         assert_eq!(row_weights.len(), commitment.rows.len(), "one weight per row");
         assert_eq!(col_point.len(), log_cols, "the column point has one coordinate per column variable");
         let mut b = eq_table(col_point);
-        let mut blind = inner_product(blinds.values(), row_weights);
-        let scaled_u = (self.inner_product_generator * transcript.challenge_field(b"ipa-u-scale")).into_affine();
+        let u_scale = transcript.challenge_field(b"ipa-u-scale");
+        let mut blind = inner_product(blinds.values(), row_weights) + u_scale * value_blind.unwrap_or_default();
+        let scaled_u = (self.inner_product_generator * u_scale).into_affine();
         let h = self.blinding_generator;
         let mut g: Vec<G1Affine> = self.generators[..1 << log_cols].to_vec();
         let mut left = Vec::with_capacity(log_cols);
@@ -164,6 +194,18 @@ impl CommitmentKey {
         claim: &Claim,
         proof: &OpeningProof,
     ) -> Result<(), VerificationError> {
+        let claim = Claim { tensor: claim.tensor, point: claim.point.clone(), value: Sent::Clear(claim.value) };
+        self.verify_opening_sent(transcript, commitment, &claim, proof)
+    }
+
+    /// Verifies that `commitment` opens at `claim.point` to the value sent (clear or committed).
+    pub fn verify_opening_sent(
+        &self,
+        transcript: &mut Transcript,
+        commitment: &TensorCommitment,
+        claim: &Claim<Sent>,
+        proof: &OpeningProof,
+    ) -> Result<(), VerificationError> {
         let relation = || format!("opening of {}", claim.tensor);
         let malformed = |what: String| VerificationError::Malformed { relation: relation(), what };
         let Some(num_vars) = commitment.num_vars() else {
@@ -197,7 +239,7 @@ impl CommitmentKey {
         commitment: &TensorCommitment,
         row_weights: &[Fr],
         col_point: &[Fr],
-        value: Fr,
+        value: Sent,
         proof: &OpeningProof,
     ) -> Result<(), VerificationError> {
         let relation = || "opening of a row combination".to_string();
@@ -252,7 +294,14 @@ impl CommitmentKey {
         bases.extend_from_slice(&self.generators[..s.len()]);
         scalars.extend(s.iter().map(|s| -z1 * s));
         bases.extend([self.inner_product_generator, self.blinding_generator, proof.schnorr_commitment]);
-        scalars.extend([u_scale * (cx * value - z1 * b_final), -z2, Fr::one()]);
+        match value {
+            Sent::Clear(value) => scalars.extend([u_scale * (cx * value - z1 * b_final), -z2, Fr::one()]),
+            Sent::Committed(value) => {
+                scalars.extend([-u_scale * z1 * b_final, -z2, Fr::one()]);
+                bases.push(value.into_affine());
+                scalars.push(cx * u_scale);
+            }
+        }
         if G1Projective::msm_unchecked(&bases, &scalars).is_zero() {
             Ok(())
         } else {

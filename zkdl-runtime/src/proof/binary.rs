@@ -77,7 +77,8 @@ use crate::sumcheck::{
     self, Factor, ProductTerm, PublicTensor, SumcheckProverOutput, SumcheckProverState, SumcheckStatement,
 };
 use crate::tensor::eq_table;
-use crate::{Fr, TensorId, Transcript};
+use crate::zk::{Secret, Sent};
+use crate::{Claim, Fr, TensorId, Transcript};
 
 fn statement(relation: &AggregatedRelation, plan: &Plan, rho: Vec<Fr>) -> SumcheckStatement {
     bit_statement(relation_name(relation), TensorId(plan.tensors.len() as u32 - 1), bit_tensor_used_region(plan), rho)
@@ -107,18 +108,20 @@ fn is_bit_statement(statement: &SumcheckStatement) -> bool {
 pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), VerificationError> {
     let rho = p.transcript.challenge_fields(b"relation-point", p.plan.bit_tensor_vars as usize);
     let statement = statement(relation, p.plan, rho);
-    let output = match &p.tables.bits {
-        BitTable::Packed(bits) => prove_packed(&statement, bits, &used_bits(p.plan), &mut p.transcript),
-        BitTable::Field(values) => sumcheck::prove_with_public_tables(
+    let plan = p.plan;
+    let (state, transcript, tables) = p.sumcheck_state(&statement, Secret::public(Fr::zero()));
+    let output = match &tables.bits {
+        BitTable::Packed(bits) => prove_packed_from(&statement, state, bits, &used_bits(plan), transcript),
+        BitTable::Field(values) => sumcheck::prove_from(
             &statement,
+            state,
             vec![values.clone()],
-            vec![None, Some(bit_tensor_used_table(p.plan))],
-            &mut p.transcript,
+            vec![None, Some(bit_tensor_used_table(plan))],
+            transcript,
         ),
     };
-    let claim = output.claims.into_iter().next().expect("one committed factor");
     p.current.sumcheck = Some(output.proof);
-    p.bit_tensor_claim(claim);
+    p.bit_tensor_claim(Claim { tensor: statement_tensor(&statement), point: output.point, value: output.evaluations[0] });
     Ok(())
 }
 
@@ -126,11 +129,17 @@ pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), Verifi
 pub fn verify(v: &mut Verifier, relation: &AggregatedRelation) -> Result<(), VerificationError> {
     let rho = v.transcript.challenge_fields(b"relation-point", v.plan.bit_tensor_vars as usize);
     let statement = statement(relation, v.plan, rho);
-    let proof = v.sumcheck_proof()?;
-    let claims = sumcheck::verify(&statement, Fr::zero(), proof, &mut v.transcript)?;
-    let claim = claims.into_iter().next().expect("one committed factor");
-    v.bit_tensor_claim(claim);
+    let (point, values) = v.verify_sumcheck(&statement, Sent::Clear(Fr::zero()))?;
+    v.bit_tensor_claim(Claim { tensor: statement_tensor(&statement), point, value: values[0] });
     Ok(())
+}
+
+/// The committed tensor of the bit relation's statement: b.
+fn statement_tensor(statement: &SumcheckStatement) -> TensorId {
+    match statement.factors[0] {
+        Factor::Committed(id) => id,
+        Factor::Public(_) => unreachable!("the bit relation's first factor is b"),
+    }
 }
 
 /// The used indicator of b as packed bits: entry for entry [`bit_tensor_used_table`], built a word at
@@ -239,25 +248,35 @@ pub fn prove_packed(
     used: &BitVector,
     transcript: &mut Transcript,
 ) -> SumcheckProverOutput {
+    prove_packed_from(statement, SumcheckProverState::new(statement), bits, used, transcript)
+}
+
+/// As [`prove_packed`], from a fresh `state` (clear or zero-knowledge).
+///
+/// # Panics
+/// As [`prove_packed`].
+pub fn prove_packed_from(
+    statement: &SumcheckStatement,
+    state: SumcheckProverState,
+    bits: &BitVector,
+    used: &BitVector,
+    transcript: &mut Transcript,
+) -> SumcheckProverOutput {
     let n = statement.num_vars;
     assert!(is_bit_statement(statement), "{}: not the bit relation", statement.relation);
     assert!(bits.len() == 1 << n && used.len() == 1 << n, "{}: b and used need 2^{n} entries", statement.relation);
     let split = BitRounds::for_vars(n);
     if split.rounds == 0 {
         let field = |v: &BitVector| (0..v.len()).map(|i| Fr::from(u64::from(v.get(i)))).collect::<Vec<Fr>>();
-        return sumcheck::prove_with_public_tables(
-            statement,
-            vec![field(bits)],
-            vec![None, Some(field(used))],
-            transcript,
-        );
+        return sumcheck::prove_from(statement, state, vec![field(bits)], vec![None, Some(field(used))], transcript);
     }
-    prove_bit_aware(statement, bits, used, transcript, split).0
+    prove_bit_aware(statement, state, bits, used, transcript, split).0
 }
 
 /// [`prove_packed`] with a given split (`split.fits(n)`), and the time of each phase.
 fn prove_bit_aware(
     statement: &SumcheckStatement,
+    mut state: SumcheckProverState,
     bits: &BitVector,
     used: &BitVector,
     transcript: &mut Transcript,
@@ -267,7 +286,6 @@ fn prove_bit_aware(
     assert!(split.fits(n), "{split:?} over {n} variables");
     let rho = statement.eq_weight.as_deref().expect("the bit relation has an eq weight");
     let mut seconds = PhaseSeconds::default();
-    let mut state = SumcheckProverState::new(statement);
     for j in 1..=split.rounds {
         let started = Instant::now();
         let round = BitRound::new(bits, used, n, j, state.point());
@@ -732,7 +750,7 @@ mod tests {
             &mut generic_transcript,
         );
         let packed = match split {
-            Some(split) => prove_bit_aware(statement, bits, used, &mut packed_transcript, split).0,
+            Some(split) => prove_bit_aware(statement, SumcheckProverState::new(statement), bits, used, &mut packed_transcript, split).0,
             None => prove_packed(statement, bits, used, &mut packed_transcript),
         };
         let context = format!("n = {}, split {split:?}", statement.num_vars);
@@ -920,7 +938,7 @@ mod tests {
         let statement = bit_statement("B scale".into(), TensorId(0), dummy_used, random_rho(n));
         let split = BitRounds::for_vars(n);
         let started = Instant::now();
-        let (output, seconds) = prove_bit_aware(&statement, &bits, &used, &mut Transcript::new(b"x"), split);
+        let (output, seconds) = prove_bit_aware(&statement, SumcheckProverState::new(&statement), &bits, &used, &mut Transcript::new(b"x"), split);
         let total = started.elapsed().as_secs_f64();
         assert!(output.claimed_sum.is_zero());
         let k = split.rounds;

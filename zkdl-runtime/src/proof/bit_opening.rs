@@ -33,7 +33,8 @@ use super::BitTable;
 use crate::claims::{draw_claim_coefficients, TensorId, WeightedClaim};
 use crate::commitment::{CommitmentBlinds, CommitmentKey, OpeningProof, TensorCommitment};
 use crate::error::VerificationError;
-use crate::sumcheck::{self, Factor, ProductTerm, PublicTensor, SumcheckProof, SumcheckStatement};
+use crate::sumcheck::{self, Factor, ProductTerm, PublicTensor, SumcheckProof, SumcheckProverState, SumcheckStatement};
+use crate::zk::{Blinder, Mode, Secret, Sent, Value};
 use crate::{Fr, Transcript};
 
 /// The most row/column terms the claims on b may split into (each costs the prover a pass over its rows).
@@ -252,12 +253,12 @@ fn table_bit_sum(bits: &BitTable, offset: usize, table: &[Fr]) -> Fr {
 }
 
 /// The terms of all claims, with the claims' random coefficients folded in, and the column sumcheck.
-fn column_statement(
+fn column_statement<V: Value>(
     num_vars: usize,
     col_vars: usize,
-    claims: &[WeightedClaim],
+    claims: &[WeightedClaim<V>],
     transcript: &mut Transcript,
-) -> Result<(Vec<SplitTerm>, SumcheckStatement, Fr), VerificationError> {
+) -> Result<(Vec<SplitTerm>, SumcheckStatement, V), VerificationError> {
     if claims.is_empty() {
         return Err(malformed("b has no claims to open".into()));
     }
@@ -290,27 +291,27 @@ fn column_statement(
 }
 
 /// `L* = Σ_m β_m L_m` over the row variables, and the combined value `Σ_m β_m v_m(r_c)`.
-fn combine_rows(
+fn combine_rows<V: Value>(
     terms: &[SplitTerm],
-    values: &[Fr],
+    values: &[V],
     row_vars: usize,
     transcript: &mut Transcript,
-) -> (Vec<Fr>, Vec<Fr>, Fr) {
+) -> (Vec<Fr>, Vec<Fr>, V) {
     let betas = transcript.challenge_fields(b"bit-opening-combination", terms.len());
     let mut row_weights = vec![Fr::zero(); 1 << row_vars];
     for (t, beta) in terms.iter().zip(&betas) {
         let table = t.rows.table(row_vars);
         row_weights.par_iter_mut().zip(table.par_iter()).for_each(|(w, l)| *w += *beta * l);
     }
-    let value = values.iter().zip(&betas).map(|(v, b)| *v * b).sum();
+    let value = values.iter().zip(&betas).map(|(v, b)| *v * *b).sum();
     (row_weights, betas, value)
 }
 
-fn absorb_opening(transcript: &mut Transcript, commitment: &TensorCommitment, col_point: &[Fr], value: &Fr) {
+fn absorb_opening<V: Value>(transcript: &mut Transcript, commitment: &TensorCommitment, col_point: &[Fr], value: &V) {
     transcript.append_message(b"opening", b"hyrax-ipa-rows");
     commitment.absorb_into(transcript);
     transcript.append_fields(b"opening-point", col_point);
-    transcript.append_field(b"opening-value", value);
+    value.absorb(transcript, b"opening-value");
 }
 
 /// The prover's half: proves every claim on b against its commitment.
@@ -323,25 +324,27 @@ pub fn prove<R: RngCore + CryptoRng>(
     bits: &BitTable,
     commitment: &TensorCommitment,
     blinds: &CommitmentBlinds,
-    claims: &[WeightedClaim],
+    claims: &[WeightedClaim<Secret>],
+    blinder: Option<&mut Blinder>,
     rng: &mut R,
 ) -> BitTensorOpening {
     let num_vars = commitment.num_vars().expect("a well-formed commitment");
     let col_vars = commitment.log_cols as usize;
     let row_vars = num_vars - col_vars;
-    let (terms, statement, _) =
+    let (terms, statement, claimed) =
         column_statement(num_vars, col_vars, claims, transcript).unwrap_or_else(|e| panic!("{e}"));
     let combinations: Vec<Vec<Fr>> =
         terms.iter().map(|t| row_combination(bits, col_vars, &t.rows.table(row_vars))).collect();
-    let output = sumcheck::prove(&statement, combinations.clone(), transcript);
-    let values = output.proof.final_evaluations.clone();
-    let (row_weights, betas, value) = combine_rows(&terms, &values, row_vars, transcript);
+    let state = SumcheckProverState::for_mode(&statement, claimed, blinder);
+    let output = sumcheck::prove_from(&statement, state, combinations.clone(), Vec::new(), transcript);
+    let (row_weights, betas, value) = combine_rows(&terms, &output.evaluations, row_vars, transcript);
     let mut combined = vec![Fr::zero(); 1 << col_vars];
     for (v, beta) in combinations.iter().zip(&betas) {
         combined.par_iter_mut().zip(v.par_iter()).for_each(|(c, x)| *c += *beta * x);
     }
     absorb_opening(transcript, commitment, &output.point, &value);
-    let opening = key.prove_row_combination(transcript, commitment, combined, &row_weights, blinds, &output.point, rng);
+    let opening =
+        key.prove_row_combination(transcript, commitment, combined, &row_weights, blinds, &output.point, value.blind, rng);
     BitTensorOpening { column_sumcheck: output.proof, opening }
 }
 
@@ -350,8 +353,9 @@ pub fn verify(
     key: &CommitmentKey,
     transcript: &mut Transcript,
     commitment: &TensorCommitment,
-    claims: &[WeightedClaim],
+    claims: &[WeightedClaim<Sent>],
     proof: &BitTensorOpening,
+    mode: Mode,
 ) -> Result<(), VerificationError> {
     let num_vars = commitment.num_vars().ok_or_else(|| malformed("the commitment to b is malformed".into()))?;
     let col_vars = commitment.log_cols as usize;
@@ -359,9 +363,7 @@ pub fn verify(
         return Err(malformed("the commitment to b has more column variables than variables".into()));
     }
     let (terms, statement, claimed_sum) = column_statement(num_vars, col_vars, claims, transcript)?;
-    let column_claims = sumcheck::verify(&statement, claimed_sum, &proof.column_sumcheck, transcript)?;
-    let col_point = column_claims.first().map(|c| c.point.clone()).unwrap_or_default();
-    let values: Vec<Fr> = column_claims.iter().map(|c| c.value).collect();
+    let (col_point, values) = sumcheck::verify_sent(&statement, claimed_sum, &proof.column_sumcheck, mode, transcript)?;
     let (row_weights, _, value) = combine_rows(&terms, &values, num_vars - col_vars, transcript);
     absorb_opening(transcript, commitment, &col_point, &value);
     key.verify_row_combination(transcript, commitment, &row_weights, &col_point, value, &proof.opening).map_err(|e| {

@@ -18,7 +18,7 @@ use zkdl_compiler::plan::AggregatedRelation;
 use super::routing::{relation_name, Route};
 use super::{Prover, Verifier};
 use crate::error::VerificationError;
-use crate::sumcheck::{self, Factor, ProductTerm, PublicTensor, SumcheckStatement};
+use crate::sumcheck::{Factor, ProductTerm, PublicTensor, SumcheckStatement};
 use crate::{Fr, TensorId};
 
 fn routes<'p>(
@@ -54,11 +54,9 @@ pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), Verifi
     let routes = routes(p.plan, relation)?;
     let Some(claim) = p.merged(&routes[0])? else { return Ok(()) };
     let tables = vec![p.view(&routes[1]).into_owned(), p.view(&routes[2]).into_owned()];
-    let output = sumcheck::prove(&statement(relation, &routes, &claim.point), tables, &mut p.transcript);
+    let (point, values) = p.prove_sumcheck(&statement(relation, &routes, &claim.point), claim.value, tables);
     let n = routes[1].view_instance_bits();
-    let (r_n, r_rest) = output.point.split_at(n);
-    let values = output.proof.final_evaluations.clone();
-    p.current.sumcheck = Some(output.proof);
+    let (r_n, r_rest) = point.split_at(n);
     p.claim(&routes[1], PublicTensor::Eq(r_n.to_vec()), r_rest.to_vec(), values[0]);
     p.claim(&routes[2], PublicTensor::Eq(r_n.to_vec()), r_rest.to_vec(), values[1]);
     Ok(())
@@ -68,11 +66,10 @@ pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), Verifi
 pub fn verify(v: &mut Verifier, relation: &AggregatedRelation) -> Result<(), VerificationError> {
     let routes = routes(v.plan, relation)?;
     let Some(claim) = v.merged(&routes[0])? else { return Ok(()) };
-    let proof = v.sumcheck_proof()?;
-    let claims = sumcheck::verify(&statement(relation, &routes, &claim.point), claim.value, proof, &mut v.transcript)?;
+    let (point, values) = v.verify_sumcheck(&statement(relation, &routes, &claim.point), claim.value)?;
     let n = routes[1].view_instance_bits();
-    let (r_n, r_rest) = claims[0].point.split_at(n);
-    v.claim(&routes[1], PublicTensor::Eq(r_n.to_vec()), r_rest.to_vec(), claims[0].value)?;
-    v.claim(&routes[2], PublicTensor::Eq(r_n.to_vec()), r_rest.to_vec(), claims[1].value)?;
+    let (r_n, r_rest) = point.split_at(n);
+    v.claim(&routes[1], PublicTensor::Eq(r_n.to_vec()), r_rest.to_vec(), values[0])?;
+    v.claim(&routes[2], PublicTensor::Eq(r_n.to_vec()), r_rest.to_vec(), values[1])?;
     Ok(())
 }

@@ -16,10 +16,15 @@ use crate::Fr;
 
 /// The prover's half.
 pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), VerificationError> {
-    prove_two_term(p, relation)
+    prove_two_term(p, relation, coefficients())
+}
+
+/// `G^L = 1 · Z'^L − 1 · Y`.
+fn coefficients() -> [Fr; 2] {
+    [Fr::from(1u64), -Fr::from(1u64)]
 }
 
 /// The verifier's half.
 pub fn verify(v: &mut Verifier, relation: &AggregatedRelation) -> Result<(), VerificationError> {
-    verify_two_term(v, relation, [Fr::from(1u64), -Fr::from(1u64)], "1")
+    verify_two_term(v, relation, coefficients(), "1")
 }

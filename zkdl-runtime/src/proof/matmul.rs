@@ -25,7 +25,7 @@ use zkdl_compiler::plan::{AggregatedRelation, RelationKind};
 use super::routing::{bind_middle, Route};
 use super::{is_root, Prover, Verifier};
 use crate::error::VerificationError;
-use crate::sumcheck::{self, Factor, ProductTerm, PublicTensor, SumcheckStatement};
+use crate::sumcheck::{Factor, ProductTerm, PublicTensor, SumcheckStatement};
 use crate::tensor::bind_trailing;
 use crate::{Fr, TensorId};
 
@@ -123,14 +123,14 @@ impl Shape<'_> {
 /// The prover's half.
 pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), VerificationError> {
     let s = shape(p.plan, relation)?;
-    let rho = if is_root(relation, 0) {
+    let (rho, claimed) = if is_root(relation, 0) {
         let rho = p.transcript.challenge_fields(b"relation-point", s.instance_bits + s.a_bits + s.c_bits);
         let value = p.send(p.view_value(&s.out, &rho));
         p.claim(&s.out, PublicTensor::Eq(rho[..s.instance_bits].to_vec()), rho[s.instance_bits..].to_vec(), value);
-        rho
+        (rho, value)
     } else {
         match p.merged(&s.out)? {
-            Some(claim) => claim.point,
+            Some(claim) => (claim.point, claim.value),
             None => return Ok(()),
         }
     };
@@ -145,11 +145,9 @@ pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), Verifi
     };
     let left = bind(p.view(&s.left), rho_a, s.layout.left_sum_is_column);
     let right = bind(p.view(&s.right), rho_c, s.layout.right_sum_is_column);
-    let output = sumcheck::prove(&s.statement(relation, rho_n), vec![left, right], &mut p.transcript);
-    let (r_n, r_b) = output.point.split_at(s.instance_bits);
+    let (point, values) = p.prove_sumcheck(&s.statement(relation, rho_n), claimed, vec![left, right]);
+    let (r_n, r_b) = point.split_at(s.instance_bits);
     let (left_point, right_point) = s.operand_points(rho_a, rho_c, r_b);
-    let values = output.proof.final_evaluations.clone();
-    p.current.sumcheck = Some(output.proof);
     p.claim(&s.left, PublicTensor::Eq(r_n.to_vec()), left_point, values[0]);
     p.claim(&s.right, PublicTensor::Eq(r_n.to_vec()), right_point, values[1]);
     Ok(())
@@ -171,12 +169,10 @@ pub fn verify(v: &mut Verifier, relation: &AggregatedRelation) -> Result<(), Ver
     };
     let (rho_n, rest) = rho.split_at(s.instance_bits);
     let (rho_a, rho_c) = rest.split_at(s.a_bits);
-    let proof = v.sumcheck_proof()?;
-    let claims = sumcheck::verify(&s.statement(relation, rho_n), claimed, proof, &mut v.transcript)?;
-    let point = &claims[0].point;
+    let (point, values) = v.verify_sumcheck(&s.statement(relation, rho_n), claimed)?;
     let (r_n, r_b) = point.split_at(s.instance_bits);
     let (left_point, right_point) = s.operand_points(rho_a, rho_c, r_b);
-    v.claim(&s.left, PublicTensor::Eq(r_n.to_vec()), left_point, claims[0].value)?;
-    v.claim(&s.right, PublicTensor::Eq(r_n.to_vec()), right_point, claims[1].value)?;
+    v.claim(&s.left, PublicTensor::Eq(r_n.to_vec()), left_point, values[0])?;
+    v.claim(&s.right, PublicTensor::Eq(r_n.to_vec()), right_point, values[1])?;
     Ok(())
 }

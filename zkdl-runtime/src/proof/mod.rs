@@ -52,12 +52,15 @@ use zkdl_compiler::Plan;
 
 use crate::bits::BitVector;
 use crate::claims::{prove_merge_weighted, verify_merge_weighted, Claim, ClaimMergeProof, TensorId, WeightedClaim};
+use crate::sumcheck::{self, SumcheckProverState, SumcheckStatement};
+use crate::zk::{Blinder, Mode, ProverEqualities, Secret, Sent, Value, VerifierEqualities, ZeroProof};
+use ark_ec::CurveGroup;
 use crate::commitment::{CommitmentBlinds, CommitmentKey, OpeningProof, TensorCommitment};
 use crate::error::VerificationError;
 use crate::sumcheck::{PublicTensor, SumcheckProof};
 use crate::tensor::{evaluate, inner_product};
 use crate::witness::Witness;
-use crate::{Fr, Transcript};
+use crate::{Fr, G1Affine, Transcript};
 use routing::{is_bit_planes, relation_name, split_bit_claim, BitPlaneClaim, ChunkWeight, Route};
 
 /// The protocol version absorbed first by every transcript and written into proof files.
@@ -293,10 +296,15 @@ pub fn commit_statement<R: RngCore + CryptoRng>(
 pub struct RelationProof {
     /// The merge of the claims on the tensor the relation defines (none for a root).
     pub merge: Option<ClaimMergeProof>,
-    /// Values sent in the clear: evaluations at the relation's point, chunk values of bit claims.
+    /// Values sent in the clear (a proof that is not zero-knowledge): evaluations at the relation's
+    /// point, chunk values of bit claims.
     pub messages: Vec<Fr>,
+    /// The same values as commitments `y · U + β · h` (a zero-knowledge proof).
+    pub committed_messages: Vec<G1Affine>,
     /// The relation's sumcheck, if it is not linear.
     pub sumcheck: Option<SumcheckProof>,
+    /// The proof that the relation's linear checks on committed values hold ([`crate::zk`]).
+    pub equalities: Option<ZeroProof>,
 }
 
 /// The opening of one committed tensor: the merge of its claims and the opening proof.
@@ -309,6 +317,9 @@ pub struct TensorOpening {
 /// The proof of training, without the statement.
 #[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct ProofBody {
+    /// Whether the proof is zero-knowledge ([`Mode`]); a proof that is not says so here, and the
+    /// transcript absorbs it first.
+    pub zero_knowledge: bool,
     /// The commitment to b.
     pub bit_commitment: TensorCommitment,
     /// One per aggregated relation, in the plan's order.
@@ -317,6 +328,19 @@ pub struct ProofBody {
     pub openings: Vec<TensorOpening>,
     /// The opening of b for all its claims ([`bit_opening`]).
     pub bit_opening: bit_opening::BitTensorOpening,
+    /// The proof that committed claims on public tensors equal the verifier's evaluations.
+    pub opening_equalities: Option<ZeroProof>,
+}
+
+impl ProofBody {
+    /// The proof's mode.
+    pub fn mode(&self) -> Mode {
+        if self.zero_knowledge {
+            Mode::ZeroKnowledge
+        } else {
+            Mode::Clear
+        }
+    }
 }
 
 /// Time spent in one phase of proving.
@@ -336,9 +360,10 @@ pub enum ProveError {
     MissingCommitment(String),
 }
 
-fn start_transcript(plan: &Plan, public: &PublicInputs, bit_commitment: &TensorCommitment) -> Transcript {
+fn start_transcript(plan: &Plan, public: &PublicInputs, bit_commitment: &TensorCommitment, mode: Mode) -> Transcript {
     let mut transcript = Transcript::new(TRANSCRIPT_DOMAIN);
     transcript.append_u64(b"protocol-version", u64::from(PROTOCOL_VERSION));
+    transcript.append_u64(b"zero-knowledge", u64::from(mode.is_zero_knowledge()));
     transcript.append_message(b"plan-digest", &plan.digest());
     for (id, commitment) in &public.commitments {
         transcript.append_u64(b"public-commitment", u64::from(*id));
@@ -353,7 +378,7 @@ fn start_transcript(plan: &Plan, public: &PublicInputs, bit_commitment: &TensorC
 }
 
 /// The claims produced so far, per stacked tensor, in the order they were produced.
-type ClaimBook = Vec<Vec<WeightedClaim>>;
+type ClaimBook<V> = Vec<Vec<WeightedClaim<V>>>;
 
 fn tensor_label(id: StackedTensorId) -> TensorId {
     TensorId(id.0)
@@ -364,16 +389,55 @@ pub struct Prover<'a> {
     pub(crate) plan: &'a Plan,
     pub(crate) tables: &'a Tables<'a>,
     pub(crate) transcript: Transcript,
-    claims: ClaimBook,
+    claims: ClaimBook<Secret>,
     pub(crate) current: RelationProof,
+    /// The blinds of a zero-knowledge proof (`None`: values in the clear).
+    blinder: Option<Blinder>,
+    equalities: ProverEqualities,
 }
 
 impl<'a> Prover<'a> {
-    /// Sends a value in the clear.
-    pub(crate) fn send(&mut self, value: Fr) -> Fr {
-        self.transcript.append_field(b"message", &value);
-        self.current.messages.push(value);
-        value
+    /// Sends a value: in the clear, or committed in a zero-knowledge proof.
+    pub(crate) fn send(&mut self, value: Fr) -> Secret {
+        match self.blinder.as_mut() {
+            None => {
+                self.transcript.append_field(b"message", &value);
+                self.current.messages.push(value);
+                Secret::public(value)
+            }
+            Some(blinder) => {
+                let secret = blinder.hide(value);
+                let point = secret.sent().commitment().into_affine();
+                self.transcript.append_point(b"message", &point);
+                self.current.committed_messages.push(point);
+                secret
+            }
+        }
+    }
+
+    /// Requires `a = b`, as the verifier does ([`Verifier::require_equal`]).
+    pub(crate) fn require_equal(&mut self, a: Secret, b: Secret) {
+        self.equalities.require(a, b);
+    }
+
+    /// Proves the relation's sumcheck for the sum `claimed` and keeps its proof; returns the final
+    /// point and the committed factors' values there.
+    pub(crate) fn prove_sumcheck(
+        &mut self,
+        statement: &SumcheckStatement,
+        claimed: Secret,
+        tables: Vec<Vec<Fr>>,
+    ) -> (Vec<Fr>, Vec<Secret>) {
+        let state = SumcheckProverState::for_mode(statement, claimed, self.blinder.as_mut());
+        let output = sumcheck::prove_from(statement, state, tables, Vec::new(), &mut self.transcript);
+        self.current.sumcheck = Some(output.proof);
+        (output.point, output.evaluations)
+    }
+
+    /// The sumcheck prover's starting state for the sum `claimed`, for relations that run the rounds
+    /// themselves (the binary relation).
+    pub(crate) fn sumcheck_state(&mut self, statement: &SumcheckStatement, claimed: Secret) -> (SumcheckProverState<'_>, &mut Transcript, &'a Tables<'a>) {
+        (SumcheckProverState::for_mode(statement, claimed, self.blinder.as_mut()), &mut self.transcript, self.tables)
     }
 
     /// The entries of a stacked tensor.
@@ -404,20 +468,26 @@ impl<'a> Prover<'a> {
     }
 
     /// Merges the claims on the tensor a relation defines into one point claim.
-    pub(crate) fn merged(&mut self, route: &Route) -> Result<Option<Claim>, VerificationError> {
+    pub(crate) fn merged(&mut self, route: &Route) -> Result<Option<Claim<Secret>>, VerificationError> {
         check_defining_route(route)?;
         let claims = std::mem::take(&mut self.claims[route.tensor.id.0 as usize]);
         if claims.is_empty() {
             return Ok(None);
         }
         let table = self.table(route.tensor.id);
-        let (merge, claim) = prove_merge_weighted(tensor_label(route.tensor.id), &claims, table, &mut self.transcript);
+        let (merge, claim) = prove_merge_weighted(
+            tensor_label(route.tensor.id),
+            &claims,
+            table,
+            &mut self.transcript,
+            self.blinder.as_mut(),
+        );
         self.current.merge = Some(merge);
         Ok(Some(claim))
     }
 
     /// Adds the claim "view of `route` with instance weight `instance` at `rest` equals `value`".
-    pub(crate) fn claim(&mut self, route: &Route, instance: PublicTensor, rest: Vec<Fr>, value: Fr) {
+    pub(crate) fn claim(&mut self, route: &Route, instance: PublicTensor, rest: Vec<Fr>, value: Secret) {
         self.plane_claim(route, instance, vec![Fr::from(1u64)], rest, value);
     }
 
@@ -428,20 +498,22 @@ impl<'a> Prover<'a> {
         instance: PublicTensor,
         planes: Vec<Fr>,
         rest: Vec<Fr>,
-        value: Fr,
+        value: Secret,
     ) {
         // The claim book is set aside while the chunk values are sent (the closure borrows `self`).
         let mut claims = std::mem::take(&mut self.claims);
         let routed = route_claim(self.plan, &mut claims, route, instance, planes, rest, value, |chunk| {
             let share = bit_opening::weighted_bit_sum(&self.tables.bits, chunk.chunk.offset as usize, &chunk.local);
-            Ok::<Fr, std::convert::Infallible>(self.send(share))
+            Ok::<Secret, std::convert::Infallible>(self.send(share))
         });
         self.claims = claims;
-        let Ok(_) = routed;
+        if let Ok(Some(total)) = routed {
+            self.require_equal(total, value);
+        }
     }
 
     /// Adds a point claim on b.
-    pub(crate) fn bit_tensor_claim(&mut self, claim: Claim) {
+    pub(crate) fn bit_tensor_claim(&mut self, claim: Claim<Secret>) {
         let all_bits = self.plan.tensors.len() - 1;
         self.claims[all_bits].push(claim.into());
     }
@@ -451,24 +523,46 @@ impl<'a> Prover<'a> {
 pub struct Verifier<'a> {
     pub(crate) plan: &'a Plan,
     pub(crate) transcript: Transcript,
-    claims: ClaimBook,
+    claims: ClaimBook<Sent>,
     pub(crate) current: &'a RelationProof,
     cursor: usize,
     pub(crate) relation: String,
     merge_used: bool,
     sumcheck_used: bool,
+    mode: Mode,
+    equalities: VerifierEqualities,
 }
 
 impl<'a> Verifier<'a> {
-    /// Receives the next value sent in the clear.
-    pub(crate) fn receive(&mut self) -> Result<Fr, VerificationError> {
-        let value = *self.current.messages.get(self.cursor).ok_or_else(|| VerificationError::Malformed {
+    /// Receives the next value sent: in the clear, or as a commitment in a zero-knowledge proof.
+    pub(crate) fn receive(&mut self) -> Result<Sent, VerificationError> {
+        let sent = match self.mode {
+            Mode::Clear => self.current.messages.get(self.cursor).map(|v| Sent::Clear(*v)),
+            Mode::ZeroKnowledge => self.current.committed_messages.get(self.cursor).map(|p| Sent::Committed((*p).into())),
+        };
+        let value = sent.ok_or_else(|| VerificationError::Malformed {
             relation: self.relation.clone(),
-            what: format!("the relation sends more than {} values", self.current.messages.len()),
+            what: format!("the relation sends fewer than {} values", self.cursor + 1),
         })?;
         self.cursor += 1;
-        self.transcript.append_field(b"message", &value);
+        value.absorb(&mut self.transcript, b"message");
         Ok(value)
+    }
+
+    /// Requires `a = b`: at once in the clear, by the relation's proof of equalities when committed.
+    pub(crate) fn require_equal(&mut self, a: Sent, b: Sent, what: &str) -> Result<(), VerificationError> {
+        self.equalities.require(a, b, &self.relation, what)
+    }
+
+    /// Verifies the relation's sumcheck for the sum `claimed`; returns the final point and the
+    /// committed factors' values there.
+    pub(crate) fn verify_sumcheck(
+        &mut self,
+        statement: &SumcheckStatement,
+        claimed: Sent,
+    ) -> Result<(Vec<Fr>, Vec<Sent>), VerificationError> {
+        let proof = self.sumcheck_proof()?;
+        sumcheck::verify_sent(statement, claimed, proof, self.mode, &mut self.transcript)
     }
 
     /// The relation's sumcheck proof.
@@ -480,13 +574,9 @@ impl<'a> Verifier<'a> {
         })
     }
 
-    /// A failed check of the relation.
-    pub(crate) fn fail(&self, what: impl Into<String>) -> VerificationError {
-        VerificationError::Check { relation: self.relation.clone(), what: what.into() }
-    }
 
     /// Verifies the merge of the claims on the tensor a relation defines.
-    pub(crate) fn merged(&mut self, route: &Route) -> Result<Option<Claim>, VerificationError> {
+    pub(crate) fn merged(&mut self, route: &Route) -> Result<Option<Claim<Sent>>, VerificationError> {
         check_defining_route(route)?;
         let claims = std::mem::take(&mut self.claims[route.tensor.id.0 as usize]);
         if claims.is_empty() {
@@ -498,7 +588,8 @@ impl<'a> Verifier<'a> {
             what: "the merge of the claims is missing".into(),
         })?;
         let n = route.tensor.layout.num_vars() as usize;
-        verify_merge_weighted(tensor_label(route.tensor.id), n, &claims, merge, &mut self.transcript).map(Some)
+        verify_merge_weighted(tensor_label(route.tensor.id), n, &claims, merge, self.mode, &mut self.transcript)
+            .map(Some)
     }
 
     /// As [`Prover::claim`].
@@ -507,7 +598,7 @@ impl<'a> Verifier<'a> {
         route: &Route,
         instance: PublicTensor,
         rest: Vec<Fr>,
-        value: Fr,
+        value: Sent,
     ) -> Result<(), VerificationError> {
         self.plane_claim(route, instance, vec![Fr::from(1u64)], rest, value)
     }
@@ -519,19 +610,21 @@ impl<'a> Verifier<'a> {
         instance: PublicTensor,
         planes: Vec<Fr>,
         rest: Vec<Fr>,
-        value: Fr,
+        value: Sent,
     ) -> Result<(), VerificationError> {
         let mut claims = std::mem::take(&mut self.claims);
         let routed = route_claim(self.plan, &mut claims, route, instance, planes, rest, value, |_| self.receive());
         self.claims = claims;
-        if routed? != value {
-            return Err(self.fail(format!("the chunks of {} in b do not add up to its claim", route.tensor.name())));
+        match routed? {
+            Some(total) => {
+                self.require_equal(total, value, &format!("the chunks of {} in b add up to its claim", route.tensor.name()))
+            }
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Adds a point claim on b.
-    pub(crate) fn bit_tensor_claim(&mut self, claim: Claim) {
+    pub(crate) fn bit_tensor_claim(&mut self, claim: Claim<Sent>) {
         let all_bits = self.plan.tensors.len() - 1;
         self.claims[all_bits].push(claim.into());
     }
@@ -540,34 +633,34 @@ impl<'a> Verifier<'a> {
 /// Adds the claim "view of `route` with instance weight `instance`, plane coefficients `planes` and
 /// (row, column) point `rest` equals `value`" to the claim book: a weighted claim on the tensor, or for a
 /// bit-plane tensor one weighted claim per chunk of b, whose values `chunk_value` sends or receives when
-/// there are several. Returns the sum of the chunk values (`value` itself when there is nothing to split).
+/// there are several. Returns the sum of the chunk values when there are several (which must equal `value`).
 #[allow(clippy::too_many_arguments)]
-fn route_claim<E>(
+fn route_claim<V: Value, E>(
     plan: &Plan,
-    claims: &mut ClaimBook,
+    claims: &mut ClaimBook<V>,
     route: &Route,
     instance: PublicTensor,
     planes: Vec<Fr>,
     rest: Vec<Fr>,
-    value: Fr,
-    mut chunk_value: impl FnMut(&ChunkWeight) -> Result<Fr, E>,
-) -> Result<Fr, E> {
+    value: V,
+    mut chunk_value: impl FnMut(&ChunkWeight) -> Result<V, E>,
+) -> Result<Option<V>, E> {
     let instance = route.instance_weight(instance);
     if !is_bit_planes(route.tensor) {
         let weight = PublicTensor::Kron(vec![instance, PublicTensor::Eq(rest)]);
         claims[route.tensor.id.0 as usize].push(WeightedClaim { tensor: tensor_label(route.tensor.id), weight, value });
-        return Ok(value);
+        return Ok(None);
     }
     let chunks = split_bit_claim(plan, route.tensor, &BitPlaneClaim { instance, planes, rest });
     let all_bits = plan.tensors.len() - 1;
     let several = chunks.len() > 1;
-    let mut total = Fr::zero();
+    let mut total = V::constant(Fr::zero());
     for chunk in chunks {
         let share = if several { chunk_value(&chunk)? } else { value };
-        total += share;
+        total = total + share;
         claims[all_bits].push(WeightedClaim { tensor: TensorId(all_bits as u32), weight: chunk.weight, value: share });
     }
-    Ok(total)
+    Ok(several.then_some(total))
 }
 
 /// The tensor a relation defines is the relation's own index space.
@@ -589,6 +682,22 @@ pub(crate) fn is_root(relation: &AggregatedRelation, index: usize) -> bool {
 
 /// Proves that the tables satisfy every relation of the plan. `progress` is called after each phase.
 pub fn prove<R: RngCore + CryptoRng>(
+    plan: &Plan,
+    key: &CommitmentKey,
+    tables: &Tables,
+    public: &PublicInputs,
+    secrets: &StatementSecrets,
+    rng: &mut R,
+    progress: impl FnMut(&PhaseTiming),
+) -> Result<(ProofBody, Vec<PhaseTiming>), ProveError> {
+    prove_in_mode(Mode::ZeroKnowledge, plan, key, tables, public, secrets, rng, progress)
+}
+
+/// As [`prove`], in the given mode: [`Mode::Clear`] sends every value in the clear and is not
+/// zero-knowledge (the proof says so).
+#[allow(clippy::too_many_arguments)]
+pub fn prove_in_mode<R: RngCore + CryptoRng>(
+    mode: Mode,
     plan: &Plan,
     key: &CommitmentKey,
     tables: &Tables,
@@ -618,9 +727,11 @@ pub fn prove<R: RngCore + CryptoRng>(
     let mut prover = Prover {
         plan,
         tables,
-        transcript: start_transcript(plan, public, &bit_commitment),
+        transcript: start_transcript(plan, public, &bit_commitment, mode),
         claims: vec![Vec::new(); plan.tensors.len()],
         current: RelationProof::default(),
+        blinder: mode.is_zero_knowledge().then(|| Blinder::new(rng)),
+        equalities: ProverEqualities::default(),
     };
     let mut relations = Vec::with_capacity(plan.relations.len());
     for relation in &plan.relations {
@@ -642,6 +753,7 @@ pub fn prove<R: RngCore + CryptoRng>(
             }
             RelationKind::Binary => binary::prove(&mut prover, relation)?,
         }
+        prover.current.equalities = prover.equalities.prove(&mut prover.transcript, prover.blinder.as_mut());
         relations.push(std::mem::take(&mut prover.current));
         record(relation_name(relation), started, &mut timings);
     }
@@ -649,11 +761,18 @@ pub fn prove<R: RngCore + CryptoRng>(
     let started = Instant::now();
     let mut openings = Vec::new();
     for tensor in &plan.tensors {
-        let Storage::Committed { .. } = tensor.storage else { continue };
         if tensor.id == all_bits.id {
             continue;
         }
         let claims = std::mem::take(&mut prover.claims[tensor.id.0 as usize]);
+        if tensor.storage == Storage::Public {
+            // The verifier evaluates these claims itself; committed values need a proof of equality.
+            for claim in &claims {
+                prover.equalities.require(claim.value, Secret::public(Fr::zero()));
+            }
+            continue;
+        }
+        let Storage::Committed { .. } = tensor.storage else { continue };
         if claims.is_empty() {
             continue;
         }
@@ -661,16 +780,38 @@ pub fn prove<R: RngCore + CryptoRng>(
         let commitment = public.commitment(tensor.id.0).ok_or_else(missing)?;
         let blinds = secrets.blinds.iter().find(|(i, _)| *i == tensor.id.0).map(|(_, b)| b).ok_or_else(missing)?;
         let table = tables.tensor(plan, tensor.id);
-        let (merge, claim) =
-            prove_merge_weighted(tensor_label(tensor.id), &claims, table.clone(), &mut prover.transcript);
-        let (opening, _) = key.open(&mut prover.transcript, commitment, &table, blinds, &claim.point, rng);
+        let (merge, claim) = prove_merge_weighted(
+            tensor_label(tensor.id),
+            &claims,
+            table.clone(),
+            &mut prover.transcript,
+            prover.blinder.as_mut(),
+        );
+        let opening = key.open_sent(&mut prover.transcript, commitment, &table, blinds, &claim.point, claim.value, rng);
         openings.push(TensorOpening { merge, opening });
     }
+    let opening_equalities = prover.equalities.prove(&mut prover.transcript, prover.blinder.as_mut());
     let bit_claims = std::mem::take(&mut prover.claims[all_bits.id.0 as usize]);
-    let bit_opening =
-        bit_opening::prove(key, &mut prover.transcript, &tables.bits, &bit_commitment, &bit_blinds, &bit_claims, rng);
+    let bit_opening = bit_opening::prove(
+        key,
+        &mut prover.transcript,
+        &tables.bits,
+        &bit_commitment,
+        &bit_blinds,
+        &bit_claims,
+        prover.blinder.as_mut(),
+        rng,
+    );
     record("openings".into(), started, &mut timings);
-    Ok((ProofBody { bit_commitment, relations, openings, bit_opening }, timings))
+    let body = ProofBody {
+        zero_knowledge: mode.is_zero_knowledge(),
+        bit_commitment,
+        relations,
+        openings,
+        bit_opening,
+        opening_equalities,
+    };
+    Ok((body, timings))
 }
 
 /// Verifies a proof of training for `plan` and the public inputs.
@@ -691,15 +832,18 @@ pub fn verify(
     let all_bits = plan.tensors.last().ok_or_else(|| malformed("plan", "the plan has no tensors".into()))?;
 
     let empty = RelationProof::default();
+    let mode = proof.mode();
     let mut verifier = Verifier {
         plan,
-        transcript: start_transcript(plan, public, &proof.bit_commitment),
+        transcript: start_transcript(plan, public, &proof.bit_commitment, mode),
         claims: vec![Vec::new(); plan.tensors.len()],
         current: &empty,
         cursor: 0,
         relation: String::new(),
         merge_used: false,
         sumcheck_used: false,
+        mode,
+        equalities: VerifierEqualities::default(),
     };
     for (relation, relation_proof) in plan.relations.iter().zip(&proof.relations) {
         verifier.relation = relation_name(relation);
@@ -724,12 +868,12 @@ pub fn verify(
             }
             RelationKind::Binary => binary::verify(&mut verifier, relation)?,
         }
-        if verifier.cursor != relation_proof.messages.len() {
-            return Err(malformed(
-                &verifier.relation,
-                format!("{} values sent, {} expected", relation_proof.messages.len(), verifier.cursor),
-            ));
+        let sent = relation_proof.messages.len() + relation_proof.committed_messages.len();
+        if verifier.cursor != sent {
+            return Err(malformed(&verifier.relation, format!("{sent} values sent, {} expected", verifier.cursor)));
         }
+        let relation_name = verifier.relation.clone();
+        verifier.equalities.verify(&mut verifier.transcript, relation_proof.equalities.as_ref(), &relation_name)?;
         if relation_proof.merge.is_some() && !verifier.merge_used {
             return Err(malformed(&verifier.relation, "the relation sends a merge it has no claims for".into()));
         }
@@ -761,9 +905,10 @@ pub fn verify(
                     n,
                     &claims,
                     &opening.merge,
+                    mode,
                     &mut verifier.transcript,
                 )?;
-                key.verify_opening(&mut verifier.transcript, commitment, &claim, &opening.opening).map_err(
+                key.verify_opening_sent(&mut verifier.transcript, commitment, &claim, &opening.opening).map_err(
                     |e| match e {
                         VerificationError::Opening { .. } => {
                             VerificationError::Opening { relation: format!("opening of {}", tensor.name()) }
@@ -778,12 +923,9 @@ pub fn verify(
                     .ok_or_else(|| malformed("statement", format!("no public values for {}", tensor.name())))?;
                 for claim in &claims {
                     let weight = claim.weight.table(tensor.layout.num_vars() as usize);
-                    if inner_product(&weight, values) != claim.value {
-                        return Err(VerificationError::Check {
-                            relation: format!("public {}", tensor.name()),
-                            what: "a claim on the public values does not hold".into(),
-                        });
-                    }
+                    let relation = format!("public {}", tensor.name());
+                    let expected = Sent::Clear(inner_product(&weight, values));
+                    verifier.equalities.require(claim.value, expected, &relation, "a claim on the public values")?;
                 }
             }
             _ => {
@@ -794,8 +936,9 @@ pub fn verify(
     if openings.next().is_some() {
         return Err(malformed("openings", "more openings than committed tensors with claims".into()));
     }
+    verifier.equalities.verify(&mut verifier.transcript, proof.opening_equalities.as_ref(), "public tensors")?;
     let bit_claims = std::mem::take(&mut verifier.claims[all_bits.id.0 as usize]);
-    bit_opening::verify(key, &mut verifier.transcript, &proof.bit_commitment, &bit_claims, &proof.bit_opening)?;
+    bit_opening::verify(key, &mut verifier.transcript, &proof.bit_commitment, &bit_claims, &proof.bit_opening, mode)?;
     Ok(())
 }
 

@@ -22,6 +22,7 @@ use super::{is_root, Prover, Verifier};
 use crate::error::VerificationError;
 use crate::sumcheck::PublicTensor;
 use crate::tensor::power_of_two;
+use crate::zk::{Secret, Sent, Value};
 use crate::Fr;
 use ark_ff::One;
 
@@ -61,7 +62,7 @@ fn start_prover(
     p: &mut Prover,
     relation: &AggregatedRelation,
     value: &Route,
-) -> Result<Option<(Vec<Fr>, Fr)>, VerificationError> {
+) -> Result<Option<(Vec<Fr>, Secret)>, VerificationError> {
     if is_root(relation, 0) {
         let n = value.view_instance_bits();
         let rho = p.transcript.challenge_fields(b"relation-point", n + rest_bits(value.tensor));
@@ -77,7 +78,7 @@ fn start_verifier(
     v: &mut Verifier,
     relation: &AggregatedRelation,
     value: &Route,
-) -> Result<Option<(Vec<Fr>, Fr)>, VerificationError> {
+) -> Result<Option<(Vec<Fr>, Sent)>, VerificationError> {
     if is_root(relation, 0) {
         let n = value.view_instance_bits();
         let rho = v.transcript.challenge_fields(b"relation-point", n + rest_bits(value.tensor));
@@ -127,8 +128,8 @@ pub fn verify_twos_complement(
 }
 
 /// `(1 − 2^Q) · used(ρ) + 2^Q · s(ρ)`: the part of Z'(ρ) that is not magnitude bits.
-fn sign_magnitude_constant(value: &Route, rho: &[Fr], sign: Fr, q: u32) -> Fr {
-    (Fr::one() - power_of_two(q)) * used_region(value.tensor).evaluate(rho) + power_of_two(q) * sign
+fn sign_magnitude_constant<V: Value>(value: &Route, rho: &[Fr], sign: V, q: u32) -> V {
+    sign * power_of_two(q) + V::constant((Fr::one() - power_of_two(q)) * used_region(value.tensor).evaluate(rho))
 }
 
 /// The prover's half of zkReLU's sign–magnitude recomposition of hidden Z'.

@@ -33,26 +33,38 @@ fn routes<'p>(
 
 /// The prover's half.
 pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), VerificationError> {
-    prove_two_term(p, relation)
+    prove_two_term(p, relation, coefficients(p.plan))
+}
+
+/// `(2^{S_W}, 1)`.
+fn coefficients(plan: &zkdl_compiler::Plan) -> [Fr; 2] {
+    [power_of_two(plan.params.weight_scale_bits), Fr::from(1u64)]
 }
 
 /// The verifier's half.
 pub fn verify(v: &mut Verifier, relation: &AggregatedRelation) -> Result<(), VerificationError> {
     let shift = v.plan.params.weight_scale_bits;
-    verify_two_term(v, relation, [power_of_two(shift), Fr::from(1u64)], &format!("2^{shift}"))
+    verify_two_term(v, relation, coefficients(v.plan), &format!("2^{shift}"))
 }
 
 /// The prover's half of a two-term linear relation `V = c_1 · V_1 + c_2 · V_2` (operands 0, 1, 2):
 /// sends `V_1(ρ)` and `V_2(ρ)` at the merged claim on V.
-pub(super) fn prove_two_term(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), VerificationError> {
+pub(super) fn prove_two_term(
+    p: &mut Prover,
+    relation: &AggregatedRelation,
+    coefficients: [Fr; 2],
+) -> Result<(), VerificationError> {
     let routes = routes(p.plan, relation)?;
     let Some(claim) = p.merged(&routes[0])? else { return Ok(()) };
     let n = routes[0].view_instance_bits();
     let (rho_n, rho_rest) = claim.point.split_at(n);
+    let mut sent = Vec::with_capacity(2);
     for route in &routes[1..] {
         let value = p.send(p.view_value(route, &claim.point));
         p.claim(route, PublicTensor::Eq(rho_n.to_vec()), rho_rest.to_vec(), value);
+        sent.push(value);
     }
+    p.require_equal(claim.value, sent[0] * coefficients[0] + sent[1] * coefficients[1]);
     Ok(())
 }
 
@@ -69,13 +81,12 @@ pub(super) fn verify_two_term(
     let (rho_n, rho_rest) = claim.point.split_at(n);
     let first = v.receive()?;
     let second = v.receive()?;
-    if claim.value != coefficients[0] * first + coefficients[1] * second {
-        let sign = if coefficients[1] == Fr::from(1u64) { "+" } else { "−" };
-        return Err(v.fail(format!(
-            "{}(ρ) ≠ {describe} · {}(ρ) {sign} {}(ρ)",
-            routes[0].operand.symbol, routes[1].operand.symbol, routes[2].operand.symbol
-        )));
-    }
+    let sign = if coefficients[1] == Fr::from(1u64) { "+" } else { "−" };
+    let what = format!(
+        "{}(ρ) = {describe} · {}(ρ) {sign} {}(ρ)",
+        routes[0].operand.symbol, routes[1].operand.symbol, routes[2].operand.symbol
+    );
+    v.require_equal(claim.value, first * coefficients[0] + second * coefficients[1], &what)?;
     v.claim(&routes[1], PublicTensor::Eq(rho_n.to_vec()), rho_rest.to_vec(), first)?;
     v.claim(&routes[2], PublicTensor::Eq(rho_n.to_vec()), rho_rest.to_vec(), second)?;
     Ok(())

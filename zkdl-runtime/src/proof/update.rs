@@ -87,22 +87,26 @@ pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), Verifi
     if let Some(claim) = p.merged(&r.weights)? {
         let (rho_t, rest) = claim.point.split_at(step_bits);
         let (rho_j, rho_y) = rest.split_at(layer_bits);
-        let (_, c) = step_weights(rho_t, relation.steps.count);
+        let (c0, c) = step_weights(rho_t, relation.steps.count);
         let initial = p.send(p.view_value(&r.initial_weights, rest));
         p.claim(&r.initial_weights, PublicTensor::Eq(rho_j.to_vec()), rho_y.to_vec(), initial);
         let weight = gradient_weight(c, rho_j);
         let gradients = p.send(p.weighted_value(&r.gradients, weight.clone(), rho_y));
         p.claim(&r.gradients, weight, rho_y.to_vec(), gradients);
+        p.require_equal(claim.value, initial * c0 - gradients);
     }
     let rho = p.transcript.challenge_fields(b"relation-point", layer_bits + rest_bits(r.final_weights.tensor));
     let (rho_j, rho_y) = rho.split_at(layer_bits);
+    let mut values = Vec::with_capacity(2);
     for route in [&r.final_weights, &r.initial_weights] {
         let value = p.send(p.view_value(route, &rho));
         p.claim(route, PublicTensor::Eq(rho_j.to_vec()), rho_y.to_vec(), value);
+        values.push(value);
     }
     let weight = final_gradient_weight(relation, rho_j);
     let gradients = p.send(p.weighted_value(&r.gradients, weight.clone(), rho_y));
     p.claim(&r.gradients, weight, rho_y.to_vec(), gradients);
+    p.require_equal(values[0], values[1] - gradients);
     Ok(())
 }
 
@@ -119,22 +123,18 @@ pub fn verify(v: &mut Verifier, relation: &AggregatedRelation) -> Result<(), Ver
         let weight = gradient_weight(c, rho_j);
         let gradients = v.receive()?;
         v.claim(&r.gradients, weight, rho_y.to_vec(), gradients)?;
-        if claim.value != c0 * initial - gradients {
-            return Err(v.fail("W_t(ρ) ≠ W_0(ρ) − Σ_{s<t} G_W,s(ρ)"));
-        }
+        v.require_equal(claim.value, initial * c0 - gradients, "W_t(ρ) = W_0(ρ) − Σ_{s<t} G_W,s(ρ)")?;
     }
     let rho = v.transcript.challenge_fields(b"relation-point", layer_bits + rest_bits(r.final_weights.tensor));
     let (rho_j, rho_y) = rho.split_at(layer_bits);
-    let mut values = [Fr::zero(); 2];
-    for (route, value) in [&r.final_weights, &r.initial_weights].into_iter().zip(&mut values) {
-        *value = v.receive()?;
-        v.claim(route, PublicTensor::Eq(rho_j.to_vec()), rho_y.to_vec(), *value)?;
+    let mut values = Vec::with_capacity(2);
+    for route in [&r.final_weights, &r.initial_weights] {
+        let value = v.receive()?;
+        v.claim(route, PublicTensor::Eq(rho_j.to_vec()), rho_y.to_vec(), value)?;
+        values.push(value);
     }
     let weight = final_gradient_weight(relation, rho_j);
     let gradients = v.receive()?;
     v.claim(&r.gradients, weight, rho_y.to_vec(), gradients)?;
-    if values[0] != values[1] - gradients {
-        return Err(v.fail("W_T(ρ') ≠ W_0(ρ') − Σ_{s<T} G_W,s(ρ')"));
-    }
-    Ok(())
+    v.require_equal(values[0], values[1] - gradients, "W_T(ρ') = W_0(ρ') − Σ_{s<T} G_W,s(ρ')")
 }
