@@ -1004,6 +1004,8 @@ pub fn lagrange_weights(count: usize, r: Fr) -> Vec<Fr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::zk::scalar_generators;
+    use ark_ec::AffineRepr;
     use ark_std::UniformRand;
     use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
@@ -1055,4 +1057,116 @@ mod tests {
             None
         );
     }
+
+    fn random_statement(rng: &mut ChaCha20Rng, n: usize) -> (SumcheckStatement, Vec<Vec<Fr>>) {
+        let rho: Vec<Fr> = (0..n).map(|_| Fr::rand(rng)).collect();
+        let statement = SumcheckStatement {
+            relation: "test Hadamard".into(),
+            num_vars: n,
+            eq_weight: Some(rho),
+            factors: vec![Factor::Committed(TensorId(0)), Factor::Committed(TensorId(1))],
+            terms: vec![ProductTerm::new(Fr::one(), [0, 1])],
+        };
+        let tables = (0..2).map(|_| (0..1 << n).map(|_| Fr::rand(rng)).collect()).collect();
+        (statement, tables)
+    }
+
+    /// Completeness and soundness of the zero-knowledge sumcheck: honest proofs verify, and a
+    /// claimed sum off by one, a changed round commitment or a changed final evaluation are rejected.
+    #[test]
+    fn hidden_sumchecks_verify_and_reject_tampering() {
+        let mut rng = ChaCha20Rng::seed_from_u64(8);
+        let (statement, tables) = random_statement(&mut rng, 4);
+        let sum: Fr = statement
+            .eq_weight
+            .as_ref()
+            .map(|rho| eq_table(rho))
+            .unwrap()
+            .iter()
+            .enumerate()
+            .map(|(i, e)| *e * tables[0][i] * tables[1][i])
+            .sum();
+        let mut blinder = Blinder::new(&mut rng);
+        let claimed = blinder.hide(sum);
+        let state = SumcheckProverState::hidden(&statement, claimed, &mut blinder);
+        let output = prove_from(&statement, state, tables, Vec::new(), &mut Transcript::new(b"t"));
+        let hidden = output.proof.hidden.as_ref().unwrap();
+        let verify = |claimed: Sent, proof: &HiddenSumcheck| {
+            verify_hidden(&statement, claimed, proof, &mut Transcript::new(b"t")).map(|(_, values)| values)
+        };
+        let values = verify(claimed.sent(), hidden).unwrap();
+        assert_eq!(values, output.evaluations.iter().map(Secret::sent).collect::<Vec<_>>());
+        assert!(verify((claimed + Fr::one()).sent(), hidden).is_err(), "a wrong claimed sum");
+        let mut changed = hidden.clone();
+        changed.rounds[2][1] = (changed.rounds[2][1] + scalar_generators().0).into_affine();
+        assert!(verify(claimed.sent(), &changed).is_err(), "a changed round commitment");
+        let mut changed = hidden.clone();
+        changed.final_evaluations[0] = (changed.final_evaluations[0] + scalar_generators().0).into_affine();
+        assert!(verify(claimed.sent(), &changed).is_err(), "a changed final evaluation");
+    }
+
+    /// Honest-verifier zero-knowledge of the sumcheck: given only the statement, the commitment to
+    /// the claimed sum and the verifier's challenges, a simulator produces a transcript that
+    /// verifies and has the real one's form. Real round and evaluation commitments are uniformly
+    /// random points (fresh blinds), as the simulator's are; the proofs of product and of the final
+    /// check are the Σ-protocols' simulations, distributed as the real ones for the given challenge.
+    #[test]
+    fn a_simulator_without_the_witness_produces_sumchecks_that_verify() {
+        let mut rng = ChaCha20Rng::seed_from_u64(9);
+        let n = 5;
+        let (statement, tables) = random_statement(&mut rng, n);
+        let degree = statement.degree();
+        let mut blinder = Blinder::new(&mut rng);
+        let sum: Fr = eq_table(statement.eq_weight.as_ref().unwrap())
+            .iter()
+            .enumerate()
+            .map(|(i, e)| *e * tables[0][i] * tables[1][i])
+            .sum();
+        let claimed = blinder.hide(sum);
+        // The verifier's coins: one per round, the proof of product's, μ and the final check's.
+        let challenges: Vec<Fr> = (0..n + 3).map(|_| Fr::rand(&mut rng)).collect();
+        let state = SumcheckProverState::hidden(&statement, claimed, &mut blinder);
+        let real = prove_from(&statement, state, tables, Vec::new(), &mut Transcript::scripted(challenges.clone()));
+        let real = real.proof.hidden.unwrap();
+        verify_hidden(&statement, claimed.sent(), &real, &mut Transcript::scripted(challenges.clone())).unwrap();
+
+        let simulated = simulate(&statement, claimed.sent().commitment(), &challenges, &mut rng);
+        verify_hidden(&statement, claimed.sent(), &simulated, &mut Transcript::scripted(challenges.clone())).unwrap();
+        assert_eq!(simulated.rounds.len(), n);
+        assert!(simulated.rounds.iter().all(|r| r.len() == degree));
+        assert_eq!(simulated.compressed_size(), real.compressed_size(), "the same message kinds and sizes");
+        assert_ne!(simulated, real);
+        // It knows nothing of the sum: the same transcript shape verifies for a commitment to another value.
+        let other = claimed + Fr::one();
+        let for_other = simulate(&statement, other.sent().commitment(), &challenges, &mut rng);
+        verify_hidden(&statement, other.sent(), &for_other, &mut Transcript::scripted(challenges)).unwrap();
+    }
+
+    /// The simulator of a hidden sumcheck with one product term `eq · P_0 · P_1`.
+    fn simulate(statement: &SumcheckStatement, claimed: G1Projective, challenges: &[Fr], rng: &mut ChaCha20Rng) -> HiddenSumcheck {
+        let (u, h) = scalar_generators();
+        let mut random_point = || (u * Fr::rand(rng) + h * Fr::rand(rng)).into_affine();
+        let n = statement.num_vars;
+        let degree = statement.degree();
+        let rounds: Vec<Vec<G1Affine>> = (0..n).map(|_| (0..degree).map(|_| random_point()).collect()).collect();
+        let final_evaluations = vec![random_point(), random_point()];
+        let products = vec![random_point()];
+        // The verifier's running claim, derived from the commitments as it derives it.
+        let mut claim = claimed;
+        for (message, r) in rounds.iter().zip(challenges) {
+            let first = message[0].into_group();
+            let values = [first, claim - first].into_iter().chain(message[1..].iter().map(|p| p.into_group()));
+            claim = lagrange_weights(degree + 1, *r).into_iter().zip(values).map(|(l, v)| v * l).sum();
+        }
+        let (c_product, c_zero) = (challenges[n], challenges[n + 2]);
+        let x = final_evaluations[0].into_group();
+        let y = final_evaluations[1].into_group();
+        let z = products[0].into_group();
+        let product_proofs = vec![ProductProof::simulate(x, y, z, c_product, rng)];
+        let weight = eq_eval(statement.eq_weight.as_ref().unwrap(), &challenges[..n]);
+        // One equality, so μ^0 = 1 weighs it.
+        let final_check = ZeroProof::simulate(claim - z * weight, c_zero, rng);
+        HiddenSumcheck { rounds, final_evaluations, products, product_proofs, final_check }
+    }
+
 }

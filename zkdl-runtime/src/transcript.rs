@@ -19,6 +19,9 @@ use crate::{Fr, G1Affine};
 #[derive(Clone)]
 pub struct Transcript {
     inner: merlin::Transcript,
+    /// Tests of honest-verifier zero-knowledge fix the verifier's challenges in advance.
+    #[cfg(test)]
+    script: Option<std::collections::VecDeque<Fr>>,
 }
 
 impl Transcript {
@@ -26,7 +29,21 @@ impl Transcript {
     pub fn new(domain: &'static [u8]) -> Self {
         let mut inner = merlin::Transcript::new(b"zkdl");
         inner.append_message(b"domain", domain);
-        Self { inner }
+        Self {
+            inner,
+            #[cfg(test)]
+            script: None,
+        }
+    }
+
+    /// A transcript whose challenges are `challenges`, in order, whatever is absorbed: the
+    /// interactive protocol with an honest verifier whose coins are fixed in advance, as a
+    /// simulator of honest-verifier zero-knowledge is given them.
+    #[cfg(test)]
+    pub(crate) fn scripted(challenges: Vec<Fr>) -> Self {
+        let mut transcript = Self::new(b"scripted");
+        transcript.script = Some(challenges.into());
+        transcript
     }
 
     /// Absorbs raw bytes under a label.
@@ -67,6 +84,10 @@ impl Transcript {
 
     /// Squeezes a uniformly distributed field element (64 bytes, reduced modulo `p`).
     pub fn challenge_field(&mut self, label: &'static [u8]) -> Fr {
+        #[cfg(test)]
+        if let Some(script) = self.script.as_mut() {
+            return script.pop_front().expect("the script has a challenge for every draw");
+        }
         let mut bytes = [0u8; 64];
         self.inner.challenge_bytes(label, &mut bytes);
         Fr::from_le_bytes_mod_order(&bytes)

@@ -19,6 +19,7 @@ use zkdl_runtime::tensor::power_of_two;
 use zkdl_runtime::trainer::Trainer;
 use zkdl_runtime::weights::FixedWeights;
 use zkdl_runtime::witness::Witness;
+use zkdl_runtime::zk::Mode;
 use zkdl_runtime::{Fr, VerificationError};
 
 mod common;
@@ -63,14 +64,26 @@ fn prove(plan: &Plan, key: &CommitmentKey, tables: &Tables, seed: u64) -> (Publi
     (public, body)
 }
 
-/// Proves the corrupted tables and returns the verifier's verdict.
+/// Proves the corrupted tables in both modes (zero-knowledge and clear); returns the verifier's
+/// verdict on the zero-knowledge proof after requiring that it matches the clear one's.
 fn prove_corrupted(corrupt: impl FnOnce(&Plan, &mut Tables)) -> Result<(), VerificationError> {
     let h = honest();
     let mut tables = h.tables.clone();
     corrupt(&h.plan, &mut tables);
     assert!(tables.tensors != h.tables.tensors || tables.bits != h.tables.bits, "the corruption changed nothing");
-    let (public, body) = prove(&h.plan, &h.key, &tables, 11);
-    proof::verify(&h.plan, &h.key, &public, &body)
+    let verdicts: Vec<Result<(), VerificationError>> = [Mode::Clear, Mode::ZeroKnowledge]
+        .into_iter()
+        .map(|mode| {
+            let mut rng = ChaCha20Rng::seed_from_u64(11);
+            let (public, secrets) = proof::commit_statement(&h.plan, &h.key, &tables, &mut rng);
+            let (body, _) =
+                proof::prove_in_mode(mode, &h.plan, &h.key, &tables, &public, &secrets, &mut rng, |_| {}).unwrap();
+            assert_eq!(body.mode(), mode);
+            proof::verify(&h.plan, &h.key, &public, &body)
+        })
+        .collect();
+    assert_eq!(verdicts[0].is_ok(), verdicts[1].is_ok(), "the clear proof was judged {:?}", verdicts[0]);
+    verdicts.into_iter().next_back().expect("two modes")
 }
 
 fn rejected(result: Result<(), VerificationError>) -> VerificationError {

@@ -75,3 +75,68 @@ fn blinding_points_sum_to_the_blinding_term() {
         assert_eq!(key.blinding_term(&blind), expected);
     }
 }
+
+/// Honest-verifier zero-knowledge of the opening of a committed value: given only the statement (the
+/// row commitments, the point, the commitment `Y` to the value) and the verifier's challenges, a
+/// simulator produces an opening that verifies and has the real one's form — uniformly random
+/// `L_k`, `R_k` (as the real ones, blinded by fresh `r_L h`, `r_R h`), uniform responses, and the
+/// one Schnorr commitment that the verifier's equation then determines, as in the real proof.
+#[test]
+fn a_simulator_without_the_tensor_produces_openings_that_verify() {
+    use crate::claims::{Claim, TensorId};
+    use crate::tensor::{bind_leading, eq_table, inner_product, weighted_product_table};
+    use crate::zk::{commit_scalar, Blinder, Sent};
+    use ark_ff::{Field, One};
+    use rand::SeedableRng;
+
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(21);
+    let key = CommitmentKey::new(3);
+    let values: Vec<Fr> = (0..64).map(|_| Fr::rand(&mut rng)).collect();
+    let (commitment, blinds) = key.commit(&values[..], 3, &mut rng);
+    let point: Vec<Fr> = (0..6).map(|_| Fr::rand(&mut rng)).collect();
+    let (row_point, col_point) = point.split_at(3);
+    let y = inner_product(&bind_leading(&values, row_point), &eq_table(col_point));
+    let value = Blinder::new(&mut rng).hide(y);
+    let claim = Claim { tensor: TensorId(0), point: point.clone(), value: value.sent() };
+    // The verifier's coins: the scale of U, one folding challenge per column variable, the Schnorr challenge.
+    let challenges: Vec<Fr> = (0..5).map(|_| Fr::rand(&mut rng)).collect();
+    let (u_scale, folds, c) = (challenges[0], &challenges[1..4], challenges[4]);
+
+    let real = key.open_sent(
+        &mut Transcript::scripted(challenges.clone()),
+        &commitment,
+        &values,
+        &blinds,
+        &point,
+        value,
+        &mut rng,
+    );
+    key.verify_opening_sent(&mut Transcript::scripted(challenges.clone()), &commitment, &claim, &real).unwrap();
+
+    // The simulator: random L_k, R_k and responses; A from the verifier's equation
+    // c·P_f + A = z_1·(g_f + b_f·U*) + z_2·h, with P_f = X·(C' + x_0·Y) + Σ_k X_k·(L_k + x_k²·R_k).
+    let random_point = |rng: &mut rand_chacha::ChaCha20Rng| (key.generators()[0] * Fr::rand(rng)).into_affine();
+    let left: Vec<G1Affine> = (0..3).map(|_| random_point(&mut rng)).collect();
+    let right: Vec<G1Affine> = (0..3).map(|_| random_point(&mut rng)).collect();
+    let (z1, z2) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
+    let row_weights = eq_table(row_point);
+    let combined_rows = G1Projective::msm_unchecked(&commitment.rows, &row_weights);
+    let total: Fr = folds.iter().product();
+    let mut p_final = (combined_rows + claim.value.commitment() * u_scale) * total;
+    for k in 0..3 {
+        let suffix: Fr = folds[k + 1..].iter().product();
+        p_final += (right[k] * folds[k].square() + left[k]) * suffix;
+    }
+    let s = weighted_product_table(folds.iter().map(|x| (*x, Fr::one())));
+    let g_final = G1Projective::msm_unchecked(&key.generators()[..8], &s);
+    let b_final: Fr = folds.iter().zip(col_point).map(|(x, u)| *x * (Fr::one() - u) + u).product();
+    let base = g_final + key.inner_product_generator() * (u_scale * b_final);
+    let schnorr_commitment = (base * z1 + key.blinding_generator() * z2 - p_final * c).into_affine();
+    let simulated = OpeningProof { left, right, schnorr_commitment, response_value: z1, response_blind: z2 };
+    key.verify_opening_sent(&mut Transcript::scripted(challenges.clone()), &commitment, &claim, &simulated).unwrap();
+    assert_eq!(simulated.compressed_size(), real.compressed_size(), "the same message kinds and sizes");
+    assert_ne!(simulated, real);
+    // The simulator never saw the tensor or y: a commitment to another value verifies just as well.
+    let other = Claim { value: Sent::Committed(commit_scalar(y + Fr::one(), Fr::rand(&mut rng))), ..claim };
+    assert!(key.verify_opening_sent(&mut Transcript::scripted(challenges), &commitment, &other, &simulated).is_err());
+}

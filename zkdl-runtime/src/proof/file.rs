@@ -12,7 +12,8 @@
 //!     25+L    32    the plan digest (SHA-256, `Plan::digest`)
 //!     57+L    8     length P of the public inputs (u64 LE)
 //!     65+L    P     public inputs: commitments C_X, C_Y, C_W0, C_WT, public values (ark-serialize, compressed)
-//!     …       rest  the proof body (ark-serialize, compressed), to the end of the file
+//!     …       rest  the proof body (ark-serialize, compressed), to the end of the file; its first
+//!                   byte says whether the proof is zero-knowledge (1) or NOT (0, `--no-zero-knowledge`)
 //! ```
 //!
 //! Reading recompiles the plan from the spec, T and the visibility and requires its digest to be
@@ -31,7 +32,7 @@ use crate::serialization::{decode, encode, DecodeError};
 pub const MAGIC: &[u8; 8] = b"ZKDLPRF\0";
 
 /// The version of the file layout.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The most steps a proof file may claim: the verifier unrolls T steps when it compiles the plan,
 /// so an untrusted T is bounded before anything is allocated for it.
