@@ -45,7 +45,8 @@ use crate::claims::{Claim, TensorId};
 use crate::error::VerificationError;
 use crate::tensor::{self, eq_eval, eq_table, fold_leading_in_place, log2_exact, PARALLEL_MIN};
 use crate::zk::{
-    commit_scalar, Blinder, Mode, ProductProof, ProverEqualities, Secret, Sent, Value, VerifierEqualities, ZeroProof,
+    commit_scalar, scalar_generators, verify_zero_combination, Blinder, Mode, ProductProof, ProverEqualities, Secret,
+    Sent, Value, ZeroProof,
 };
 use crate::{Fr, G1Affine, G1Projective, Transcript};
 
@@ -212,6 +213,16 @@ pub fn prefix_indicator(z: &[Fr], count: u64) -> Fr {
     }
 }
 
+/// A product of committed factors' values at the final point.
+enum Monomial {
+    /// No committed factor.
+    One,
+    /// One committed factor.
+    Factor(usize),
+    /// The `k`-th pair of [`SumcheckStatement::committed_pairs`].
+    Pair(usize),
+}
+
 /// One factor of the summand.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Factor {
@@ -319,9 +330,9 @@ impl SumcheckStatement {
         term.factors.iter().copied().filter(|&f| matches!(self.factors[f], Factor::Committed(_))).collect()
     }
 
-    /// `Σ_t c_t Π_f P_f(r)` over sent values: `public[f]` for public factors, `sent[f]` for committed
-    /// ones, `products[k]` for the `k`-th pair of [`committed_pairs`](Self::committed_pairs).
-    fn hidden_summand<V: Value>(&self, public: &[Fr], sent: &[V], pairs: &[(usize, usize)], products: &[V]) -> V {
+    /// The summand at the final point as `Σ (monomial, coefficient)`: each term's coefficient times
+    /// its public factors' values `public[f]`, on the product of its committed factors.
+    fn monomials(&self, public: &[Fr], pairs: &[(usize, usize)]) -> Vec<(Monomial, Fr)> {
         self.terms
             .iter()
             .map(|term| {
@@ -331,15 +342,30 @@ impl SumcheckStatement {
                     .filter(|&&f| matches!(self.factors[f], Factor::Public(_)))
                     .fold(term.coefficient, |c, &f| c * public[f]);
                 let monomial = match self.committed_in(term)[..] {
-                    [] => V::constant(Fr::one()),
-                    [f] => sent[f],
-                    [f, g] => {
-                        let k = pairs.iter().position(|&p| p == (f.min(g), f.max(g))).expect("a listed pair");
-                        products[k]
-                    }
+                    [] => Monomial::One,
+                    [f] => Monomial::Factor(f),
+                    [f, g] => Monomial::Pair(
+                        pairs.iter().position(|&p| p == (f.min(g), f.max(g))).expect("a listed pair"),
+                    ),
                     _ => panic!("{}: three committed factors in one term", self.relation),
                 };
-                monomial * coefficient
+                (monomial, coefficient)
+            })
+            .collect()
+    }
+
+    /// `Σ_t c_t Π_f P_f(r)` over sent values: `public[f]` for public factors, `sent[f]` for committed
+    /// ones, `products[k]` for the `k`-th pair of [`committed_pairs`](Self::committed_pairs).
+    fn hidden_summand<V: Value>(&self, public: &[Fr], sent: &[V], pairs: &[(usize, usize)], products: &[V]) -> V {
+        self.monomials(public, pairs)
+            .into_iter()
+            .map(|(monomial, c)| {
+                let value = match monomial {
+                    Monomial::One => V::constant(Fr::one()),
+                    Monomial::Factor(f) => sent[f],
+                    Monomial::Pair(k) => products[k],
+                };
+                value * c
             })
             .sum()
     }
@@ -831,14 +857,22 @@ pub fn verify_hidden(
     }
 
     statement.absorb_hidden_header(transcript, &claimed);
-    let mut claim = claimed;
+    // The running claim C_j as a combination of the points [Com(σ), round commitments…], kept as
+    // scalars: C_j = L_0 E_0 + L_1 (C_{j−1} − E_0) + Σ_{k≥2} L_k E_k. Evaluated once, in the final
+    // check's multi-scalar multiplication.
+    let mut points: Vec<G1Affine> = vec![claimed.commitment().into_affine()];
+    points.extend(proof.rounds.iter().flatten());
+    let mut scalars = vec![Fr::zero(); points.len()];
+    scalars[0] = Fr::one();
     let mut point = Vec::with_capacity(n);
-    for message in &proof.rounds {
+    for (j, message) in proof.rounds.iter().enumerate() {
         transcript.append_points(b"round", message);
         let r = transcript.challenge_field(b"challenge");
-        let first = Sent::Committed(message[0].into());
-        let values = [first, claim - first].into_iter().chain(message[1..].iter().map(|p| Sent::Committed((*p).into())));
-        claim = lagrange_weights(degree + 1, r).into_iter().zip(values).map(|(l, v)| v * l).sum();
+        let l = lagrange_weights(degree + 1, r);
+        let start = 1 + j * degree;
+        scalars[..start].iter_mut().for_each(|s| *s *= l[1]);
+        scalars[start] = l[0] - l[1];
+        scalars[start + 1..start + degree].copy_from_slice(&l[2..]);
         point.push(r);
     }
     transcript.append_points(b"final-evaluations", &proof.final_evaluations);
@@ -865,12 +899,24 @@ pub fn verify_hidden(
         })
         .collect();
     let weight = statement.eq_weight.as_ref().map_or(Fr::one(), |rho| eq_eval(rho, &point));
-    let summand = statement.hidden_summand(&public, &sent, &pairs, &products);
-    let mut equalities = VerifierEqualities::default();
-    equalities.require(claim, summand * weight, &relation, "final check")?;
-    equalities
-        .verify(transcript, Some(&proof.final_check), &relation)
-        .map_err(|_| VerificationError::SumcheckFinal { relation: relation.clone() })?;
+    // The final check C_n − w(r) · Σ_t c_t M_t = 0, with the monomials' coefficients on the sent
+    // evaluations, the products, and U for a constant term.
+    let mut coefficients = vec![Fr::zero(); committed.len() + pairs.len() + 1];
+    for (monomial, c) in statement.monomials(&public, &pairs) {
+        let slot = match monomial {
+            Monomial::One => committed.len() + pairs.len(),
+            Monomial::Factor(f) => committed.iter().position(|&g| g == f).expect("a committed factor"),
+            Monomial::Pair(k) => committed.len() + k,
+        };
+        coefficients[slot] -= weight * c;
+    }
+    points.extend(&proof.final_evaluations);
+    points.extend(&proof.products);
+    points.push(scalar_generators().0);
+    scalars.extend(coefficients);
+    if !verify_zero_combination(transcript, &proof.final_check, &points, &scalars) {
+        return Err(VerificationError::SumcheckFinal { relation });
+    }
     Ok((point, committed.iter().map(|&f| sent[f]).collect()))
 }
 
@@ -1004,7 +1050,6 @@ pub fn lagrange_weights(count: usize, r: Fr) -> Vec<Fr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::zk::scalar_generators;
     use ark_ec::AffineRepr;
     use ark_std::UniformRand;
     use rand::SeedableRng;

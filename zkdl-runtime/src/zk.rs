@@ -350,6 +350,24 @@ impl ZeroProof {
     }
 }
 
+/// Checks a [`ZeroProof`] for a single difference `D = Σ_i s_i · P_i` given as points and scalars,
+/// in one multi-scalar multiplication (the transcript steps of a one-entry [`VerifierEqualities`]).
+pub fn verify_zero_combination(
+    transcript: &mut Transcript,
+    proof: &ZeroProof,
+    points: &[G1Affine],
+    scalars: &[Fr],
+) -> bool {
+    draw_powers(transcript, 1);
+    transcript.append_point(b"zero-commitment", &proof.commitment);
+    let c = transcript.challenge_field(b"zero-challenge");
+    let mut bases = vec![scalar_generators().1, proof.commitment];
+    bases.extend_from_slice(points);
+    let mut all = vec![proof.response, -Fr::from(1u64)];
+    all.extend(scalars.iter().map(|s| -c * s));
+    G1Projective::msm_unchecked(&bases, &all).is_zero()
+}
+
 /// The prover's equalities of one relation: the blinds of the committed differences.
 #[derive(Debug, Default)]
 pub struct ProverEqualities {
