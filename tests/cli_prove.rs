@@ -1,5 +1,5 @@
-//! `zkdl prove | verify | inspect` as a user runs them, and a generated prover binary: exit codes 0 valid,
-//! 1 invalid, 2 bad input.
+//! `zkdl prove | verify | inspect | bench` as a user runs them, and a generated prover binary: exit codes
+//! 0 valid, 1 invalid, 2 bad input; zero-knowledge by default, `--no-zero-knowledge` said out loud.
 
 mod common;
 
@@ -15,12 +15,17 @@ fn prove_then_verify_and_reject_a_tampered_file() {
     assert_eq!(doc["valid"], true);
     assert_eq!(doc["steps"], 2);
     assert!(doc["proof_bytes"].as_u64().unwrap() > 1000);
+    assert_eq!(doc["mode"], "zero-knowledge");
+    assert_eq!(doc["zero_knowledge"], true);
 
     let verified = zkdl(&["verify", proof.to_str().unwrap()]);
     assert_eq!(verified.status.code(), Some(0), "{}", String::from_utf8_lossy(&verified.stderr));
     let text = String::from_utf8_lossy(&verified.stdout);
     assert!(text.contains("2 steps of SGD of network Digits") && text.contains("valid"), "{text}");
     assert!(text.contains("commitment W_T"), "{text}");
+    // The default proof is zero-knowledge, and verify says so.
+    assert!(text.lines().any(|l| l == "proof mode: zero-knowledge"), "{text}");
+    assert!(!text.contains("NOT zero-knowledge") && !text.contains("warning"), "{text}");
 
     // A changed field element in the body: decoded, checked, invalid (1) — or undecodable (2).
     let mut bytes = std::fs::read(&proof).unwrap();
@@ -39,6 +44,65 @@ fn prove_then_verify_and_reject_a_tampered_file() {
     let junk = zkdl(&["verify", dir.join("junk.proof").to_str().unwrap()]);
     assert_eq!(junk.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&junk.stderr).contains("magic"), "{}", String::from_utf8_lossy(&junk.stderr));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_proof_without_zero_knowledge_is_marked_and_warned_about() {
+    let dir = temp_dir("clear");
+    let proof = dir.join("clear.proof");
+    let out = zkdl(&["prove", "--steps", "1", "--out", proof.to_str().unwrap(), "--no-zero-knowledge"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().any(|l| l.starts_with("mode: NOT zero-knowledge (--no-zero-knowledge")), "{text}");
+    assert!(text.contains("valid"), "{text}");
+
+    // Still a valid proof, but verify shows its mode and a warning on a line of its own.
+    let verified = zkdl(&["verify", proof.to_str().unwrap()]);
+    assert_eq!(verified.status.code(), Some(0), "{}", String::from_utf8_lossy(&verified.stderr));
+    let text = String::from_utf8_lossy(&verified.stdout);
+    assert!(text.lines().any(|l| l == "proof mode: NOT zero-knowledge"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("warning: this proof is NOT zero-knowledge")), "{text}");
+    assert!(text.contains("valid"), "{text}");
+
+    let json = zkdl(&["verify", proof.to_str().unwrap(), "--json"]);
+    assert_eq!(json.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["zero_knowledge"], false);
+    assert_eq!(doc["mode"], "NOT zero-knowledge");
+    assert!(doc["warning"].as_str().unwrap().contains("NOT zero-knowledge"));
+    assert!(String::from_utf8_lossy(&json.stderr).contains("warning: this proof is NOT zero-knowledge"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bench_reports_zero_knowledge_on_and_off_side_by_side() {
+    let dir = temp_dir("bench");
+    let json = dir.join("bench.json");
+    let out = zkdl(&["bench", "--runs", "digits:1", "--quiet", "--json", json.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("prover s") && text.contains("proof bytes") && text.contains("zk/clear"), "{text}");
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let run = &doc[0];
+    assert_eq!(run["modes"], serde_json::json!(["zk", "clear"]));
+    for field in ["prover_seconds", "verifier_seconds", "prover_seconds_clear", "verifier_seconds_clear"] {
+        assert!(run[field].as_f64().unwrap() > 0.0, "{field}: {run}");
+    }
+    let (zk, clear) = (run["proof_bytes"].as_u64().unwrap(), run["proof_bytes_clear"].as_u64().unwrap());
+    assert!(zk > clear && clear > 1000, "zero-knowledge {zk} bytes, clear {clear}");
+    let ratio = run["zk_size_ratio"].as_f64().unwrap();
+    assert!((ratio - zk as f64 / clear as f64).abs() < 1e-9, "{run}");
+    assert!(run["zk_prover_ratio"].as_f64().unwrap() > 0.0, "{run}");
+
+    // One mode alone: the other's fields and the ratios are null.
+    let out = zkdl(&["bench", "--runs", "digits:1", "--modes", "clear", "--quiet", "--json", json.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let run = &doc[0];
+    assert_eq!(run["modes"], serde_json::json!(["clear"]));
+    assert!(run["proof_bytes"].is_null() && run["zk_size_ratio"].is_null(), "{run}");
+    assert!(run["proof_bytes_clear"].as_u64().unwrap() > 1000, "{run}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

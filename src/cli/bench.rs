@@ -5,13 +5,23 @@
 //! run; and, in the same process, the commitment floor: arkworks' MSM committing the same number of
 //! values of the same widths in the same row layout. Runs whose field tables would not fit in memory
 //! are reported as skipped with the memory they need.
+//!
+//! Each run is proven with zero-knowledge on and off side by side (`--modes zk,clear`, the default):
+//! one training run, one set of witness tables and one commitment key, then for each mode its own
+//! statement commitments, proof and verification. The table and the JSON give each mode's prover
+//! seconds, verifier seconds and proof bytes, and the ratios zero-knowledge / clear. The unsuffixed
+//! JSON fields (`prover_seconds`, `verifier_seconds`, `proof_bytes`, `phases`, …) are the
+//! zero-knowledge proof's, what `zkdl prove` makes; the `_clear` ones the proof of
+//! `zkdl prove --no-zero-knowledge`; a mode not run has nulls. s/step, verify% and prover/floor are of
+//! the zero-knowledge proof, or of the clear one when only it runs. The peak memory covers the whole
+//! run, every mode included (the tables are shared).
 
 use super::options::{load_network, RunOptions};
-use super::pipeline::{prove_training, verify_file};
+use super::pipeline::{prove_training_in_modes, verify_file, ModeProof};
 use super::CliError;
 use ark_ec::VariableBaseMSM;
 use ark_ff::PrimeField;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 use std::path::PathBuf;
@@ -20,7 +30,26 @@ use zkdl_compiler::plan::{Storage, ValueKind};
 use zkdl_compiler::{compile, CompileOptions, Plan, Visibility};
 use zkdl_runtime::commitment::CommitmentKey;
 use zkdl_runtime::proof::{is_field_tensor, is_streamed};
+use zkdl_runtime::zk::Mode;
 use zkdl_runtime::{Fr, G1Projective};
+
+/// A proof mode of `zkdl bench --modes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BenchMode {
+    /// Zero-knowledge, what `zkdl prove` makes.
+    Zk,
+    /// Not zero-knowledge, what `zkdl prove --no-zero-knowledge` makes.
+    Clear,
+}
+
+impl BenchMode {
+    fn mode(self) -> Mode {
+        match self {
+            BenchMode::Zk => Mode::ZeroKnowledge,
+            BenchMode::Clear => Mode::Clear,
+        }
+    }
+}
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
@@ -33,9 +62,88 @@ pub struct BenchArgs {
     /// Seed of the initial weights, split and batch order.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Proof modes to run on each training run, in this order: `zk` (zero-knowledge), `clear` (not
+    /// zero-knowledge). One mode alone saves time on huge networks.
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [BenchMode::Zk, BenchMode::Clear], value_name = "zk,clear")]
+    pub modes: Vec<BenchMode>,
     /// No progress bars (training, witness, commitments and each proof phase, on stderr).
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// The columns of the printed table: header and width (the first left-aligned, the others right-aligned).
+const COLUMNS: [(&str, usize); 15] = [
+    ("network", 8),
+    ("T", 3),
+    ("train s", 8),
+    ("zk", 9),
+    ("clear", 9),
+    ("zk/clear", 8),
+    ("s/step", 8),
+    ("floor s", 8),
+    ("zk", 8),
+    ("clear", 8),
+    ("verify%", 8),
+    ("zk", 10),
+    ("clear", 10),
+    ("zk/clear", 8),
+    ("peak MiB", 9),
+];
+
+/// Headers over groups of columns: title, first column, number of columns.
+const GROUPS: [(&str, usize, usize); 3] = [("prover s", 3, 3), ("verifier s", 8, 2), ("proof bytes", 11, 3)];
+
+/// One line of the table: `cells` in [`COLUMNS`], then the note.
+fn table_row(cells: &[String], note: &str) -> String {
+    let mut line = String::new();
+    for (i, (cell, &(_, width))) in cells.iter().zip(COLUMNS.iter()).enumerate() {
+        if i == 0 {
+            line += &format!("{cell:<width$}");
+        } else {
+            line += &format!(" {cell:>width$}");
+        }
+    }
+    format!("{line}  {note}").trim_end().to_string()
+}
+
+/// The line above the headers that names the groups of columns.
+fn group_header() -> String {
+    let mut line = String::new();
+    let mut i = 0;
+    while i < COLUMNS.len() {
+        if i > 0 {
+            line.push(' ');
+        }
+        if let Some(&(title, _, n)) = GROUPS.iter().find(|g| g.1 == i) {
+            let width = COLUMNS[i..i + n].iter().map(|c| c.1).sum::<usize>() + n - 1;
+            line += &format!("{:-^width$}", format!(" {title} "));
+            i += n;
+        } else {
+            line += &" ".repeat(COLUMNS[i].1);
+            i += 1;
+        }
+    }
+    line.trim_end().to_string()
+}
+
+/// A measured proof of one mode.
+struct Measured<'a> {
+    proof: &'a ModeProof,
+    prover: f64,
+    verifier: f64,
+}
+
+/// The name of a mode in `--modes` and the JSON: `zk` or `clear`.
+fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::ZeroKnowledge => "zk",
+        Mode::Clear => "clear",
+    }
+}
+
+/// `value` formatted, or `-` for a mode not run.
+fn cell<T>(value: Option<T>, format: impl Fn(T) -> String) -> String {
+    value.map_or_else(|| "-".to_string(), format)
 }
 
 /// Peak resident memory since the last reset (Linux), in bytes.
@@ -101,20 +209,17 @@ fn commitment_floor(plan: &Plan, key: &CommitmentKey, seed: u64) -> f64 {
 
 pub fn run(args: BenchArgs) -> Result<(), CliError> {
     let mut results = Vec::new();
-    say!(
-        "{:<8} {:>3} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>10} {:>9}  {}",
-        "network",
-        "T",
-        "train s",
-        "prove s",
-        "s/step",
-        "floor s",
-        "verify s",
-        "verify%",
-        "proof B",
-        "peak MiB",
-        "note"
-    );
+    let mut modes: Vec<Mode> = Vec::new();
+    for mode in args.modes.iter().map(|m| m.mode()) {
+        if !modes.contains(&mode) {
+            modes.push(mode);
+        }
+    }
+    if modes.is_empty() {
+        return Err(CliError::input("--modes: give zk, clear or both".into()));
+    }
+    say!("{}", group_header());
+    say!("{}", table_row(&COLUMNS.map(|c| c.0.to_string()), "note"));
     for run in &args.runs {
         let (name, steps) = run.split_once(':').unwrap_or((run.as_str(), "16"));
         let steps: Vec<u32> = steps
@@ -141,45 +246,89 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
                     "skipped: the prover's tables need {:.1} GiB, more than this machine has free",
                     needed as f64 / (1u64 << 30) as f64
                 );
-                say!("{:<8} {:>3} {:>96}  {note}", spec.name, t, "");
+                let mut cells = vec![String::new(); COLUMNS.len()];
+                cells[0] = spec.name.clone();
+                cells[1] = t.to_string();
+                say!("{}", table_row(&cells, &note));
                 results.push(json!({ "network": spec.name, "steps": t, "skipped": note, "table_bytes": needed }));
                 continue;
             }
             let inputs = options.inputs()?;
             reset_peak_rss();
-            let proving = prove_training(&inputs, t, Visibility::default(), args.seed.wrapping_add(2), !args.quiet)?;
-            let peak = peak_rss().unwrap_or(0);
-            let (verified, verify_seconds) = verify_file(&proving.file, &proving.plan, Some(&proving.key));
-            verified.map_err(|e| CliError {
-                message: format!("{} T = {t}: the proof does not verify: {e}", spec.name),
-                code: 1,
-            })?;
-            let floor = commitment_floor(&proving.plan, &proving.key, args.seed);
-            let training = proving.phases[0].seconds;
-            let prover = proving.prover_seconds();
-            say!(
-                "{:<8} {:>3} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.4} {:>7.2}% {:>10} {:>9.1}  prover/floor {:.1}",
-                spec.name,
+            let proving = prove_training_in_modes(
+                &inputs,
                 t,
-                training,
-                prover,
-                prover / t as f64,
-                floor,
-                verify_seconds,
-                100.0 * verify_seconds / prover,
-                proving.proof_bytes,
-                peak as f64 / (1u64 << 20) as f64,
-                prover / floor
-            );
+                Visibility::default(),
+                args.seed.wrapping_add(2),
+                !args.quiet,
+                &modes,
+            )?;
+            let peak = peak_rss().unwrap_or(0);
+            let mut measured = Vec::with_capacity(proving.proofs.len());
+            for proof in &proving.proofs {
+                let (verified, verifier) = verify_file(&proof.file, &proving.plan, Some(&proving.key));
+                verified.map_err(|e| CliError {
+                    message: format!("{} T = {t}: the {} proof does not verify: {e}", spec.name, proof.mode.label()),
+                    code: 1,
+                })?;
+                measured.push(Measured { proof, prover: proof.prover_seconds(), verifier });
+            }
+            let find = |mode: Mode| measured.iter().find(|m| m.proof.mode == mode);
+            let (zk, clear) = (find(Mode::ZeroKnowledge), find(Mode::Clear));
+            let Some(primary) = zk.or(clear) else { continue };
+            let ratio = |f: fn(&Measured) -> f64| zk.zip(clear).map(|(z, c)| f(z) / f(c));
+            let prover_ratio = ratio(|m| m.prover);
+            let verifier_ratio = ratio(|m| m.verifier);
+            let size_ratio = ratio(|m| m.proof.proof_bytes as f64);
+
+            let floor = commitment_floor(&proving.plan, &proving.key, args.seed);
+            let training = proving.setup[0].seconds;
+            let cells = [
+                spec.name.clone(),
+                t.to_string(),
+                format!("{training:.3}"),
+                cell(zk, |m| format!("{:.3}", m.prover)),
+                cell(clear, |m| format!("{:.3}", m.prover)),
+                cell(prover_ratio, |r| format!("{r:.2}")),
+                format!("{:.3}", primary.prover / t as f64),
+                format!("{floor:.3}"),
+                cell(zk, |m| format!("{:.4}", m.verifier)),
+                cell(clear, |m| format!("{:.4}", m.verifier)),
+                format!("{:.2}%", 100.0 * primary.verifier / primary.prover),
+                cell(zk, |m| m.proof.proof_bytes.to_string()),
+                cell(clear, |m| m.proof.proof_bytes.to_string()),
+                cell(size_ratio, |r| format!("{r:.2}")),
+                format!("{:.1}", peak as f64 / (1u64 << 20) as f64),
+            ];
+            let floor_note = if zk.is_some() { "prover/floor" } else { "clear prover/floor" };
+            say!("{}", table_row(&cells, &format!("{floor_note} {:.1}", primary.prover / floor)));
+
+            let phases = |m: &Measured| {
+                proving
+                    .setup
+                    .iter()
+                    .chain(&m.proof.phases)
+                    .map(|p| json!({"phase": p.phase, "seconds": p.seconds}))
+                    .collect::<Vec<_>>()
+            };
             results.push(json!({
                 "network": spec.name,
                 "steps": t,
+                "modes": measured.iter().map(|m| mode_name(m.proof.mode)).collect::<Vec<_>>(),
                 "training_seconds": training,
-                "prover_seconds": prover,
-                "prover_seconds_per_step": prover / t as f64,
-                "phases": proving.phases.iter().map(|p| json!({"phase": p.phase, "seconds": p.seconds})).collect::<Vec<_>>(),
-                "verifier_seconds": verify_seconds,
-                "proof_bytes": proving.proof_bytes,
+                "prover_seconds": zk.map(|m| m.prover),
+                "prover_seconds_per_step": zk.map(|m| m.prover / t as f64),
+                "phases": zk.map(phases),
+                "verifier_seconds": zk.map(|m| m.verifier),
+                "proof_bytes": zk.map(|m| m.proof.proof_bytes),
+                "prover_seconds_clear": clear.map(|m| m.prover),
+                "prover_seconds_per_step_clear": clear.map(|m| m.prover / t as f64),
+                "phases_clear": clear.map(phases),
+                "verifier_seconds_clear": clear.map(|m| m.verifier),
+                "proof_bytes_clear": clear.map(|m| m.proof.proof_bytes),
+                "zk_prover_ratio": prover_ratio,
+                "zk_verifier_ratio": verifier_ratio,
+                "zk_size_ratio": size_ratio,
                 "peak_rss_bytes": peak,
                 "commitment_floor_seconds": floor,
             }));

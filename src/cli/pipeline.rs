@@ -9,6 +9,7 @@ use zkdl_runtime::commitment::CommitmentKey;
 use zkdl_runtime::proof::file::ProofFile;
 use zkdl_runtime::proof::{self, key_log_cols, PhaseTiming, Tables};
 use zkdl_runtime::session::{train_with_witness, TrainConfig, TrainEvent, TrainingRun};
+use zkdl_runtime::zk::Mode;
 
 use super::options::RunInputs;
 use super::CliError;
@@ -19,6 +20,8 @@ pub struct ProvingRun {
     pub training: TrainingRun,
     pub file: ProofFile,
     pub key: CommitmentKey,
+    /// Whether the proof is zero-knowledge (`file.body.mode()`).
+    pub mode: Mode,
     /// Phases in order: training, witness tables, commitment key, statement commitments, then the
     /// prover's own phases (commit b, each relation, openings).
     pub phases: Vec<PhaseTiming>,
@@ -28,7 +31,38 @@ pub struct ProvingRun {
 impl ProvingRun {
     /// Seconds of the prover proper: statement commitments and the proof, without training.
     pub fn prover_seconds(&self) -> f64 {
-        self.phases.iter().skip(3).map(|p| p.seconds).sum()
+        self.phases.iter().skip(SETUP_PHASES).map(|p| p.seconds).sum()
+    }
+}
+
+/// The phases shared by every mode of a run: training, witness tables, commitment key.
+const SETUP_PHASES: usize = 3;
+
+/// One training run proven in one or more modes, from the same witness tables and commitment key.
+pub struct ProvingRuns {
+    pub plan: Plan,
+    pub training: TrainingRun,
+    pub key: CommitmentKey,
+    /// Training, witness tables, commitment key: done once for all modes.
+    pub setup: Vec<PhaseTiming>,
+    /// One per mode asked for, in that order.
+    pub proofs: Vec<ModeProof>,
+}
+
+/// The proof of one mode of a [`ProvingRuns`].
+pub struct ModeProof {
+    pub mode: Mode,
+    /// The proof file (not yet written).
+    pub file: ProofFile,
+    /// Statement commitments (made afresh for each mode), then the prover's own phases.
+    pub phases: Vec<PhaseTiming>,
+    pub proof_bytes: usize,
+}
+
+impl ModeProof {
+    /// Seconds of the prover proper: statement commitments and the proof.
+    pub fn prover_seconds(&self) -> f64 {
+        self.phases.iter().map(|p| p.seconds).sum()
     }
 }
 
@@ -38,18 +72,45 @@ fn bar(len: u64, template: &str, show: bool) -> ProgressBar {
     bar
 }
 
-/// Trains `steps` steps on the inputs, proves them and returns the proof file (not yet written).
+/// Trains `steps` steps on the inputs, proves them in `mode` and returns the proof file (not yet
+/// written).
 pub fn prove_training(
     inputs: &RunInputs,
     steps: u32,
     visibility: Visibility,
     seed: u64,
     show_progress: bool,
+    mode: Mode,
 ) -> Result<ProvingRun, CliError> {
+    let ProvingRuns { plan, training, key, mut setup, proofs } =
+        prove_training_in_modes(inputs, steps, visibility, seed, show_progress, &[mode])?;
+    let proof = proofs.into_iter().next().ok_or_else(|| CliError::input("no proof was made".into()))?;
+    setup.extend(proof.phases);
+    Ok(ProvingRun {
+        plan,
+        training,
+        file: proof.file,
+        key,
+        mode: proof.mode,
+        phases: setup,
+        proof_bytes: proof.proof_bytes,
+    })
+}
+
+/// Trains `steps` steps on the inputs once, builds the witness tables and the commitment key once,
+/// then commits to the statement and proves the training in each of `modes`, in order.
+pub fn prove_training_in_modes(
+    inputs: &RunInputs,
+    steps: u32,
+    visibility: Visibility,
+    seed: u64,
+    show_progress: bool,
+    modes: &[Mode],
+) -> Result<ProvingRuns, CliError> {
     let plan = compile(&inputs.spec, CompileOptions { steps, visibility })
         .map_err(|e| CliError::input(format!("network {}: {e}", inputs.spec.name)))?;
-    let mut phases = Vec::new();
-    let mut timed = |phase: &str, started: Instant| {
+    let mut setup = Vec::new();
+    let timed = |phases: &mut Vec<PhaseTiming>, phase: &str, started: Instant| {
         phases.push(PhaseTiming { phase: phase.into(), seconds: started.elapsed().as_secs_f64() })
     };
 
@@ -65,7 +126,7 @@ pub fn prove_training(
         })
         .map_err(|e| CliError::input(format!("training stopped: {e}")))?;
     training_bar.finish_and_clear();
-    timed("training", started);
+    timed(&mut setup, "training", started);
     let witness = training.witness.as_ref().ok_or_else(|| CliError::input("the run kept no witness".into()))?;
 
     let spinner = bar(1, "{spinner} {msg}", show_progress);
@@ -73,30 +134,42 @@ pub fn prove_training(
     spinner.set_message("witness: field tables of the stacked tensors (W_t and G_W streamed), packed b");
     let started = Instant::now();
     let tables = Tables::streaming(witness);
-    timed("witness tables", started);
+    timed(&mut setup, "witness tables", started);
     spinner.set_message("commitment key (hash to curve)");
     let started = Instant::now();
     let key = CommitmentKey::new(key_log_cols(&plan));
-    timed("commitment key", started);
-    spinner.set_message("statement commitments C_X, C_Y, C_W0, C_WT");
-    let started = Instant::now();
-    let mut rng = OsRng;
-    let (public, secrets) = proof::commit_statement(&plan, &key, &tables, &mut rng);
-    timed("statement commitments", started);
+    timed(&mut setup, "commitment key", started);
     spinner.finish_and_clear();
+    debug_assert_eq!(setup.len(), SETUP_PHASES);
 
-    let proof_bar = bar(plan.relations.len() as u64 + 2, "proving  {bar:40} {pos}/{len} phases  {msg}", show_progress);
-    let (body, prover_phases) = proof::prove(&plan, &key, &tables, &public, &secrets, &mut rng, |phase| {
-        proof_bar.inc(1);
-        proof_bar.set_message(phase.phase.clone());
-    })
-    .map_err(|e| CliError::input(e.to_string()))?;
-    proof_bar.finish_and_clear();
-    phases.extend(prover_phases);
+    let mut proofs = Vec::with_capacity(modes.len());
+    for &mode in modes {
+        let mut phases = Vec::new();
+        let spinner = bar(1, "{spinner} {msg}", show_progress);
+        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+        spinner.set_message(format!("statement commitments C_X, C_Y, C_W0, C_WT ({})", mode.label()));
+        let started = Instant::now();
+        let mut rng = OsRng;
+        let (public, secrets) = proof::commit_statement(&plan, &key, &tables, &mut rng);
+        timed(&mut phases, "statement commitments", started);
+        spinner.finish_and_clear();
 
-    let file = ProofFile { spec: inputs.spec.clone(), steps, visibility, plan_digest: plan.digest(), public, body };
-    let proof_bytes = file.to_bytes().len();
-    Ok(ProvingRun { plan, training, file, key, phases, proof_bytes })
+        let template = format!("proving ({}) {{bar:40}} {{pos}}/{{len}} phases  {{msg}}", mode.label());
+        let proof_bar = bar(plan.relations.len() as u64 + 2, &template, show_progress);
+        let (body, prover_phases) =
+            proof::prove_in_mode(mode, &plan, &key, &tables, &public, &secrets, &mut rng, |phase| {
+                proof_bar.inc(1);
+                proof_bar.set_message(phase.phase.clone());
+            })
+            .map_err(|e| CliError::input(e.to_string()))?;
+        proof_bar.finish_and_clear();
+        phases.extend(prover_phases);
+
+        let file = ProofFile { spec: inputs.spec.clone(), steps, visibility, plan_digest: plan.digest(), public, body };
+        let proof_bytes = file.to_bytes().len();
+        proofs.push(ModeProof { mode, file, phases, proof_bytes });
+    }
+    Ok(ProvingRuns { plan, training, key, setup, proofs })
 }
 
 /// Verifies a decoded proof file against its plan; returns the seconds taken.

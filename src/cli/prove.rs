@@ -8,6 +8,7 @@ use serde_json::json;
 use std::path::PathBuf;
 use zkdl_compiler::Visibility;
 use zkdl_runtime::proof::file::ProofFile;
+use zkdl_runtime::zk::Mode;
 
 #[derive(Args, Debug)]
 pub struct ProveArgs {
@@ -28,6 +29,11 @@ pub struct ProveArgs {
     /// Also write the final weights W_T (safetensors).
     #[arg(long, value_name = "W.safetensors")]
     pub weights_out: Option<PathBuf>,
+    /// Prove without zero-knowledge: values are sent in the clear, so the proof is smaller and faster
+    /// to make and check but reveals linear functions of the data and weights. Only for measurement
+    /// and debugging; the proof file says it is not zero-knowledge.
+    #[arg(long)]
+    pub no_zero_knowledge: bool,
     /// Skip checking the written proof.
     #[arg(long)]
     pub no_verify: bool,
@@ -36,8 +42,20 @@ pub struct ProveArgs {
     pub json: bool,
 }
 
+/// The line that states a proof's mode: `mode: zero-knowledge`, or `mode: NOT zero-knowledge (…)`.
+pub fn mode_line(mode: Mode) -> String {
+    match mode {
+        Mode::ZeroKnowledge => format!("mode: {}", mode.label()),
+        Mode::Clear => format!(
+            "mode: {} (--no-zero-knowledge: the proof reveals linear functions of data and weights)",
+            mode.label()
+        ),
+    }
+}
+
 pub fn run(args: ProveArgs) -> Result<(), CliError> {
     let inputs = args.run.inputs()?;
+    let mode = if args.no_zero_knowledge { Mode::Clear } else { Mode::ZeroKnowledge };
     let visibility = Visibility { public_data: args.public_data, public_initial_weights: args.public_initial_weights };
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("{}.proof", inputs.spec.name.to_lowercase())));
     if !args.json {
@@ -50,8 +68,9 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
             inputs.data.name,
             inputs.train.len()
         );
+        say!("{}", mode_line(mode));
     }
-    let proving = prove_training(&inputs, args.steps, visibility, args.run.seed.wrapping_add(2), !args.json)?;
+    let proving = prove_training(&inputs, args.steps, visibility, args.run.seed.wrapping_add(2), !args.json, mode)?;
     proving.file.write(&out).map_err(|e| CliError::input(format!("cannot write {}: {e}", out.display())))?;
     if let Some(path) = &args.weights_out {
         proving
@@ -75,6 +94,8 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
         let doc = json!({
             "network": inputs.spec.name,
             "steps": args.steps,
+            "mode": proving.mode.label(),
+            "zero_knowledge": proving.mode.is_zero_knowledge(),
             "visibility": { "public_data": visibility.public_data, "public_initial_weights": visibility.public_initial_weights },
             "proof": out,
             "proof_bytes": proving.proof_bytes,

@@ -6,6 +6,7 @@ use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
 use zkdl_runtime::proof::file::ProofFile;
+use zkdl_runtime::zk::Mode;
 
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
@@ -18,6 +19,11 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+/// The warning a proof that is not zero-knowledge gets, on its own line.
+pub const NOT_ZERO_KNOWLEDGE_WARNING: &str =
+    "warning: this proof is NOT zero-knowledge: it reveals linear functions of the data and \
+     weights (it was made with --no-zero-knowledge or Mode::Clear)";
 
 fn digest_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -52,11 +58,16 @@ pub fn run(args: VerifyArgs) -> Result<(), CliError> {
         })
         .collect();
     let p = &plan.params;
+    let mode = file.body.mode();
+    let warning = (mode == Mode::Clear).then_some(NOT_ZERO_KNOWLEDGE_WARNING);
     if args.json {
         let doc = json!({
             "proof": args.proof,
             "network": file.spec,
             "steps": file.steps,
+            "mode": mode.label(),
+            "zero_knowledge": mode.is_zero_knowledge(),
+            "warning": warning,
             "learning_rate_shift": p.update_shift,
             "visibility": { "public_data": file.visibility.public_data, "public_initial_weights": file.visibility.public_initial_weights },
             "plan_digest": plan.digest_hex(),
@@ -66,6 +77,9 @@ pub fn run(args: VerifyArgs) -> Result<(), CliError> {
             "seconds": seconds,
         });
         say!("{}", serde_json::to_string_pretty(&doc).map_err(|e| CliError::input(e.to_string()))?);
+        if let Some(warning) = warning {
+            eprintln!("{warning}");
+        }
     } else {
         say!(
             "proof {}: {} steps of SGD of network {} ({} parameters, batch {})",
@@ -88,6 +102,10 @@ pub fn run(args: VerifyArgs) -> Result<(), CliError> {
             if file.visibility.public_initial_weights { "public" } else { "committed" },
             plan.digest_hex()
         );
+        say!("proof mode: {}", mode.label());
+        if let Some(warning) = warning {
+            say!("{warning}");
+        }
         for (name, digest) in &commitments {
             say!("  commitment {name:<20} sha256 {digest}…");
         }

@@ -344,9 +344,9 @@ impl SumcheckStatement {
                 let monomial = match self.committed_in(term)[..] {
                     [] => Monomial::One,
                     [f] => Monomial::Factor(f),
-                    [f, g] => Monomial::Pair(
-                        pairs.iter().position(|&p| p == (f.min(g), f.max(g))).expect("a listed pair"),
-                    ),
+                    [f, g] => {
+                        Monomial::Pair(pairs.iter().position(|&p| p == (f.min(g), f.max(g))).expect("a listed pair"))
+                    }
                     _ => panic!("{}: three committed factors in one term", self.relation),
                 };
                 (monomial, coefficient)
@@ -808,7 +808,8 @@ pub fn verify_sent(
     mode: Mode,
     transcript: &mut Transcript,
 ) -> Result<(Vec<Fr>, Vec<Sent>), VerificationError> {
-    let malformed = |what: &str| VerificationError::Malformed { relation: statement.relation.clone(), what: what.into() };
+    let malformed =
+        |what: &str| VerificationError::Malformed { relation: statement.relation.clone(), what: what.into() };
     match (mode, &proof.hidden, claimed) {
         (Mode::Clear, None, Sent::Clear(sum)) => {
             let claims = verify(statement, sum, proof, transcript)?;
@@ -853,7 +854,11 @@ pub fn verify_hidden(
         )));
     }
     if proof.products.len() != pairs.len() || proof.product_proofs.len() != pairs.len() {
-        return Err(malformed(format!("{} products for {} pairs of committed factors", proof.products.len(), pairs.len())));
+        return Err(malformed(format!(
+            "{} products for {} pairs of committed factors",
+            proof.products.len(),
+            pairs.len()
+        )));
     }
 
     statement.absorb_hidden_header(transcript, &claimed);
@@ -1188,7 +1193,12 @@ mod tests {
     }
 
     /// The simulator of a hidden sumcheck with one product term `eq · P_0 · P_1`.
-    fn simulate(statement: &SumcheckStatement, claimed: G1Projective, challenges: &[Fr], rng: &mut ChaCha20Rng) -> HiddenSumcheck {
+    fn simulate(
+        statement: &SumcheckStatement,
+        claimed: G1Projective,
+        challenges: &[Fr],
+        rng: &mut ChaCha20Rng,
+    ) -> HiddenSumcheck {
         let (u, h) = scalar_generators();
         let mut random_point = || (u * Fr::rand(rng) + h * Fr::rand(rng)).into_affine();
         let n = statement.num_vars;
@@ -1213,5 +1223,4 @@ mod tests {
         let final_check = ZeroProof::simulate(claim - z * weight, c_zero, rng);
         HiddenSumcheck { rounds, final_evaluations, products, product_proofs, final_check }
     }
-
 }

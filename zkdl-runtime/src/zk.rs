@@ -101,9 +101,7 @@ impl Blinder {
 }
 
 /// The linear arithmetic shared by the prover's [`Secret`] and the verifier's [`Sent`] values.
-pub trait Value:
-    Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Fr, Output = Self> + std::iter::Sum
-{
+pub trait Value: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Fr, Output = Self> + std::iter::Sum {
     /// A public constant.
     fn constant(c: Fr) -> Self;
 
@@ -161,7 +159,6 @@ impl Secret {
             Some(blind) => Sent::Committed(commit_scalar(self.value, blind)),
         }
     }
-
 }
 
 fn combine_blinds(a: Option<Fr>, b: Option<Fr>, f: impl Fn(Fr, Fr) -> Fr) -> Option<Fr> {
@@ -243,7 +240,12 @@ impl Sent {
         }
     }
 
-    fn combine(self, other: Sent, clear: impl Fn(Fr, Fr) -> Fr, points: impl Fn(G1Projective, G1Projective) -> G1Projective) -> Sent {
+    fn combine(
+        self,
+        other: Sent,
+        clear: impl Fn(Fr, Fr) -> Fr,
+        points: impl Fn(G1Projective, G1Projective) -> G1Projective,
+    ) -> Sent {
         match (self, other) {
             (Self::Clear(a), Self::Clear(b)) => Self::Clear(clear(a, b)),
             (a, b) => Self::Committed(points(a.commitment(), b.commitment())),
@@ -508,11 +510,8 @@ impl ProductProof {
         let (u, h) = scalar_generators();
         let responses: [Fr; 5] = std::array::from_fn(|_| Fr::rand(rng));
         let [z1, z2, z3, z4, z5] = responses;
-        let points = G1Projective::normalize_batch(&[
-            u * z1 + h * z2 - x * c,
-            u * z3 + h * z4 - y * c,
-            x * z3 + h * z5 - z * c,
-        ]);
+        let points =
+            G1Projective::normalize_batch(&[u * z1 + h * z2 - x * c, u * z3 + h * z4 - y * c, x * z3 + h * z5 - z * c]);
         Self { alpha: points[0], beta: points[1], delta: points[2], responses }
     }
 }

@@ -38,16 +38,14 @@ fn run() -> Run {
 
 fn prove(r: &Run, mode: Mode, seed: u64) -> ProofBody {
     let (body, _) =
-        proof::prove_in_mode(mode, &r.plan, &r.key, &r.tables, &r.public, &r.secrets, &mut rng(seed), |_| {})
-            .unwrap();
+        proof::prove_in_mode(mode, &r.plan, &r.key, &r.tables, &r.public, &r.secrets, &mut rng(seed), |_| {}).unwrap();
     body
 }
 
 #[test]
 fn zero_knowledge_is_the_default_and_a_clear_proof_says_so() {
     let r = run();
-    let (default, _) =
-        proof::prove(&r.plan, &r.key, &r.tables, &r.public, &r.secrets, &mut rng(2), |_| {}).unwrap();
+    let (default, _) = proof::prove(&r.plan, &r.key, &r.tables, &r.public, &r.secrets, &mut rng(2), |_| {}).unwrap();
     assert!(default.zero_knowledge);
     assert_eq!(default.mode(), Mode::ZeroKnowledge);
     proof::verify(&r.plan, &r.key, &r.public, &default).unwrap();

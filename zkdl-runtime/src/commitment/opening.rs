@@ -38,8 +38,8 @@ use rayon::prelude::*;
 use super::{CommitmentBlinds, CommitmentKey, TensorCommitment};
 use crate::claims::Claim;
 use crate::error::VerificationError;
-use crate::zk::{Secret, Sent, Value};
 use crate::tensor::{bind_leading, eq_table, inner_product, weighted_product_table};
+use crate::zk::{Secret, Sent, Value};
 use crate::{Fr, G1Affine, G1Projective, Transcript};
 
 /// The proof that a committed tensor takes a claimed value at a point.

@@ -121,7 +121,11 @@ pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), Verifi
         ),
     };
     p.current.sumcheck = Some(output.proof);
-    p.bit_tensor_claim(Claim { tensor: statement_tensor(&statement), point: output.point, value: output.evaluations[0] });
+    p.bit_tensor_claim(Claim {
+        tensor: statement_tensor(&statement),
+        point: output.point,
+        value: output.evaluations[0],
+    });
     Ok(())
 }
 
@@ -750,7 +754,17 @@ mod tests {
             &mut generic_transcript,
         );
         let packed = match split {
-            Some(split) => prove_bit_aware(statement, SumcheckProverState::new(statement), bits, used, &mut packed_transcript, split).0,
+            Some(split) => {
+                prove_bit_aware(
+                    statement,
+                    SumcheckProverState::new(statement),
+                    bits,
+                    used,
+                    &mut packed_transcript,
+                    split,
+                )
+                .0
+            }
             None => prove_packed(statement, bits, used, &mut packed_transcript),
         };
         let context = format!("n = {}, split {split:?}", statement.num_vars);
@@ -938,7 +952,14 @@ mod tests {
         let statement = bit_statement("B scale".into(), TensorId(0), dummy_used, random_rho(n));
         let split = BitRounds::for_vars(n);
         let started = Instant::now();
-        let (output, seconds) = prove_bit_aware(&statement, SumcheckProverState::new(&statement), &bits, &used, &mut Transcript::new(b"x"), split);
+        let (output, seconds) = prove_bit_aware(
+            &statement,
+            SumcheckProverState::new(&statement),
+            &bits,
+            &used,
+            &mut Transcript::new(b"x"),
+            split,
+        );
         let total = started.elapsed().as_secs_f64();
         assert!(output.claimed_sum.is_zero());
         let k = split.rounds;

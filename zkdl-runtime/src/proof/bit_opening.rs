@@ -318,6 +318,7 @@ fn absorb_opening<V: Value>(transcript: &mut Transcript, commitment: &TensorComm
 ///
 /// # Panics
 /// If the claims do not fit b (the prover's own claims; a programming error).
+#[allow(clippy::too_many_arguments)]
 pub fn prove<R: RngCore + CryptoRng>(
     key: &CommitmentKey,
     transcript: &mut Transcript,
@@ -343,8 +344,16 @@ pub fn prove<R: RngCore + CryptoRng>(
         combined.par_iter_mut().zip(v.par_iter()).for_each(|(c, x)| *c += *beta * x);
     }
     absorb_opening(transcript, commitment, &output.point, &value);
-    let opening =
-        key.prove_row_combination(transcript, commitment, combined, &row_weights, blinds, &output.point, value.blind, rng);
+    let opening = key.prove_row_combination(
+        transcript,
+        commitment,
+        combined,
+        &row_weights,
+        blinds,
+        &output.point,
+        value.blind,
+        rng,
+    );
     BitTensorOpening { column_sumcheck: output.proof, opening }
 }
 

@@ -52,15 +52,15 @@ use zkdl_compiler::Plan;
 
 use crate::bits::BitVector;
 use crate::claims::{prove_merge_weighted, verify_merge_weighted, Claim, ClaimMergeProof, TensorId, WeightedClaim};
-use crate::sumcheck::{self, SumcheckProverState, SumcheckStatement};
-use crate::zk::{Blinder, Mode, ProverEqualities, Secret, Sent, Value, VerifierEqualities, ZeroProof};
-use ark_ec::CurveGroup;
 use crate::commitment::{CommitmentBlinds, CommitmentKey, OpeningProof, TensorCommitment};
 use crate::error::VerificationError;
+use crate::sumcheck::{self, SumcheckProverState, SumcheckStatement};
 use crate::sumcheck::{PublicTensor, SumcheckProof};
 use crate::tensor::{evaluate, inner_product};
 use crate::witness::Witness;
+use crate::zk::{Blinder, Mode, ProverEqualities, Secret, Sent, Value, VerifierEqualities, ZeroProof};
 use crate::{Fr, G1Affine, Transcript};
+use ark_ec::CurveGroup;
 use routing::{is_bit_planes, relation_name, split_bit_claim, BitPlaneClaim, ChunkWeight, Route};
 
 /// The protocol version absorbed first by every transcript and written into proof files.
@@ -436,7 +436,11 @@ impl<'a> Prover<'a> {
 
     /// The sumcheck prover's starting state for the sum `claimed`, for relations that run the rounds
     /// themselves (the binary relation).
-    pub(crate) fn sumcheck_state(&mut self, statement: &SumcheckStatement, claimed: Secret) -> (SumcheckProverState<'_>, &mut Transcript, &'a Tables<'a>) {
+    pub(crate) fn sumcheck_state(
+        &mut self,
+        statement: &SumcheckStatement,
+        claimed: Secret,
+    ) -> (SumcheckProverState<'_>, &mut Transcript, &'a Tables<'a>) {
         (SumcheckProverState::for_mode(statement, claimed, self.blinder.as_mut()), &mut self.transcript, self.tables)
     }
 
@@ -538,7 +542,9 @@ impl<'a> Verifier<'a> {
     pub(crate) fn receive(&mut self) -> Result<Sent, VerificationError> {
         let sent = match self.mode {
             Mode::Clear => self.current.messages.get(self.cursor).map(|v| Sent::Clear(*v)),
-            Mode::ZeroKnowledge => self.current.committed_messages.get(self.cursor).map(|p| Sent::Committed((*p).into())),
+            Mode::ZeroKnowledge => {
+                self.current.committed_messages.get(self.cursor).map(|p| Sent::Committed((*p).into()))
+            }
         };
         let value = sent.ok_or_else(|| VerificationError::Malformed {
             relation: self.relation.clone(),
@@ -573,7 +579,6 @@ impl<'a> Verifier<'a> {
             what: "the relation's sumcheck is missing".into(),
         })
     }
-
 
     /// Verifies the merge of the claims on the tensor a relation defines.
     pub(crate) fn merged(&mut self, route: &Route) -> Result<Option<Claim<Sent>>, VerificationError> {
@@ -616,9 +621,11 @@ impl<'a> Verifier<'a> {
         let routed = route_claim(self.plan, &mut claims, route, instance, planes, rest, value, |_| self.receive());
         self.claims = claims;
         match routed? {
-            Some(total) => {
-                self.require_equal(total, value, &format!("the chunks of {} in b add up to its claim", route.tensor.name()))
-            }
+            Some(total) => self.require_equal(
+                total,
+                value,
+                &format!("the chunks of {} in b add up to its claim", route.tensor.name()),
+            ),
             None => Ok(()),
         }
     }
