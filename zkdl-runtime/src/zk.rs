@@ -40,7 +40,7 @@ use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use rand::{CryptoRng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
-pub use crate::commitment::scalar_generators;
+pub use crate::commitment::{commit_scalar, scalar_generators};
 use crate::error::VerificationError;
 use crate::{Fr, G1Affine, G1Projective, Transcript};
 
@@ -69,11 +69,6 @@ impl Mode {
     }
 }
 
-/// `y · U + β · h`.
-pub fn commit_scalar(value: Fr, blind: Fr) -> G1Projective {
-    let (u, h) = scalar_generators();
-    G1Projective::msm_unchecked(&[u, h], &[value, blind])
-}
 
 /// The prover's source of blinds: a ChaCha20 stream seeded once per proof from the caller's
 /// cryptographic generator.
@@ -227,7 +222,7 @@ impl Sent {
     /// The commitment to the value (`y · U` for a clear value).
     pub fn commitment(&self) -> G1Projective {
         match self {
-            Self::Clear(value) => scalar_generators().0 * value,
+            Self::Clear(value) => commit_scalar(*value, Fr::zero()),
             Self::Committed(point) => *point,
         }
     }
@@ -327,7 +322,7 @@ impl ZeroProof {
     /// Proves that `D = δ · h` for the prover's `δ` (the verifier holds `D`).
     pub fn prove(transcript: &mut Transcript, blind: Fr, blinder: &mut Blinder) -> Self {
         let k = blinder.blind();
-        let commitment = (scalar_generators().1 * k).into_affine();
+        let commitment = commit_scalar(Fr::zero(), k).into_affine();
         transcript.append_point(b"zero-commitment", &commitment);
         let c = transcript.challenge_field(b"zero-challenge");
         Self { commitment, response: k + c * blind }
@@ -470,13 +465,12 @@ pub struct ProductProof {
 impl ProductProof {
     /// Proves `z = x · y` for hidden `x`, `y`, `z` (clear ones count as blind 0).
     pub fn prove(transcript: &mut Transcript, x: Secret, y: Secret, z: Secret, blinder: &mut Blinder) -> Self {
-        let (u, h) = scalar_generators();
         let b: [Fr; 5] = std::array::from_fn(|_| blinder.blind());
         let x_point = x.sent().commitment();
         let points = G1Projective::normalize_batch(&[
-            G1Projective::msm_unchecked(&[u, h], &[b[0], b[1]]),
-            G1Projective::msm_unchecked(&[u, h], &[b[2], b[3]]),
-            x_point * b[2] + h * b[4],
+            commit_scalar(b[0], b[1]),
+            commit_scalar(b[2], b[3]),
+            x_point * b[2] + commit_scalar(Fr::zero(), b[4]),
         ]);
         let (alpha, beta, delta) = (points[0], points[1], points[2]);
         let c = Self::challenge(transcript, &alpha, &beta, &delta);
