@@ -69,7 +69,6 @@ impl Mode {
     }
 }
 
-
 /// The prover's source of blinds: a ChaCha20 stream seeded once per proof from the caller's
 /// cryptographic generator.
 pub struct Blinder {
