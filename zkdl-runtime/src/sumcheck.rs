@@ -35,6 +35,18 @@
 //!
 //! **Transcript.** Absorbed in order: the relation name, `n`, `σ`, each round's values (then the
 //! challenge `r_j`), the final evaluations.
+//!
+//! **Zero-knowledge** (Hyrax, Wahby et al. 2018 §4; `docs/zero-knowledge.md`). The claimed sum is held
+//! as sent — a commitment `Com(σ) = σ·U + β·h` or a public value ([`Sent`]). In round `j` the prover
+//! commits to `s_j(0), s_j(2), …, s_j(D)` with fresh blinds ([`HiddenSumcheck::rounds`]); the verifier
+//! derives `Com(s_j(1)) = C_{j−1} − Com(s_j(0))`, so the round's consistency holds by construction,
+//! and `C_j = Σ_k L_k(r_j) · Com(s_j(k))` ([`lagrange_weights`]), kept as scalars over the
+//! commitments. At the end the prover commits to each committed factor's `P_f(r)` and to the product
+//! of each pair of committed factors that a term multiplies, proves each product ([`ProductProof`]),
+//! and proves that `C_n − w(r) · Σ_t c_t Π_f P_f(r)` — linear in those commitments — is a commitment
+//! to zero ([`ZeroProof`]); the verifier checks that in one multi-scalar multiplication. A term with
+//! three committed factors has no hidden form (none of zkdl's relations has one). The transcript
+//! absorbs the commitments in place of the values (the header under `sumcheck-zk`).
 
 use ark_ec::CurveGroup;
 use ark_ff::{Field, One, Zero};

@@ -23,9 +23,16 @@
 //! recomposition multiplies its constant by the used region), and no padded entry can reach a real
 //! one through a matrix product.
 //!
+//! **Zero-knowledge** (protocol version 1, `docs/zero-knowledge.md`). In the default
+//! [`Mode::ZeroKnowledge`] every value a relation sends is a commitment `y · U + β · h`
+//! ([`crate::zk`]); claims carry [`Secret`] values on the prover's side and [`Sent`] values on the
+//! verifier's; sumchecks are hidden ([`crate::sumcheck`]), each relation's linear checks on committed
+//! values are proven together by one [`ZeroProof`] (`RelationProof::equalities`), and openings run on
+//! committed values. [`Mode::Clear`] sends the same values in the clear; the body says which.
+//!
 //! **Transcript.** One merlin transcript under [`TRANSCRIPT_DOMAIN`] absorbs the protocol version,
-//! the plan digest, every public commitment or public value, and the commitment to b before any
-//! challenge; then each relation's name and messages before the challenges that depend on them.
+//! the mode, the plan digest, every public commitment or public value, and the commitment to b before
+//! any challenge; then each relation's name and messages before the challenges that depend on them.
 
 pub mod binary;
 pub mod bit_opening;
@@ -64,7 +71,7 @@ use ark_ec::CurveGroup;
 use routing::{is_bit_planes, relation_name, split_bit_claim, BitPlaneClaim, ChunkWeight, Route};
 
 /// The protocol version absorbed first by every transcript and written into proof files.
-pub const PROTOCOL_VERSION: u32 = 0;
+pub const PROTOCOL_VERSION: u32 = 1;
 
 /// The transcript's domain-separation label.
 pub const TRANSCRIPT_DOMAIN: &[u8] = b"zkdl-proof-of-training";
