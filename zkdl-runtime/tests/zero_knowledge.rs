@@ -141,9 +141,21 @@ impl Elements {
 #[test]
 fn two_proofs_of_one_run_share_no_element_but_the_statement() {
     let r = run();
-    let (first, second) = (prove(&r, Mode::ZeroKnowledge, 3), prove(&r, Mode::ZeroKnowledge, 4));
-    proof::verify(&r.plan, &r.key, &r.public, &first).unwrap();
-    proof::verify(&r.plan, &r.key, &r.public, &second).unwrap();
+    // Both proofs go through their file bytes and are decoded from them.
+    let decoded = |body: ProofBody| {
+        let file = ProofFile {
+            spec: small_spec(),
+            steps: 2,
+            visibility: r.plan.visibility,
+            plan_digest: r.plan.digest(),
+            public: r.public.clone(),
+            body,
+        };
+        let (read, plan) = ProofFile::from_bytes(&file.to_bytes()).unwrap();
+        proof::verify(&plan, &r.key, &read.public, &read.body).unwrap();
+        read.body
+    };
+    let (first, second) = (decoded(prove(&r, Mode::ZeroKnowledge, 3)), decoded(prove(&r, Mode::ZeroKnowledge, 4)));
     let (a, b) = (Elements::of(&first), Elements::of(&second));
     // The walk finds every element: all but the lengths and tags of the body (8 bytes per vector, 1 per option).
     let size = first.compressed_size();
