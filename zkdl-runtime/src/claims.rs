@@ -134,7 +134,8 @@ pub(crate) fn draw_claim_coefficients<V: Value>(
         claim.value.absorb(transcript, b"claim-value");
     }
     let coefficients = transcript.challenge_fields(b"claim-coefficient", claims.len());
-    let combined = claims.iter().zip(&coefficients).map(|(claim, c)| claim.value * *c).sum();
+    let values: Vec<V> = claims.iter().map(|claim| claim.value).collect();
+    let combined = V::combination(&values, &coefficients);
     (coefficients, combined)
 }
 

@@ -102,6 +102,11 @@ pub trait Value: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Fr, Output
     /// Absorbs the value as the verifier holds it: a clear value as a field element, a hidden one
     /// as its commitment.
     fn absorb(&self, transcript: &mut Transcript, label: &'static [u8]);
+
+    /// `Σ_i c_i · v_i`.
+    fn combination(values: &[Self], coefficients: &[Fr]) -> Self {
+        values.iter().zip(coefficients).map(|(v, c)| *v * *c).sum()
+    }
 }
 
 impl Value for Secret {
@@ -124,6 +129,16 @@ impl Value for Sent {
             Self::Clear(value) => transcript.append_field(label, value),
             Self::Committed(point) => transcript.append_point(label, &point.into_affine()),
         }
+    }
+
+    /// One multi-scalar multiplication when any value is committed (the verifier combines hundreds
+    /// of claims at a time).
+    fn combination(values: &[Self], coefficients: &[Fr]) -> Self {
+        if values.iter().all(|v| matches!(v, Sent::Clear(_))) {
+            return Sent::Clear(values.iter().zip(coefficients).map(|(v, c)| v.clear().unwrap_or_default() * c).sum());
+        }
+        let points = G1Projective::normalize_batch(&values.iter().map(Sent::commitment).collect::<Vec<_>>());
+        Sent::Committed(G1Projective::msm_unchecked(&points, &coefficients[..points.len()]))
     }
 }
 

@@ -303,7 +303,7 @@ fn combine_rows<V: Value>(
         let table = t.rows.table(row_vars);
         row_weights.par_iter_mut().zip(table.par_iter()).for_each(|(w, l)| *w += *beta * l);
     }
-    let value = values.iter().zip(&betas).map(|(v, b)| *v * *b).sum();
+    let value = V::combination(values, &betas);
     (row_weights, betas, value)
 }
 
