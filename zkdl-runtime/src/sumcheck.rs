@@ -561,6 +561,15 @@ impl<'b> SumcheckProverState<'b> {
         }
     }
 
+    /// Absorbs the sumcheck's header: the claimed sum `sum` in the clear, or, hidden, the claim as
+    /// the verifier holds it.
+    fn absorb_header(&self, statement: &SumcheckStatement, transcript: &mut Transcript, sum: &Fr) {
+        match &self.hidden {
+            Some(hidden) => statement.absorb_hidden_header(transcript, &hidden.claim),
+            None => statement.absorb_header(transcript, sum),
+        }
+    }
+
     /// The challenges `r_1 … r_j` of the rounds sent so far.
     pub fn point(&self) -> &[Fr] {
         &self.point
@@ -586,10 +595,7 @@ impl<'b> SumcheckProverState<'b> {
         };
         if j == 0 {
             let sum = s[0] + s[1];
-            match &self.hidden {
-                Some(hidden) => statement.absorb_hidden_header(transcript, &hidden.claim),
-                None => statement.absorb_header(transcript, &sum),
-            }
+            self.absorb_header(statement, transcript, &sum);
             self.claimed_sum = Some(sum);
         }
         let message: Vec<Fr> = std::iter::once(s[0]).chain(s[2..].iter().copied()).collect();
@@ -608,7 +614,7 @@ impl<'b> SumcheckProverState<'b> {
                 let r = transcript.challenge_field(b"challenge");
                 let values: Vec<Secret> =
                     [sent[0], hidden.claim - sent[0]].into_iter().chain(sent[1..].iter().copied()).collect();
-                hidden.claim = lagrange_weights(values.len(), r).into_iter().zip(values).map(|(l, v)| v * l).sum();
+                hidden.claim = Secret::combination(&values, &lagrange_weights(values.len(), r));
                 hidden.rounds.push(points);
                 r
             }
@@ -669,17 +675,14 @@ pub fn prove_remaining_rounds(
         }
     }
 
-    let SumcheckProverState { rounds, point, claimed_sum, hidden, alpha } = state;
     let values: Vec<Fr> = tables.iter().map(|t| t[0]).collect();
-    let claimed_sum = claimed_sum.unwrap_or_else(|| {
+    let claimed_sum = state.claimed_sum.unwrap_or_else(|| {
         // No variables: the sum is the single summand (eq over zero variables is 1).
         let sum = statement.combine(&values);
-        match &hidden {
-            Some(hidden) => statement.absorb_hidden_header(transcript, &hidden.claim),
-            None => statement.absorb_header(transcript, &sum),
-        }
+        state.absorb_header(statement, transcript, &sum);
         sum
     });
+    let SumcheckProverState { rounds, point, hidden, alpha, .. } = state;
     let claims: Vec<Claim> = statement
         .committed_factors()
         .map(|(i, tensor)| Claim { tensor, point: point.clone(), value: values[i] })

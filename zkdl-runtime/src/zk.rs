@@ -344,13 +344,19 @@ impl ZeroProof {
 
     /// Checks the proof for `D`.
     pub fn verify(&self, transcript: &mut Transcript, difference: G1Projective) -> bool {
+        self.verify_combination(transcript, &[difference.into_affine()], &[Fr::from(1u64)])
+    }
+
+    /// Checks the proof for `D = Σ_i s_i · P_i`, given as points and scalars: `z · h − A − c · D = 0`
+    /// in one multi-scalar multiplication, `D` never formed on its own.
+    fn verify_combination(&self, transcript: &mut Transcript, points: &[G1Affine], scalars: &[Fr]) -> bool {
         transcript.append_point(b"zero-commitment", &self.commitment);
         let c = transcript.challenge_field(b"zero-challenge");
-        G1Projective::msm_unchecked(
-            &[scalar_generators().1, self.commitment, difference.into_affine()],
-            &[self.response, -Fr::from(1u64), -c],
-        )
-        .is_zero()
+        let mut bases = vec![scalar_generators().1, self.commitment];
+        bases.extend_from_slice(points);
+        let mut all = vec![self.response, -Fr::from(1u64)];
+        all.extend(scalars.iter().map(|s| -c * s));
+        G1Projective::msm_unchecked(&bases, &all).is_zero()
     }
 
     /// A transcript made without `δ`, for challenge `c` (special honest-verifier zero-knowledge):
@@ -370,13 +376,7 @@ pub fn verify_zero_combination(
     scalars: &[Fr],
 ) -> bool {
     draw_powers(transcript, 1);
-    transcript.append_point(b"zero-commitment", &proof.commitment);
-    let c = transcript.challenge_field(b"zero-challenge");
-    let mut bases = vec![scalar_generators().1, proof.commitment];
-    bases.extend_from_slice(points);
-    let mut all = vec![proof.response, -Fr::from(1u64)];
-    all.extend(scalars.iter().map(|s| -c * s));
-    G1Projective::msm_unchecked(&bases, &all).is_zero()
+    proof.verify_combination(transcript, points, scalars)
 }
 
 /// The prover's equalities of one relation: the blinds of the committed differences.
@@ -454,8 +454,7 @@ impl VerifierEqualities {
         let powers = draw_powers(transcript, differences.len());
         let points: Vec<G1Affine> =
             G1Projective::normalize_batch(&differences.iter().map(|(d, _)| *d).collect::<Vec<_>>());
-        let combined = G1Projective::msm_unchecked(&points, &powers);
-        if proof.verify(transcript, combined) {
+        if proof.verify_combination(transcript, &points, &powers) {
             Ok(())
         } else {
             let checks: Vec<&str> = differences.iter().map(|(_, what)| what.as_str()).collect();

@@ -36,6 +36,20 @@ fn run() -> Run {
     Run { plan: w.plan, tables, key, public, secrets }
 }
 
+impl Run {
+    /// The proof file of `body` for this run's statement.
+    fn file(&self, body: ProofBody) -> ProofFile {
+        ProofFile {
+            spec: small_spec(),
+            steps: 2,
+            visibility: self.plan.visibility,
+            plan_digest: self.plan.digest(),
+            public: self.public.clone(),
+            body,
+        }
+    }
+}
+
 fn prove(r: &Run, mode: Mode, seed: u64) -> ProofBody {
     let (body, _) =
         proof::prove_in_mode(mode, &r.plan, &r.key, &r.tables, &r.public, &r.secrets, &mut rng(seed), |_| {}).unwrap();
@@ -143,15 +157,7 @@ fn two_proofs_of_one_run_share_no_element_but_the_statement() {
     let r = run();
     // Both proofs go through their file bytes and are decoded from them.
     let decoded = |body: ProofBody| {
-        let file = ProofFile {
-            spec: small_spec(),
-            steps: 2,
-            visibility: r.plan.visibility,
-            plan_digest: r.plan.digest(),
-            public: r.public.clone(),
-            body,
-        };
-        let (read, plan) = ProofFile::from_bytes(&file.to_bytes()).unwrap();
+        let (read, plan) = ProofFile::from_bytes(&r.file(body).to_bytes()).unwrap();
         proof::verify(&plan, &r.key, &read.public, &read.body).unwrap();
         read.body
     };
@@ -174,16 +180,7 @@ fn two_proofs_of_one_run_share_no_element_but_the_statement() {
 #[test]
 fn no_witness_value_appears_in_the_proof_bytes() {
     let r = run();
-    let body = prove(&r, Mode::ZeroKnowledge, 6);
-    let file = ProofFile {
-        spec: small_spec(),
-        steps: 2,
-        visibility: r.plan.visibility,
-        plan_digest: r.plan.digest(),
-        public: r.public.clone(),
-        body,
-    };
-    let bytes = file.to_bytes();
+    let bytes = r.file(prove(&r, Mode::ZeroKnowledge, 6)).to_bytes();
     // Every entry of every tensor of the witness (b's entries are the bits 0 and 1), as its 32 bytes.
     let mut values: HashSet<[u8; 32]> = HashSet::new();
     let mut encode = |v: &Fr| {

@@ -64,6 +64,16 @@ fn absorb_statement<V: Value>(transcript: &mut Transcript, commitment: &TensorCo
     value.absorb(transcript, b"opening-value");
 }
 
+/// `v = M(u_r, ·)`: the tensor's rows combined with `eq(u_r, ·)` at the row part of `point`.
+///
+/// # Panics
+/// If `values`, `point` and `commitment` do not fit together (programming errors).
+fn bind_rows(commitment: &TensorCommitment, values: &[Fr], point: &[Fr]) -> Vec<Fr> {
+    assert_eq!(commitment.num_vars(), Some(point.len()), "opening point does not fit the commitment");
+    assert_eq!(values.len(), 1 << point.len(), "opened values do not fit the point");
+    bind_leading(values, &point[..point.len() - commitment.log_cols as usize])
+}
+
 impl CommitmentKey {
     /// Proves the value of the tensor `values` (committed as `commitment` with `blinds`) at `point`;
     /// returns the proof and the value `y = M(point)`.
@@ -79,11 +89,10 @@ impl CommitmentKey {
         point: &[Fr],
         rng: &mut R,
     ) -> (OpeningProof, Fr) {
-        let log_cols = commitment.log_cols as usize;
-        assert_eq!(values.len(), 1 << point.len(), "opened values do not fit the point");
-        let (row_point, col_point) = point.split_at(point.len() - log_cols);
-        let value = inner_product(&bind_leading(values, row_point), &eq_table(col_point));
-        (self.open_sent(transcript, commitment, values, blinds, point, Secret::public(value), rng), value)
+        let v = bind_rows(commitment, values, point);
+        let (_, col_point) = point.split_at(point.len() - commitment.log_cols as usize);
+        let value = inner_product(&v, &eq_table(col_point));
+        (self.open_bound(transcript, commitment, v, blinds, point, Secret::public(value), rng), value)
     }
 
     /// Proves that the tensor `values` (committed as `commitment` with `blinds`) takes `value` at
@@ -103,14 +112,25 @@ impl CommitmentKey {
         value: Secret,
         rng: &mut R,
     ) -> OpeningProof {
-        let log_cols = commitment.log_cols as usize;
-        assert_eq!(commitment.num_vars(), Some(point.len()), "opening point does not fit the commitment");
-        assert_eq!(values.len(), 1 << point.len(), "opened values do not fit the point");
-        let (row_point, col_point) = point.split_at(point.len() - log_cols);
-        let v = bind_leading(values, row_point);
-        let row_weights = eq_table(row_point);
+        let v = bind_rows(commitment, values, point);
+        self.open_bound(transcript, commitment, v, blinds, point, value, rng)
+    }
+
+    /// [`open_sent`](Self::open_sent) given the row combination `v = M(u_r, ·)` ([`bind_rows`]).
+    #[allow(clippy::too_many_arguments)]
+    fn open_bound<R: RngCore + CryptoRng>(
+        &self,
+        transcript: &mut Transcript,
+        commitment: &TensorCommitment,
+        v: Vec<Fr>,
+        blinds: &CommitmentBlinds,
+        point: &[Fr],
+        value: Secret,
+        rng: &mut R,
+    ) -> OpeningProof {
+        let (row_point, col_point) = point.split_at(point.len() - commitment.log_cols as usize);
         absorb_statement(transcript, commitment, point, &value);
-        self.prove_row_combination(transcript, commitment, v, &row_weights, blinds, col_point, value.blind, rng)
+        self.prove_row_combination(transcript, commitment, v, &eq_table(row_point), blinds, col_point, value.blind, rng)
     }
 
     /// Proves `⟨v, eq(u_c, ·)⟩ = y` for the row combination `v = Σ_i w_i · M[i]` committed in

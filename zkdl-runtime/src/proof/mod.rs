@@ -780,7 +780,9 @@ pub fn prove_in_mode<R: RngCore + CryptoRng>(
         }
         let claims = std::mem::take(&mut prover.claims[tensor.id.0 as usize]);
         if tensor.storage == Storage::Public {
-            // The verifier evaluates these claims itself; committed values need a proof of equality.
+            // The verifier evaluates these claims itself and requires each committed value to equal
+            // its evaluation, a public value: only the claim's blind enters the proof of equality, so
+            // the prover need not evaluate (the 0 stands for the public value).
             for claim in &claims {
                 prover.equalities.require(claim.value, Secret::public(Fr::zero()));
             }
