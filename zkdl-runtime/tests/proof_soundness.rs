@@ -24,7 +24,7 @@ use zkdl_runtime::{Fr, VerificationError};
 
 mod common;
 
-use common::witness;
+use common::{bit, entry, tensor, witness};
 
 /// 64 → 16 → relu → 8 → relu → 10, batch 8, lr 2^-3, T = 2.
 fn spec(width: u32, lr_shift: u32) -> NetworkSpec {
@@ -91,39 +91,6 @@ fn rejected(result: Result<(), VerificationError>) -> VerificationError {
         Ok(()) => panic!("the verifier accepted a proof of a corrupted witness"),
         Err(e) => e,
     }
-}
-
-/// The stacked tensor of `role` holding layer `layer`.
-fn tensor(plan: &Plan, role: StackRole, layer: u32) -> StackedTensorId {
-    plan.tensors
-        .iter()
-        .find(|t| t.role == role && (t.layers.contains(&layer) || t.layers.is_empty()))
-        .unwrap_or_else(|| panic!("no {} of layer {layer}", role.symbol()))
-        .id
-}
-
-/// Index of (step, layer, row, col) in a value tensor.
-fn entry(plan: &Plan, id: StackedTensorId, step: u32, layer: u32, row: u64, col: u64) -> usize {
-    let t = &plan.tensors[id.0 as usize];
-    let l = t.layout;
-    let position = t.layers.iter().position(|&x| x == layer).unwrap() as u64;
-    let instance = ((step - t.steps.first) as u64) << l.layer_bits | position;
-    (((instance << l.row_bits) | row) << l.col_bits | col) as usize
-}
-
-/// Index in b of plane `plane` of entry (step, layer, row, col) of a bit-plane tensor.
-fn bit(plan: &Plan, id: StackedTensorId, step: u32, layer: u32, plane: u32, row: u64, col: u64) -> usize {
-    let t = &plan.tensors[id.0 as usize];
-    let Storage::BitPlanes(chunks) = &t.storage else { panic!("{} is not bit planes", t.name()) };
-    // A chunk's padded planes count as its own (an attacker may write there).
-    let c = chunks.iter().find(|c| (c.first_plane..c.first_plane + c.padded_planes).contains(&plane)).unwrap();
-    let l = t.layout;
-    let position = t.layers.iter().position(|&x| x == layer).unwrap() as u64;
-    let instance = ((step - t.steps.first) as u64) << l.layer_bits | position;
-    let local = ((((instance << c.padded_planes.ilog2()) | (plane - c.first_plane) as u64) << l.row_bits) | row)
-        << l.col_bits
-        | col;
-    (c.offset + local) as usize
 }
 
 fn value(role: Role) -> StackRole {

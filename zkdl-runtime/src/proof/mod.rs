@@ -71,7 +71,7 @@ use ark_ec::CurveGroup;
 use routing::{is_bit_planes, relation_name, split_bit_claim, BitPlaneClaim, ChunkWeight, Route};
 
 /// The protocol version absorbed first by every transcript and written into proof files.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The transcript's domain-separation label.
 pub const TRANSCRIPT_DOMAIN: &[u8] = b"zkdl-proof-of-training";
@@ -974,8 +974,46 @@ pub fn check_layouts(plan: &Plan, public: &PublicInputs, proof: &ProofBody) -> R
     check_public_inputs(plan, public)
 }
 
+/// The width of the signed range a public tensor's entries must lie in: what its range check would
+/// prove were it committed (`PROTOCOL.md` §3) — X and Y to R+2 bits, W_0 to S_W+2 bits. Without it a
+/// public entry could be any field element, and a relation that multiplies it (M1, M3) could wrap
+/// around p: with a zeroed row of W_0, a column of X of about 2^253 makes the weight gradient
+/// `G_Wᵀ = Gᵀx` anything the prover solves for, and with it W_T.
+pub fn public_range_bits(plan: &Plan, t: &StackedTensor) -> Result<u32, VerificationError> {
+    use zkdl_compiler::plan::StackRole;
+    use zkdl_compiler::Role;
+    match t.role {
+        StackRole::Tensor(Role::Input | Role::Target) => Ok(plan.params.data_bits),
+        StackRole::InitialWeight => Ok(plan.params.weight_bits),
+        _ => Err(VerificationError::Malformed {
+            relation: "statement".into(),
+            what: format!("{} is public, but only X, Y and W_0 may be", t.name()),
+        }),
+    }
+}
+
+/// Whether `v`, read as the signed integer in `(−p/2, p/2)`, lies in `[−2^(bits−1), 2^(bits−1))`.
+pub fn fits_signed(v: Fr, bits: u32) -> bool {
+    use ark_ff::{BigInteger, PrimeField};
+    bits >= 1 && (v + crate::tensor::power_of_two(bits - 1)).into_bigint().num_bits() <= bits
+}
+
+/// A field element as its signed representative, in decimal when it is small, else as ±2^k-ish.
+fn signed_display(v: Fr) -> String {
+    use ark_ff::{BigInteger, PrimeField};
+    let (negative, magnitude) = if v.into_bigint() > Fr::MODULUS_MINUS_ONE_DIV_TWO { (true, -v) } else { (false, v) };
+    let m = magnitude.into_bigint();
+    let sign = if negative { "−" } else { "" };
+    if m.num_bits() <= 64 {
+        format!("{sign}{}", m.as_ref()[0])
+    } else {
+        format!("{sign}≈2^{}", m.num_bits() - 1)
+    }
+}
+
 /// The public inputs have a commitment of the plan's layout for every tensor committed in the
-/// statement, and values of the right length for every public tensor.
+/// statement, and values of the right length for every public tensor, each in the signed range
+/// of [`public_range_bits`] and zero in padding.
 fn check_public_inputs(plan: &Plan, public: &PublicInputs) -> Result<(), VerificationError> {
     let malformed = |what: String| VerificationError::Malformed { relation: "statement".into(), what };
     let mut expected_commitments = 0;
@@ -1000,6 +1038,20 @@ fn check_public_inputs(plan: &Plan, public: &PublicInputs) -> Result<(), Verific
                     return Err(VerificationError::Check {
                         relation: "statement".into(),
                         what: format!("public {} has a nonzero value in padding at entry {i}", t.name()),
+                    });
+                }
+                let bits = public_range_bits(plan, t)?;
+                if let Some(i) = v.iter().position(|v| !fits_signed(*v, bits)) {
+                    return Err(VerificationError::Check {
+                        relation: "statement".into(),
+                        what: format!(
+                            "public {} entry {i} is {}, outside the {bits}-bit signed range [−2^{}, 2^{}) that the proof \
+                             relies on",
+                            t.name(),
+                            signed_display(v[i]),
+                            bits - 1,
+                            bits - 1
+                        ),
                     });
                 }
             }

@@ -110,6 +110,23 @@ impl<'p> Route<'p> {
         Ok(Route { relation, operand, tensor, map, identity, layers_only })
     }
 
+    /// Operand `index` of `relation` seen whole: the view is the tensor itself, over the tensor's own
+    /// instance variables, whatever the relation's instances (U1's claims on the statement's W_0 and
+    /// W_T, which cover their padding layer slots too).
+    pub fn whole(
+        plan: &'p Plan,
+        relation: &'p AggregatedRelation,
+        index: usize,
+    ) -> Result<Route<'p>, VerificationError> {
+        Ok(Route { identity: true, ..Route::new(plan, relation, index, true)? })
+    }
+
+    /// For a layers-only route: the tensor's layer slot of each of the relation's layers.
+    pub fn layer_slots(&self) -> impl Iterator<Item = usize> + '_ {
+        let tensor_layer_bits = self.tensor.layout.layer_bits;
+        self.map.iter().map(move |&(_, p)| p & ((1 << tensor_layer_bits) - 1))
+    }
+
     /// The routes of operands `0 … N − 1` of `relation` (none layers-only).
     pub fn operands<const N: usize>(
         plan: &'p Plan,

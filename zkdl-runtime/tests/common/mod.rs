@@ -4,7 +4,8 @@
 use ark_std::UniformRand;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use zkdl_compiler::{compile, CompileOptions, NetworkSpec};
+use zkdl_compiler::plan::{StackRole, StackedTensorId, Storage};
+use zkdl_compiler::{compile, CompileOptions, NetworkSpec, Plan};
 use zkdl_runtime::data::{Dataset, EpochBatches};
 use zkdl_runtime::sumcheck::{Factor, ProductTerm, PublicTensor, SumcheckStatement};
 use zkdl_runtime::tensor::{eq_table, evaluate, power_of_two};
@@ -21,13 +22,52 @@ pub fn small_spec() -> NetworkSpec {
 
 /// T steps of `spec` (batch 8) on the embedded digits, from a seeded He initialization and batch order.
 pub fn witness(spec: &NetworkSpec, steps: u32, seed: u64) -> Witness {
-    let plan = compile(spec, CompileOptions::steps(steps)).unwrap();
+    witness_with(spec, CompileOptions::steps(steps), seed)
+}
+
+/// As [`witness`], for a plan compiled with `options` (public data or initial weights).
+pub fn witness_with(spec: &NetworkSpec, options: CompileOptions, seed: u64) -> Witness {
+    let steps = options.steps;
+    let plan = compile(spec, options).unwrap();
     let data = Dataset::digits();
     let trainer = Trainer::new(spec, steps as u64).unwrap();
     let order = EpochBatches::new(data.len(), 8, seed).unwrap();
     let batches = (0..steps as u64).map(|t| trainer.batch(&data, &order.batch(t), t).unwrap()).collect();
     let w0 = FixedWeights::he_init(spec, seed).unwrap();
     Witness::generate(&plan, w0, batches, |_, _| {}).unwrap()
+}
+
+/// The stacked tensor of `role` holding layer `layer`.
+pub fn tensor(plan: &Plan, role: StackRole, layer: u32) -> StackedTensorId {
+    plan.tensors
+        .iter()
+        .find(|t| t.role == role && (t.layers.contains(&layer) || t.layers.is_empty()))
+        .unwrap_or_else(|| panic!("no {} of layer {layer}", role.symbol()))
+        .id
+}
+
+/// Index of (step, layer, row, col) in a value tensor.
+pub fn entry(plan: &Plan, id: StackedTensorId, step: u32, layer: u32, row: u64, col: u64) -> usize {
+    let t = &plan.tensors[id.0 as usize];
+    let l = t.layout;
+    let position = t.layers.iter().position(|&x| x == layer).unwrap() as u64;
+    let instance = ((step - t.steps.first) as u64) << l.layer_bits | position;
+    (((instance << l.row_bits) | row) << l.col_bits | col) as usize
+}
+
+/// Index in b of plane `plane` of entry (step, layer, row, col) of a bit-plane tensor.
+pub fn bit(plan: &Plan, id: StackedTensorId, step: u32, layer: u32, plane: u32, row: u64, col: u64) -> usize {
+    let t = &plan.tensors[id.0 as usize];
+    let Storage::BitPlanes(chunks) = &t.storage else { panic!("{} is not bit planes", t.name()) };
+    // A chunk's padded planes count as its own (an attacker may write there).
+    let c = chunks.iter().find(|c| (c.first_plane..c.first_plane + c.padded_planes).contains(&plane)).unwrap();
+    let l = t.layout;
+    let position = t.layers.iter().position(|&x| x == layer).unwrap() as u64;
+    let instance = ((step - t.steps.first) as u64) << l.layer_bits | position;
+    let local = ((((instance << c.padded_planes.ilog2()) | (plane - c.first_plane) as u64) << l.row_bits) | row)
+        << l.col_bits
+        | col;
+    (c.offset + local) as usize
 }
 
 pub fn rng(seed: u64) -> ChaCha20Rng {
