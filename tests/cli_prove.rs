@@ -18,14 +18,15 @@ fn prove_then_verify_and_reject_a_tampered_file() {
     assert_eq!(doc["mode"], "zero-knowledge");
     assert_eq!(doc["zero_knowledge"], true);
 
-    let verified = zkdl(&["verify", proof.to_str().unwrap()]);
+    let verified = zkdl(&["verify", proof.to_str().unwrap(), "--initial-seed", "1"]);
     assert_eq!(verified.status.code(), Some(0), "{}", String::from_utf8_lossy(&verified.stderr));
     let text = String::from_utf8_lossy(&verified.stdout);
     assert!(text.contains("2 steps of SGD of network Digits") && text.contains("valid"), "{text}");
     assert!(text.contains("commitment W_T"), "{text}");
     // The default proof is zero-knowledge, and verify says so.
     assert!(text.lines().any(|l| l == "proof mode: zero-knowledge"), "{text}");
-    assert!(!text.contains("NOT zero-knowledge") && !text.contains("warning"), "{text}");
+    assert!(!text.contains("NOT zero-knowledge"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("pinned initial weights: matched")), "{text}");
 
     // A changed field element in the body: decoded, checked, invalid (1) — or undecodable (2).
     let mut bytes = std::fs::read(&proof).unwrap();
@@ -70,7 +71,7 @@ fn a_proof_without_zero_knowledge_is_marked_and_warned_about() {
     let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(doc["zero_knowledge"], false);
     assert_eq!(doc["mode"], "NOT zero-knowledge");
-    assert!(doc["warning"].as_str().unwrap().contains("NOT zero-knowledge"));
+    assert!(doc["warnings"][0].as_str().unwrap().contains("NOT zero-knowledge"), "{doc}");
     assert!(String::from_utf8_lossy(&json.stderr).contains("warning: this proof is NOT zero-knowledge"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -131,4 +132,86 @@ fn inspect_prints_the_plan_and_cost_before_any_work() {
     assert!(text.contains("T = 4 steps") && text.contains("aggregated relations"), "{text}");
     let bad = zkdl(&["inspect", "--steps", "0"]);
     assert_eq!(bad.status.code(), Some(2));
+}
+
+/// The statement's pins, as a prover and an auditor use them: the initial weights from the seed, the
+/// final weights opened to the model file; each pin that does not match is invalid (1), each file that
+/// belongs elsewhere is bad input (2), and the run's secrets are private and never silently replaced.
+#[test]
+fn pins_hold_a_proof_to_its_seed_and_its_shipped_model() {
+    let dir = temp_dir("pins");
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    for (proof, weights, seed) in [("a.proof", "a.safetensors", "1"), ("b.proof", "b.safetensors", "2")] {
+        let out =
+            zkdl(&["prove", "--steps", "2", "--seed", seed, "--out", &path(proof), "--weights-out", &path(weights)]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(&format!("initial weights He(seed {seed})")), "{text}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("a.proof.secrets")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the secrets file is private");
+    }
+    let open = |proof: &str, secrets: &str, weights: &str, out: &str| {
+        zkdl(&[
+            "weights",
+            "open",
+            &path(proof),
+            "--secrets",
+            &path(secrets),
+            "--weights",
+            &path(weights),
+            "--out",
+            &path(out),
+        ])
+    };
+    assert_eq!(open("a.proof", "a.proof.secrets", "a.safetensors", "a.opening").status.code(), Some(0));
+    assert_eq!(open("b.proof", "b.proof.secrets", "b.safetensors", "b.opening").status.code(), Some(0));
+    // Another run's model or secrets do not open C_WT: bad input, and no opening is written.
+    assert_eq!(open("a.proof", "a.proof.secrets", "b.safetensors", "x.opening").status.code(), Some(2));
+    assert_eq!(open("a.proof", "b.proof.secrets", "a.safetensors", "x.opening").status.code(), Some(2));
+    assert!(!dir.join("x.opening").exists());
+
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["verify".to_string(), path("a.proof"), "--json".to_string()];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        zkdl(&args)
+    };
+    let pinned =
+        verify(&["--initial-seed", "1", "--final-weights", &path("a.safetensors"), "--opening", &path("a.opening")]);
+    assert_eq!(pinned.status.code(), Some(0), "{}", String::from_utf8_lossy(&pinned.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&pinned.stdout).unwrap();
+    assert_eq!(doc["valid"], true);
+    assert_eq!(doc["pins"].as_array().unwrap().len(), 2, "{doc}");
+    assert!(doc["pins"].as_array().unwrap().iter().all(|p| p["matched"] == true), "{doc}");
+    assert_eq!(doc["commitments"][0]["sha256"].as_str().unwrap().len(), 64, "full digests: {doc}");
+    let warnings = doc["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "only the data is unpinned: {doc}");
+    assert!(warnings[0].as_str().unwrap().contains("data is not pinned"), "{doc}");
+
+    // Another seed, another model: valid proof, pin does not match → invalid (1).
+    let other_seed = verify(&["--initial-seed", "2"]);
+    assert_eq!(other_seed.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&other_seed.stderr).contains("not He(seed 2)"));
+    let other_model = verify(&["--final-weights", &path("b.safetensors"), "--opening", &path("a.opening")]);
+    assert_eq!(other_model.status.code(), Some(1), "{}", String::from_utf8_lossy(&other_model.stderr));
+    // An opening made for another proof is bad input (2), whatever the weights.
+    let other_opening = verify(&["--final-weights", &path("a.safetensors"), "--opening", &path("b.opening")]);
+    assert_eq!(other_opening.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&other_opening.stderr).contains("another proof"));
+    // With nothing pinned it still verifies, and warns about each thing it does not establish.
+    let bare = zkdl(&["verify", &path("a.proof")]);
+    assert_eq!(bare.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&bare.stdout);
+    assert_eq!(text.lines().filter(|l| l.starts_with("warning:")).count(), 3, "{text}");
+
+    // An explicit secrets file is never replaced without --replace-secrets.
+    let out = zkdl(&["prove", "--steps", "1", "--out", &path("c.proof"), "--secrets-out", &path("a.proof.secrets")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--replace-secrets"));
+    assert!(!dir.join("c.proof").exists(), "nothing is proven before the output paths are known to work");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

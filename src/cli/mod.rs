@@ -19,6 +19,7 @@ pub mod pipeline;
 pub mod prove;
 pub mod train;
 pub mod verify;
+pub mod weights;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -46,8 +47,10 @@ enum Command {
     Train(train::TrainArgs),
     /// Train T steps, prove them, write the proof file and check it.
     Prove(prove::ProveArgs),
-    /// Verify a proof file (exit 0 valid, 1 invalid, 2 bad input).
+    /// Verify a proof file and its pins (exit 0 valid, 1 invalid, 2 bad input).
     Verify(verify::VerifyArgs),
+    /// Weights and their commitments: open a proof's final weights to a model file.
+    Weights(weights::WeightsArgs),
     /// Print the compiled plan and its cost model, before any work.
     Inspect(inspect::InspectArgs),
     /// Measure the prover and verifier on real training runs; print a table, optionally write JSON.
@@ -82,6 +85,7 @@ pub fn main_with(network: Option<NetworkSpec>) -> ExitCode {
         Command::Train(args) => train::run(args),
         Command::Prove(args) => prove::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Weights(args) => weights::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Bench(args) => bench::run(args),
     };

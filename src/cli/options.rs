@@ -53,6 +53,8 @@ pub struct RunInputs {
     pub train: Dataset,
     pub test: Dataset,
     pub initial: FixedWeights,
+    /// The seed W_0 was drawn from (He initialization), or `None` for weights from a file.
+    pub initial_seed: Option<u64>,
 }
 
 impl RunOptions {
@@ -96,7 +98,8 @@ impl RunOptions {
             None => FixedWeights::he_init(&spec, self.seed),
         }
         .map_err(|e| CliError::input(e.to_string()))?;
-        Ok(RunInputs { spec, data, train, test, initial })
+        let initial_seed = self.weights_in.is_none().then_some(self.seed);
+        Ok(RunInputs { spec, data, train, test, initial, initial_seed })
     }
 }
 

@@ -26,6 +26,8 @@ pub struct ProvingRun {
     /// prover's own phases (commit b, each relation, openings).
     pub phases: Vec<PhaseTiming>,
     pub proof_bytes: usize,
+    /// The prover's secrets of the statement (the blinds of its commitments).
+    pub secrets: proof::StatementSecrets,
 }
 
 impl ProvingRun {
@@ -57,6 +59,8 @@ pub struct ModeProof {
     /// Statement commitments (made afresh for each mode), then the prover's own phases.
     pub phases: Vec<PhaseTiming>,
     pub proof_bytes: usize,
+    /// The blinds of the statement's commitments.
+    pub secrets: proof::StatementSecrets,
 }
 
 impl ModeProof {
@@ -94,6 +98,7 @@ pub fn prove_training(
         mode: proof.mode,
         phases: setup,
         proof_bytes: proof.proof_bytes,
+        secrets: proof.secrets,
     })
 }
 
@@ -165,9 +170,19 @@ pub fn prove_training_in_modes(
         proof_bar.finish_and_clear();
         phases.extend(prover_phases);
 
-        let file = ProofFile { spec: inputs.spec.clone(), steps, visibility, plan_digest: plan.digest(), public, body };
+        // W_0 drawn from a seed and public: the statement names the seed and the verifier regenerates it.
+        let initial_seed = inputs.initial_seed.filter(|_| visibility.public_initial_weights);
+        let file = ProofFile {
+            spec: inputs.spec.clone(),
+            steps,
+            visibility,
+            initial_seed,
+            plan_digest: plan.digest(),
+            public,
+            body,
+        };
         let proof_bytes = file.to_bytes().len();
-        proofs.push(ModeProof { mode, file, phases, proof_bytes });
+        proofs.push(ModeProof { mode, file, phases, proof_bytes, secrets });
     }
     Ok(ProvingRuns { plan, training, key, setup, proofs })
 }

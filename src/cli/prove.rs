@@ -8,6 +8,7 @@ use serde_json::json;
 use std::path::PathBuf;
 use zkdl_compiler::Visibility;
 use zkdl_runtime::proof::file::ProofFile;
+use zkdl_runtime::statement::{write_secret_file, FinalWeightsBlinds, SECRETS_MAGIC};
 use zkdl_runtime::zk::Mode;
 
 #[derive(Args, Debug)]
@@ -23,9 +24,20 @@ pub struct ProveArgs {
     /// Give the training data (X, Y) to the verifier in the clear instead of committing to it.
     #[arg(long)]
     pub public_data: bool,
-    /// Give the initial weights W_0 to the verifier in the clear instead of committing to them.
+    /// Give the initial weights W_0 to the verifier in the clear instead of committing to them. A fresh
+    /// run (no --weights-in) always does: its W_0 is the He initialization of --seed, which the
+    /// statement names and the verifier regenerates, so no weight travels in the proof.
     #[arg(long)]
     pub public_initial_weights: bool,
+    /// Where to write the run's secrets: the blinds of the final-weights commitment C_WT, which
+    /// `zkdl weights open` needs to show an auditor that a weights file is the trained model. Created
+    /// private (mode 0600). Default: `<PROOF>.secrets`, replaced only together with its proof.
+    #[arg(long, value_name = "FILE")]
+    pub secrets_out: Option<PathBuf>,
+    /// Replace an existing --secrets-out file (its blinds are lost: proofs made with them can no
+    /// longer be opened).
+    #[arg(long)]
+    pub replace_secrets: bool,
     /// Also write the final weights W_T (safetensors).
     #[arg(long, value_name = "W.safetensors")]
     pub weights_out: Option<PathBuf>,
@@ -42,6 +54,13 @@ pub struct ProveArgs {
     pub json: bool,
 }
 
+/// The default secrets file of a proof: `<PROOF>.secrets`.
+pub fn secrets_path_of(proof: &std::path::Path) -> PathBuf {
+    let mut name = proof.as_os_str().to_owned();
+    name.push(".secrets");
+    PathBuf::from(name)
+}
+
 /// The line that states a proof's mode: `mode: zero-knowledge`, or `mode: NOT zero-knowledge (…)`.
 pub fn mode_line(mode: Mode) -> String {
     match mode {
@@ -56,8 +75,23 @@ pub fn mode_line(mode: Mode) -> String {
 pub fn run(args: ProveArgs) -> Result<(), CliError> {
     let inputs = args.run.inputs()?;
     let mode = if args.no_zero_knowledge { Mode::Clear } else { Mode::ZeroKnowledge };
-    let visibility = Visibility { public_data: args.public_data, public_initial_weights: args.public_initial_weights };
+    let visibility = Visibility {
+        public_data: args.public_data,
+        public_initial_weights: args.public_initial_weights || inputs.initial_seed.is_some(),
+    };
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("{}.proof", inputs.spec.name.to_lowercase())));
+    let (secrets_path, replace_secrets) = match &args.secrets_out {
+        Some(path) => (path.clone(), args.replace_secrets),
+        // The default companion file goes with its proof: replaced when the proof is.
+        None => (secrets_path_of(&out), args.replace_secrets || out.exists()),
+    };
+    if secrets_path.exists() && !replace_secrets {
+        return Err(CliError::input(format!(
+            "{} exists and holds the secrets of another run: choose another --secrets-out, or pass \
+             --replace-secrets to discard them",
+            secrets_path.display()
+        )));
+    }
     if !args.json {
         say!(
             "proving {} steps of {} ({} parameters, batch {}) on {} ({} training examples)",
@@ -69,9 +103,16 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
             inputs.train.len()
         );
         say!("{}", mode_line(mode));
+        let seed = inputs.initial_seed.filter(|_| visibility.public_initial_weights);
+        say!("statement: {}", super::verify::statement_summary(visibility, seed));
     }
     let proving = prove_training(&inputs, args.steps, visibility, args.run.seed.wrapping_add(2), !args.json, mode)?;
     proving.file.write(&out).map_err(|e| CliError::input(format!("cannot write {}: {e}", out.display())))?;
+    let blinds = FinalWeightsBlinds::from_secrets(&proving.plan, &proving.file.public, &proving.secrets)
+        .ok_or_else(|| CliError::input("the statement has no commitment to W_T".into()))?;
+    let replaced = secrets_path.exists();
+    write_secret_file(&secrets_path, &blinds.to_bytes(SECRETS_MAGIC), replace_secrets)
+        .map_err(|e| CliError::input(format!("cannot write the secrets file {}: {e}", secrets_path.display())))?;
     if let Some(path) = &args.weights_out {
         proving
             .training
@@ -97,7 +138,9 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
             "mode": proving.mode.label(),
             "zero_knowledge": proving.mode.is_zero_knowledge(),
             "visibility": { "public_data": visibility.public_data, "public_initial_weights": visibility.public_initial_weights },
+            "initial_weights_seed": proving.file.initial_seed,
             "proof": out,
+            "secrets": secrets_path,
             "proof_bytes": proving.proof_bytes,
             "plan_digest": proving.plan.digest_hex(),
             "final_loss": loss,
@@ -121,6 +164,11 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
             out.display(),
             proving.proof_bytes,
             &proving.plan.digest_hex()[..16]
+        );
+        say!(
+            "secrets (the blinds of C_WT, for `zkdl weights open`): {}{}",
+            secrets_path.display(),
+            if replaced { " (replaced the earlier run's)" } else { "" }
         );
         if let Some((result, seconds)) = &verification {
             match result {

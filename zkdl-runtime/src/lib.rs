@@ -25,6 +25,8 @@
 //! - [`integers`]: the compact integer and bit storage of the witness.
 //! - [`weights`]: He initialization and safetensors files; [`reference`](mod@reference): the float reference;
 //!   [`session`]: a training run with per-epoch reports and the drift report; [`files`]: atomic writes.
+//! - [`statement`]: what the statement pins from outside the proof — initial weights regenerated from
+//!   a seed, final weights opened to a weights file.
 #![deny(unsafe_code)]
 
 pub mod bits;
@@ -41,6 +43,7 @@ pub mod proof;
 pub mod reference;
 pub mod serialization;
 pub mod session;
+pub mod statement;
 pub mod sumcheck;
 pub mod tensor;
 pub mod trainer;

@@ -98,6 +98,7 @@ fn proof_files_round_trip_and_name_what_is_wrong() {
     let (body, _) = proof::prove(plan, &key, &tables, &public, &secrets, &mut rng, |_| {}).unwrap();
     let file = ProofFile {
         spec: small_spec(),
+        initial_seed: None,
         steps: 1,
         visibility: plan.visibility,
         plan_digest: plan.digest(),

@@ -297,6 +297,7 @@ fn every_single_byte_flip_is_rejected_or_fails_to_decode() {
     let (public, body) = prove(&plan, &key, &tables, 1);
     let file = ProofFile {
         spec: spec.clone(),
+        initial_seed: None,
         steps: 1,
         visibility: plan.visibility,
         plan_digest: plan.digest(),

@@ -37,6 +37,7 @@ fn prove_both(plan: &Plan, tables: &Tables) -> Vec<Result<(), VerificationError>
                 proof::prove_in_mode(mode, plan, &key, tables, &public, &secrets, &mut rng, |_| {}).unwrap();
             let file = ProofFile {
                 spec: plan.spec.clone(),
+                initial_seed: None,
                 steps: plan.steps,
                 visibility: plan.visibility,
                 plan_digest: plan.digest(),

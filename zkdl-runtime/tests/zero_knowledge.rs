@@ -41,6 +41,7 @@ impl Run {
     fn file(&self, body: ProofBody) -> ProofFile {
         ProofFile {
             spec: small_spec(),
+            initial_seed: None,
             steps: 2,
             visibility: self.plan.visibility,
             plan_digest: self.plan.digest(),

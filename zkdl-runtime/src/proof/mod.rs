@@ -260,6 +260,13 @@ pub struct StatementSecrets {
     blinds: Vec<(u32, CommitmentBlinds)>,
 }
 
+impl StatementSecrets {
+    /// The blinds of the commitment to stacked tensor `id`.
+    pub fn blinds(&self, id: u32) -> Option<&CommitmentBlinds> {
+        self.blinds.iter().find(|(i, _)| *i == id).map(|(_, b)| b)
+    }
+}
+
 /// `log2` of the largest number of columns any committed tensor of the plan uses (the key size).
 pub fn key_log_cols(plan: &Plan) -> u32 {
     plan.tensors

@@ -1,0 +1,241 @@
+//! What a proof's statement pins down from outside the proof: initial weights regenerated from a seed,
+//! and the final weights opened to the model a verifier actually receives (`docs/statement.md`).
+//!
+//! **Initial weights from a seed.** W_0 public, and not sent at all: the statement carries the seed
+//! `S` and the verifier regenerates `W_0 = He(S)` ([`FixedWeights::he_init`]), lays it out as the plan's
+//! stacked W_0 tensors ([`weight_stack_values`]) and checks every claim on W_0 against those values.
+//! The values it uses are its own, so a prover cannot start anywhere but `He(S)`.
+//!
+//! **Final weights opened.** C_WT is a Hyrax row commitment `C_i = Σ_j W_T[i][j]·g_j + β_i·h` per
+//! stacked W_T tensor. The run's secrets file keeps the blinds `β_i`; an *opening* hands them to an
+//! auditor, who recomputes every `C_i` from the weights file and the blinds and compares
+//! ([`check_final_weights`]). Pedersen binding (discrete log in G1) makes that a proof that the
+//! weights file is what C_WT commits to: two different W_T opening to one `C_i` would give a
+//! discrete-log relation among the hash-to-curve generators. The opening reveals W_T — which the
+//! auditor holds anyway — and nothing of the other commitments (their blinds are independent). An
+//! opening names the C_WT it opens by SHA-256, so it cannot be replayed against another proof.
+//!
+//! **Files.** A secrets file is created with mode 0600 and never replaces an existing file unless
+//! asked to ([`write_secret_file`]); every file is written to a temporary name and renamed.
+
+use std::io::Write;
+use std::path::Path;
+
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use sha2::{Digest, Sha256};
+use zkdl_compiler::plan::{StackRole, StackedTensor, Storage};
+use zkdl_compiler::Plan;
+
+use crate::commitment::{CommitmentBlinds, CommitmentKey, TensorCommitment};
+use crate::proof::{PublicInputs, StatementSecrets};
+use crate::serialization::{decode, encode};
+use crate::weights::{FixedWeights, WeightsError};
+use crate::Fr;
+
+/// The stacked W_0 or W_T tensor `tensor` of `plan` filled from `weights`: entry
+/// (layer slot, row, col) is W^l[row][col] of the slot's layer, zero in padding.
+pub fn weight_stack_values(tensor: &StackedTensor, weights: &FixedWeights) -> Vec<Fr> {
+    let l = tensor.layout;
+    let mut values = vec![Fr::from(0u64); 1usize << l.num_vars()];
+    for (slot, &layer) in tensor.layers.iter().enumerate() {
+        let Some(w) = (layer as usize).checked_sub(1).and_then(|i| weights.layers.get(i)) else { continue };
+        let cols = weights.shapes[layer as usize - 1].1;
+        for (i, v) in w.iter().enumerate() {
+            let (row, col) = (i / cols, i % cols);
+            let index = (((slot << l.row_bits) | row) << l.col_bits) | col;
+            values[index] = Fr::from(v);
+        }
+    }
+    values
+}
+
+/// The stacked tensors of `role` (W_0 or W_T) in the plan.
+fn stacks(plan: &Plan, role: StackRole) -> impl Iterator<Item = &StackedTensor> {
+    plan.tensors.iter().filter(move |t| t.role == role)
+}
+
+/// The public values of the plan's stacked W_0 tensors for He initialization from `seed`.
+pub fn seeded_initial_weights(plan: &Plan, seed: u64) -> Result<Vec<(u32, Vec<Fr>)>, WeightsError> {
+    let weights = FixedWeights::he_init(&plan.spec, seed)?;
+    Ok(stacks(plan, StackRole::InitialWeight).map(|t| (t.id.0, weight_stack_values(t, &weights))).collect())
+}
+
+/// SHA-256 of the statement's commitments to W_T (every stacked W_T tensor, in tensor order): the
+/// name of C_WT in openings and secrets files.
+pub fn final_weights_digest(plan: &Plan, public: &PublicInputs) -> Option<[u8; 32]> {
+    let mut hasher = Sha256::new();
+    let mut any = false;
+    for t in stacks(plan, StackRole::FinalWeight) {
+        hasher.update(encode(public.commitment(t.id.0)?));
+        any = true;
+    }
+    any.then(|| hasher.finalize().into())
+}
+
+/// SHA-256 of a commitment's encoding.
+pub fn commitment_digest(commitment: &TensorCommitment) -> [u8; 32] {
+    Sha256::digest(encode(commitment)).into()
+}
+
+/// The magic bytes of a run's secrets file.
+pub const SECRETS_MAGIC: &[u8; 8] = b"ZKDLSEC\0";
+/// The magic bytes of an opening of C_WT.
+pub const OPENING_MAGIC: &[u8; 8] = b"ZKDLOPN\0";
+/// The version of both layouts.
+pub const STATEMENT_FILE_VERSION: u32 = 1;
+
+/// The blinds of C_WT, for the commitment named by `final_weights`. A run's secrets file holds
+/// them; an opening is the same content handed to an auditor.
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct FinalWeightsBlinds {
+    /// [`final_weights_digest`] of the proof these blinds belong to.
+    pub final_weights: [u8; 32],
+    /// The row blinds of each stacked W_T tensor, by tensor id.
+    pub blinds: Vec<(u32, CommitmentBlinds)>,
+}
+
+impl FinalWeightsBlinds {
+    /// The blinds of C_WT from the prover's statement secrets.
+    pub fn from_secrets(plan: &Plan, public: &PublicInputs, secrets: &StatementSecrets) -> Option<FinalWeightsBlinds> {
+        let final_weights = final_weights_digest(plan, public)?;
+        let blinds = stacks(plan, StackRole::FinalWeight)
+            .map(|t| Some((t.id.0, secrets.blinds(t.id.0)?.clone())))
+            .collect::<Option<Vec<_>>>()?;
+        Some(FinalWeightsBlinds { final_weights, blinds })
+    }
+
+    /// The file bytes: magic, version, then the content (ark-serialize).
+    pub fn to_bytes(&self, magic: &[u8; 8]) -> Vec<u8> {
+        let mut bytes = magic.to_vec();
+        bytes.extend_from_slice(&STATEMENT_FILE_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&encode(self));
+        bytes
+    }
+
+    /// Decodes a file of the kind `magic` names (`what` says which, for errors).
+    pub fn from_bytes(bytes: &[u8], magic: &[u8; 8], what: &str) -> Result<FinalWeightsBlinds, StatementError> {
+        if bytes.len() < 12 || &bytes[..8] != magic {
+            return Err(StatementError::Format(format!("byte 0: not a zkdl {what} (bad magic bytes)")));
+        }
+        let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+        if version != STATEMENT_FILE_VERSION {
+            return Err(StatementError::Format(format!(
+                "byte 8: {what} version {version}; this zkdl reads version {STATEMENT_FILE_VERSION}"
+            )));
+        }
+        decode(&bytes[12..]).map_err(|e| StatementError::Format(format!("the {what} (from byte 12): {e}")))
+    }
+}
+
+/// Why a statement file or pin could not be used (bad input) or does not match (an invalid pin).
+#[derive(Debug, thiserror::Error)]
+pub enum StatementError {
+    #[error("{0}")]
+    Format(String),
+    #[error("{0}")]
+    Mismatch(String),
+    #[error(transparent)]
+    Weights(#[from] WeightsError),
+}
+
+/// Checks that `weights` are what the proof's C_WT commits to, given the opening's blinds: every row
+/// commitment of every stacked W_T tensor is recomputed and compared. `Mismatch` names the first
+/// tensor and row that differ; `Format` is an opening for another proof or of the wrong shape.
+pub fn check_final_weights(
+    plan: &Plan,
+    public: &PublicInputs,
+    key: &CommitmentKey,
+    weights: &FixedWeights,
+    opening: &FinalWeightsBlinds,
+) -> Result<(), StatementError> {
+    let digest = final_weights_digest(plan, public)
+        .ok_or_else(|| StatementError::Format("the proof has no commitment to W_T to open".into()))?;
+    if digest != opening.final_weights {
+        return Err(StatementError::Format(format!(
+            "the opening is for another proof: it opens C_WT {}…, this proof's C_WT is {}…",
+            hex(&opening.final_weights[..8]),
+            hex(&digest[..8])
+        )));
+    }
+    for t in stacks(plan, StackRole::FinalWeight) {
+        let Storage::Committed { col_vars, .. } = t.storage else { continue };
+        let commitment = public
+            .commitment(t.id.0)
+            .ok_or_else(|| StatementError::Format(format!("the proof has no commitment to {}", t.name())))?;
+        let blinds = opening
+            .blinds
+            .iter()
+            .find(|(id, _)| *id == t.id.0)
+            .map(|(_, b)| b)
+            .filter(|b| b.values().len() == commitment.rows.len())
+            .ok_or_else(|| StatementError::Format(format!("the opening has no blinds for the rows of {}", t.name())))?;
+        let values = weight_stack_values(t, weights);
+        let recomputed = key.commit_with_blinds(&values[..], col_vars, blinds);
+        if let Some(row) = recomputed.rows.iter().zip(&commitment.rows).position(|(a, b)| a != b) {
+            return Err(StatementError::Mismatch(format!(
+                "the weights are not what C_WT commits to: row {row} of {} differs (layers {:?})",
+                t.name(),
+                t.layers
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks public final weights (`--public-final-weights`) against a weights file.
+pub fn check_public_final_weights(
+    plan: &Plan,
+    public: &PublicInputs,
+    weights: &FixedWeights,
+) -> Result<(), StatementError> {
+    for t in stacks(plan, StackRole::FinalWeight) {
+        let values = public
+            .values(t.id.0)
+            .ok_or_else(|| StatementError::Format(format!("the proof has no public values for {}", t.name())))?;
+        if let Some(i) = weight_stack_values(t, weights).iter().zip(values).position(|(a, b)| a != b) {
+            return Err(StatementError::Mismatch(format!(
+                "the weights differ from the public W_T of the proof: {} entry {i}",
+                t.name()
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes a file that holds secrets: created with mode 0600 (owner only) under a temporary name,
+/// flushed, then moved into place — without replacing an existing file unless `replace`.
+pub fn write_secret_file(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "secrets".into());
+    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let result = (|| {
+        let mut file = options.open(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        if replace {
+            std::fs::rename(&temporary, path)
+        } else {
+            // A hard link fails if the target exists: no check-then-write race.
+            std::fs::hard_link(&temporary, path)?;
+            std::fs::remove_file(&temporary)
+        }
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}
