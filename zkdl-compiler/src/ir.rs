@@ -356,7 +356,8 @@ impl Builder {
     }
 }
 
-/// Unrolls `spec` over `steps` SGD steps. The spec must be valid.
+/// Unrolls `spec` over `steps` SGD steps. The spec must be valid; the size limits of the plan are
+/// checked by [`lower_checked`](crate::plan::lower_checked), not here.
 pub fn lower(spec: &NetworkSpec, steps: u32, visibility: Visibility) -> Ir {
     let params = spec.fixed_point_params();
     let widths = spec.widths();

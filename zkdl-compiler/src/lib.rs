@@ -19,7 +19,7 @@ pub use cost::Cost;
 pub use ir::{lower, GateKind, Ir, Role, TensorShape, Visibility};
 pub use plan::{
     compile, lower_checked, AggregatedRelation, CompileError, CompileOptions, Plan, RelationKind, StackedTensor,
-    Storage,
+    Storage, MAX_STACKED_TENSOR_LOG2, MAX_UNROLLED_LAYER_STEPS,
 };
 pub use render::to_dot;
 pub use spec::{

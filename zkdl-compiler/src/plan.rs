@@ -27,6 +27,11 @@
 //! **Order.** Relations are listed in the prover's order; [`Plan::check_claim_routing`] verifies that
 //! every claim on a derived tensor is produced before the relation defining that tensor runs, so each
 //! derived tensor is reduced once, with all its claims batched.
+//!
+//! **Size limits.** Every stacked tensor's padded size 2^(step+layer+plane+row+column bits) and b's
+//! size are at most 2^[`MAX_STACKED_TENSOR_LOG2`] entries, and L·T ≤ [`MAX_UNROLLED_LAYER_STEPS`];
+//! [`lower_checked`] checks both from the spec and T before it unrolls the IR, so no size computed
+//! here can overflow (the arithmetic is checked regardless).
 
 use crate::ir::{
     check, lower, BitEncoding, GateKind, Ir, IrError, Pass, RangeChecked, Role, TensorNode, TensorShape, Visibility,
@@ -38,6 +43,21 @@ use std::fmt;
 
 /// Version of the plan format; part of the digest.
 pub const PLAN_FORMAT_VERSION: u32 = 0;
+
+/// log2 of the most entries a stacked tensor, or the bit tensor b, may have once padded: 2^40.
+///
+/// Far above what can be proved: the paper network (3072 → 8×1024 → 10, batch 64) at T = 1024 has
+/// b of 2^37 entries and stacked tensors of at most 2^35 (the bit planes of rz, H', rh; W_t over
+/// its steps is 2^33), and a prover holds at least one field element per entry. Far below where a
+/// size, or a cost estimate built on one, overflows 64 bits.
+pub const MAX_STACKED_TENSOR_LOG2: u32 = 40;
+
+/// The most layer-steps L·T a compilation unrolls: 2^18. Each is about 26 IR nodes and 50 edges
+/// (and, in a deep network, an entry in the layer lists of every stacked tensor and relation), so
+/// compiling takes at most about 2 GB (measured in release: 1.6 GB and 23 s for 2^18 layers at
+/// T = 1, 0.4 GB and 3 s for 4 layers at T = 2^16). The digits network (L = 3) fits up to T = 2^16,
+/// the most a proof file holds; the paper network's b reaches the size limit first (T > 8192).
+pub const MAX_UNROLLED_LAYER_STEPS: u64 = 1 << 18;
 
 /// Index of a stacked tensor in [`Plan::tensors`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -89,11 +109,13 @@ pub struct IndexLayout {
 }
 
 impl IndexLayout {
+    /// Saturating, for a layout read from elsewhere; a compiled plan's is at most
+    /// [`MAX_STACKED_TENSOR_LOG2`].
     pub fn num_vars(&self) -> u32 {
-        self.step_bits + self.layer_bits + self.plane_bits + self.row_bits + self.col_bits
+        self.instance_bits().saturating_add(self.plane_bits).saturating_add(self.row_bits).saturating_add(self.col_bits)
     }
     pub fn instance_bits(&self) -> u32 {
-        self.step_bits + self.layer_bits
+        self.step_bits.saturating_add(self.layer_bits)
     }
 }
 
@@ -151,10 +173,13 @@ impl StackedTensor {
     /// A short name: symbol and padded matrix shape, e.g. `A[64×1024]`.
     pub fn name(&self) -> String {
         let l = &self.layout;
-        format!("{}[{}×{}]", self.role.symbol(), 1u64 << l.row_bits, 1u64 << l.col_bits)
+        let side = |bits: u32| 1u64.checked_shl(bits).unwrap_or(u64::MAX);
+        format!("{}[{}×{}]", self.role.symbol(), side(l.row_bits), side(l.col_bits))
     }
+    /// 2^(index variables); at most 2^[`MAX_STACKED_TENSOR_LOG2`] in a compiled plan (saturates at
+    /// `u64::MAX` in a plan read from elsewhere).
     pub fn padded_entries(&self) -> u64 {
-        1u64 << self.layout.num_vars()
+        1u64.checked_shl(self.layout.num_vars()).unwrap_or(u64::MAX)
     }
 }
 
@@ -295,6 +320,9 @@ pub enum CompileError {
     Ir(#[from] IrError),
     #[error("aggregation: {0}")]
     Aggregation(String),
+    /// The plan would exceed [`MAX_STACKED_TENSOR_LOG2`] or [`MAX_UNROLLED_LAYER_STEPS`].
+    #[error("too large: {0}")]
+    TooLarge(String),
 }
 
 /// Options of a compilation: the step count and what is public.
@@ -317,14 +345,82 @@ pub fn compile(spec: &NetworkSpec, options: CompileOptions) -> Result<Plan, Comp
 }
 
 /// Validates, lowers and checks: the IR of a compilation (for DOT export and inspection).
+///
+/// Before unrolling T steps it checks the size limits: L·T ≤ [`MAX_UNROLLED_LAYER_STEPS`], and every
+/// stacked tensor and b at most 2^[`MAX_STACKED_TENSOR_LOG2`] entries, computed from the stacked
+/// tensors of a probe IR of at most two steps with the step variables of T.
 pub fn lower_checked(spec: &NetworkSpec, options: CompileOptions) -> Result<Ir, CompileError> {
     spec.validate()?;
-    if options.steps == 0 || options.steps as u64 > 1u64 << STEP_HORIZON_LOG2.min(31) {
-        return Err(CompileError::Steps(format!("{} steps; prove between 1 and 2^31 steps", options.steps)));
+    let steps = options.steps;
+    if steps == 0 || steps as u64 > 1u64 << STEP_HORIZON_LOG2.min(31) {
+        return Err(CompileError::Steps(format!("{steps} steps; prove between 1 and 2^31 steps")));
     }
-    let ir = lower(spec, options.steps, options.visibility);
+    let depth = spec.depth() as u64;
+    let layer_steps = depth as u128 * steps as u128;
+    if layer_steps > MAX_UNROLLED_LAYER_STEPS as u128 {
+        return Err(CompileError::TooLarge(format!(
+            "{depth} dense layers × {steps} steps = {layer_steps} layer-steps to unroll, above the limit of \
+             2^{} (MAX_UNROLLED_LAYER_STEPS); prove fewer steps per proof or use fewer layers",
+            MAX_UNROLLED_LAYER_STEPS.ilog2()
+        )));
+    }
+    // The stacked tensors' layer groups do not depend on T, and a stacked tensor present at two steps
+    // of the probe is present at every step: its step variables are those of T.
+    let probe_steps = steps.min(2);
+    let probe = lower(spec, probe_steps, options.visibility);
+    check(&probe)?;
+    let (mut tensors, _) = stack_tensors(&probe)?;
+    for t in tensors.iter_mut().filter(|t| t.steps.count == probe_steps) {
+        t.steps.count = steps;
+        t.layout.step_bits = ceil_log2(steps as u64);
+    }
+    check_sizes(&tensors)?;
+    if probe_steps == steps {
+        return Ok(probe);
+    }
+    let ir = lower(spec, steps, options.visibility);
     check(&ir)?;
     Ok(ir)
+}
+
+/// Checks [`MAX_STACKED_TENSOR_LOG2`] for every stacked tensor and for b (the chunks of every bit
+/// stacked tensor, as `aggregate` lays them out), naming the first tensor over the limit.
+fn check_sizes(tensors: &[StackedTensor]) -> Result<(), CompileError> {
+    const HELP: &str = "use narrower layers, a smaller batch or fewer steps per proof";
+    let limit = MAX_STACKED_TENSOR_LOG2;
+    let mut bits_total: u128 = 0;
+    for t in tensors {
+        let log = t.layout.num_vars();
+        if log > limit {
+            return Err(CompileError::TooLarge(format!(
+                "the stacked tensor {} ({} layer{}, {} step{}, {} plane{}) has 2^{log} entries padded, above the \
+                 limit of 2^{limit} (MAX_STACKED_TENSOR_LOG2); {HELP}",
+                t.name(),
+                t.layers.len(),
+                if t.layers.len() == 1 { "" } else { "s" },
+                t.steps.count,
+                if t.steps.count == 1 { "" } else { "s" },
+                t.shapes.first().map_or(1, |s| s.planes),
+                if t.shapes.first().map_or(1, |s| s.planes) == 1 { "" } else { "s" },
+            )));
+        }
+        if role_is_bits(t.role) {
+            let base = t.layout.instance_bits() + t.layout.row_bits + t.layout.col_bits;
+            for (_, _, padded) in plane_chunks(t.shapes.first().map_or(1, |s| s.planes)) {
+                // Each chunk is at most the tensor's padded size, 2^log ≤ 2^limit: no overflow in u128.
+                bits_total += 1u128 << (base + padded.ilog2());
+            }
+        }
+    }
+    // b is padded to 2^⌈log2(Σ chunks)⌉.
+    let bits_log = if bits_total <= 1 { 0 } else { u128::BITS - (bits_total - 1).leading_zeros() };
+    if bits_log > limit {
+        return Err(CompileError::TooLarge(format!(
+            "the bit tensor b (every bit plane of every layer and step) has 2^{bits_log} entries padded \
+             ({bits_total} in its chunks), above the limit of 2^{limit} (MAX_STACKED_TENSOR_LOG2); {HELP}"
+        )));
+    }
+    Ok(())
 }
 
 /// The stacked tensors an IR tensor belongs to (W_0 is both the first matmul weight and the statement's).
@@ -348,65 +444,9 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
     let params = ir.params;
     let fail = |m: String| CompileError::Aggregation(m);
 
-    // 1. Stacked tensors: stored tensors by (role, padded shape); a derived tensor by its padded shape and
-    //    the stacks of its definer's other ports, so that each derived stack has exactly one definer group
-    //    and no port of a gate group spans two stacks.
-    let depth = ir.spec.depth() as u32;
-    let shape_at: HashMap<(Role, u32), TensorShape> =
-        ir.tensors().filter(|(_, t)| t.step == 0).map(|(_, t)| ((t.role, t.layer), t.shape)).collect();
-    let mut classes = StackClasses { depth, shape_at: &shape_at, interned: HashMap::new(), memo: HashMap::new() };
-    type Members = BTreeMap<u32, (TensorShape, BTreeSet<u32>)>;
-    let mut groups: BTreeMap<(StackRole, u32), Members> = BTreeMap::new();
-    for (_, t) in ir.tensors() {
-        let class = classes.class(t.role, t.layer).map_err(fail)?;
-        for role in stack_roles(t, steps) {
-            let members = groups.entry((role, class)).or_default();
-            let entry = members.entry(t.layer).or_insert((t.shape, BTreeSet::new()));
-            if entry.0 != t.shape {
-                return Err(fail(format!("{} of layer {} changes shape across steps", role.symbol(), t.layer)));
-            }
-            entry.1.insert(t.step);
-        }
-    }
-    let mut tensors = Vec::new();
-    let mut tensor_of: HashMap<(StackRole, u32), StackedTensorId> = HashMap::new();
-    for ((role, _), members) in &groups {
-        let layers: Vec<u32> = members.keys().copied().collect();
-        let steps_of_first = &members.values().next().expect("a group has a member").1;
-        let first = *steps_of_first.iter().next().expect("a member has a step");
-        let count = steps_of_first.len() as u32;
-        for (layer, (_, s)) in members {
-            if s != steps_of_first || s.iter().copied().ne(first..first + count) {
-                return Err(fail(format!("{} of layer {layer} is not present at every step", role.symbol())));
-            }
-        }
-        let id = StackedTensorId(tensors.len() as u32);
-        for &l in &layers {
-            tensor_of.insert((*role, l), id);
-        }
-        let shapes: Vec<TensorShape> = members.values().map(|(shape, _)| *shape).collect();
-        let padded = shapes.iter().fold(TensorShape { planes: 1, rows: 1, cols: 1 }, |acc, s| {
-            let p = s.padded();
-            TensorShape { planes: acc.planes.max(p.planes), rows: acc.rows.max(p.rows), cols: acc.cols.max(p.cols) }
-        });
-        let used_entries = shapes.iter().map(|s| s.len()).sum::<u64>() * count as u64;
-        tensors.push(StackedTensor {
-            id,
-            role: *role,
-            layers: layers.clone(),
-            steps: StepRange { first, count },
-            shapes,
-            layout: IndexLayout {
-                step_bits: ceil_log2(count as u64),
-                layer_bits: ceil_log2(layers.len() as u64),
-                plane_bits: ceil_log2(padded.planes as u64),
-                row_bits: padded.rows.ilog2(),
-                col_bits: padded.cols.ilog2(),
-            },
-            storage: Storage::Public,
-            used_entries,
-        });
-    }
+    // 1. Stacked tensors.
+    let (mut tensors, tensor_of) = stack_tensors(ir)?;
+    check_sizes(&tensors)?;
     let lookup = |role: StackRole, layer: u32| {
         tensor_of
             .get(&(role, layer))
@@ -468,11 +508,8 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
         let port = |i: usize, symbol: &str, flow: ClaimFlow| -> Operand {
             let tensor = group.layers.values().next().expect("nonempty")[i].0;
             let stacked = &tensors[tensor.0 as usize];
-            let layer_positions: Vec<u32> = group
-                .layers
-                .values()
-                .map(|routes| stacked.layers.iter().position(|&l| l == routes[i].1).unwrap_or(0) as u32)
-                .collect();
+            let layer_positions: Vec<u32> =
+                group.layers.values().map(|routes| layer_position(&stacked.layers, routes[i].1)).collect();
             let step_offset = group.layers.values().next().expect("nonempty")[i].2;
             let identity = step_offset == 0
                 && stacked.steps == step_range
@@ -593,8 +630,7 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
     for r in relations.iter_mut().filter(|r| r.kind == RelationKind::SgdUpdate) {
         for op in r.operands.iter_mut().skip(1).take(2) {
             let t = &tensors[op.tensor.0 as usize];
-            op.layer_positions =
-                r.layers.iter().map(|l| t.layers.iter().position(|x| x == l).unwrap_or(0) as u32).collect();
+            op.layer_positions = r.layers.iter().map(|&l| layer_position(&t.layers, l)).collect();
         }
     }
 
@@ -606,7 +642,10 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
         let plane_count = t.shapes[0].planes;
         let base = t.layout.instance_bits() + t.layout.row_bits + t.layout.col_bits;
         for (first, planes, padded) in plane_chunks(plane_count) {
-            chunks.push((base + padded.ilog2(), id, first, planes, padded));
+            let log_size = base
+                .checked_add(padded.ilog2())
+                .ok_or_else(|| fail(format!("a chunk of {} has too many variables", t.name())))?;
+            chunks.push((log_size, id, first, planes, padded));
         }
     }
     chunks.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
@@ -614,10 +653,16 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
     let mut placed: BTreeMap<StackedTensorId, Vec<BitChunk>> = BTreeMap::new();
     for (log_size, id, first_plane, planes, padded_planes) in chunks {
         placed.entry(id).or_default().push(BitChunk { first_plane, planes, padded_planes, offset, log_size });
-        offset += 1u64 << log_size;
+        offset = 1u64
+            .checked_shl(log_size)
+            .and_then(|size| offset.checked_add(size))
+            .ok_or_else(|| fail(format!("the bit tensor b overflows 64 bits at a chunk of 2^{log_size} entries")))?;
     }
     let bit_tensor_vars = ceil_log2(offset.max(1));
-    let bits_used: u64 = bit_tensors.iter().map(|id| tensors[id.0 as usize].used_entries).sum();
+    let bits_used = bit_tensors
+        .iter()
+        .try_fold(0u64, |sum, id| sum.checked_add(tensors[id.0 as usize].used_entries))
+        .ok_or_else(|| fail("the used entries of b overflow 64 bits".into()))?;
     let all_bits = StackedTensorId(tensors.len() as u32);
     tensors.push(StackedTensor {
         id: all_bits,
@@ -707,6 +752,82 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
     Ok(plan)
 }
 
+/// The stacked tensor holding each (role, layer).
+type TensorOf = HashMap<(StackRole, u32), StackedTensorId>;
+
+/// Step 1 of `aggregate`: the stacked tensors of an IR and the stacked tensor of each (role, layer).
+fn stack_tensors(ir: &Ir) -> Result<(Vec<StackedTensor>, TensorOf), CompileError> {
+    let steps = ir.steps;
+    let fail = |m: String| CompileError::Aggregation(m);
+    // Stored tensors by (role, padded shape); a derived tensor by its padded shape and the stacks of its
+    // definer's other ports, so that each derived stack has exactly one definer group and no port of a
+    // gate group spans two stacks.
+    let depth = ir.spec.depth() as u32;
+    let shape_at: HashMap<(Role, u32), TensorShape> =
+        ir.tensors().filter(|(_, t)| t.step == 0).map(|(_, t)| ((t.role, t.layer), t.shape)).collect();
+    let mut classes = StackClasses { depth, shape_at: &shape_at, interned: HashMap::new(), memo: HashMap::new() };
+    type Members = BTreeMap<u32, (TensorShape, BTreeSet<u32>)>;
+    let mut groups: BTreeMap<(StackRole, u32), Members> = BTreeMap::new();
+    for (_, t) in ir.tensors() {
+        let class = classes.class(t.role, t.layer).map_err(fail)?;
+        for role in stack_roles(t, steps) {
+            let members = groups.entry((role, class)).or_default();
+            let entry = members.entry(t.layer).or_insert((t.shape, BTreeSet::new()));
+            if entry.0 != t.shape {
+                return Err(fail(format!("{} of layer {} changes shape across steps", role.symbol(), t.layer)));
+            }
+            entry.1.insert(t.step);
+        }
+    }
+    let mut tensors = Vec::new();
+    let mut tensor_of: TensorOf = HashMap::new();
+    for ((role, _), members) in &groups {
+        let layers: Vec<u32> = members.keys().copied().collect();
+        let (Some((_, steps_of_first)), Some(&first)) =
+            (members.values().next(), members.values().next().and_then(|(_, s)| s.iter().next()))
+        else {
+            return Err(fail(format!("the stacked tensor of {} has no member", role.symbol())));
+        };
+        let count = steps_of_first.len() as u32;
+        for (layer, (_, s)) in members {
+            if s != steps_of_first || s.iter().copied().ne(first..first.saturating_add(count)) {
+                return Err(fail(format!("{} of layer {layer} is not present at every step", role.symbol())));
+            }
+        }
+        let id = StackedTensorId(tensors.len() as u32);
+        for &l in &layers {
+            tensor_of.insert((*role, l), id);
+        }
+        let shapes: Vec<TensorShape> = members.values().map(|(shape, _)| *shape).collect();
+        let padded = shapes.iter().fold(TensorShape { planes: 1, rows: 1, cols: 1 }, |acc, s| {
+            let p = s.padded();
+            TensorShape { planes: acc.planes.max(p.planes), rows: acc.rows.max(p.rows), cols: acc.cols.max(p.cols) }
+        });
+        let used_entries = shapes
+            .iter()
+            .try_fold(0u64, |sum, s| sum.checked_add(s.len()))
+            .and_then(|per_step| per_step.checked_mul(count as u64))
+            .ok_or_else(|| fail(format!("the entries of {} overflow 64 bits", role.symbol())))?;
+        tensors.push(StackedTensor {
+            id,
+            role: *role,
+            layers: layers.clone(),
+            steps: StepRange { first, count },
+            shapes,
+            layout: IndexLayout {
+                step_bits: ceil_log2(count as u64),
+                layer_bits: ceil_log2(layers.len() as u64),
+                plane_bits: ceil_log2(padded.planes as u64),
+                row_bits: padded.rows.ilog2(),
+                col_bits: padded.cols.ilog2(),
+            },
+            storage: Storage::Public,
+            used_entries,
+        });
+    }
+    Ok((tensors, tensor_of))
+}
+
 /// (role, padded shape, definer, classes of the definer's other ports).
 type ClassKey = (Role, (u32, u32, u32), &'static str, Vec<u32>);
 
@@ -765,6 +886,12 @@ impl StackClasses<'_> {
     }
 }
 
+/// The position of `layer` in a stacked tensor's (ascending) layer list, 0 if absent. A binary
+/// search: routing every layer of a deep network stays O(L log L).
+fn layer_position(layers: &[u32], layer: u32) -> u32 {
+    layers.binary_search(&layer).unwrap_or(0) as u32
+}
+
 fn role_is_bits(role: StackRole) -> bool {
     matches!(role, StackRole::Tensor(r) if r.is_bits())
 }
@@ -786,6 +913,9 @@ fn committed(t: &StackedTensor, values: ValueKind, public_commitment: bool, key_
 
 /// Cuts n planes into at most two power-of-two chunks: (first plane, planes, padded planes).
 pub fn plane_chunks(n: u32) -> Vec<(u32, u32, u32)> {
+    if n == 0 {
+        return Vec::new();
+    }
     if n.is_power_of_two() {
         return vec![(0, n, n)];
     }

@@ -21,6 +21,10 @@
 //!   Without these a committed input could be any field element, and the integer semantics of §1 fail.
 //! - a spec is validated for every step count up to 2^[`STEP_HORIZON_LOG2`]; the compiler repeats the
 //!   check, with its margin, for the actual T.
+//! - sizes are not bounded here (widths and batch up to 2^24 each make 2^48-entry matrices): the
+//!   compiler bounds them for the actual T, every stacked tensor and the bit tensor at
+//!   2^[`MAX_STACKED_TENSOR_LOG2`](crate::plan::MAX_STACKED_TENSOR_LOG2) entries and L·T at
+//!   [`MAX_UNROLLED_LAYER_STEPS`](crate::plan::MAX_UNROLLED_LAYER_STEPS), before it unrolls the steps.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
