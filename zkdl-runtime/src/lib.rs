@@ -25,6 +25,7 @@
 //! - [`integers`]: the compact integer and bit storage of the witness.
 //! - [`weights`]: He initialization and safetensors files; [`reference`](mod@reference): the float reference;
 //!   [`session`]: a training run with per-epoch reports and the drift report; [`files`]: atomic writes.
+//! - [`dataset`]: a committed training set, and the selection of batches from it.
 //! - [`statement`]: what the statement pins from outside the proof — initial weights regenerated from
 //!   a seed, final weights opened to a weights file.
 #![deny(unsafe_code)]
@@ -33,6 +34,7 @@ pub mod bits;
 pub mod claims;
 pub mod commitment;
 pub mod data;
+pub mod dataset;
 pub mod error;
 pub mod exact_matmul;
 pub mod files;

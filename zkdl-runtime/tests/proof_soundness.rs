@@ -9,7 +9,7 @@ use ark_ff::{One, Zero};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkdl_compiler::ir::RangeChecked;
-use zkdl_compiler::plan::{StackRole, StackedTensorId, Storage};
+use zkdl_compiler::plan::{StackRole, StackedTensorId};
 use zkdl_compiler::{compile, CompileOptions, NetworkSpec, Plan, Role};
 use zkdl_runtime::commitment::CommitmentKey;
 use zkdl_runtime::data::Dataset;

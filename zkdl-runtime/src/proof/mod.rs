@@ -36,6 +36,7 @@
 
 pub mod binary;
 pub mod bit_opening;
+pub mod dataset_link;
 pub mod file;
 pub mod hadamard;
 pub mod loss;
@@ -60,6 +61,7 @@ use zkdl_compiler::Plan;
 use crate::bits::BitVector;
 use crate::claims::{prove_merge_weighted, verify_merge_weighted, Claim, ClaimMergeProof, TensorId, WeightedClaim};
 use crate::commitment::{CommitmentBlinds, CommitmentKey, OpeningProof, TensorCommitment};
+use crate::dataset::{DatasetCommitment, DatasetStatement};
 use crate::error::VerificationError;
 use crate::sumcheck::{self, SumcheckProverState, SumcheckStatement};
 use crate::sumcheck::{PublicTensor, SumcheckProof};
@@ -149,6 +151,8 @@ pub struct Tables<'w> {
     pub bits: BitTable,
     /// The witness that streamed tensors are read from.
     source: Option<&'w Witness>,
+    /// The example indices of each step's batch (the dataset rows a run on a committed dataset read).
+    pub batch_indices: Option<Vec<Vec<usize>>>,
 }
 
 /// Every entry of stacked tensor `t` of the witness as a field element.
@@ -174,7 +178,12 @@ pub fn is_streamed(t: &StackedTensor) -> bool {
 impl Tables<'static> {
     /// The tables of a witness: every entry of every stacked tensor as a field element, b packed.
     pub fn from_witness(witness: &Witness) -> Tables<'static> {
-        Tables { tensors: held_tables(witness, |_| true), bits: BitTable::Packed(witness.bit_tensor()), source: None }
+        Tables {
+            tensors: held_tables(witness, |_| true),
+            bits: BitTable::Packed(witness.bit_tensor()),
+            source: None,
+            batch_indices: Some(witness.batches.iter().map(|b| b.indices.clone()).collect()),
+        }
     }
 }
 
@@ -192,7 +201,17 @@ impl<'w> Tables<'w> {
     /// ([`is_streamed`]) and built by each relation that reads them.
     pub fn streaming(witness: &'w Witness) -> Tables<'w> {
         let tensors = held_tables(witness, |t| !is_streamed(t));
-        Tables { tensors, bits: BitTable::Packed(witness.bit_tensor()), source: Some(witness) }
+        Tables {
+            tensors,
+            bits: BitTable::Packed(witness.bit_tensor()),
+            source: Some(witness),
+            batch_indices: Some(witness.batches.iter().map(|b| b.indices.clone()).collect()),
+        }
+    }
+
+    /// The example indices of each step's batch, if known.
+    pub fn batch_indices(&self) -> Option<&[Vec<usize>]> {
+        self.batch_indices.as_deref()
     }
 
     /// The entries of stacked tensor `id` (gathered from b for a bit-plane tensor).
@@ -240,6 +259,8 @@ impl<'w> Tables<'w> {
 pub struct PublicInputs {
     pub commitments: Vec<(u32, TensorCommitment)>,
     pub public_values: Vec<(u32, Vec<Fr>)>,
+    /// The committed dataset the batches are drawn from, and the sampling rule (`crate::dataset`).
+    pub dataset: Option<DatasetStatement>,
 }
 
 impl PublicInputs {
@@ -267,12 +288,18 @@ impl StatementSecrets {
     }
 }
 
-/// `log2` of the largest number of columns any committed tensor of the plan uses (the key size).
+/// `log2` of the largest number of columns any committed tensor of the plan uses (the key size), and
+/// at least the padded width of committed X and Y, the columns of a dataset they may be drawn from.
 pub fn key_log_cols(plan: &Plan) -> u32 {
+    use zkdl_compiler::plan::StackRole;
+    use zkdl_compiler::Role;
     plan.tensors
         .iter()
-        .filter_map(|t| match t.storage {
-            Storage::Committed { col_vars, .. } => Some(col_vars),
+        .filter_map(|t| match (t.role, &t.storage) {
+            (StackRole::Tensor(Role::Input | Role::Target), Storage::Committed { col_vars, .. }) => {
+                Some((*col_vars).max(t.layout.col_bits))
+            }
+            (_, Storage::Committed { col_vars, .. }) => Some(*col_vars),
             _ => None,
         })
         .max()
@@ -302,7 +329,7 @@ pub fn commit_statement<R: RngCore + CryptoRng>(
             _ => {}
         }
     }
-    (PublicInputs { commitments, public_values }, StatementSecrets { blinds })
+    (PublicInputs { commitments, public_values, dataset: None }, StatementSecrets { blinds })
 }
 
 /// The messages of one aggregated relation.
@@ -344,6 +371,8 @@ pub struct ProofBody {
     pub bit_opening: bit_opening::BitTensorOpening,
     /// The proof that committed claims on public tensors equal the verifier's evaluations.
     pub opening_equalities: Option<ZeroProof>,
+    /// The link of X and Y to the committed dataset, when the statement names one ([`dataset_link`]).
+    pub dataset_link: Option<dataset_link::DatasetLinkProof>,
 }
 
 impl ProofBody {
@@ -386,6 +415,11 @@ fn start_transcript(plan: &Plan, public: &PublicInputs, bit_commitment: &TensorC
     for (id, values) in &public.public_values {
         transcript.append_u64(b"public-values", u64::from(*id));
         transcript.append_fields(b"values", values);
+    }
+    if let Some(dataset) = &public.dataset {
+        transcript.append_message(b"dataset-digest", &dataset.digest);
+        transcript.append_u64(b"dataset-examples", dataset.examples);
+        transcript.append_u64(b"sampling-seed", dataset.sampling_seed);
     }
     bit_commitment.absorb_into(&mut transcript);
     transcript
@@ -725,8 +759,30 @@ pub fn prove_in_mode<R: RngCore + CryptoRng>(
     public: &PublicInputs,
     secrets: &StatementSecrets,
     rng: &mut R,
+    progress: impl FnMut(&PhaseTiming),
+) -> Result<(ProofBody, Vec<PhaseTiming>), ProveError> {
+    prove_with_dataset(mode, plan, key, tables, public, secrets, None, rng, progress)
+}
+
+/// As [`prove_in_mode`], for a statement whose batches are drawn from a committed dataset
+/// (`public.dataset`): the proof ends with the link of X and Y to it ([`dataset_link`]).
+#[allow(clippy::too_many_arguments)]
+pub fn prove_with_dataset<R: RngCore + CryptoRng>(
+    mode: Mode,
+    plan: &Plan,
+    key: &CommitmentKey,
+    tables: &Tables,
+    public: &PublicInputs,
+    secrets: &StatementSecrets,
+    dataset: Option<&dataset_link::DatasetProverInput>,
+    rng: &mut R,
     mut progress: impl FnMut(&PhaseTiming),
 ) -> Result<(ProofBody, Vec<PhaseTiming>), ProveError> {
+    if public.dataset.is_some() != dataset.is_some() {
+        return Err(ProveError::MissingCommitment(
+            "the dataset: the statement and the prover's inputs disagree on whether there is one".into(),
+        ));
+    }
     let mut timings = Vec::new();
     let mut record = |phase: String, started: Instant, timings: &mut Vec<PhaseTiming>| {
         let timing = PhaseTiming { phase, seconds: started.elapsed().as_secs_f64() };
@@ -826,6 +882,25 @@ pub fn prove_in_mode<R: RngCore + CryptoRng>(
         rng,
     );
     record("openings".into(), started, &mut timings);
+    let dataset_link = match dataset {
+        Some(input) => {
+            let started = Instant::now();
+            let link = dataset_link::prove(
+                plan,
+                key,
+                tables,
+                public,
+                secrets,
+                input,
+                &mut prover.transcript,
+                prover.blinder.as_mut(),
+                rng,
+            )?;
+            record("dataset link".into(), started, &mut timings);
+            Some(link)
+        }
+        None => None,
+    };
     let body = ProofBody {
         zero_knowledge: mode.is_zero_knowledge(),
         bit_commitment,
@@ -833,17 +908,46 @@ pub fn prove_in_mode<R: RngCore + CryptoRng>(
         openings,
         bit_opening,
         opening_equalities,
+        dataset_link,
     };
     Ok((body, timings))
 }
 
-/// Verifies a proof of training for `plan` and the public inputs.
+/// Verifies a proof of training for `plan` and the public inputs. A statement that names a dataset
+/// is verified without its link to the data ([`verify_with_dataset`] checks that too).
 pub fn verify(
     plan: &Plan,
     key: &CommitmentKey,
     public: &PublicInputs,
     proof: &ProofBody,
 ) -> Result<(), VerificationError> {
+    verify_with_dataset(plan, key, public, proof, None)
+}
+
+/// Verifies a proof of training and, given the dataset commitment that `public.dataset` names, that
+/// every batch is the dataset's rows selected by the sampling rule ([`dataset_link`]). Without the
+/// dataset, everything but that link is verified.
+pub fn verify_with_dataset(
+    plan: &Plan,
+    key: &CommitmentKey,
+    public: &PublicInputs,
+    proof: &ProofBody,
+    dataset: Option<&DatasetCommitment>,
+) -> Result<(), VerificationError> {
+    let malformed_link = |what: String| VerificationError::Malformed { relation: "dataset link".into(), what };
+    match (&public.dataset, &proof.dataset_link) {
+        (Some(_), Some(_)) | (None, None) => {}
+        (Some(_), None) => return Err(malformed_link("the statement names a dataset, the proof has no link".into())),
+        (None, Some(_)) => return Err(malformed_link("the proof links to a dataset its statement does not name".into())),
+    }
+    if let (Some(statement), Some(dataset)) = (&public.dataset, dataset) {
+        if statement.digest != dataset.digest() || statement.examples != dataset.header.examples {
+            return Err(VerificationError::Check {
+                relation: "statement".into(),
+                what: "the proof names another dataset commitment (its digest differs)".into(),
+            });
+        }
+    }
     let malformed = |relation: &str, what: String| VerificationError::Malformed { relation: relation.into(), what };
     if proof.relations.len() != plan.relations.len() {
         return Err(malformed(
@@ -962,6 +1066,18 @@ pub fn verify(
     verifier.equalities.verify(&mut verifier.transcript, proof.opening_equalities.as_ref(), "public tensors")?;
     let bit_claims = std::mem::take(&mut verifier.claims[all_bits.id.0 as usize]);
     bit_opening::verify(key, &mut verifier.transcript, &proof.bit_commitment, &bit_claims, &proof.bit_opening, mode)?;
+    if let (Some(statement), Some(dataset), Some(link)) = (&public.dataset, dataset, &proof.dataset_link) {
+        dataset_link::verify(
+            plan,
+            key,
+            public,
+            statement,
+            dataset,
+            link,
+            mode.is_zero_knowledge(),
+            &mut verifier.transcript,
+        )?;
+    }
     Ok(())
 }
 
