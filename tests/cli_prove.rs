@@ -215,3 +215,77 @@ fn pins_hold_a_proof_to_its_seed_and_its_shipped_model() {
     assert!(!dir.join("c.proof").exists(), "nothing is proven before the output paths are known to work");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The data owner commits the digits training set; a prover trains on it and proves; the verifier
+/// pins the dataset. Another dataset is an invalid pin (1); a dataset or secrets file that does not fit
+/// is bad input (2), and a published commitment is never silently replaced.
+#[test]
+fn a_proof_on_a_committed_dataset_is_pinned_to_it() {
+    let dir = temp_dir("dataset");
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let committed = zkdl(&["data", "commit", "digits", "--out", &path("digits.zkdd"), "--json"]);
+    assert!(committed.status.success(), "{}", String::from_utf8_lossy(&committed.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&committed.stdout).unwrap();
+    assert_eq!(doc["header"]["examples"], 1438);
+    let digest = doc["digest"].as_str().unwrap().to_string();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("digits.zkdd.secrets")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the dataset's secrets are private");
+    }
+    let shown = zkdl(&["data", "show", &path("digits.zkdd")]);
+    assert!(String::from_utf8_lossy(&shown.stdout).contains(&digest));
+    let again = zkdl(&["data", "commit", "digits", "--out", &path("digits.zkdd")]);
+    assert_eq!(again.status.code(), Some(2), "a published commitment was replaced");
+    assert!(zkdl(&["data", "commit", "digits", "--seed", "7", "--out", &path("other.zkdd")]).status.success());
+
+    let proved = zkdl(&["prove", "--steps", "2", "--dataset", &path("digits.zkdd"), "--out", &path("d.proof")]);
+    assert!(proved.status.success(), "{}", String::from_utf8_lossy(&proved.stderr));
+    assert!(String::from_utf8_lossy(&proved.stdout).contains("drawn with sampling seed 3"));
+
+    let pinned = zkdl(&["verify", &path("d.proof"), "--dataset", &path("digits.zkdd"), "--json"]);
+    assert_eq!(pinned.status.code(), Some(0), "{}", String::from_utf8_lossy(&pinned.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&pinned.stdout).unwrap();
+    assert_eq!(doc["dataset"]["sha256"], digest.as_str());
+    assert_eq!(doc["pins"][0]["pin"], "data");
+    assert_eq!(doc["pins"][0]["matched"], true);
+    // Unpinned, the proof still verifies and says the link was not checked.
+    let bare = zkdl(&["verify", &path("d.proof")]);
+    assert_eq!(bare.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&bare.stdout).contains("that link was not checked"));
+    // Another dataset: invalid.
+    let other = zkdl(&["verify", &path("d.proof"), "--dataset", &path("other.zkdd")]);
+    assert_eq!(other.status.code(), Some(1));
+    // The other dataset's secrets, a network of other widths, a file that is no dataset: bad input.
+    let wrong_secrets = zkdl(&[
+        "prove",
+        "--steps",
+        "1",
+        "--dataset",
+        &path("digits.zkdd"),
+        "--dataset-secrets",
+        &path("other.zkdd.secrets"),
+        "--out",
+        &path("x.proof"),
+    ]);
+    assert_eq!(wrong_secrets.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong_secrets.stderr).contains("another dataset commitment"));
+    let wrong_network = zkdl(&[
+        "prove",
+        "--network",
+        "paper",
+        "--steps",
+        "1",
+        "--dataset",
+        &path("digits.zkdd"),
+        "--out",
+        &path("x.proof"),
+    ]);
+    assert_eq!(wrong_network.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong_network.stderr).contains("network Paper takes 3072 inputs"));
+    let junk = zkdl(&["verify", &path("d.proof"), "--dataset", &path("d.proof")]);
+    assert_eq!(junk.status.code(), Some(2));
+    assert!(!dir.join("x.proof").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -262,11 +262,12 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
                 args.seed.wrapping_add(2),
                 !args.quiet,
                 &modes,
+                None,
             )?;
             let peak = peak_rss().unwrap_or(0);
             let mut measured = Vec::with_capacity(proving.proofs.len());
             for proof in &proving.proofs {
-                let (verified, verifier) = verify_file(&proof.file, &proving.plan, Some(&proving.key));
+                let (verified, verifier) = verify_file(&proof.file, &proving.plan, Some(&proving.key), None);
                 verified.map_err(|e| CliError {
                     message: format!("{} T = {t}: the {} proof does not verify: {e}", spec.name, proof.mode.label()),
                     code: 1,

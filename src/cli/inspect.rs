@@ -38,7 +38,11 @@ pub fn run(args: InspectArgs) -> Result<(), CliError> {
     };
     let options = CompileOptions {
         steps: args.steps,
-        visibility: Visibility { public_data: args.public_data, public_initial_weights: args.public_initial_weights },
+        visibility: Visibility {
+            public_data: args.public_data,
+            public_initial_weights: args.public_initial_weights,
+            public_final_weights: false,
+        },
     };
     let plan = compile(&spec, options).map_err(|e| CliError::input(format!("network {}: {e}", spec.name)))?;
     if let Some(path) = &args.dot {

@@ -13,6 +13,8 @@ macro_rules! say {
 }
 
 pub mod bench;
+pub mod data;
+pub mod demo;
 pub mod inspect;
 pub mod options;
 pub mod pipeline;
@@ -45,6 +47,11 @@ pub struct Cli {
 enum Command {
     /// Train a network in exact fixed point on real data, with the float reference beside it.
     Train(train::TrainArgs),
+    /// The whole flow on the embedded digits: commit the dataset, prove training on it from a seeded
+    /// W_0, open the final model, and verify with the dataset, the seed and the model pinned.
+    Demo(demo::DemoArgs),
+    /// Commit a training set once, before training (and show a dataset commitment).
+    Data(data::DataArgs),
     /// Train T steps, prove them, write the proof file and check it.
     Prove(prove::ProveArgs),
     /// Verify a proof file and its pins (exit 0 valid, 1 invalid, 2 bad input).
@@ -83,6 +90,8 @@ pub fn main_with(network: Option<NetworkSpec>) -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(args) => train::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Data(args) => data::run(args),
         Command::Prove(args) => prove::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Weights(args) => weights::run(args),

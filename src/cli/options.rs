@@ -86,13 +86,19 @@ impl RunOptions {
 
     /// Network, data (checked against the network's widths), split, and W_0.
     pub fn inputs(&self) -> Result<RunInputs, CliError> {
+        self.inputs_with_split(None)
+    }
+
+    /// As [`inputs`](Self::inputs), with the train/test split given as (test fraction, split seed)
+    /// instead of `--test-fraction` and `--seed` + 1 (a committed dataset records its split).
+    pub fn inputs_with_split(&self, split: Option<(f64, u64)>) -> Result<RunInputs, CliError> {
+        let (test_fraction, split_seed) = split.unwrap_or((self.test_fraction, self.seed.wrapping_add(1)));
         let spec = self.network_spec()?;
         let data = self.dataset(&spec)?;
         let widths = spec.widths();
         data.check_fits(widths[0] as usize, *widths.last().unwrap_or(&0) as usize)
             .map_err(|e| CliError::input(format!("{e} (network {})", spec.name)))?;
-        let (train, test) =
-            data.split(self.test_fraction, self.seed.wrapping_add(1)).map_err(|e| CliError::input(e.to_string()))?;
+        let (train, test) = data.split(test_fraction, split_seed).map_err(|e| CliError::input(e.to_string()))?;
         let initial = match &self.weights_in {
             Some(path) => FixedWeights::load(path, &spec),
             None => FixedWeights::he_init(&spec, self.seed),

@@ -9,6 +9,8 @@ use zkdl_runtime::commitment::CommitmentKey;
 use zkdl_runtime::proof::file::ProofFile;
 use zkdl_runtime::proof::{self, key_log_cols, PhaseTiming, Tables};
 use zkdl_runtime::session::{train_with_witness, TrainConfig, TrainEvent, TrainingRun};
+use zkdl_runtime::dataset::{DatasetCommitment, DatasetSecrets, DatasetStatement};
+use zkdl_runtime::proof::dataset_link::DatasetProverInput;
 use zkdl_runtime::zk::Mode;
 
 use super::options::RunInputs;
@@ -85,9 +87,10 @@ pub fn prove_training(
     seed: u64,
     show_progress: bool,
     mode: Mode,
+    dataset: Option<&(DatasetCommitment, DatasetSecrets)>,
 ) -> Result<ProvingRun, CliError> {
     let ProvingRuns { plan, training, key, mut setup, proofs } =
-        prove_training_in_modes(inputs, steps, visibility, seed, show_progress, &[mode])?;
+        prove_training_in_modes(inputs, steps, visibility, seed, show_progress, &[mode], dataset)?;
     let proof = proofs.into_iter().next().ok_or_else(|| CliError::input("no proof was made".into()))?;
     setup.extend(proof.phases);
     Ok(ProvingRun {
@@ -103,7 +106,9 @@ pub fn prove_training(
 }
 
 /// Trains `steps` steps on the inputs once, builds the witness tables and the commitment key once,
-/// then commits to the statement and proves the training in each of `modes`, in order.
+/// then commits to the statement and proves the training in each of `modes`, in order. With a
+/// committed dataset, the batches are drawn by `seed` from its rows (`inputs.train` must be them) and
+/// the proof links them to it.
 pub fn prove_training_in_modes(
     inputs: &RunInputs,
     steps: u32,
@@ -111,6 +116,7 @@ pub fn prove_training_in_modes(
     seed: u64,
     show_progress: bool,
     modes: &[Mode],
+    dataset: Option<&(DatasetCommitment, DatasetSecrets)>,
 ) -> Result<ProvingRuns, CliError> {
     let plan = compile(&inputs.spec, CompileOptions { steps, visibility })
         .map_err(|e| CliError::input(format!("network {}: {e}", inputs.spec.name)))?;
@@ -155,14 +161,20 @@ pub fn prove_training_in_modes(
         spinner.set_message(format!("statement commitments C_X, C_Y, C_W0, C_WT ({})", mode.label()));
         let started = Instant::now();
         let mut rng = OsRng;
-        let (public, secrets) = proof::commit_statement(&plan, &key, &tables, &mut rng);
+        let (mut public, secrets) = proof::commit_statement(&plan, &key, &tables, &mut rng);
+        public.dataset = dataset.map(|(commitment, _)| DatasetStatement {
+            digest: commitment.digest().to_vec(),
+            examples: commitment.header.examples,
+            sampling_seed: seed,
+        });
+        let link = dataset.map(|(commitment, secrets)| DatasetProverInput { commitment, secrets });
         timed(&mut phases, "statement commitments", started);
         spinner.finish_and_clear();
 
         let template = format!("proving ({}) {{bar:40}} {{pos}}/{{len}} phases  {{msg}}", mode.label());
         let proof_bar = bar(plan.relations.len() as u64 + 2, &template, show_progress);
         let (body, prover_phases) =
-            proof::prove_in_mode(mode, &plan, &key, &tables, &public, &secrets, &mut rng, |phase| {
+            proof::prove_with_dataset(mode, &plan, &key, &tables, &public, &secrets, link.as_ref(), &mut rng, |phase| {
                 proof_bar.inc(1);
                 proof_bar.set_message(phase.phase.clone());
             })
@@ -187,8 +199,14 @@ pub fn prove_training_in_modes(
     Ok(ProvingRuns { plan, training, key, setup, proofs })
 }
 
-/// Verifies a decoded proof file against its plan; returns the seconds taken.
-pub fn verify_file(file: &ProofFile, plan: &Plan, key: Option<&CommitmentKey>) -> (Result<(), String>, f64) {
+/// Verifies a decoded proof file against its plan (and the dataset its statement names, when given);
+/// returns the seconds taken.
+pub fn verify_file(
+    file: &ProofFile,
+    plan: &Plan,
+    key: Option<&CommitmentKey>,
+    dataset: Option<&DatasetCommitment>,
+) -> (Result<(), String>, f64) {
     let started = Instant::now();
     if let Err(e) = proof::check_layouts(plan, &file.public, &file.body) {
         return (Err(e.to_string()), started.elapsed().as_secs_f64());
@@ -201,6 +219,6 @@ pub fn verify_file(file: &ProofFile, plan: &Plan, key: Option<&CommitmentKey>) -
             &owned
         }
     };
-    let result = proof::verify(plan, key, &file.public, &file.body).map_err(|e| e.to_string());
+    let result = proof::verify_with_dataset(plan, key, &file.public, &file.body, dataset).map_err(|e| e.to_string());
     (result, started.elapsed().as_secs_f64())
 }

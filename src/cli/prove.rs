@@ -22,8 +22,16 @@ pub struct ProveArgs {
     #[arg(long, value_name = "PROOF")]
     pub out: Option<PathBuf>,
     /// Give the training data (X, Y) to the verifier in the clear instead of committing to it.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "dataset")]
     pub public_data: bool,
+    /// Train on a committed dataset (`zkdl data commit`): the training set is its examples (from
+    /// --data, split as the commitment records), batches are drawn by the public rule with seed
+    /// --seed + 2, and the proof shows every batch is rows of the dataset so drawn.
+    #[arg(long, value_name = "NAME.zkdd")]
+    pub dataset: Option<PathBuf>,
+    /// The dataset's secrets file (default: `<NAME.zkdd>.secrets`).
+    #[arg(long, value_name = "FILE", requires = "dataset")]
+    pub dataset_secrets: Option<PathBuf>,
     /// Give the initial weights W_0 to the verifier in the clear instead of committing to them. A fresh
     /// run (no --weights-in) always does: its W_0 is the He initialization of --seed, which the
     /// statement names and the verifier regenerates, so no weight travels in the proof.
@@ -73,11 +81,25 @@ pub fn mode_line(mode: Mode) -> String {
 }
 
 pub fn run(args: ProveArgs) -> Result<(), CliError> {
-    let inputs = args.run.inputs()?;
+    let dataset = match &args.dataset {
+        Some(path) => Some(super::data::read_with_secrets(path, args.dataset_secrets.as_deref())?),
+        None => None,
+    };
+    let split = dataset.as_ref().map(|(c, _)| (c.header.test_fraction, c.header.split_seed));
+    let inputs = args.run.inputs_with_split(split)?;
+    if let (Some((commitment, secrets)), Some(path)) = (&dataset, &args.dataset) {
+        let plan = zkdl_compiler::compile(&inputs.spec, zkdl_compiler::CompileOptions::steps(args.steps))
+            .map_err(|e| CliError::input(format!("network {}: {e}", inputs.spec.name)))?;
+        let key = zkdl_runtime::commitment::CommitmentKey::new(zkdl_runtime::proof::key_log_cols(&plan));
+        commitment
+            .check_training_set(&key, &inputs.spec, &inputs.train, secrets)
+            .map_err(|e| CliError::input(format!("--dataset {}: {e}", path.display())))?;
+    }
     let mode = if args.no_zero_knowledge { Mode::Clear } else { Mode::ZeroKnowledge };
     let visibility = Visibility {
         public_data: args.public_data,
         public_initial_weights: args.public_initial_weights || inputs.initial_seed.is_some(),
+        public_final_weights: false,
     };
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("{}.proof", inputs.spec.name.to_lowercase())));
     let (secrets_path, replace_secrets) = match &args.secrets_out {
@@ -104,9 +126,22 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
         );
         say!("{}", mode_line(mode));
         let seed = inputs.initial_seed.filter(|_| visibility.public_initial_weights);
-        say!("statement: {}", super::verify::statement_summary(visibility, seed));
+        let dataset_statement = dataset.as_ref().map(|(c, _)| zkdl_runtime::dataset::DatasetStatement {
+            digest: c.digest().to_vec(),
+            examples: c.header.examples,
+            sampling_seed: args.run.seed.wrapping_add(2),
+        });
+        say!("statement: {}", super::verify::statement_summary(visibility, seed, dataset_statement.as_ref()));
     }
-    let proving = prove_training(&inputs, args.steps, visibility, args.run.seed.wrapping_add(2), !args.json, mode)?;
+    let proving = prove_training(
+        &inputs,
+        args.steps,
+        visibility,
+        args.run.seed.wrapping_add(2),
+        !args.json,
+        mode,
+        dataset.as_ref(),
+    )?;
     proving.file.write(&out).map_err(|e| CliError::input(format!("cannot write {}: {e}", out.display())))?;
     let blinds = FinalWeightsBlinds::from_secrets(&proving.plan, &proving.file.public, &proving.secrets)
         .ok_or_else(|| CliError::input("the statement has no commitment to W_T".into()))?;
@@ -124,7 +159,7 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
         None
     } else {
         let (file, plan) = ProofFile::read(&out).map_err(|e| CliError::input(format!("{}: {e}", out.display())))?;
-        Some(verify_file(&file, &plan, Some(&proving.key)))
+        Some(verify_file(&file, &plan, Some(&proving.key), dataset.as_ref().map(|(c, _)| c)))
     };
     let training = proving.phases.first().map_or(0.0, |p| p.seconds);
     let prover = proving.prover_seconds();

@@ -284,6 +284,10 @@ pub struct Visibility {
     pub public_data: bool,
     /// W_0 given in the clear.
     pub public_initial_weights: bool,
+    /// W_T given in the clear instead of committed as C_WT. Left out of the serialized form when
+    /// false, so the digests of plans without it do not change.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub public_final_weights: bool,
 }
 
 /// The unrolled circuit of T steps of a spec.
@@ -634,7 +638,11 @@ mod tests {
         assert_eq!(count(&ir, |k| matches!(k, GateKind::Rescale(_))), 3 * 3);
         // Per step: X, Y, rz ×2, Z'^L, H', rh; once: W_0 ×2.
         assert_eq!(count(&ir, |k| matches!(k, GateKind::RangeCheck(_))), 7 * 3 + 2);
-        let public = lower(&two_layer(), 3, Visibility { public_data: true, public_initial_weights: true });
+        let public = lower(
+            &two_layer(),
+            3,
+            Visibility { public_data: true, public_initial_weights: true, public_final_weights: false },
+        );
         assert_eq!(count(&public, |k| matches!(k, GateKind::RangeCheck(_))), 5 * 3);
     }
 
@@ -668,7 +676,11 @@ mod tests {
         assert!(e.to_string().contains("MseGrad (layer 9"), "{e}");
 
         // A cycle with consistent shapes and one producer each: b = MseGrad(a, y), a = MseGrad(b, y).
-        let mut cyclic = lower(&two_layer(), 0, Visibility { public_data: true, public_initial_weights: true });
+        let mut cyclic = lower(
+            &two_layer(),
+            0,
+            Visibility { public_data: true, public_initial_weights: true, public_final_weights: false },
+        );
         cyclic.graph.clear();
         let shape = TensorShape::matrix(4, 3);
         let tensor = |role| IrNode::Tensor(TensorNode { role, layer: 2, step: 0, shape });

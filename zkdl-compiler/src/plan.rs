@@ -705,6 +705,7 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
         t.storage = match t.role {
             StackRole::Tensor(Role::Input | Role::Target) if ir.visibility.public_data => Storage::Public,
             StackRole::InitialWeight if ir.visibility.public_initial_weights => Storage::Public,
+            StackRole::FinalWeight if ir.visibility.public_final_weights => Storage::Public,
             StackRole::Tensor(Role::Input | Role::Target) => {
                 committed(t, ValueKind::Signed(params.data_bits), true, key_cols)
             }
@@ -1017,5 +1018,51 @@ impl fmt::Display for StackedTensorId {
 impl fmt::Display for RelationId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "R{}", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn two_layer() -> NetworkSpec {
+        NetworkSpec::builder("two").input(6).dense(5).relu().dense(3).sgd(3).batch(4).build().unwrap()
+    }
+
+    fn with(visibility: Visibility) -> Plan {
+        compile(&two_layer(), CompileOptions { steps: 2, visibility }).unwrap()
+    }
+
+    #[test]
+    fn public_final_weights_make_every_w_t_stack_public() {
+        let committed = with(Visibility::default());
+        let public = with(Visibility { public_final_weights: true, ..Visibility::default() });
+        let storage = |p: &Plan, role: StackRole| -> Vec<Storage> {
+            p.tensors.iter().filter(|t| t.role == role).map(|t| t.storage.clone()).collect()
+        };
+        assert!(storage(&committed, StackRole::FinalWeight)
+            .iter()
+            .all(|s| matches!(s, Storage::Committed { public_commitment: true, .. })));
+        let final_weights = storage(&public, StackRole::FinalWeight);
+        assert!(!final_weights.is_empty() && final_weights.iter().all(|s| *s == Storage::Public));
+        // Nothing else changes: W_0, X and Y stay committed, the relations are the same.
+        for role in [StackRole::InitialWeight, StackRole::Tensor(Role::Input), StackRole::AllBits] {
+            assert_eq!(storage(&committed, role), storage(&public, role), "{}", role.symbol());
+        }
+        assert_eq!(committed.relations, public.relations);
+        assert_ne!(committed.digest(), public.digest());
+        assert!(public.to_text().contains("final weights public (W_T in the clear)"));
+        assert!(committed.to_text().contains("final weights committed (C_WT)"));
+    }
+
+    #[test]
+    fn the_new_flag_is_absent_from_the_encoding_of_plans_without_it() {
+        let plan = with(Visibility { public_data: true, ..Visibility::default() });
+        let json = serde_json::to_value(&plan).unwrap();
+        assert_eq!(json["visibility"], serde_json::json!({ "public_data": true, "public_initial_weights": false }));
+        let old: Visibility = serde_json::from_str(r#"{"public_data":false,"public_initial_weights":true}"#).unwrap();
+        assert_eq!(old, Visibility { public_initial_weights: true, ..Visibility::default() });
+        let public = with(Visibility { public_final_weights: true, ..Visibility::default() });
+        assert_eq!(serde_json::to_value(&public).unwrap()["visibility"]["public_final_weights"], true);
     }
 }

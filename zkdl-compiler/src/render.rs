@@ -82,9 +82,10 @@ impl Plan {
         let v = self.visibility;
         let _ = writeln!(
             o,
-            "statement: data {}, initial weights {}, final weights committed (C_WT)",
+            "statement: data {}, initial weights {}, final weights {}",
             if v.public_data { "public" } else { "committed (C_X, C_Y)" },
-            if v.public_initial_weights { "public" } else { "committed (C_W0)" }
+            if v.public_initial_weights { "public" } else { "committed (C_W0)" },
+            if v.public_final_weights { "public (W_T in the clear)" } else { "committed (C_WT)" }
         );
         let b = &self.bounds;
         let _ = writeln!(

@@ -7,10 +7,10 @@ use zkdl_compiler::plan::{StackRole, MAX_STACKED_TENSOR_LOG2, MAX_UNROLLED_LAYER
 use zkdl_compiler::{compile, lower_checked, CompileError, CompileOptions, Layer, NetworkSpec, Plan, Role, Visibility};
 
 const VISIBILITIES: [Visibility; 4] = [
-    Visibility { public_data: false, public_initial_weights: false },
-    Visibility { public_data: true, public_initial_weights: false },
-    Visibility { public_data: false, public_initial_weights: true },
-    Visibility { public_data: true, public_initial_weights: true },
+    Visibility { public_data: false, public_initial_weights: false, public_final_weights: false },
+    Visibility { public_data: true, public_initial_weights: false, public_final_weights: false },
+    Visibility { public_data: false, public_initial_weights: true, public_final_weights: false },
+    Visibility { public_data: true, public_initial_weights: true, public_final_weights: false },
 ];
 
 /// Input, dense width and batch 2^24 (the largest each may be), R = 1, Q = 2: W alone is 2^48
@@ -99,7 +99,7 @@ fn a_deep_network_over_many_steps_is_a_compile_error_before_unrolling() {
 fn the_limit_is_inclusive_and_counts_every_step() {
     let wide = 1 << 20;
     let spec = NetworkSpec::builder("wide").input(wide).dense(wide).sgd(0).batch(1).build().unwrap();
-    let public_weights = Visibility { public_data: false, public_initial_weights: true };
+    let public_weights = Visibility { public_data: false, public_initial_weights: true, public_final_weights: false };
     let plan = compile(&spec, CompileOptions { steps: 1, visibility: public_weights }).unwrap();
     assert_eq!(largest(&plan).0, MAX_STACKED_TENSOR_LOG2);
     let message = too_large(compile(&spec, CompileOptions { steps: 2, visibility: public_weights }), "T = 2");

@@ -119,7 +119,10 @@ fn committed_tensors_are_exactly_the_statement_and_the_bits() {
 
     let public = compile(
         &uniform(16, 3),
-        CompileOptions { steps: 4, visibility: Visibility { public_data: true, public_initial_weights: true } },
+        CompileOptions {
+            steps: 4,
+            visibility: Visibility { public_data: true, public_initial_weights: true, public_final_weights: false },
+        },
     )
     .unwrap();
     let public_roles: Vec<StackRole> =

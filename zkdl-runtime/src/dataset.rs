@@ -97,6 +97,10 @@ pub fn dataset_log_cols(features: u32, outputs: u32) -> (u32, u32) {
     (ceil_log2(features as u64), ceil_log2(outputs as u64))
 }
 
+/// The most examples a dataset commitment may hold (2^32; a file of that many row commitments is
+/// hundreds of gigabytes).
+pub const MAX_EXAMPLES: u64 = 1 << 32;
+
 /// Rows committed per batch of work (bounds the memory of a large dataset's commitment).
 const ROWS_PER_CHUNK: usize = 1024;
 
@@ -298,8 +302,11 @@ impl DatasetCommitment {
         let offset = 16 + len;
         let commitments: Commitments =
             decode(&bytes[offset..]).map_err(|e| bad(offset, format!("the commitments: {e}")))?;
-        let rows = 1usize << ceil_log2(header.examples.max(1));
-        if header.examples == 0 || commitments.features.rows.len() != rows || commitments.targets.rows.len() != rows {
+        if header.examples == 0 || header.examples > MAX_EXAMPLES {
+            return Err(bad(16, format!("{} examples; a dataset holds between 1 and {MAX_EXAMPLES}", header.examples)));
+        }
+        let rows = 1usize << ceil_log2(header.examples);
+        if commitments.features.rows.len() != rows || commitments.targets.rows.len() != rows {
             return Err(bad(offset, format!("{} examples need {rows} row commitments each", header.examples)));
         }
         Ok(DatasetCommitment { header, features: commitments.features, targets: commitments.targets })

@@ -15,6 +15,12 @@
 //! auditor holds anyway — and nothing of the other commitments (their blinds are independent). An
 //! opening names the C_WT it opens by SHA-256, so it cannot be replayed against another proof.
 //!
+//! **Final weights public.** With `public_final_weights` W_T is in the statement in the clear (the
+//! plan's W_T stacks are `Public`): there is no C_WT, so nothing to open ([`final_weights_digest`]
+//! and [`FinalWeightsBlinds::from_secrets`] give `None`), and a weights file is checked against the
+//! public values entry by entry ([`check_public_final_weights`]). The verifier range-checks them and
+//! checks U1's claims on W_T by evaluating them, as for public W_0.
+//!
 //! **Files.** A secrets file is created with mode 0600 and never replaces an existing file unless
 //! asked to ([`write_secret_file`]); every file is written to a temporary name and renamed.
 
@@ -61,8 +67,12 @@ pub fn seeded_initial_weights(plan: &Plan, seed: u64) -> Result<Vec<(u32, Vec<Fr
 }
 
 /// SHA-256 of the statement's commitments to W_T (every stacked W_T tensor, in tensor order): the
-/// name of C_WT in openings and secrets files.
+/// name of C_WT in openings and secrets files. `None` when the statement has no C_WT (public final
+/// weights, or a commitment missing).
 pub fn final_weights_digest(plan: &Plan, public: &PublicInputs) -> Option<[u8; 32]> {
+    if plan.visibility.public_final_weights {
+        return None;
+    }
     let mut hasher = Sha256::new();
     let mut any = false;
     for t in stacks(plan, StackRole::FinalWeight) {
@@ -95,7 +105,8 @@ pub struct FinalWeightsBlinds {
 }
 
 impl FinalWeightsBlinds {
-    /// The blinds of C_WT from the prover's statement secrets.
+    /// The blinds of C_WT from the prover's statement secrets; `None` without a C_WT (public final
+    /// weights: there is nothing to open).
     pub fn from_secrets(plan: &Plan, public: &PublicInputs, secrets: &StatementSecrets) -> Option<FinalWeightsBlinds> {
         let final_weights = final_weights_digest(plan, public)?;
         let blinds = stacks(plan, StackRole::FinalWeight)
@@ -182,24 +193,67 @@ pub fn check_final_weights(
     Ok(())
 }
 
-/// Checks public final weights (`--public-final-weights`) against a weights file.
+/// Checks public final weights (`--public-final-weights`) against a weights file: every entry of
+/// every stacked W_T tensor (padding included) equals the statement's public value. `Format` is a
+/// proof without public W_T or weights of another network's shapes; `Mismatch` names the first
+/// entry that differs.
 pub fn check_public_final_weights(
     plan: &Plan,
     public: &PublicInputs,
     weights: &FixedWeights,
 ) -> Result<(), StatementError> {
+    if !plan.visibility.public_final_weights {
+        return Err(StatementError::Format(
+            "the proof commits to W_T (C_WT): its final weights are not public; check them with an opening".into(),
+        ));
+    }
+    let shapes = crate::weights::layer_shapes(&plan.spec);
+    let sized = weights.layers.iter().zip(&shapes).all(|(w, (rows, cols))| w.len() == rows * cols);
+    if weights.shapes != shapes || weights.layers.len() != shapes.len() || !sized {
+        return Err(StatementError::Format(format!(
+            "the weights have layer shapes {:?}; the proof's network has {shapes:?}",
+            weights.shapes
+        )));
+    }
     for t in stacks(plan, StackRole::FinalWeight) {
         let values = public
             .values(t.id.0)
             .ok_or_else(|| StatementError::Format(format!("the proof has no public values for {}", t.name())))?;
-        if let Some(i) = weight_stack_values(t, weights).iter().zip(values).position(|(a, b)| a != b) {
+        let expected = weight_stack_values(t, weights);
+        if expected.len() != values.len() {
+            return Err(StatementError::Format(format!(
+                "the proof has {} public values for {}, its plan {}",
+                values.len(),
+                t.name(),
+                expected.len()
+            )));
+        }
+        if let Some(i) = expected.iter().zip(values).position(|(a, b)| a != b) {
+            let l = t.layout;
+            let (slot, row, col) = (
+                i >> (l.row_bits + l.col_bits),
+                (i >> l.col_bits) & ((1 << l.row_bits) - 1),
+                i & ((1 << l.col_bits) - 1),
+            );
+            let place = match t.layers.get(slot) {
+                Some(layer) => format!("layer {layer}, entry ({row}, {col})"),
+                None => format!("padding slot {slot}, entry ({row}, {col})"),
+            };
             return Err(StatementError::Mismatch(format!(
-                "the weights differ from the public W_T of the proof: {} entry {i}",
+                "the weights differ from the public W_T of the proof: {place} ({} entry {i})",
                 t.name()
             )));
         }
     }
     Ok(())
+}
+
+/// SHA-256 of a file's bytes (a weights file named in a statement or a report).
+pub fn safetensors_sha256(path: &Path) -> std::io::Result<[u8; 32]> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(hasher.finalize().into())
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -64,9 +64,9 @@ fn packed_bits_prove_exactly_like_field_bits() {
 fn public_data_and_public_initial_weights_are_checked_in_the_clear() {
     use zkdl_compiler::Visibility;
     for visibility in [
-        Visibility { public_data: true, public_initial_weights: false },
-        Visibility { public_data: false, public_initial_weights: true },
-        Visibility { public_data: true, public_initial_weights: true },
+        Visibility { public_data: true, public_initial_weights: false, public_final_weights: false },
+        Visibility { public_data: false, public_initial_weights: true, public_final_weights: false },
+        Visibility { public_data: true, public_initial_weights: true, public_final_weights: false },
     ] {
         let honest = small_witness(2, 6);
         let plan = compile(&small_spec(), CompileOptions { steps: 2, visibility }).unwrap();
@@ -126,8 +126,12 @@ fn proof_files_round_trip_and_name_what_is_wrong() {
     assert!(error(&version).to_string().contains("format version 9"));
     // A digest that is not the plan's: the file pairs the proof with another plan.
     let mut digest = bytes.clone();
-    let at = 8 + 4 + 4 + 4 + serde_json::to_vec(&small_spec()).unwrap().len() + 4 + 1;
+    let at = 8 + 4 + 4 + 4 + serde_json::to_vec(&small_spec()).unwrap().len() + 4 + 1 + 8;
     digest[at] ^= 1;
     assert!(matches!(error(&digest), ProofFileError::Digest { .. }));
+    // A seed the flags do not use is not ignored: a statement has one encoding.
+    let mut seed = bytes.clone();
+    seed[at - 8] ^= 1;
+    assert!(error(&seed).to_string().contains("without statement flag bit 3"), "{}", error(&seed));
     std::fs::remove_dir_all(&dir).unwrap();
 }

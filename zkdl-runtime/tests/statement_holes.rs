@@ -96,8 +96,10 @@ fn set_initial_weight_row(plan: &Plan, tables: &mut Tables, row: u64, values: &[
 /// batch no range check ever looked at.
 #[test]
 fn public_data_outside_its_range_is_rejected() {
-    let options =
-        CompileOptions { steps: 1, visibility: Visibility { public_data: true, public_initial_weights: false } };
+    let options = CompileOptions {
+        steps: 1,
+        visibility: Visibility { public_data: true, public_initial_weights: false, public_final_weights: false },
+    };
     let w = witness_with(&small(), options, 3);
     let plan = w.plan.clone();
     let mut tables = Tables::from_witness(&w);
@@ -125,8 +127,10 @@ fn public_data_outside_its_range_is_rejected() {
 /// leaves every training relation intact and ships a final model with weights no range check saw.
 #[test]
 fn public_initial_weights_outside_their_range_are_rejected() {
-    let options =
-        CompileOptions { steps: 1, visibility: Visibility { public_data: false, public_initial_weights: true } };
+    let options = CompileOptions {
+        steps: 1,
+        visibility: Visibility { public_data: false, public_initial_weights: true, public_final_weights: false },
+    };
     let w = witness_with(&small(), options, 3);
     let plan = w.plan.clone();
     let mut tables = Tables::from_witness(&w);
@@ -146,9 +150,9 @@ fn public_initial_weights_outside_their_range_are_rejected() {
 #[test]
 fn honest_public_inputs_pass_the_range_check() {
     for visibility in [
-        Visibility { public_data: true, public_initial_weights: false },
-        Visibility { public_data: false, public_initial_weights: true },
-        Visibility { public_data: true, public_initial_weights: true },
+        Visibility { public_data: true, public_initial_weights: false, public_final_weights: false },
+        Visibility { public_data: false, public_initial_weights: true, public_final_weights: false },
+        Visibility { public_data: true, public_initial_weights: true, public_final_weights: false },
     ] {
         let w = witness_with(&small(), CompileOptions { steps: 2, visibility }, 4);
         let tables = Tables::from_witness(&w);

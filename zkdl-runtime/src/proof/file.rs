@@ -8,13 +8,15 @@
 //!     16      4     length L of the spec (u32 LE)
 //!     20      L     the network spec, JSON (the same as `--network FILE` accepts)
 //!     20+L    4     T, the number of steps (u32 LE)
-//!     24+L    1     statement flags: bit 0 public data, bit 1 public initial weights, bit 3 initial
-//!                   weights from a seed (with bit 1)
+//!     24+L    1     statement flags: bit 0 public data, bit 1 public initial weights, bit 2 public
+//!                   final weights (W_T in the clear, no C_WT), bit 3 initial weights from a seed
+//!                   (with bit 1); other bits are rejected
 //!     25+L    8     the initial-weights seed S (u64 LE; 0 without bit 3)
 //!     33+L    32    the plan digest (SHA-256, `Plan::digest`)
 //!     65+L    8     length P of the public inputs (u64 LE)
 //!     73+L    P     public inputs: commitments C_X, C_Y, C_W0, C_WT, public values (ark-serialize,
-//!                   compressed); W_0 from a seed is not written: the reader regenerates it from S
+//!                   compressed; public X, Y, W_0, W_T); W_0 from a seed is not written: the reader
+//!                   regenerates it from S
 //!     …       rest  the proof body (ark-serialize, compressed), to the end of the file; its first
 //!                   byte says whether the proof is zero-knowledge (1) or NOT (0, `--no-zero-knowledge`)
 //! ```
@@ -56,6 +58,12 @@ pub struct ProofFile {
     pub body: ProofBody,
 }
 
+/// The statement flag bit of public data (X, Y).
+const PUBLIC_DATA: u8 = 1;
+/// The statement flag bit of public initial weights (W_0).
+const PUBLIC_INITIAL_WEIGHTS: u8 = 1 << 1;
+/// The statement flag bit of public final weights (W_T).
+const PUBLIC_FINAL_WEIGHTS: u8 = 1 << 2;
 /// The statement flag bit of initial weights from a seed.
 const SEEDED_INITIAL_WEIGHTS: u8 = 1 << 3;
 
@@ -100,9 +108,13 @@ impl ProofFile {
         bytes.extend_from_slice(&(spec.len() as u32).to_le_bytes());
         bytes.extend_from_slice(&spec);
         bytes.extend_from_slice(&self.steps.to_le_bytes());
-        let seeded = if self.initial_seed.is_some() { SEEDED_INITIAL_WEIGHTS } else { 0 };
+        let flag = |set: bool, bit: u8| if set { bit } else { 0 };
+        let v = self.visibility;
         bytes.push(
-            u8::from(self.visibility.public_data) | (u8::from(self.visibility.public_initial_weights) << 1) | seeded,
+            flag(v.public_data, PUBLIC_DATA)
+                | flag(v.public_initial_weights, PUBLIC_INITIAL_WEIGHTS)
+                | flag(v.public_final_weights, PUBLIC_FINAL_WEIGHTS)
+                | flag(self.initial_seed.is_some(), SEEDED_INITIAL_WEIGHTS),
         );
         bytes.extend_from_slice(&self.initial_seed.unwrap_or(0).to_le_bytes());
         bytes.extend_from_slice(&self.plan_digest);
@@ -147,15 +159,27 @@ impl ProofFile {
         }
         let flags_offset = reader.offset;
         let flags = reader.take(1, "the statement flags")?[0];
-        let known = 1 | 2 | SEEDED_INITIAL_WEIGHTS;
-        if flags & !known != 0 || (flags & SEEDED_INITIAL_WEIGHTS != 0 && flags & 2 == 0) {
+        let known = PUBLIC_DATA | PUBLIC_INITIAL_WEIGHTS | PUBLIC_FINAL_WEIGHTS | SEEDED_INITIAL_WEIGHTS;
+        if flags & !known != 0 || (flags & SEEDED_INITIAL_WEIGHTS != 0 && flags & PUBLIC_INITIAL_WEIGHTS == 0) {
             return Err(ProofFileError::Format {
                 offset: flags_offset,
                 what: format!("unknown statement flags {flags:#04x}"),
             });
         }
-        let visibility = Visibility { public_data: flags & 1 != 0, public_initial_weights: flags & 2 != 0 };
+        let visibility = Visibility {
+            public_data: flags & PUBLIC_DATA != 0,
+            public_initial_weights: flags & PUBLIC_INITIAL_WEIGHTS != 0,
+            public_final_weights: flags & PUBLIC_FINAL_WEIGHTS != 0,
+        };
+        let seed_offset = reader.offset;
         let seed = reader.u64("the initial-weights seed")?;
+        if flags & SEEDED_INITIAL_WEIGHTS == 0 && seed != 0 {
+            // One encoding per statement: a seed the flags do not use must be 0.
+            return Err(ProofFileError::Format {
+                offset: seed_offset,
+                what: format!("initial-weights seed {seed} without statement flag bit 3 (it must be 0)"),
+            });
+        }
         let initial_seed = (flags & SEEDED_INITIAL_WEIGHTS != 0).then_some(seed);
         let mut plan_digest = [0u8; 32];
         plan_digest.copy_from_slice(reader.take(32, "the plan digest")?);

@@ -307,7 +307,7 @@ pub fn key_log_cols(plan: &Plan) -> u32 {
 }
 
 /// Commits to the statement's private tensors (those committed `in the statement`) and collects the
-/// public ones (public data, public W_0: the plan's `Public` storage).
+/// public ones (public data, public W_0, public W_T: the plan's `Public` storage).
 pub fn commit_statement<R: RngCore + CryptoRng>(
     plan: &Plan,
     key: &CommitmentKey,
@@ -324,7 +324,7 @@ pub fn commit_statement<R: RngCore + CryptoRng>(
                 commitments.push((t.id.0, commitment));
                 blinds.push((t.id.0, b));
             }
-            // The compiler leaves only the statement's public X, Y and W_0 public; all else is derived.
+            // The compiler leaves only the statement's public X, Y, W_0 and W_T public; all else is derived.
             Storage::Public => public_values.push((t.id.0, tables.tensor(plan, t.id).into_owned())),
             _ => {}
         }
@@ -1101,16 +1101,19 @@ pub fn check_layouts(plan: &Plan, public: &PublicInputs, proof: &ProofBody) -> R
 /// prove were it committed (`PROTOCOL.md` §3) — X and Y to R+2 bits, W_0 to S_W+2 bits. Without it a
 /// public entry could be any field element, and a relation that multiplies it (M1, M3) could wrap
 /// around p: with a zeroed row of W_0, a column of X of about 2^253 makes the weight gradient
-/// `G_Wᵀ = Gᵀx` anything the prover solves for, and with it W_T.
+/// `G_Wᵀ = Gᵀx` anything the prover solves for, and with it W_T. Public W_T (never range-checked when
+/// committed either: U1 defines it as `W_0 − Σ G_W` from range-bounded values) must lie within its
+/// magnitude bound plus the sign, `bounds.weight + 1` bits, the width of its committed values.
 pub fn public_range_bits(plan: &Plan, t: &StackedTensor) -> Result<u32, VerificationError> {
     use zkdl_compiler::plan::StackRole;
     use zkdl_compiler::Role;
     match t.role {
         StackRole::Tensor(Role::Input | Role::Target) => Ok(plan.params.data_bits),
         StackRole::InitialWeight => Ok(plan.params.weight_bits),
+        StackRole::FinalWeight => Ok(plan.bounds.weight + 1),
         _ => Err(VerificationError::Malformed {
             relation: "statement".into(),
-            what: format!("{} is public, but only X, Y and W_0 may be", t.name()),
+            what: format!("{} is public, but only X, Y, W_0 and W_T may be", t.name()),
         }),
     }
 }

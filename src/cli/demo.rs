@@ -1,0 +1,115 @@
+//! `zkdl demo`: the whole flow on the embedded digits data, as three parties run it.
+//!
+//! 1. The data owner commits the training set (`zkdl data commit digits --out digits.zkdd`; an
+//!    existing `digits.zkdd` with its secrets is reused, never replaced).
+//! 2. The model owner trains 16 steps from He(seed 1) on batches drawn from it, proves the training
+//!    and writes the final model (`zkdl prove --dataset digits.zkdd --weights-out digits.safetensors`),
+//!    then opens C_WT to that model for an auditor (`zkdl weights open`).
+//! 3. The verifier checks the proof with the dataset, the seed and the model pinned
+//!    (`zkdl verify digits.proof --dataset digits.zkdd --initial-seed 1 --final-weights … --opening …`).
+
+use super::options::RunOptions;
+use super::CliError;
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Steps of SGD to train and prove.
+    #[arg(long, default_value_t = 16)]
+    pub steps: u32,
+}
+
+pub fn run(args: DemoArgs) -> Result<(), CliError> {
+    let dataset = PathBuf::from("digits.zkdd");
+    let dataset_secrets = super::data::secrets_path(&dataset);
+    say!("== 1. data owner: zkdl data commit digits --out {}", dataset.display());
+    if dataset.exists() && dataset_secrets.exists() {
+        say!("{} and its secrets exist: reusing them", dataset.display());
+        super::data::run(super::data::DataArgs {
+            command: super::data::DataCommand::Show(super::data::ShowArgs { dataset: dataset.clone(), json: false }),
+        })?;
+    } else {
+        super::data::run(super::data::DataArgs {
+            command: super::data::DataCommand::Commit(super::data::CommitArgs {
+                data: "digits".into(),
+                network: Some("digits".into()),
+                format: None,
+                label_column: None,
+                labels: None,
+                normalize: None,
+                test_fraction: 0.2,
+                seed: 1,
+                out: dataset.clone(),
+                replace: false,
+                json: false,
+            }),
+        })?;
+    }
+
+    let proof = PathBuf::from("digits.proof");
+    let weights = PathBuf::from("digits.safetensors");
+    let opening = PathBuf::from("digits.opening");
+    say!(
+        "\n== 2. model owner: zkdl prove --dataset {} --steps {} --weights-out {}",
+        dataset.display(),
+        args.steps,
+        weights.display()
+    );
+    super::prove::run(super::prove::ProveArgs {
+        run: RunOptions {
+            network: Some("digits".into()),
+            data: Some("digits".into()),
+            format: None,
+            label_column: None,
+            labels: None,
+            normalize: None,
+            test_fraction: 0.2,
+            seed: 1,
+            weights_in: None,
+        },
+        steps: args.steps,
+        out: Some(proof.clone()),
+        public_data: false,
+        dataset: Some(dataset.clone()),
+        dataset_secrets: None,
+        public_initial_weights: false,
+        secrets_out: None,
+        replace_secrets: false,
+        weights_out: Some(weights.clone()),
+        no_zero_knowledge: false,
+        no_verify: true,
+        json: false,
+    })?;
+    say!(
+        "\n== 2b. model owner, for an auditor: zkdl weights open {} --secrets {}.secrets --weights {} --out {}",
+        proof.display(),
+        proof.display(),
+        weights.display(),
+        opening.display()
+    );
+    super::weights::run(super::weights::WeightsArgs {
+        command: super::weights::WeightsCommand::Open(super::weights::OpenArgs {
+            proof: proof.clone(),
+            secrets: super::prove::secrets_path_of(&proof),
+            weights: weights.clone(),
+            out: opening.clone(),
+        }),
+    })?;
+    say!(
+        "\n== 3. verifier: zkdl verify {} --dataset {} --initial-seed 1 --final-weights {} --opening {}",
+        proof.display(),
+        dataset.display(),
+        weights.display(),
+        opening.display()
+    );
+    super::verify::run(super::verify::VerifyArgs {
+        proof,
+        network: None,
+        dataset: Some(dataset),
+        initial_seed: Some(1),
+        final_weights: Some(weights),
+        opening: Some(opening),
+        json: false,
+    })
+}
