@@ -289,3 +289,35 @@ fn a_proof_on_a_committed_dataset_is_pinned_to_it() {
     assert!(!dir.join("x.proof").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--public-final-weights`: W_T in the clear, no secrets file, and a model file checked against it
+/// without an opening (another run's model is an invalid pin).
+#[test]
+fn public_final_weights_are_checked_against_a_model_file() {
+    let dir = temp_dir("public-final");
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    for (proof, weights, seed) in [("p.proof", "p.safetensors", "1"), ("q.proof", "q.safetensors", "2")] {
+        let args = [
+            "prove",
+            "--steps",
+            "1",
+            "--seed",
+            seed,
+            "--public-final-weights",
+            "--out",
+            &path(proof),
+            "--weights-out",
+            &path(weights),
+        ];
+        let out = zkdl(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(!dir.join("p.proof.secrets").exists(), "public final weights need no secrets");
+    let matched = zkdl(&["verify", &path("p.proof"), "--final-weights", &path("p.safetensors")]);
+    assert_eq!(matched.status.code(), Some(0), "{}", String::from_utf8_lossy(&matched.stderr));
+    let text = String::from_utf8_lossy(&matched.stdout);
+    assert!(text.contains("final weights public (W_T in the clear)") && text.contains("sha256"), "{text}");
+    let other = zkdl(&["verify", &path("p.proof"), "--final-weights", &path("q.safetensors")]);
+    assert_eq!(other.status.code(), Some(1));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -187,9 +187,20 @@ fn run_show(args: ShowArgs) -> Result<(), CliError> {
     } else {
         say!("dataset commitment {}", args.dataset.display());
         say!("  sha256     {}", hex(&commitment.digest()));
-        say!("  source     {} (training split: test fraction {}, split seed {})", h.source, h.test_fraction, h.split_seed);
+        say!(
+            "  source     {} (training split: test fraction {}, split seed {})",
+            h.source,
+            h.test_fraction,
+            h.split_seed
+        );
         say!("  examples   {}", h.examples);
-        say!("  widths     {} features, {} targets ({} classes), fixed point at scale 2^{}", h.features, h.outputs, h.classes, h.scale_bits);
+        say!(
+            "  widths     {} features, {} targets ({} classes), fixed point at scale 2^{}",
+            h.features,
+            h.outputs,
+            h.classes,
+            h.scale_bits
+        );
         say!(
             "  rows       {} + {} row commitments of 2^{} and 2^{} columns",
             commitment.features.rows.len(),
@@ -209,8 +220,12 @@ pub fn read_with_secrets(
     let commitment = DatasetCommitment::read(dataset).map_err(|e| CliError::input(format!("--dataset: {e}")))?;
     let path = secrets.map(Path::to_path_buf).unwrap_or_else(|| secrets_path(dataset));
     let bytes = std::fs::read(&path).map_err(|e| {
-        CliError::input(format!("the dataset's secrets {}: {e} (the data owner's `zkdl data commit` wrote them)", path.display()))
+        CliError::input(format!(
+            "the dataset's secrets {}: {e} (the data owner's `zkdl data commit` wrote them)",
+            path.display()
+        ))
     })?;
-    let secrets = DatasetSecrets::from_bytes(&bytes).map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+    let secrets =
+        DatasetSecrets::from_bytes(&bytes).map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
     Ok((commitment, secrets))
 }

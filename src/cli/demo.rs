@@ -74,6 +74,7 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
         dataset: Some(dataset.clone()),
         dataset_secrets: None,
         public_initial_weights: false,
+        public_final_weights: false,
         secrets_out: None,
         replace_secrets: false,
         weights_out: Some(weights.clone()),

@@ -6,11 +6,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::OsRng;
 use zkdl_compiler::{compile, CompileOptions, Plan, Visibility};
 use zkdl_runtime::commitment::CommitmentKey;
+use zkdl_runtime::dataset::{DatasetCommitment, DatasetSecrets, DatasetStatement};
+use zkdl_runtime::proof::dataset_link::DatasetProverInput;
 use zkdl_runtime::proof::file::ProofFile;
 use zkdl_runtime::proof::{self, key_log_cols, PhaseTiming, Tables};
 use zkdl_runtime::session::{train_with_witness, TrainConfig, TrainEvent, TrainingRun};
-use zkdl_runtime::dataset::{DatasetCommitment, DatasetSecrets, DatasetStatement};
-use zkdl_runtime::proof::dataset_link::DatasetProverInput;
 use zkdl_runtime::zk::Mode;
 
 use super::options::RunInputs;
@@ -173,12 +173,21 @@ pub fn prove_training_in_modes(
 
         let template = format!("proving ({}) {{bar:40}} {{pos}}/{{len}} phases  {{msg}}", mode.label());
         let proof_bar = bar(plan.relations.len() as u64 + 2, &template, show_progress);
-        let (body, prover_phases) =
-            proof::prove_with_dataset(mode, &plan, &key, &tables, &public, &secrets, link.as_ref(), &mut rng, |phase| {
+        let (body, prover_phases) = proof::prove_with_dataset(
+            mode,
+            &plan,
+            &key,
+            &tables,
+            &public,
+            &secrets,
+            link.as_ref(),
+            &mut rng,
+            |phase| {
                 proof_bar.inc(1);
                 proof_bar.set_message(phase.phase.clone());
-            })
-            .map_err(|e| CliError::input(e.to_string()))?;
+            },
+        )
+        .map_err(|e| CliError::input(e.to_string()))?;
         proof_bar.finish_and_clear();
         phases.extend(prover_phases);
 

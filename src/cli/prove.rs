@@ -37,6 +37,11 @@ pub struct ProveArgs {
     /// statement names and the verifier regenerates, so no weight travels in the proof.
     #[arg(long)]
     pub public_initial_weights: bool,
+    /// Put the final weights W_T in the statement in the clear instead of committing to them (C_WT):
+    /// anyone can check a model file against the proof with `zkdl verify --final-weights`, no opening
+    /// needed, and no secrets file is written.
+    #[arg(long)]
+    pub public_final_weights: bool,
     /// Where to write the run's secrets: the blinds of the final-weights commitment C_WT, which
     /// `zkdl weights open` needs to show an auditor that a weights file is the trained model. Created
     /// private (mode 0600). Default: `<PROOF>.secrets`, replaced only together with its proof.
@@ -99,7 +104,7 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
     let visibility = Visibility {
         public_data: args.public_data,
         public_initial_weights: args.public_initial_weights || inputs.initial_seed.is_some(),
-        public_final_weights: false,
+        public_final_weights: args.public_final_weights,
     };
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("{}.proof", inputs.spec.name.to_lowercase())));
     let (secrets_path, replace_secrets) = match &args.secrets_out {
@@ -107,7 +112,7 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
         // The default companion file goes with its proof: replaced when the proof is.
         None => (secrets_path_of(&out), args.replace_secrets || out.exists()),
     };
-    if secrets_path.exists() && !replace_secrets {
+    if secrets_path.exists() && !replace_secrets && !args.public_final_weights {
         return Err(CliError::input(format!(
             "{} exists and holds the secrets of another run: choose another --secrets-out, or pass \
              --replace-secrets to discard them",
@@ -143,11 +148,13 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
         dataset.as_ref(),
     )?;
     proving.file.write(&out).map_err(|e| CliError::input(format!("cannot write {}: {e}", out.display())))?;
-    let blinds = FinalWeightsBlinds::from_secrets(&proving.plan, &proving.file.public, &proving.secrets)
-        .ok_or_else(|| CliError::input("the statement has no commitment to W_T".into()))?;
-    let replaced = secrets_path.exists();
-    write_secret_file(&secrets_path, &blinds.to_bytes(SECRETS_MAGIC), replace_secrets)
-        .map_err(|e| CliError::input(format!("cannot write the secrets file {}: {e}", secrets_path.display())))?;
+    // Public final weights have no commitment, so no blinds to keep.
+    let blinds = FinalWeightsBlinds::from_secrets(&proving.plan, &proving.file.public, &proving.secrets);
+    let replaced = blinds.is_some() && secrets_path.exists();
+    if let Some(blinds) = &blinds {
+        write_secret_file(&secrets_path, &blinds.to_bytes(SECRETS_MAGIC), replace_secrets)
+            .map_err(|e| CliError::input(format!("cannot write the secrets file {}: {e}", secrets_path.display())))?;
+    }
     if let Some(path) = &args.weights_out {
         proving
             .training
@@ -172,10 +179,10 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
             "steps": args.steps,
             "mode": proving.mode.label(),
             "zero_knowledge": proving.mode.is_zero_knowledge(),
-            "visibility": { "public_data": visibility.public_data, "public_initial_weights": visibility.public_initial_weights },
+            "visibility": { "public_data": visibility.public_data, "public_initial_weights": visibility.public_initial_weights, "public_final_weights": visibility.public_final_weights },
             "initial_weights_seed": proving.file.initial_seed,
             "proof": out,
-            "secrets": secrets_path,
+            "secrets": blinds.as_ref().map(|_| &secrets_path),
             "proof_bytes": proving.proof_bytes,
             "plan_digest": proving.plan.digest_hex(),
             "final_loss": loss,
@@ -200,11 +207,13 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
             proving.proof_bytes,
             &proving.plan.digest_hex()[..16]
         );
-        say!(
-            "secrets (the blinds of C_WT, for `zkdl weights open`): {}{}",
-            secrets_path.display(),
-            if replaced { " (replaced the earlier run's)" } else { "" }
-        );
+        if blinds.is_some() {
+            say!(
+                "secrets (the blinds of C_WT, for `zkdl weights open`): {}{}",
+                secrets_path.display(),
+                if replaced { " (replaced the earlier run's)" } else { "" }
+            );
+        }
         if let Some((result, seconds)) = &verification {
             match result {
                 Ok(()) => {

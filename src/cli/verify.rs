@@ -17,7 +17,8 @@ use zkdl_runtime::dataset::{DatasetCommitment, DatasetStatement};
 use zkdl_runtime::proof::file::ProofFile;
 use zkdl_runtime::proof::key_log_cols;
 use zkdl_runtime::statement::{
-    check_final_weights, commitment_digest, FinalWeightsBlinds, StatementError, OPENING_MAGIC,
+    check_final_weights, check_public_final_weights, commitment_digest, FinalWeightsBlinds, StatementError,
+    OPENING_MAGIC,
 };
 use zkdl_runtime::weights::FixedWeights;
 use zkdl_runtime::zk::Mode;
@@ -37,8 +38,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "S")]
     pub initial_seed: Option<u64>,
     /// Require the final weights to be exactly this model (safetensors, as `zkdl prove --weights-out`
-    /// writes it); needs --opening.
-    #[arg(long, value_name = "W.safetensors", requires = "opening")]
+    /// writes it); needs --opening unless the proof's final weights are public.
+    #[arg(long, value_name = "W.safetensors")]
     pub final_weights: Option<PathBuf>,
     /// The opening of C_WT that the prover made with `zkdl weights open`.
     #[arg(long, value_name = "OPENING", requires = "final_weights")]
@@ -78,7 +79,12 @@ pub fn statement_summary(
         (true, None) => "initial weights public (W_0 in the clear)".into(),
         (false, _) => "initial weights committed (C_W0)".into(),
     };
-    format!("{data}; {initial}; final weights committed (C_WT)")
+    let final_weights = if visibility.public_final_weights {
+        "final weights public (W_T in the clear)"
+    } else {
+        "final weights committed (C_WT)"
+    };
+    format!("{data}; {initial}; {final_weights}")
 }
 
 /// The outcome of one pin.
@@ -123,10 +129,29 @@ fn check_pins(
         };
         pins.push(Pin { name: "initial weights", matched });
     }
-    if let (Some(weights_path), Some(opening_path)) = (&args.final_weights, &args.opening) {
+    if let Some(weights_path) = &args.final_weights {
         let weights = FixedWeights::load(weights_path, &file.spec).map_err(|e| {
             CliError::input(format!("--final-weights: {e} (the proof is about network {})", file.spec.name))
         })?;
+        if plan.visibility.public_final_weights {
+            let file_digest = std::fs::read(weights_path)
+                .map(|bytes| digest_hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes)))
+                .map_err(|e| CliError::input(format!("--final-weights {}: {e}", weights_path.display())))?;
+            let matched = match check_public_final_weights(plan, &file.public, &weights) {
+                Ok(()) => Ok(format!("the public W_T is {} (sha256 {file_digest})", weights_path.display())),
+                Err(StatementError::Mismatch(m)) => Err(m),
+                Err(e) => return Err(CliError::input(format!("--final-weights {}: {e}", weights_path.display()))),
+            };
+            pins.push(Pin { name: "final weights", matched });
+            return Ok(pins);
+        }
+        let Some(opening_path) = &args.opening else {
+            return Err(CliError::input(
+                "--final-weights needs --opening: the proof commits to W_T (C_WT), and only an opening from the \
+                 prover (`zkdl weights open`) shows which model that is"
+                    .into(),
+            ));
+        };
         let bytes = std::fs::read(opening_path)
             .map_err(|e| CliError::input(format!("--opening {}: {e}", opening_path.display())))?;
         let opening = FinalWeightsBlinds::from_bytes(&bytes, OPENING_MAGIC, "opening of C_WT")
@@ -173,7 +198,13 @@ fn unpinned_warnings(args: &VerifyArgs, file: &ProofFile) -> Vec<String> {
                 .to_string(),
         });
     }
-    if args.final_weights.is_none() {
+    if args.final_weights.is_none() && file.visibility.public_final_weights {
+        warnings.push(
+            "warning: the final weights are public but not pinned: pass --final-weights W.safetensors to check \
+             that a model file is them"
+                .to_string(),
+        );
+    } else if args.final_weights.is_none() {
         warnings.push(
             "warning: the final weights are not pinned: the proof shows that C_WT is trained, not that any model \
              file is C_WT; ask the prover for `zkdl weights open` and pass --final-weights W.safetensors \
@@ -232,7 +263,7 @@ pub fn run(args: VerifyArgs) -> Result<(), CliError> {
             "mode": mode.label(),
             "zero_knowledge": mode.is_zero_knowledge(),
             "learning_rate_shift": p.update_shift,
-            "visibility": { "public_data": file.visibility.public_data, "public_initial_weights": file.visibility.public_initial_weights },
+            "visibility": { "public_data": file.visibility.public_data, "public_initial_weights": file.visibility.public_initial_weights, "public_final_weights": file.visibility.public_final_weights },
             "initial_weights_seed": file.initial_seed,
             "statement": statement_summary(file.visibility, file.initial_seed, file.public.dataset.as_ref()),
             "dataset": file.public.dataset.as_ref().map(|d| json!({
@@ -319,6 +350,10 @@ fn range_check_summary(plan: &Plan) -> Option<String> {
     }
     if v.public_initial_weights {
         parts.push(format!("W_0 within {} bits signed (|w| ≤ 2^{})", p.weight_bits, p.weight_bits - 1));
+    }
+    if v.public_final_weights {
+        let bits = plan.bounds.weight + 1;
+        parts.push(format!("W_T within {bits} bits signed (|w| ≤ 2^{})", bits - 1));
     }
     (!parts.is_empty()).then(|| parts.join(", "))
 }
