@@ -227,17 +227,7 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
             .map(|s| s.trim().parse().map_err(|_| CliError::input(format!("--runs {run}: {s} is not a step count"))))
             .collect::<Result<_, _>>()?;
         let spec = load_network(name)?;
-        let options = RunOptions {
-            network: Some(name.to_string()),
-            data: None,
-            format: None,
-            label_column: None,
-            labels: None,
-            normalize: None,
-            test_fraction: 0.2,
-            seed: args.seed,
-            weights_in: None,
-        };
+        let options = RunOptions::preset(name, args.seed);
         for t in steps {
             let plan = compile(&spec, CompileOptions::steps(t)).map_err(|e| CliError::input(e.to_string()))?;
             let needed = table_bytes(&plan);

@@ -6,7 +6,7 @@
 //! The commitment is public (`NAME.zkdd`); its blinds go to `NAME.zkdd.secrets` (mode 0600), which
 //! the prover needs. Neither file is ever replaced unless `--replace` says so.
 
-use super::options::RunOptions;
+use super::options::{DataFileOptions, RunOptions};
 use super::CliError;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -40,18 +40,8 @@ pub struct CommitArgs {
     /// The network the data will train (its input and output widths and R fix the fixed-point form).
     #[arg(long, value_name = "digits|paper|FILE")]
     pub network: Option<String>,
-    /// Format of the data file, when it cannot be told from its name or content.
-    #[arg(long, value_name = "csv|idx|npy|cifar10")]
-    pub format: Option<String>,
-    /// Column of the label in a CSV or npy file: `first`, `last` or a 0-based index.
-    #[arg(long, value_name = "first|last|N")]
-    pub label_column: Option<String>,
-    /// The labels of an IDX or npy feature file, if not found beside it.
-    #[arg(long, value_name = "PATH")]
-    pub labels: Option<PathBuf>,
-    /// Feature normalization: `minmax`, `none`, or a number to divide by.
-    #[arg(long, value_name = "minmax|none|X")]
-    pub normalize: Option<String>,
+    #[command(flatten)]
+    pub file: DataFileOptions,
     /// Fraction of the examples held out for testing (not committed).
     #[arg(long, default_value_t = 0.2, value_name = "F")]
     pub test_fraction: f64,
@@ -110,10 +100,7 @@ fn run_commit(args: CommitArgs) -> Result<(), CliError> {
     let options = RunOptions {
         network: args.network.clone(),
         data: Some(args.data.clone()),
-        format: args.format.clone(),
-        label_column: args.label_column.clone(),
-        labels: args.labels.clone(),
-        normalize: args.normalize.clone(),
+        file: args.file.clone(),
         test_fraction: args.test_fraction,
         seed: args.seed,
         weights_in: None,

@@ -8,7 +8,7 @@
 //! 3. The verifier checks the proof with the dataset, the seed and the model pinned
 //!    (`zkdl verify digits.proof --dataset digits.zkdd --initial-seed 1 --final-weights … --opening …`).
 
-use super::options::RunOptions;
+use super::options::{DataFileOptions, RunOptions};
 use super::CliError;
 use clap::Args;
 use std::path::PathBuf;
@@ -34,10 +34,7 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
             command: super::data::DataCommand::Commit(super::data::CommitArgs {
                 data: "digits".into(),
                 network: Some("digits".into()),
-                format: None,
-                label_column: None,
-                labels: None,
-                normalize: None,
+                file: DataFileOptions::default(),
                 test_fraction: 0.2,
                 seed: 1,
                 out: dataset.clone(),
@@ -57,17 +54,7 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
         weights.display()
     );
     super::prove::run(super::prove::ProveArgs {
-        run: RunOptions {
-            network: Some("digits".into()),
-            data: Some("digits".into()),
-            format: None,
-            label_column: None,
-            labels: None,
-            normalize: None,
-            test_fraction: 0.2,
-            seed: 1,
-            weights_in: None,
-        },
+        run: RunOptions { data: Some("digits".into()), ..RunOptions::preset("digits", 1) },
         steps: args.steps,
         out: Some(proof.clone()),
         public_data: false,

@@ -20,6 +20,24 @@ pub struct RunOptions {
     /// Default: the digits set in the layout the network's input width asks for.
     #[arg(long, value_name = "digits|digits-rgb32|PATH")]
     pub data: Option<String>,
+    #[command(flatten)]
+    pub file: DataFileOptions,
+    /// Fraction of the examples held out for testing.
+    #[arg(long, default_value_t = 0.2, value_name = "F")]
+    pub test_fraction: f64,
+    /// Seeds everything random: the initial weights (seed), the train/test split (seed + 1) and the batch
+    /// order (seed + 2).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Start from these weights (safetensors, as written by --weights-out or exported from PyTorch)
+    /// instead of a seeded He initialization.
+    #[arg(long, value_name = "W.safetensors")]
+    pub weights_in: Option<PathBuf>,
+}
+
+/// How a data file is read: what `train --data FILE` and `data commit FILE` take besides the path.
+#[derive(Args, Debug, Clone, Default)]
+pub struct DataFileOptions {
     /// Format of the data file, when it cannot be told from its name or content.
     #[arg(long, value_name = "csv|idx|npy|cifar10")]
     pub format: Option<String>,
@@ -33,17 +51,20 @@ pub struct RunOptions {
     /// (`255` or `divide:255`).
     #[arg(long, value_name = "minmax|none|X")]
     pub normalize: Option<String>,
-    /// Fraction of the examples held out for testing.
-    #[arg(long, default_value_t = 0.2, value_name = "F")]
-    pub test_fraction: f64,
-    /// Seeds everything random: the initial weights (seed), the train/test split (seed + 1) and the batch
-    /// order (seed + 2).
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Start from these weights (safetensors, as written by --weights-out or exported from PyTorch)
-    /// instead of a seeded He initialization.
-    #[arg(long, value_name = "W.safetensors")]
-    pub weights_in: Option<PathBuf>,
+}
+
+impl RunOptions {
+    /// A run of a preset network on its default data, with the default split and `seed`.
+    pub fn preset(network: &str, seed: u64) -> RunOptions {
+        RunOptions {
+            network: Some(network.to_string()),
+            data: None,
+            file: DataFileOptions::default(),
+            test_fraction: 0.2,
+            seed,
+            weights_in: None,
+        }
+    }
 }
 
 /// What a run starts from.
@@ -73,10 +94,10 @@ impl RunOptions {
             "digits-rgb32" => Ok(Dataset::digits_rgb32()),
             path => {
                 let options = LoadOptions {
-                    format: self.format.as_deref().map(|v| parse("format", v)).transpose()?,
-                    label_column: self.label_column.as_deref().map(|v| parse("label-column", v)).transpose()?,
-                    labels_path: self.labels.clone(),
-                    normalization: self.normalize.as_deref().map(|v| parse("normalize", v)).transpose()?,
+                    format: self.file.format.as_deref().map(|v| parse("format", v)).transpose()?,
+                    label_column: self.file.label_column.as_deref().map(|v| parse("label-column", v)).transpose()?,
+                    labels_path: self.file.labels.clone(),
+                    normalization: self.file.normalize.as_deref().map(|v| parse("normalize", v)).transpose()?,
                     ..LoadOptions::default()
                 };
                 Dataset::load(Path::new(path), &options).map_err(|e| CliError::input(e.to_string()))

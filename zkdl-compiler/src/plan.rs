@@ -6,7 +6,7 @@
 //! P(t, j, p, i, k) = (tensor of layer ℓ_j at step t_0+t)[p][i][k], zero in padding.
 //!
 //! **Commitment plan.** Committed: X and Y (the statement's C_X, C_Y, unless data is public), W_0 and
-//! W_T (C_W0, C_WT; W_0 given in the clear if public) and one stacked bit tensor b holding every bit
+//! W_T (C_W0, C_WT; each given in the clear if public) and one stacked bit tensor b holding every bit
 //! plane of every layer, step and role (sign bits, magnitude bits, range-check bits). Every other tensor
 //! is derived, and its claims are routed to the relation that defines it:
 //! Z', rz, H', rh are fixed linear combinations of their bit planes (`Recompose`), Z and H linear in
@@ -134,7 +134,7 @@ pub enum Storage {
     /// Committed with Hyrax row commitments (2^row_vars rows of 2^col_vars); `public_commitment` when the
     /// commitment is part of the statement rather than the proof.
     Committed { values: ValueKind, public_commitment: bool, row_vars: u32, col_vars: u32 },
-    /// Given to the verifier in the clear (public data or public initial weights).
+    /// Given to the verifier in the clear (public data, public initial or final weights).
     Public,
     /// Defined by a relation, which reduces every claim on it.
     Derived(RelationId),

@@ -182,8 +182,7 @@ impl DatasetCommitment {
         let rows = 1usize << ceil_log2(train.len() as u64);
         let blinds = (CommitmentBlinds::random(rows, rng), CommitmentBlinds::random(rows, rng));
         let commitment = Self::recommit(key, spec, train, header, &blinds.0, &blinds.1, progress)?;
-        let secrets =
-            DatasetSecrets { dataset: commitment.digest().to_vec(), features: blinds.0, targets: blinds.1 };
+        let secrets = DatasetSecrets { dataset: commitment.digest().to_vec(), features: blinds.0, targets: blinds.1 };
         Ok((commitment, secrets))
     }
 
@@ -234,7 +233,8 @@ impl DatasetCommitment {
         }
         let again =
             Self::recommit(key, spec, train, self.header.clone(), &secrets.features, &secrets.targets, &|_| {})?;
-        for (what, a, b) in [("features", &again.features, &self.features), ("targets", &again.targets, &self.targets)] {
+        for (what, a, b) in [("features", &again.features, &self.features), ("targets", &again.targets, &self.targets)]
+        {
             if let Some(row) = a.rows.iter().zip(&b.rows).position(|(x, y)| x != y) {
                 return Err(StatementError::Format(format!(
                     "the data does not match the dataset commitment: the {what} of example {row} differ (another \
@@ -275,7 +275,10 @@ impl DatasetCommitment {
         bytes.extend_from_slice(&DATASET_FILE_VERSION.to_le_bytes());
         bytes.extend_from_slice(&(header.len() as u32).to_le_bytes());
         bytes.extend_from_slice(&header);
-        bytes.extend_from_slice(&encode(&Commitments { features: self.features.clone(), targets: self.targets.clone() }));
+        bytes.extend_from_slice(&encode(&Commitments {
+            features: self.features.clone(),
+            targets: self.targets.clone(),
+        }));
         bytes
     }
 
@@ -295,8 +298,9 @@ impl DatasetCommitment {
             return Err(bad(8, format!("version {version}; this zkdl reads version {DATASET_FILE_VERSION}")));
         }
         let len = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]) as usize;
-        let header_bytes =
-            bytes.get(16..16usize.saturating_add(len)).ok_or_else(|| bad(16, "the file ends inside the header".into()))?;
+        let header_bytes = bytes
+            .get(16..16usize.saturating_add(len))
+            .ok_or_else(|| bad(16, "the file ends inside the header".into()))?;
         let header: DatasetHeader =
             serde_json::from_slice(header_bytes).map_err(|e| bad(16, format!("the header is not valid: {e}")))?;
         let offset = 16 + len;

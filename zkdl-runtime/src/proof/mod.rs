@@ -938,7 +938,9 @@ pub fn verify_with_dataset(
     match (&public.dataset, &proof.dataset_link) {
         (Some(_), Some(_)) | (None, None) => {}
         (Some(_), None) => return Err(malformed_link("the statement names a dataset, the proof has no link".into())),
-        (None, Some(_)) => return Err(malformed_link("the proof links to a dataset its statement does not name".into())),
+        (None, Some(_)) => {
+            return Err(malformed_link("the proof links to a dataset its statement does not name".into()))
+        }
     }
     if let (Some(statement), Some(dataset)) = (&public.dataset, dataset) {
         if statement.digest != dataset.digest() || statement.examples != dataset.header.examples {
@@ -1120,8 +1122,13 @@ pub fn public_range_bits(plan: &Plan, t: &StackedTensor) -> Result<u32, Verifica
 
 /// Whether `v`, read as the signed integer in `(−p/2, p/2)`, lies in `[−2^(bits−1), 2^(bits−1))`.
 pub fn fits_signed(v: Fr, bits: u32) -> bool {
+    bits >= 1 && fits_shifted(v, crate::tensor::power_of_two(bits - 1), bits)
+}
+
+/// [`fits_signed`] with the offset `2^(bits−1)` computed once by the caller.
+fn fits_shifted(v: Fr, offset: Fr, bits: u32) -> bool {
     use ark_ff::{BigInteger, PrimeField};
-    bits >= 1 && (v + crate::tensor::power_of_two(bits - 1)).into_bigint().num_bits() <= bits
+    (v + offset).into_bigint().num_bits() <= bits
 }
 
 /// A field element as its signed representative, in decimal when it is small, else as ±2^k-ish.
@@ -1167,7 +1174,8 @@ fn check_public_inputs(plan: &Plan, public: &PublicInputs) -> Result<(), Verific
                     });
                 }
                 let bits = public_range_bits(plan, t)?;
-                if let Some(i) = v.iter().position(|v| !fits_signed(*v, bits)) {
+                let offset = crate::tensor::power_of_two(bits.saturating_sub(1));
+                if let Some(i) = v.par_iter().position_first(|v| bits == 0 || !fits_shifted(*v, offset, bits)) {
                     return Err(VerificationError::Check {
                         relation: "statement".into(),
                         what: format!(
