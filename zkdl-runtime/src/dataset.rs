@@ -143,15 +143,60 @@ fn commit_rows(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<TensorCommitment, StatementError> {
     let rows = blinds.values().len();
+    let tables = distinct_column_values(trainer, data, rows, log_cols, targets)?
+        .map(|distinct| key.value_tables(distinct, log_cols));
     let mut commitments: Vec<G1Affine> = Vec::with_capacity(rows);
     for first in (0..rows).step_by(ROWS_PER_CHUNK) {
         let count = ROWS_PER_CHUNK.min(rows - first);
         let values = fixed_rows(trainer, data, first, count, log_cols, targets)?;
-        let chunk_blinds = CommitmentBlinds::from_values(blinds.values()[first..first + count].to_vec());
-        commitments.extend(key.commit_with_blinds(&values[..], log_cols, &chunk_blinds).rows);
+        let chunk_blinds = &blinds.values()[first..first + count];
+        let by_tables = tables.as_ref().and_then(|t| key.commit_rows_with_tables(t, &values, chunk_blinds));
+        match by_tables {
+            Some(rows) => commitments.extend(rows),
+            None => {
+                let chunk_blinds = CommitmentBlinds::from_values(chunk_blinds.to_vec());
+                commitments.extend(key.commit_with_blinds(&values[..], log_cols, &chunk_blinds).rows);
+            }
+        }
         progress(first + count);
     }
     Ok(TensorCommitment { log_cols, rows: commitments })
+}
+
+/// The most distinct values per column for which [`commit_rows`] commits by value tables (one
+/// addition per entry; 8-bit sources such as images and one-hot targets have at most 256).
+const MAX_DISTINCT_PER_COLUMN: usize = 256;
+
+/// The sorted distinct nonzero values of each column of D_X (or D_Y), or `None` when some column has
+/// more than [`MAX_DISTINCT_PER_COLUMN`].
+fn distinct_column_values(
+    trainer: &Trainer,
+    data: &Dataset,
+    rows: usize,
+    log_cols: u32,
+    targets: bool,
+) -> Result<Option<Vec<Vec<i64>>>, StatementError> {
+    let cols = 1usize << log_cols;
+    let mut distinct = vec![Vec::<i64>::new(); cols];
+    for first in (0..rows.min(data.len())).step_by(ROWS_PER_CHUNK) {
+        let count = ROWS_PER_CHUNK.min(rows - first);
+        let values = fixed_rows(trainer, data, first, count, log_cols, targets)?;
+        let full = distinct.par_iter_mut().enumerate().any(|(j, column)| {
+            for v in values.iter().skip(j).step_by(cols).filter(|v| **v != 0) {
+                if let Err(at) = column.binary_search(v) {
+                    column.insert(at, *v);
+                }
+                if column.len() > MAX_DISTINCT_PER_COLUMN {
+                    return true;
+                }
+            }
+            false
+        });
+        if full {
+            return Ok(None);
+        }
+    }
+    Ok(Some(distinct))
 }
 
 impl DatasetCommitment {

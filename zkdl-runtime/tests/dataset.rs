@@ -205,3 +205,22 @@ fn a_dataset_commitment_with_a_row_dropped_or_duplicated() {
         assert_rejected(both_modes(&witness, statement(&tampered, SAMPLING_SEED), &tampered), "is not the dataset");
     }
 }
+
+/// The dataset's commitment by value tables (digits has at most 17 values per column) is the
+/// commitment the signed-digit engine makes of the same rows with the same blinds.
+#[test]
+fn value_tables_commit_as_the_digit_engine_does() {
+    use zkdl_runtime::commitment::CommitmentBlinds;
+    let f = fixture();
+    let trainer = Trainer::new(&f.spec, 1).unwrap();
+    let rows = f.commitment.features.rows.len();
+    let indices: Vec<usize> = (0..f.train.len()).collect();
+    let batch = trainer.batch(&f.train, &indices, 0).unwrap();
+    let mut values = vec![0i64; rows << 6];
+    for (i, v) in batch.x.iter().enumerate() {
+        values[i] = v as i64;
+    }
+    let by_digits =
+        f.key.commit_with_blinds(&values[..], 6, &CommitmentBlinds::from_values(f.secrets.features.values().to_vec()));
+    assert_eq!(by_digits, f.commitment.features);
+}

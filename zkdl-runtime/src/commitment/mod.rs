@@ -224,6 +224,79 @@ fn fixed_base_table(base: G1Affine) -> Vec<G1Affine> {
     G1Projective::normalize_batch(&table)
 }
 
+/// Per-column tables `T_j[k] = v_{j,k} · g_j` of the distinct values `v_{j,·}` (sorted) that column `j`
+/// of a matrix takes ([`CommitmentKey::value_tables`]).
+pub struct ValueTables {
+    log_cols: u32,
+    values: Vec<Vec<i64>>,
+    points: Vec<Vec<G1Affine>>,
+}
+
+impl CommitmentKey {
+    /// The value tables of a matrix whose column `j` takes only the values `distinct[j]` (sorted,
+    /// without duplicates; zero need not be listed).
+    ///
+    /// # Panics
+    /// If there are more columns than `2^log_cols` or than the key has generators.
+    pub fn value_tables(&self, distinct: Vec<Vec<i64>>, log_cols: u32) -> ValueTables {
+        assert!(distinct.len() <= 1 << log_cols && log_cols <= self.max_log_cols(), "columns do not fit the key");
+        let points = distinct
+            .par_iter()
+            .zip(&self.generators)
+            .map(|(values, g)| {
+                let g = g.into_group();
+                let multiples: Vec<G1Projective> = values
+                    .iter()
+                    .map(|&v| {
+                        let m = g * Fr::from(v.unsigned_abs());
+                        if v < 0 {
+                            -m
+                        } else {
+                            m
+                        }
+                    })
+                    .collect();
+                G1Projective::normalize_batch(&multiples)
+            })
+            .collect();
+        ValueTables { log_cols, values: distinct, points }
+    }
+
+    /// Row commitments `C_i = Σ_j M[i][j] · g_j + β_i · h` of a matrix of `2^log_cols` columns whose
+    /// every entry is listed in its column's value table: one addition per nonzero entry (one
+    /// lookup) instead of one per signed digit. The same commitments as
+    /// [`commit_with_blinds`](Self::commit_with_blinds); `None` if an entry is not in its table.
+    pub fn commit_rows_with_tables(
+        &self,
+        tables: &ValueTables,
+        values: &[i64],
+        blinds: &[Fr],
+    ) -> Option<Vec<G1Affine>> {
+        let cols = 1usize << tables.log_cols;
+        if values.len() != cols * blinds.len() {
+            return None;
+        }
+        let task_rows = rows_per_task(cols);
+        let sums: Option<Vec<Vec<G1Affine>>> = values
+            .par_chunks(cols * task_rows)
+            .zip(blinds.par_chunks(task_rows))
+            .map(|(rows, blinds)| {
+                let mut group = GroupSums::default();
+                for (row, blind) in rows.chunks(cols).zip(blinds) {
+                    group.begin_group();
+                    for (j, v) in row.iter().enumerate().filter(|(_, v)| **v != 0) {
+                        let k = tables.values.get(j)?.binary_search(v).ok()?;
+                        group.push(tables.points[j][k]);
+                    }
+                    self.blinding_points(blind).for_each(|p| group.push(p));
+                }
+                Some(group.finish())
+            })
+            .collect();
+        sums.map(|chunks| chunks.into_iter().flatten().collect())
+    }
+}
+
 /// The private row blinds `β_i` of a commitment (kept by the prover for the opening).
 #[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct CommitmentBlinds {
