@@ -321,3 +321,46 @@ fn public_final_weights_are_checked_against_a_model_file() {
     assert_eq!(other.status.code(), Some(1));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Fine-tuning from initial weights committed before training: the proof's C_W0 is the published
+/// commitment and `--initial-weights` pins it; another commitment is invalid (1); weights that do not
+/// open the commitment, a commitment about to be replaced and weights of another network are bad
+/// input (2).
+#[test]
+fn initial_weights_committed_before_training_are_pinned() {
+    let dir = temp_dir("initial-weights");
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    for (weights, seed) in [("a.safetensors", "1"), ("b.safetensors", "4")] {
+        let out = zkdl(&["train", "--steps", "20", "--seed", seed, "--no-reference", "--weights-out", &path(weights)]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    for (weights, zkdw) in [("a.safetensors", "a.zkdw"), ("b.safetensors", "b.zkdw")] {
+        assert!(zkdl(&["weights", "commit", &path(weights), "--out", &path(zkdw)]).status.success());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("a.zkdw.secrets")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert_eq!(zkdl(&["weights", "commit", &path("a.safetensors"), "--out", &path("a.zkdw")]).status.code(), Some(2));
+    let other_network =
+        zkdl(&["weights", "commit", &path("a.safetensors"), "--network", "paper", "--out", &path("p.zkdw")]);
+    assert_eq!(other_network.status.code(), Some(2));
+
+    let args = ["prove", "--steps", "1", "--weights-in", &path("a.safetensors"), "--initial-weights", &path("a.zkdw")];
+    let out = zkdl(&[&args[..], &["--out", &path("a.proof")]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pinned = zkdl(&["verify", &path("a.proof"), "--initial-weights", &path("a.zkdw")]);
+    assert_eq!(pinned.status.code(), Some(0), "{}", String::from_utf8_lossy(&pinned.stderr));
+    assert!(String::from_utf8_lossy(&pinned.stdout).contains("pinned initial weights: matched"));
+    let other = zkdl(&["verify", &path("a.proof"), "--initial-weights", &path("b.zkdw")]);
+    assert_eq!(other.status.code(), Some(1));
+    // Weights that are not the committed ones: bad input, nothing written.
+    let args = ["prove", "--steps", "1", "--weights-in", &path("b.safetensors"), "--initial-weights", &path("a.zkdw")];
+    let wrong = zkdl(&[&args[..], &["--out", &path("x.proof")]].concat());
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("not what the commitment commits to"));
+    assert!(!dir.join("x.proof").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

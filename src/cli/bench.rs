@@ -252,7 +252,7 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
                 args.seed.wrapping_add(2),
                 !args.quiet,
                 &modes,
-                None,
+                &Default::default(),
             )?;
             let peak = peak_rss().unwrap_or(0);
             let mut measured = Vec::with_capacity(proving.proofs.len());

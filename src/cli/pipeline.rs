@@ -11,6 +11,7 @@ use zkdl_runtime::proof::dataset_link::DatasetProverInput;
 use zkdl_runtime::proof::file::ProofFile;
 use zkdl_runtime::proof::{self, key_log_cols, PhaseTiming, Tables};
 use zkdl_runtime::session::{train_with_witness, TrainConfig, TrainEvent, TrainingRun};
+use zkdl_runtime::statement::{InitialWeightsCommitment, InitialWeightsSecrets};
 use zkdl_runtime::zk::Mode;
 
 use super::options::RunInputs;
@@ -87,10 +88,10 @@ pub fn prove_training(
     seed: u64,
     show_progress: bool,
     mode: Mode,
-    dataset: Option<&(DatasetCommitment, DatasetSecrets)>,
+    pinned: &Pinned,
 ) -> Result<ProvingRun, CliError> {
     let ProvingRuns { plan, training, key, mut setup, proofs } =
-        prove_training_in_modes(inputs, steps, visibility, seed, show_progress, &[mode], dataset)?;
+        prove_training_in_modes(inputs, steps, visibility, seed, show_progress, &[mode], pinned)?;
     let proof = proofs.into_iter().next().ok_or_else(|| CliError::input("no proof was made".into()))?;
     setup.extend(proof.phases);
     Ok(ProvingRun {
@@ -116,8 +117,9 @@ pub fn prove_training_in_modes(
     seed: u64,
     show_progress: bool,
     modes: &[Mode],
-    dataset: Option<&(DatasetCommitment, DatasetSecrets)>,
+    pinned: &Pinned,
 ) -> Result<ProvingRuns, CliError> {
+    let dataset = pinned.dataset.as_ref();
     let plan = compile(&inputs.spec, CompileOptions { steps, visibility })
         .map_err(|e| CliError::input(format!("network {}: {e}", inputs.spec.name)))?;
     let mut setup = Vec::new();
@@ -161,7 +163,12 @@ pub fn prove_training_in_modes(
         spinner.set_message(format!("statement commitments C_X, C_Y, C_W0, C_WT ({})", mode.label()));
         let started = Instant::now();
         let mut rng = OsRng;
-        let (mut public, secrets) = proof::commit_statement(&plan, &key, &tables, &mut rng);
+        let (mut public, mut secrets) = proof::commit_statement(&plan, &key, &tables, &mut rng);
+        if let Some((commitment, weights_secrets)) = &pinned.initial_weights {
+            commitment
+                .apply(&plan, &key, &inputs.initial, weights_secrets, &mut public, &mut secrets)
+                .map_err(|e| CliError::input(format!("--initial-weights: {e}")))?;
+        }
         public.dataset = dataset.map(|(commitment, _)| DatasetStatement {
             digest: commitment.digest().to_vec(),
             examples: commitment.header.examples,
@@ -206,6 +213,14 @@ pub fn prove_training_in_modes(
         proofs.push(ModeProof { mode, file, phases, proof_bytes, secrets });
     }
     Ok(ProvingRuns { plan, training, key, setup, proofs })
+}
+
+/// Commitments published before the run that its statement uses: the dataset the batches are drawn
+/// from, the initial weights' commitment.
+#[derive(Default)]
+pub struct Pinned {
+    pub dataset: Option<(DatasetCommitment, DatasetSecrets)>,
+    pub initial_weights: Option<(InitialWeightsCommitment, InitialWeightsSecrets)>,
 }
 
 /// Verifies a decoded proof file against its plan (and the dataset its statement names, when given);

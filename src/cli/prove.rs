@@ -29,6 +29,10 @@ pub struct ProveArgs {
     /// --seed + 2, and the proof shows every batch is rows of the dataset so drawn.
     #[arg(long, value_name = "NAME.zkdd")]
     pub dataset: Option<PathBuf>,
+    /// Start from initial weights committed before training (`zkdl weights commit`): the statement's
+    /// C_W0 is that commitment. Needs --weights-in with those weights (and `<NAME.zkdw>.secrets`).
+    #[arg(long, value_name = "NAME.zkdw", requires = "weights_in", conflicts_with = "public_initial_weights")]
+    pub initial_weights: Option<PathBuf>,
     /// The dataset's secrets file (default: `<NAME.zkdd>.secrets`).
     #[arg(long, value_name = "FILE", requires = "dataset")]
     pub dataset_secrets: Option<PathBuf>,
@@ -90,6 +94,10 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
         Some(path) => Some(super::data::read_with_secrets(path, args.dataset_secrets.as_deref())?),
         None => None,
     };
+    let initial_weights = match &args.initial_weights {
+        Some(path) => Some(super::weights::read_with_secrets(path)?),
+        None => None,
+    };
     let split = dataset.as_ref().map(|(c, _)| (c.header.test_fraction, c.header.split_seed));
     let inputs = args.run.inputs_with_split(split)?;
     if let (Some((commitment, secrets)), Some(path)) = (&dataset, &args.dataset) {
@@ -138,15 +146,10 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
         });
         say!("statement: {}", super::verify::statement_summary(visibility, seed, dataset_statement.as_ref()));
     }
-    let proving = prove_training(
-        &inputs,
-        args.steps,
-        visibility,
-        args.run.seed.wrapping_add(2),
-        !args.json,
-        mode,
-        dataset.as_ref(),
-    )?;
+    let pinned = super::pipeline::Pinned { dataset, initial_weights };
+    let dataset = &pinned.dataset;
+    let proving =
+        prove_training(&inputs, args.steps, visibility, args.run.seed.wrapping_add(2), !args.json, mode, &pinned)?;
     proving.file.write(&out).map_err(|e| CliError::input(format!("cannot write {}: {e}", out.display())))?;
     // Public final weights have no commitment, so no blinds to keep.
     let blinds = FinalWeightsBlinds::from_secrets(&proving.plan, &proving.file.public, &proving.secrets);

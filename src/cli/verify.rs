@@ -17,8 +17,8 @@ use zkdl_runtime::dataset::{DatasetCommitment, DatasetStatement};
 use zkdl_runtime::proof::file::ProofFile;
 use zkdl_runtime::proof::key_log_cols;
 use zkdl_runtime::statement::{
-    check_final_weights, check_public_final_weights, commitment_digest, FinalWeightsBlinds, StatementError,
-    OPENING_MAGIC,
+    check_final_weights, check_public_final_weights, commitment_digest, FinalWeightsBlinds, InitialWeightsCommitment,
+    StatementError, OPENING_MAGIC,
 };
 use zkdl_runtime::weights::FixedWeights;
 use zkdl_runtime::zk::Mode;
@@ -34,6 +34,9 @@ pub struct VerifyArgs {
     /// statement's sampling rule, and check that they are.
     #[arg(long, value_name = "NAME.zkdd")]
     pub dataset: Option<PathBuf>,
+    /// Require the initial weights to be the ones committed before training (`zkdl weights commit`).
+    #[arg(long, value_name = "NAME.zkdw", conflicts_with = "initial_seed")]
+    pub initial_weights: Option<PathBuf>,
     /// Require the initial weights to be the He initialization of this seed (`zkdl prove --seed S`).
     #[arg(long, value_name = "S")]
     pub initial_seed: Option<u64>,
@@ -118,6 +121,17 @@ fn check_pins(
         };
         pins.push(Pin { name: "data", matched });
     }
+    if let Some(path) = &args.initial_weights {
+        let bytes =
+            std::fs::read(path).map_err(|e| CliError::input(format!("--initial-weights {}: {e}", path.display())))?;
+        let published = InitialWeightsCommitment::from_bytes(&bytes)
+            .map_err(|e| CliError::input(format!("--initial-weights {}: {e}", path.display())))?;
+        let digest = digest_hex(&published.digest());
+        let matched = published
+            .check_pin(plan, &file.public)
+            .map(|()| format!("C_W0 is the commitment {} (sha256 {digest})", path.display()));
+        pins.push(Pin { name: "initial weights", matched });
+    }
     if let Some(seed) = args.initial_seed {
         let matched = match file.initial_seed {
             Some(s) if s == seed => Ok(format!("W_0 = He(seed {seed}), regenerated here")),
@@ -183,7 +197,7 @@ fn unpinned_warnings(args: &VerifyArgs, file: &ProofFile) -> Vec<String> {
         ),
         _ => {}
     }
-    if args.initial_seed.is_none() {
+    if args.initial_seed.is_none() && args.initial_weights.is_none() {
         warnings.push(match file.initial_seed {
             Some(seed) => format!(
                 "warning: the initial weights are not pinned: the proof starts from He(seed {seed}); pass \
@@ -194,7 +208,8 @@ fn unpinned_warnings(args: &VerifyArgs, file: &ProofFile) -> Vec<String> {
                     .to_string()
             }
             None => "warning: the initial weights are not pinned: C_W0 comes from the proof itself, so the run \
-                     may start anywhere, even at the final model"
+                     may start anywhere, even at the final model (pin a commitment published before training: \
+                     --initial-weights NAME.zkdw)"
                 .to_string(),
         });
     }

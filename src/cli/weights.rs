@@ -7,14 +7,19 @@
 //! it, this command checks that W really opens C_WT, so a wrong weights file or secrets file is an
 //! error here, not a surprise for the auditor.
 
+use super::options::RunOptions;
 use super::CliError;
 use clap::{Args, Subcommand};
+use std::path::Path;
 use std::path::PathBuf;
 use zkdl_runtime::commitment::CommitmentKey;
 use zkdl_runtime::files::write_atomically;
 use zkdl_runtime::proof::file::ProofFile;
 use zkdl_runtime::proof::key_log_cols;
-use zkdl_runtime::statement::{check_final_weights, FinalWeightsBlinds, OPENING_MAGIC, SECRETS_MAGIC};
+use zkdl_runtime::statement::{
+    check_final_weights, write_secret_file, FinalWeightsBlinds, InitialWeightsCommitment, InitialWeightsSecrets,
+    OPENING_MAGIC, SECRETS_MAGIC,
+};
 use zkdl_runtime::weights::FixedWeights;
 
 #[derive(Args, Debug)]
@@ -27,6 +32,24 @@ pub struct WeightsArgs {
 pub enum WeightsCommand {
     /// Open a proof's final-weights commitment C_WT to a weights file, for an auditor.
     Open(OpenArgs),
+    /// Commit initial weights before training (NAME.zkdw, and NAME.zkdw.secrets for the prover), for
+    /// `zkdl prove --weights-in W --initial-weights NAME.zkdw` and `zkdl verify --initial-weights`.
+    Commit(CommitArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CommitArgs {
+    /// The weights (safetensors: `zkdl train --weights-out`, or exported from PyTorch).
+    pub weights: PathBuf,
+    /// The network they belong to.
+    #[arg(long, value_name = "digits|paper|FILE")]
+    pub network: Option<String>,
+    /// The public commitment to write; the secrets go to `<OUT>.secrets`.
+    #[arg(long, value_name = "NAME.zkdw")]
+    pub out: PathBuf,
+    /// Replace an existing commitment and its secrets file.
+    #[arg(long)]
+    pub replace: bool,
 }
 
 #[derive(Args, Debug)]
@@ -47,7 +70,55 @@ pub struct OpenArgs {
 pub fn run(args: WeightsArgs) -> Result<(), CliError> {
     match args.command {
         WeightsCommand::Open(open) => run_open(open),
+        WeightsCommand::Commit(commit) => run_commit(commit),
     }
+}
+
+fn run_commit(args: CommitArgs) -> Result<(), CliError> {
+    let secrets_out = super::data::secrets_path(&args.out);
+    for path in [&args.out, &secrets_out] {
+        if path.exists() && !args.replace {
+            return Err(CliError::input(format!(
+                "{} exists: a published commitment and its secrets are never replaced silently; choose another \
+                 --out, or pass --replace",
+                path.display()
+            )));
+        }
+    }
+    let spec = super::options::RunOptions { network: args.network.clone(), ..RunOptions::preset("digits", 1) }
+        .network_spec()?;
+    let weights = FixedWeights::load(&args.weights, &spec)
+        .map_err(|e| CliError::input(format!("{e} (network {})", spec.name)))?;
+    let plan = zkdl_compiler::compile(&spec, zkdl_compiler::CompileOptions::steps(1))
+        .map_err(|e| CliError::input(format!("network {}: {e}", spec.name)))?;
+    let key = CommitmentKey::new(key_log_cols(&plan));
+    let (commitment, secrets) = InitialWeightsCommitment::commit(&plan, &key, &weights, &mut rand::rngs::OsRng)
+        .map_err(|e| CliError::input(e.to_string()))?;
+    write_secret_file(&secrets_out, &secrets.to_bytes(), args.replace)
+        .map_err(|e| CliError::input(format!("cannot write {}: {e}", secrets_out.display())))?;
+    write_atomically(&args.out, &commitment.to_bytes())
+        .map_err(|e| CliError::input(format!("cannot write {}: {e}", args.out.display())))?;
+    let digest: String = commitment.digest().iter().map(|b| format!("{b:02x}")).collect();
+    say!(
+        "committed the initial weights of {} ({} parameters) from {}: {} (publish it), sha256 {digest}",
+        spec.name,
+        spec.parameter_count(),
+        args.weights.display(),
+        args.out.display()
+    );
+    say!("secrets {} (keep them; the prover needs them)", secrets_out.display());
+    Ok(())
+}
+
+/// Reads an initial-weights commitment and its secrets file (`<NAME.zkdw>.secrets`).
+pub fn read_with_secrets(path: &Path) -> Result<(InitialWeightsCommitment, InitialWeightsSecrets), CliError> {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| CliError::input(format!("{}: {e}", p.display())));
+    let commitment = InitialWeightsCommitment::from_bytes(&read(path)?)
+        .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+    let secrets_path = super::data::secrets_path(path);
+    let secrets = InitialWeightsSecrets::from_bytes(&read(&secrets_path)?)
+        .map_err(|e| CliError::input(format!("{}: {e}", secrets_path.display())))?;
+    Ok((commitment, secrets))
 }
 
 fn run_open(args: OpenArgs) -> Result<(), CliError> {

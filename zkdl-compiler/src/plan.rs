@@ -709,7 +709,9 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
             StackRole::Tensor(Role::Input | Role::Target) => {
                 committed(t, ValueKind::Signed(params.data_bits), true, key_cols)
             }
-            StackRole::InitialWeight => committed(t, ValueKind::Signed(params.weight_bits), true, key_cols),
+            // W_0's layout depends on the spec alone (not on T through b's key width), so a commitment
+            // published before training (`zkdl weights commit`) fits a run of any length.
+            StackRole::InitialWeight => committed(t, ValueKind::Signed(params.weight_bits), true, u32::MAX),
             // W_T's magnitude bound plus the sign.
             StackRole::FinalWeight => committed(t, ValueKind::Signed(bounds.weight + 1), true, key_cols),
             StackRole::AllBits => committed(t, ValueKind::Bits, false, key_cols),

@@ -293,3 +293,164 @@ pub fn write_secret_file(path: &Path, bytes: &[u8], replace: bool) -> std::io::R
     }
     result
 }
+
+/// The magic bytes of an initial-weights commitment (`.zkdw`) and of its secrets file.
+pub const WEIGHTS_MAGIC: &[u8; 8] = b"ZKDLWGT\0";
+pub const WEIGHTS_SECRETS_MAGIC: &[u8; 8] = b"ZKDLWSC\0";
+
+/// Initial weights committed before training (`zkdl weights commit`): the plan's stacked W_0
+/// tensors committed exactly as a proof's C_W0 commits them. W_0's layout depends on the spec alone,
+/// so the commitment fits a run of any length; a proof that uses it carries it as its C_W0, and a
+/// verifier pinning it compares the two (Pedersen binding makes the weights the published ones).
+/// Stacks are named by their layers, not by tensor ids.
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct InitialWeightsCommitment {
+    /// The network's spec as JSON.
+    pub spec: Vec<u8>,
+    /// (the layers of a W_0 stack, its commitment).
+    pub stacks: Vec<(Vec<u32>, TensorCommitment)>,
+}
+
+/// The blinds of an [`InitialWeightsCommitment`], stack by stack in the same order.
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct InitialWeightsSecrets {
+    /// The digest of the commitment these blinds belong to.
+    pub commitment: Vec<u8>,
+    pub blinds: Vec<CommitmentBlinds>,
+}
+
+fn file_bytes<T: CanonicalSerialize>(magic: &[u8; 8], value: &T) -> Vec<u8> {
+    let mut bytes = magic.to_vec();
+    bytes.extend_from_slice(&STATEMENT_FILE_VERSION.to_le_bytes());
+    bytes.extend_from_slice(&encode(value));
+    bytes
+}
+
+fn from_file_bytes<T: CanonicalDeserialize>(bytes: &[u8], magic: &[u8; 8], what: &str) -> Result<T, StatementError> {
+    if bytes.len() < 12 || &bytes[..8] != magic {
+        return Err(StatementError::Format(format!("byte 0: not a zkdl {what} (bad magic bytes)")));
+    }
+    let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    if version != STATEMENT_FILE_VERSION {
+        return Err(StatementError::Format(format!("byte 8: {what} version {version}")));
+    }
+    decode(&bytes[12..]).map_err(|e| StatementError::Format(format!("the {what} (from byte 12): {e}")))
+}
+
+impl InitialWeightsCommitment {
+    /// Commits `weights` as the W_0 stacks of `plan` (any T) with fresh blinds.
+    pub fn commit<R: rand::RngCore + rand::CryptoRng>(
+        plan: &Plan,
+        key: &CommitmentKey,
+        weights: &FixedWeights,
+        rng: &mut R,
+    ) -> Result<(InitialWeightsCommitment, InitialWeightsSecrets), StatementError> {
+        let mut stacks_out = Vec::new();
+        let mut blinds_out = Vec::new();
+        for t in stacks(plan, StackRole::InitialWeight) {
+            let Storage::Committed { col_vars, .. } = t.storage else {
+                return Err(StatementError::Format("the plan's initial weights are not committed".into()));
+            };
+            let (commitment, blinds) = key.commit(&weight_stack_values(t, weights)[..], col_vars, rng);
+            stacks_out.push((t.layers.clone(), commitment));
+            blinds_out.push(blinds);
+        }
+        let spec = serde_json::to_vec(&plan.spec).map_err(|e| StatementError::Format(e.to_string()))?;
+        let commitment = InitialWeightsCommitment { spec, stacks: stacks_out };
+        let secrets = InitialWeightsSecrets { commitment: commitment.digest().to_vec(), blinds: blinds_out };
+        Ok((commitment, secrets))
+    }
+
+    /// SHA-256 of the file bytes.
+    pub fn digest(&self) -> [u8; 32] {
+        Sha256::digest(self.to_bytes()).into()
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        file_bytes(WEIGHTS_MAGIC, self)
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<InitialWeightsCommitment, StatementError> {
+        from_file_bytes(bytes, WEIGHTS_MAGIC, "initial-weights commitment")
+    }
+
+    /// The commitment of the W_0 stack holding `layers`.
+    fn stack(&self, layers: &[u32]) -> Option<(usize, &TensorCommitment)> {
+        self.stacks.iter().enumerate().find(|(_, (l, _))| l == layers).map(|(i, (_, c))| (i, c))
+    }
+
+    /// Makes the statement's C_W0 this commitment: checks that `weights` open it with `secrets`, then
+    /// puts the published commitments and their blinds in place of the run's own.
+    pub fn apply(
+        &self,
+        plan: &Plan,
+        key: &CommitmentKey,
+        weights: &FixedWeights,
+        secrets: &InitialWeightsSecrets,
+        public: &mut PublicInputs,
+        statement_secrets: &mut StatementSecrets,
+    ) -> Result<(), StatementError> {
+        if secrets.commitment != self.digest() {
+            return Err(StatementError::Format(
+                "the secrets file belongs to another initial-weights commitment".into(),
+            ));
+        }
+        for t in stacks(plan, StackRole::InitialWeight) {
+            let Storage::Committed { col_vars, .. } = t.storage else {
+                return Err(StatementError::Format("the run's initial weights are public, not committed".into()));
+            };
+            let (i, published) = self.stack(&t.layers).ok_or_else(|| {
+                StatementError::Format(format!("the commitment has no W_0 of layers {:?}: another network", t.layers))
+            })?;
+            let blinds = secrets
+                .blinds
+                .get(i)
+                .filter(|b| b.values().len() == published.rows.len())
+                .ok_or_else(|| StatementError::Format("the secrets file has no blinds for every row".into()))?;
+            let values = weight_stack_values(t, weights);
+            if published.log_cols != col_vars || key.commit_with_blinds(&values[..], col_vars, blinds) != *published {
+                return Err(StatementError::Format(format!(
+                    "the initial weights are not what the commitment commits to (W_0 of layers {:?})",
+                    t.layers
+                )));
+            }
+            for (id, commitment) in public.commitments.iter_mut() {
+                if *id == t.id.0 {
+                    *commitment = published.clone();
+                }
+            }
+            statement_secrets.set_blinds(t.id.0, blinds.clone());
+        }
+        Ok(())
+    }
+
+    /// Whether the proof's C_W0 is this commitment (the pin `--initial-weights NAME.zkdw`).
+    pub fn check_pin(&self, plan: &Plan, public: &PublicInputs) -> Result<(), String> {
+        let mut any = false;
+        for t in stacks(plan, StackRole::InitialWeight) {
+            let Some(proof_commitment) = public.commitment(t.id.0) else {
+                return Err("the proof's initial weights are not committed".into());
+            };
+            match self.stack(&t.layers) {
+                Some((_, c)) if c == proof_commitment => any = true,
+                Some(_) => return Err(format!("the proof's C_W0 of layers {:?} is not the published one", t.layers)),
+                None => return Err(format!("the published commitment has no W_0 of layers {:?}", t.layers)),
+            }
+        }
+        if any {
+            Ok(())
+        } else {
+            Err("the proof has no committed initial weights".into())
+        }
+    }
+}
+
+impl InitialWeightsSecrets {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        file_bytes(WEIGHTS_SECRETS_MAGIC, self)
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<InitialWeightsSecrets, StatementError> {
+        from_file_bytes(bytes, WEIGHTS_SECRETS_MAGIC, "initial-weights secrets file")
+    }
+}

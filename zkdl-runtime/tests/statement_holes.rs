@@ -200,3 +200,34 @@ fn nonzero_final_weights_in_a_padding_layer_slot_are_rejected() {
     tables.tensors[stack.id.0 as usize][slot + 5] = Fr::one();
     assert_rejected(prove_both(&plan, &tables), "");
 }
+
+/// Initial weights committed before training: W_0's layout does not depend on T, so one published
+/// commitment serves runs of any length; a proof whose C_W0 is another commitment fails the pin, and
+/// weights that do not open it cannot be put in its place.
+#[test]
+fn a_published_initial_weights_commitment_pins_w0_for_any_t() {
+    use zkdl_runtime::statement::InitialWeightsCommitment;
+    let spec = small();
+    let w = witness_with(&spec, CompileOptions::steps(1), 6);
+    let key = CommitmentKey::new(key_log_cols(&w.plan));
+    let mut rng = ChaCha20Rng::seed_from_u64(8);
+    let (published, secrets) = InitialWeightsCommitment::commit(&w.plan, &key, &w.weights[0], &mut rng).unwrap();
+    for steps in [1, 3] {
+        let w = witness_with(&spec, CompileOptions::steps(steps), 6);
+        let key = CommitmentKey::new(key_log_cols(&w.plan));
+        let tables = Tables::from_witness(&w);
+        let (mut public, mut statement_secrets) = proof::commit_statement(&w.plan, &key, &tables, &mut rng);
+        assert!(published.check_pin(&w.plan, &public).is_err(), "a fresh C_W0 is not the published one");
+        published.apply(&w.plan, &key, &w.weights[0], &secrets, &mut public, &mut statement_secrets).unwrap();
+        published.check_pin(&w.plan, &public).unwrap();
+        let (body, _) = proof::prove(&w.plan, &key, &tables, &public, &statement_secrets, &mut rng, |_| {}).unwrap();
+        proof::verify(&w.plan, &key, &public, &body).unwrap();
+    }
+    // Other weights (another seed's W_0) do not open the published commitment.
+    let other = witness_with(&spec, CompileOptions::steps(1), 7);
+    let tables = Tables::from_witness(&other);
+    let (mut public, mut statement_secrets) = proof::commit_statement(&other.plan, &key, &tables, &mut rng);
+    assert!(published
+        .apply(&other.plan, &key, &other.weights[0], &secrets, &mut public, &mut statement_secrets)
+        .is_err());
+}

@@ -286,6 +286,16 @@ impl StatementSecrets {
     pub fn blinds(&self, id: u32) -> Option<&CommitmentBlinds> {
         self.blinds.iter().find(|(i, _)| *i == id).map(|(_, b)| b)
     }
+
+    /// Replaces the blinds of stacked tensor `id` (a commitment published before the run replaces the
+    /// run's own).
+    pub fn set_blinds(&mut self, id: u32, blinds: CommitmentBlinds) {
+        for (i, b) in self.blinds.iter_mut() {
+            if *i == id {
+                *b = blinds.clone();
+            }
+        }
+    }
 }
 
 /// `log2` of the largest number of columns any committed tensor of the plan uses (the key size), and
