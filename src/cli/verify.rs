@@ -270,6 +270,12 @@ pub fn run(args: VerifyArgs) -> Result<(), CliError> {
         (mode == Mode::Clear).then(|| NOT_ZERO_KNOWLEDGE_WARNING.to_string()).into_iter().collect();
     warnings.extend(unpinned_warnings(&args, &file));
     let range_checked = range_check_summary(&plan);
+    // Public final weights name the model file they correspond to (`zkdl prove --weights-out`).
+    let final_weights_file = if plan.visibility.public_final_weights {
+        zkdl_runtime::statement::public_final_weights_sha256(&plan, &file.public).ok().map(|d| digest_hex(&d))
+    } else {
+        None
+    };
     if args.json {
         let doc = json!({
             "proof": args.proof,
@@ -287,6 +293,7 @@ pub fn run(args: VerifyArgs) -> Result<(), CliError> {
                 "sampling_seed": d.sampling_seed,
             })),
             "public_inputs_range_checked": range_checked,
+            "public_final_weights_file_sha256": final_weights_file,
             "plan_digest": plan.digest_hex(),
             "commitments": commitments.iter().map(|(n, d)| json!({"tensor": n, "sha256": d})).collect::<Vec<_>>(),
             "pins": pins.iter().map(|pin| json!({
@@ -327,6 +334,9 @@ pub fn run(args: VerifyArgs) -> Result<(), CliError> {
         }
         if let Some(checked) = &range_checked {
             say!("public inputs range-checked: {checked}");
+        }
+        if let Some(digest) = &final_weights_file {
+            say!("final weights public: their weights file (`zkdl prove --weights-out`) has sha256 {digest}");
         }
         for pin in &pins {
             match &pin.matched {

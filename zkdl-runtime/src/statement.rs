@@ -454,3 +454,42 @@ impl InitialWeightsSecrets {
         from_file_bytes(bytes, WEIGHTS_SECRETS_MAGIC, "initial-weights secrets file")
     }
 }
+
+/// The SHA-256 of the weights file (`zkdl prove --weights-out`, `FixedWeights::save` with
+/// `steps_trained` = T) of a proof's public final weights: what `zkdl verify` prints so that anyone
+/// can compare a model file with `sha256sum`.
+pub fn public_final_weights_sha256(plan: &Plan, public: &PublicInputs) -> Result<[u8; 32], StatementError> {
+    use ark_ff::{BigInteger, PrimeField};
+    let shapes = crate::weights::layer_shapes(&plan.spec);
+    let mut layers = Vec::with_capacity(shapes.len());
+    for (l, &(rows, cols)) in shapes.iter().enumerate() {
+        let layer = l as u32 + 1;
+        let t = stacks(plan, StackRole::FinalWeight)
+            .find(|t| t.layers.contains(&layer))
+            .ok_or_else(|| StatementError::Format(format!("the plan has no W_T of layer {layer}")))?;
+        let values = public
+            .values(t.id.0)
+            .ok_or_else(|| StatementError::Format(format!("the proof has no public values for {}", t.name())))?;
+        let slot = t.layers.iter().position(|&x| x == layer).unwrap_or(0);
+        let l_bits = t.layout;
+        let mut exact = Vec::with_capacity(rows * cols);
+        for row in 0..rows {
+            for col in 0..cols {
+                let index = (((slot << l_bits.row_bits) | row) << l_bits.col_bits) | col;
+                let v = values.get(index).copied().unwrap_or_default();
+                let (negative, magnitude) =
+                    if v.into_bigint() > Fr::MODULUS_MINUS_ONE_DIV_TWO { (true, -v) } else { (false, v) };
+                let m = magnitude.into_bigint();
+                if m.num_bits() > 126 {
+                    return Err(StatementError::Format(format!("a public W_T entry of layer {layer} exceeds 2^126")));
+                }
+                let m = i128::from(m.as_ref()[0]) | (i128::from(m.as_ref()[1]) << 64);
+                exact.push(if negative { -m } else { m });
+            }
+        }
+        layers.push(crate::integers::IntVec::from_i128(&exact));
+    }
+    let weights = FixedWeights { scale_bits: plan.params.weight_scale_bits, shapes, layers };
+    let bytes = weights.safetensors_bytes(Path::new("the public W_T"), &plan.spec, u64::from(plan.steps))?;
+    Ok(Sha256::digest(bytes).into())
+}

@@ -106,6 +106,20 @@ impl FixedWeights {
 
     /// Writes the float32 and exact tensors (module docs) atomically.
     pub fn save(&self, path: &Path, spec: &NetworkSpec, steps_trained: u64) -> Result<(), WeightsError> {
+        let bytes = self.safetensors_bytes(path, spec, steps_trained)?;
+        crate::files::write_atomically(path, &bytes)
+            .map_err(|source| WeightsError::Io { path: path.to_path_buf(), source })
+    }
+
+    /// The bytes [`save`](Self::save) writes: the same for the same weights, spec and step count in
+    /// every process (the header's JSON keys are sorted), so a file's SHA-256 names the model
+    /// (`zkdl verify` prints it for public final weights). `path` only names errors.
+    pub fn safetensors_bytes(
+        &self,
+        path: &Path,
+        spec: &NetworkSpec,
+        steps_trained: u64,
+    ) -> Result<Vec<u8>, WeightsError> {
         let mut buffers: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
         for (l, (&(rows, cols), values)) in self.shapes.iter().zip(&self.layers).enumerate() {
             let real = self.to_f64(l);
@@ -140,8 +154,10 @@ impl FixedWeights {
         ]);
         let bytes = safetensors::serialize(views, Some(metadata))
             .map_err(|e| WeightsError::Format { path: path.to_path_buf(), message: e.to_string() })?;
-        crate::files::write_atomically(path, &bytes)
-            .map_err(|source| WeightsError::Io { path: path.to_path_buf(), source })
+        canonical_header(&bytes).ok_or_else(|| WeightsError::Format {
+            path: path.to_path_buf(),
+            message: "the safetensors header is not valid JSON".into(),
+        })
     }
 
     /// Reads weights for `spec`: the exact integers if present, else the float32 tensors quantized.
@@ -247,4 +263,20 @@ fn standard_normal(rng: &mut impl Rng) -> f64 {
     let u1: f64 = 1.0 - rng.gen::<f64>(); // (0, 1]
     let u2: f64 = rng.gen();
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+/// A safetensors file with its header's JSON re-serialized with sorted keys (safetensors writes
+/// `__metadata__` from a hash map, in an order that changes from process to process) and padded with
+/// spaces to 8 bytes, as safetensors pads it; the data, and its offsets, are unchanged.
+fn canonical_header(bytes: &[u8]) -> Option<Vec<u8>> {
+    let n = usize::try_from(u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?)).ok()?;
+    let header: serde_json::Value = serde_json::from_slice(bytes.get(8..8usize.checked_add(n)?)?).ok()?;
+    // serde_json's map is ordered by key (no `preserve_order`), so this sorts every object.
+    let mut json = serde_json::to_vec(&header).ok()?;
+    json.resize(json.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + json.len() + bytes.len() - 8 - n);
+    out.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&bytes[8 + n..]);
+    Some(out)
 }
