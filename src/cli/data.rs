@@ -75,7 +75,7 @@ pub fn run(args: DataArgs) -> Result<(), CliError> {
     }
 }
 
-/// A dataset's secrets file: `<NAME.zkdd>.secrets`.
+/// The secrets file beside a public file (a dataset, a weights commitment, a proof): `<FILE>.secrets`.
 pub fn secrets_path(dataset: &Path) -> PathBuf {
     let mut name = dataset.as_os_str().to_owned();
     name.push(".secrets");

@@ -80,7 +80,7 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
     super::weights::run(super::weights::WeightsArgs {
         command: super::weights::WeightsCommand::Open(super::weights::OpenArgs {
             proof: proof.clone(),
-            secrets: super::prove::secrets_path_of(&proof),
+            secrets: super::data::secrets_path(&proof),
             weights: weights.clone(),
             out: opening.clone(),
         }),

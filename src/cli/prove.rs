@@ -71,13 +71,6 @@ pub struct ProveArgs {
     pub json: bool,
 }
 
-/// The default secrets file of a proof: `<PROOF>.secrets`.
-pub fn secrets_path_of(proof: &std::path::Path) -> PathBuf {
-    let mut name = proof.as_os_str().to_owned();
-    name.push(".secrets");
-    PathBuf::from(name)
-}
-
 /// The line that states a proof's mode: `mode: zero-knowledge`, or `mode: NOT zero-knowledge (…)`.
 pub fn mode_line(mode: Mode) -> String {
     match mode {
@@ -118,7 +111,7 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
     let (secrets_path, replace_secrets) = match &args.secrets_out {
         Some(path) => (path.clone(), args.replace_secrets),
         // The default companion file goes with its proof: replaced when the proof is.
-        None => (secrets_path_of(&out), args.replace_secrets || out.exists()),
+        None => (super::data::secrets_path(&out), args.replace_secrets || out.exists()),
     };
     if secrets_path.exists() && !replace_secrets && !args.public_final_weights {
         return Err(CliError::input(format!(

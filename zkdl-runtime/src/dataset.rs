@@ -371,22 +371,12 @@ impl DatasetCommitment {
 impl DatasetSecrets {
     /// The file bytes: magic, version, the blinds.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut bytes = DATASET_SECRETS_MAGIC.to_vec();
-        bytes.extend_from_slice(&DATASET_FILE_VERSION.to_le_bytes());
-        bytes.extend_from_slice(&encode(self));
-        bytes
+        crate::statement::file_bytes(DATASET_SECRETS_MAGIC, self)
     }
 
     /// Decodes a dataset secrets file.
     pub fn from_bytes(bytes: &[u8]) -> Result<DatasetSecrets, StatementError> {
-        if bytes.len() < 12 || &bytes[..8] != DATASET_SECRETS_MAGIC {
-            return Err(StatementError::Format("byte 0: not a zkdl dataset secrets file (bad magic bytes)".into()));
-        }
-        let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-        if version != DATASET_FILE_VERSION {
-            return Err(StatementError::Format(format!("byte 8: secrets file version {version}")));
-        }
-        decode(&bytes[12..]).map_err(|e| StatementError::Format(format!("byte 12: the blinds: {e}")))
+        crate::statement::from_file_bytes(bytes, DATASET_SECRETS_MAGIC, "dataset secrets file")
     }
 }
 

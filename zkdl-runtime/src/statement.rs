@@ -117,24 +117,12 @@ impl FinalWeightsBlinds {
 
     /// The file bytes: magic, version, then the content (ark-serialize).
     pub fn to_bytes(&self, magic: &[u8; 8]) -> Vec<u8> {
-        let mut bytes = magic.to_vec();
-        bytes.extend_from_slice(&STATEMENT_FILE_VERSION.to_le_bytes());
-        bytes.extend_from_slice(&encode(self));
-        bytes
+        file_bytes(magic, self)
     }
 
     /// Decodes a file of the kind `magic` names (`what` says which, for errors).
     pub fn from_bytes(bytes: &[u8], magic: &[u8; 8], what: &str) -> Result<FinalWeightsBlinds, StatementError> {
-        if bytes.len() < 12 || &bytes[..8] != magic {
-            return Err(StatementError::Format(format!("byte 0: not a zkdl {what} (bad magic bytes)")));
-        }
-        let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-        if version != STATEMENT_FILE_VERSION {
-            return Err(StatementError::Format(format!(
-                "byte 8: {what} version {version}; this zkdl reads version {STATEMENT_FILE_VERSION}"
-            )));
-        }
-        decode(&bytes[12..]).map_err(|e| StatementError::Format(format!("the {what} (from byte 12): {e}")))
+        from_file_bytes(bytes, magic, what)
     }
 }
 
@@ -319,20 +307,28 @@ pub struct InitialWeightsSecrets {
     pub blinds: Vec<CommitmentBlinds>,
 }
 
-fn file_bytes<T: CanonicalSerialize>(magic: &[u8; 8], value: &T) -> Vec<u8> {
+/// A statement file's bytes: 8 magic bytes, the version (u32 LE), the content (ark-serialize).
+pub(crate) fn file_bytes<T: CanonicalSerialize>(magic: &[u8; 8], value: &T) -> Vec<u8> {
     let mut bytes = magic.to_vec();
     bytes.extend_from_slice(&STATEMENT_FILE_VERSION.to_le_bytes());
     bytes.extend_from_slice(&encode(value));
     bytes
 }
 
-fn from_file_bytes<T: CanonicalDeserialize>(bytes: &[u8], magic: &[u8; 8], what: &str) -> Result<T, StatementError> {
+/// Decodes [`file_bytes`] of the kind `magic` names (`what` says which, for errors).
+pub(crate) fn from_file_bytes<T: CanonicalDeserialize>(
+    bytes: &[u8],
+    magic: &[u8; 8],
+    what: &str,
+) -> Result<T, StatementError> {
     if bytes.len() < 12 || &bytes[..8] != magic {
         return Err(StatementError::Format(format!("byte 0: not a zkdl {what} (bad magic bytes)")));
     }
     let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
     if version != STATEMENT_FILE_VERSION {
-        return Err(StatementError::Format(format!("byte 8: {what} version {version}")));
+        return Err(StatementError::Format(format!(
+            "byte 8: {what} version {version}; this zkdl reads version {STATEMENT_FILE_VERSION}"
+        )));
     }
     decode(&bytes[12..]).map_err(|e| StatementError::Format(format!("the {what} (from byte 12): {e}")))
 }
