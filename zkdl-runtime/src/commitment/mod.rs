@@ -30,11 +30,16 @@
 //! The blinding term `β_i · h` comes from a fixed-base table of `h` (`k · 256^w · h` for 32 byte
 //! windows), so it costs at most 32 additions per row instead of a scalar multiplication.
 //!
-//! Openings are in `opening`.
+//! Openings are in `opening`. The generators are derived in batches by `hash_to_curve` (the same
+//! points as the reference hasher, faster), and [`CommitmentKey::cached`] keeps them in an on-disk
+//! cache checked against digests compiled into the binary ([`cache`]).
 
+pub mod cache;
 mod group_sum;
+mod hash_to_curve;
 mod opening;
 
+pub use cache::KeySource;
 pub use opening::OpeningProof;
 
 use ark_bls12_381::g1;
@@ -122,14 +127,27 @@ fn fixed_base_mul(table: &[G1Affine], scalar: &Fr) -> G1Projective {
 }
 
 impl CommitmentKey {
-    /// The key for matrices of up to `2^max_log_cols` columns.
+    /// The key for matrices of up to `2^max_log_cols` columns, derived by hashing to the curve.
     pub fn new(max_log_cols: u32) -> Self {
-        let hasher = GeneratorHasher::new(GENERATOR_DOMAIN).expect("the WB map of BLS12-381 G1 is valid");
-        let hash = |message: &[u8]| hasher.hash(message).expect("hashing to G1 cannot fail for BLS12-381");
-        let generators = (0..1u64 << max_log_cols)
-            .into_par_iter()
-            .map(|j| hash(&[b"g".as_slice(), &j.to_le_bytes()].concat()))
-            .collect();
+        Self::from_generators(hash_to_curve::derive_generators(0, 1 << max_log_cols))
+    }
+
+    /// The key for `2^max_log_cols` columns through the generator cache in [`cache::cache_dir`]
+    /// (the same key as [`new`](Self::new); see [`cache`]).
+    pub fn cached(max_log_cols: u32) -> Self {
+        Self::cached_in(cache::cache_dir().as_deref(), max_log_cols).0
+    }
+
+    /// The key for `2^max_log_cols` columns through the generator cache in `dir` (none: derive), and
+    /// where its generators came from.
+    pub fn cached_in(dir: Option<&std::path::Path>, max_log_cols: u32) -> (Self, KeySource) {
+        let (generators, source) = cache::load_or_derive(dir, max_log_cols);
+        (Self::from_generators(generators), source)
+    }
+
+    /// The key with column generators `generators` (a power of two of them).
+    fn from_generators(generators: Vec<G1Affine>) -> Self {
+        debug_assert!(generators.len().is_power_of_two());
         let (inner_product_generator, blinding_generator) = scalar_generators();
         let blinding_table = fixed_base_table(blinding_generator);
         Self { generators, blinding_generator, inner_product_generator, blinding_table }
