@@ -372,3 +372,37 @@ fn initial_weights_committed_before_training_are_pinned() {
     assert!(!dir.join("x.proof").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn prove_and_verify_use_the_generator_cache_and_ignore_a_corrupted_one() {
+    let dir = temp_dir("key-cache");
+    let cache = dir.join("cache");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_zkdl"))
+            .args(args)
+            .env("ZKDL_CACHE_DIR", &cache)
+            .output()
+            .expect("run zkdl")
+    };
+    let proof = dir.join("digits.proof");
+    let proved = run(&["prove", "--steps", "1", "--out", proof.to_str().unwrap(), "--no-verify"]);
+    assert!(proved.status.success(), "{}", String::from_utf8_lossy(&proved.stderr));
+    // The prover left the digits key (2^10 generators) in the cache.
+    let file = cache.join("zkdl").join("generators-10.bin");
+    let good = std::fs::read(&file).expect("the prover writes the key to $ZKDL_CACHE_DIR/zkdl");
+    assert_eq!(good.len(), 96 << 10);
+
+    let verified = run(&["verify", proof.to_str().unwrap()]);
+    assert_eq!(verified.status.code(), Some(0), "{}", String::from_utf8_lossy(&verified.stderr));
+    // A flipped byte or a truncated file: ignored (the key is derived), the proof still verifies, and
+    // the file is rewritten.
+    let mut flipped = good.clone();
+    flipped[1000] ^= 0x04;
+    for bad in [flipped, good[..good.len() / 2].to_vec()] {
+        std::fs::write(&file, &bad).unwrap();
+        let verified = run(&["verify", proof.to_str().unwrap()]);
+        assert_eq!(verified.status.code(), Some(0), "{}", String::from_utf8_lossy(&verified.stderr));
+        assert_eq!(std::fs::read(&file).unwrap(), good);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -116,7 +116,7 @@ fn run_commit(args: CommitArgs) -> Result<(), CliError> {
     let started = Instant::now();
     let outputs = *widths.last().unwrap_or(&0);
     let (x_cols, y_cols) = dataset_log_cols(spec.input, outputs);
-    let key = CommitmentKey::new(x_cols.max(y_cols));
+    let key = CommitmentKey::cached(x_cols.max(y_cols));
     let rows = 1u64 << zkdl_compiler::spec::ceil_log2(train.len() as u64);
     let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new(2 * rows) };
     bar.set_style(

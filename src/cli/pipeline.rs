@@ -148,9 +148,9 @@ pub fn prove_training_in_modes(
     let started = Instant::now();
     let tables = Tables::streaming(witness);
     timed(&mut setup, "witness tables", started);
-    spinner.set_message("commitment key (hash to curve)");
+    spinner.set_message("commitment key (generator cache, else hash to curve)");
     let started = Instant::now();
-    let key = CommitmentKey::new(key_log_cols(&plan));
+    let key = CommitmentKey::cached(key_log_cols(&plan));
     timed(&mut setup, "commitment key", started);
     spinner.finish_and_clear();
     debug_assert_eq!(setup.len(), SETUP_PHASES);
@@ -239,7 +239,7 @@ pub fn verify_file(
     let key = match key {
         Some(k) if k.max_log_cols() == key_log_cols(plan) => k,
         _ => {
-            owned = CommitmentKey::new(key_log_cols(plan));
+            owned = CommitmentKey::cached(key_log_cols(plan));
             &owned
         }
     };

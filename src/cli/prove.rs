@@ -96,7 +96,7 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
     if let (Some((commitment, secrets)), Some(path)) = (&dataset, &args.dataset) {
         let plan = zkdl_compiler::compile(&inputs.spec, zkdl_compiler::CompileOptions::steps(args.steps))
             .map_err(|e| CliError::input(format!("network {}: {e}", inputs.spec.name)))?;
-        let key = zkdl_runtime::commitment::CommitmentKey::new(zkdl_runtime::proof::key_log_cols(&plan));
+        let key = zkdl_runtime::commitment::CommitmentKey::cached(zkdl_runtime::proof::key_log_cols(&plan));
         commitment
             .check_training_set(&key, &inputs.spec, &inputs.train, secrets)
             .map_err(|e| CliError::input(format!("--dataset {}: {e}", path.display())))?;

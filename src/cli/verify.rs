@@ -170,7 +170,7 @@ fn check_pins(
             .map_err(|e| CliError::input(format!("--opening {}: {e}", opening_path.display())))?;
         let opening = FinalWeightsBlinds::from_bytes(&bytes, OPENING_MAGIC, "opening of C_WT")
             .map_err(|e| CliError::input(format!("--opening {}: {e}", opening_path.display())))?;
-        let key = CommitmentKey::new(key_log_cols(plan));
+        let key = CommitmentKey::cached(key_log_cols(plan));
         let matched = match check_final_weights(plan, &file.public, &key, &weights, &opening) {
             Ok(()) => Ok(format!("C_WT opens to {}", weights_path.display())),
             Err(StatementError::Mismatch(m)) => Err(m),

@@ -91,7 +91,7 @@ fn run_commit(args: CommitArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::input(format!("{e} (network {})", spec.name)))?;
     let plan = zkdl_compiler::compile(&spec, zkdl_compiler::CompileOptions::steps(1))
         .map_err(|e| CliError::input(format!("network {}: {e}", spec.name)))?;
-    let key = CommitmentKey::new(key_log_cols(&plan));
+    let key = CommitmentKey::cached(key_log_cols(&plan));
     let (commitment, secrets) = InitialWeightsCommitment::commit(&plan, &key, &weights, &mut rand::rngs::OsRng)
         .map_err(|e| CliError::input(e.to_string()))?;
     write_secret_file(&secrets_out, &secrets.to_bytes(), args.replace)
@@ -130,7 +130,7 @@ fn run_open(args: OpenArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::input(format!("--secrets {}: {e}", args.secrets.display())))?;
     let weights = FixedWeights::load(&args.weights, &file.spec)
         .map_err(|e| CliError::input(format!("--weights: {e} (the proof is about network {})", file.spec.name)))?;
-    let key = CommitmentKey::new(key_log_cols(&plan));
+    let key = CommitmentKey::cached(key_log_cols(&plan));
     check_final_weights(&plan, &file.public, &key, &weights, &blinds).map_err(|e| {
         CliError::input(format!(
             "{} does not open the final weights of {} with the secrets of {}: {e}",

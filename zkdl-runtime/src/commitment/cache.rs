@@ -1,8 +1,8 @@
 //! An on-disk cache of the column generators, checked against digests compiled into the binary.
 //!
 //! Deriving `2^c` generators hashes as many points to the curve (seconds for the paper network's
-//! `c = 15`, minutes at `c = 20`), while reading them back is a file read and a SHA-256. The file of
-//! the key for `2^c` columns is `<cache dir>/zkdl/generators-<c>.bin` (the cache dir is
+//! `c = 14`, a minute or more at `c = 20`), while reading them back is a file read and a SHA-256.
+//! The file of the key for `2^c` columns is `<cache dir>/zkdl/generators-<c>.bin` (the cache dir is
 //! `$ZKDL_CACHE_DIR`, else `$XDG_CACHE_HOME`, else `$HOME/.cache`) and holds the canonical
 //! serialization of `g_0 … g_{2^c − 1}`: each point uncompressed (96 bytes, arkworks' encoding), in
 //! order, nothing else. A file is used only if its SHA-256 equals [`GENERATOR_DIGESTS`]`[c]`, and only
