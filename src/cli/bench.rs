@@ -163,17 +163,16 @@ fn available_memory() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kb| kb * 1024)
 }
 
-/// Bytes of the tables the prover holds: every stacked tensor but the bit-plane and streamed ones
-/// (W_t and G_W, `proof::is_streamed`) as 32-byte field elements, the largest streamed tensor twice
-/// (its table and a merge's weight table while a relation reads it), b and its used mask packed, and
-/// the bit relation's tables once its first five rounds have folded b (b, used and the eq table at
-/// `2^(n−5)` entries).
+/// Bytes of the tables the prover holds at once: no stacked tensor is held (`Tables::streaming`), a
+/// relation builds the tables it reads — at most about four of the largest activation-sized tensors
+/// (operands, their views and bound copies) — and the stacked W_t and G_W are never built
+/// (`proof::is_streamed`); b and its used mask packed, and the bit relation's tables once its first
+/// five rounds have folded b (b, used and the eq table at `2^(n−5)` entries).
 fn table_bytes(plan: &Plan) -> u64 {
-    let field = || plan.tensors.iter().filter(|t| is_field_tensor(t));
-    let held: u64 = field().filter(|t| !is_streamed(t)).map(|t| t.padded_entries()).sum();
-    let streamed = field().filter(|t| is_streamed(t)).map(|t| t.padded_entries()).max();
+    let largest =
+        plan.tensors.iter().filter(|t| is_field_tensor(t) && !is_streamed(t)).map(|t| t.padded_entries()).max();
     let n = plan.bit_tensor_vars;
-    (held + 2 * streamed.unwrap_or(0)) * 32 + (1u64 << n) / 4 + 3 * 32 * (1u64 << n.saturating_sub(5))
+    4 * largest.unwrap_or(0) * 32 + (1u64 << n) / 4 + 3 * 32 * (1u64 << n.saturating_sub(5))
 }
 
 /// Seconds arkworks' MSM takes to commit random values of each committed tensor's width, row by row.

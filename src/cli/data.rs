@@ -104,6 +104,7 @@ fn run_commit(args: CommitArgs) -> Result<(), CliError> {
         test_fraction: args.test_fraction,
         seed: args.seed,
         weights_in: None,
+        lr_shift: None,
     };
     let spec = options.network_spec()?;
     let data = options.dataset(&spec)?;

@@ -2,9 +2,10 @@
 //!
 //! 1. The data owner commits the training set (`zkdl data commit digits --out digits.zkdd`; an
 //!    existing `digits.zkdd` with its secrets is reused, never replaced).
-//! 2. The model owner trains 16 steps from He(seed 1) on batches drawn from it, proves the training
-//!    and writes the final model (`zkdl prove --dataset digits.zkdd --weights-out digits.safetensors`),
-//!    then opens C_WT to that model for an auditor (`zkdl weights open`).
+//! 2. The model owner trains 8 epochs (360 steps, learning rate 2^-3) from He(seed 1) on batches
+//!    drawn from it, proves the training and writes the final model (`zkdl prove --dataset
+//!    digits.zkdd --lr-shift 3 --weights-out digits.safetensors`), then opens C_WT to that model for
+//!    an auditor (`zkdl weights open`).
 //! 3. The verifier checks the proof with the dataset, the seed and the model pinned
 //!    (`zkdl verify digits.proof --dataset digits.zkdd --initial-seed 1 --final-weights … --opening …`).
 
@@ -15,12 +16,27 @@ use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
-    /// Steps of SGD to train and prove.
-    #[arg(long, default_value_t = 16)]
-    pub steps: u32,
+    /// Epochs of SGD to train and prove (an epoch is ⌈1438 / 32⌉ = 45 steps on the demo's split).
+    #[arg(long, default_value_t = DEMO_EPOCHS, conflicts_with = "steps")]
+    pub epochs: u32,
+    /// Steps of SGD to train and prove, instead of --epochs.
+    #[arg(long)]
+    pub steps: Option<u32>,
+    /// The learning rate, 2^-K on the mean gradient.
+    #[arg(long, default_value_t = DEMO_LR_SHIFT, value_name = "K")]
+    pub lr_shift: u32,
 }
 
+/// The demo's run: 8 epochs (360 steps) at learning rate 2^-3 take the digits network past 85% test
+/// accuracy (88.3% at seed 1) and prove in well under a minute on two cores.
+const DEMO_EPOCHS: u32 = 8;
+const DEMO_LR_SHIFT: u32 = 3;
+
+/// Training examples of the demo's split (1797 digits, 20% held out) per epoch, in batches of 32.
+const DEMO_STEPS_PER_EPOCH: u32 = 1438u32.div_ceil(32);
+
 pub fn run(args: DemoArgs) -> Result<(), CliError> {
+    let steps = args.steps.unwrap_or(args.epochs * DEMO_STEPS_PER_EPOCH);
     let dataset = PathBuf::from("digits.zkdd");
     let dataset_secrets = super::data::secrets_path(&dataset);
     say!("== 1. data owner: zkdl data commit digits --out {}", dataset.display());
@@ -48,14 +64,18 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
     let weights = PathBuf::from("digits.safetensors");
     let opening = PathBuf::from("digits.opening");
     say!(
-        "\n== 2. model owner: zkdl prove --dataset {} --steps {} --weights-out {}",
+        "\n== 2. model owner: zkdl prove --dataset {} --steps {steps} --lr-shift {} --weights-out {}",
         dataset.display(),
-        args.steps,
+        args.lr_shift,
         weights.display()
     );
     super::prove::run(super::prove::ProveArgs {
-        run: RunOptions { data: Some("digits".into()), ..RunOptions::preset("digits", 1) },
-        steps: args.steps,
+        run: RunOptions {
+            data: Some("digits".into()),
+            lr_shift: Some(args.lr_shift),
+            ..RunOptions::preset("digits", 1)
+        },
+        steps,
         out: Some(proof.clone()),
         public_data: false,
         dataset: Some(dataset.clone()),

@@ -33,6 +33,9 @@ pub struct RunOptions {
     /// instead of a seeded He initialization.
     #[arg(long, value_name = "W.safetensors")]
     pub weights_in: Option<PathBuf>,
+    /// Override the network's learning rate: 2^-K on the mean gradient (part of the proven plan).
+    #[arg(long, value_name = "K")]
+    pub lr_shift: Option<u32>,
 }
 
 /// How a data file is read: what `train --data FILE` and `data commit FILE` take besides the path.
@@ -63,6 +66,7 @@ impl RunOptions {
             test_fraction: 0.2,
             seed,
             weights_in: None,
+            lr_shift: None,
         }
     }
 }
@@ -79,12 +83,18 @@ pub struct RunInputs {
 }
 
 impl RunOptions {
+    /// The network, with `--lr-shift` applied and checked.
     pub fn network_spec(&self) -> Result<NetworkSpec, CliError> {
-        match (self.network.as_deref(), super::builtin_network()) {
-            (None, Some(builtin)) => Ok(builtin.clone()),
-            (None, None) => Ok(Digits::spec()),
-            (Some(name), _) => load_network(name),
+        let mut spec = match (self.network.as_deref(), super::builtin_network()) {
+            (None, Some(builtin)) => builtin.clone(),
+            (None, None) => Digits::spec(),
+            (Some(name), _) => load_network(name)?,
+        };
+        if let Some(lr_shift) = self.lr_shift {
+            spec.optimizer = zkdl_compiler::Optimizer::Sgd { lr_shift };
+            spec.validate().map_err(|e| CliError::input(format!("--lr-shift {lr_shift}: {e}")))?;
         }
+        Ok(spec)
     }
 
     pub fn dataset(&self, spec: &NetworkSpec) -> Result<Dataset, CliError> {

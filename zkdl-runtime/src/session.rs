@@ -122,8 +122,9 @@ fn run(
     let mut float = config.reference.then(|| FloatNetwork::from_fixed(&initial, trainer.params.update_shift));
     let mut weights = initial.clone();
     let (mut losses, mut float_losses, mut epochs) = (Vec::new(), Vec::new(), Vec::new());
-    let mut recorded: Option<(Vec<Batch>, Vec<FixedWeights>, Vec<crate::trainer::StepTrace>)> =
-        plan.map(|_| (Vec::new(), vec![initial.clone()], Vec::new()));
+    // The witness is kept compact: W_0, W_T and the steps' activation-sized tensors (no W_t or G_W
+    // per step; the prover walks them).
+    let mut recorded: Option<(Vec<Batch>, Vec<crate::trainer::StepTrace>)> = plan.map(|_| (Vec::new(), Vec::new()));
     let (mut epoch_loss, mut epoch_correct, mut float_loss, mut float_correct, mut epoch_steps) =
         (0.0, 0, 0.0, 0, 0u64);
     for step in 0..config.steps {
@@ -143,10 +144,11 @@ fn run(
             float_correct += correct;
         }
         match recorded.as_mut() {
-            Some((batches, ws, traces)) => {
+            Some((batches, traces)) => {
+                let mut trace = trace;
+                trace.drop_weight_gradients();
                 batches.push(batch);
                 traces.push(trace);
-                ws.push(next.clone());
             }
             None => drop(trace),
         }
@@ -186,7 +188,9 @@ fn run(
         max_weight_difference: net.max_weight_difference(&weights),
     });
     let witness = match (plan, recorded) {
-        (Some(plan), Some((batches, ws, traces))) => Some(Witness::from_parts(plan, batches, ws, traces)),
+        (Some(plan), Some((batches, traces))) => {
+            Some(Witness::from_compact_parts(plan, batches, initial.clone(), weights.clone(), traces))
+        }
         _ => None,
     };
     Ok(TrainingRun { initial, weights, losses, epochs, drift, witness })

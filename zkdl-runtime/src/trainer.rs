@@ -93,6 +93,13 @@ pub struct StepTrace {
 }
 
 impl StepTrace {
+    /// Drops every layer's G_W (a compact witness recomputes it from A and G).
+    pub fn drop_weight_gradients(&mut self) {
+        for layer in &mut self.layers {
+            layer.weight_gradient = IntVec::zeros(0);
+        }
+    }
+
     pub fn heap_bytes(&self) -> usize {
         self.layers
             .iter()

@@ -39,12 +39,14 @@ pub struct Witness {
     pub plan: Plan,
     /// (X_t, Y_t), t = 0 … T−1.
     pub batches: Vec<Batch>,
-    /// W_t, t = 0 … T.
+    /// W_t, t = 0 … T; for a compact witness only W_0 and W_T ([`Witness::generate_compact`]).
     pub weights: Vec<FixedWeights>,
-    /// Every tensor of step t, t = 0 … T−1.
+    /// Every tensor of step t, t = 0 … T−1 (a compact witness leaves G_W empty).
     pub traces: Vec<StepTrace>,
     /// b's chunks sorted by offset: (offset, log_size, tensor, chunk index).
     bit_chunks: Vec<(u64, u32, StackedTensorId, usize)>,
+    /// Whether W_1 … W_(T−1) and every step's G_W were dropped.
+    compact: bool,
 }
 
 /// A relation of `PROTOCOL.md` §4 that a witness does not satisfy.
@@ -77,6 +79,30 @@ impl Witness {
         plan: &Plan,
         initial: FixedWeights,
         batches: Vec<Batch>,
+        progress: impl FnMut(u64, &StepTrace),
+    ) -> Result<Witness, TrainingError> {
+        Self::generate_keeping(plan, initial, batches, true, progress)
+    }
+
+    /// As [`generate`](Self::generate), keeping only what the prover reads: W_0, W_T and the steps'
+    /// activation-sized tensors. W_1 … W_(T−1) and every step's G_W — `T · |W|` integers each — are
+    /// dropped; the prover walks them from W_0 and the steps' A and G (`proof::weight_walk`), and
+    /// [`check_relations`](Self::check_relations) recomputes them. Memory is then the weights twice
+    /// plus the activations of T steps.
+    pub fn generate_compact(
+        plan: &Plan,
+        initial: FixedWeights,
+        batches: Vec<Batch>,
+        progress: impl FnMut(u64, &StepTrace),
+    ) -> Result<Witness, TrainingError> {
+        Self::generate_keeping(plan, initial, batches, false, progress)
+    }
+
+    fn generate_keeping(
+        plan: &Plan,
+        initial: FixedWeights,
+        batches: Vec<Batch>,
+        keep_all: bool,
         mut progress: impl FnMut(u64, &StepTrace),
     ) -> Result<Witness, TrainingError> {
         let trainer = Trainer::new(&plan.spec, plan.steps as u64)?;
@@ -88,16 +114,58 @@ impl Witness {
             )));
         }
         trainer.check_initial_weights(&initial)?;
-        let mut weights = Vec::with_capacity(batches.len() + 1);
-        weights.push(initial);
+        let mut weights = vec![initial];
         let mut traces = Vec::with_capacity(batches.len());
         for (t, batch) in batches.iter().enumerate() {
-            let (trace, next) = trainer.step(&weights[t], batch, t as u64)?;
+            let current = weights.last().expect("W_0 is there");
+            let (mut trace, next) = trainer.step(current, batch, t as u64)?;
             progress(t as u64, &trace);
+            if !keep_all {
+                trace.drop_weight_gradients();
+                if t > 0 {
+                    weights.pop();
+                }
+            }
             traces.push(trace);
             weights.push(next);
         }
-        Ok(Witness::from_parts(plan, batches, weights, traces))
+        let mut witness = Witness::from_parts(plan, batches, weights, traces);
+        witness.compact = !keep_all;
+        Ok(witness)
+    }
+
+    /// A compact witness ([`generate_compact`](Self::generate_compact)) from the values of a run: W_0,
+    /// W_T, and traces whose G_W may be dropped.
+    pub fn from_compact_parts(
+        plan: &Plan,
+        batches: Vec<Batch>,
+        initial: FixedWeights,
+        last: FixedWeights,
+        mut traces: Vec<StepTrace>,
+    ) -> Witness {
+        for trace in &mut traces {
+            trace.drop_weight_gradients();
+        }
+        let mut witness = Witness::from_parts(plan, batches, vec![initial, last], traces);
+        witness.compact = true;
+        witness
+    }
+
+    /// Whether this is a compact witness ([`generate_compact`](Self::generate_compact)).
+    pub fn is_compact(&self) -> bool {
+        self.compact
+    }
+
+    /// W_t, if the witness holds it (a compact one holds W_0 and W_T).
+    pub fn weights_at(&self, t: usize) -> Option<&FixedWeights> {
+        if !self.compact {
+            return self.weights.get(t);
+        }
+        match t {
+            0 => self.weights.first(),
+            t if t == self.steps() => self.weights.last(),
+            _ => None,
+        }
     }
 
     /// A witness from the values of a run: `weights` holds W_0 … W_T, one more than `batches` and `traces`.
@@ -114,11 +182,40 @@ impl Witness {
             .flatten()
             .collect();
         bit_chunks.sort();
-        Witness { plan: plan.clone(), batches, weights, traces, bit_chunks }
+        Witness { plan: plan.clone(), batches, weights, traces, bit_chunks, compact: false }
     }
 
     pub fn steps(&self) -> usize {
         self.traces.len()
+    }
+
+    /// The batch size B.
+    pub fn batch_size(&self) -> usize {
+        self.plan.spec.batch as usize
+    }
+
+    /// (d_(l−1), d_l) of layer `l` (1-based).
+    pub fn layer_shape(&self, l: usize) -> (usize, usize) {
+        self.weights[0].shapes[l - 1]
+    }
+
+    /// W_0^l, row-major d_(l−1) × d_l.
+    pub fn initial_layer(&self, l: usize) -> &IntVec {
+        &self.weights[0].layers[l - 1]
+    }
+
+    /// A^(l−1) of step `s`, the input of layer `l` (X_s for l = 1): B × d_(l−1).
+    pub fn layer_input(&self, l: usize, s: usize) -> &IntVec {
+        if l == 1 {
+            &self.batches[s].x
+        } else {
+            &self.traces[s].layers[l - 2].relu.as_ref().expect("a hidden layer has a ReLU").activation
+        }
+    }
+
+    /// G^l of step `s`, the signal of layer `l`: B × d_l.
+    pub fn layer_signal(&self, l: usize, s: usize) -> &IntVec {
+        &self.traces[s].layers[l - 1].signal
     }
 
     /// The member of a stacked role at (layer, step), or `None` if the run has no such tensor.
@@ -127,7 +224,7 @@ impl Witness {
         let depth = self.plan.spec.depth();
         let trace = |t: usize| self.traces.get(t).and_then(|s| s.layers.get(l.checked_sub(1)?));
         let relu = |t: usize| trace(t).and_then(|x| x.relu.as_ref());
-        let weight = |t: usize| self.weights.get(t).and_then(|w| w.layers.get(l.checked_sub(1)?));
+        let weight = |t: usize| self.weights_at(t).and_then(|w| w.layers.get(l.checked_sub(1)?));
         use Member::{Bits, RangeBits, Values};
         Some(match role {
             StackRole::InitialWeight | StackRole::FinalWeight | StackRole::Tensor(Role::Weight) => Values(weight(t)?),
@@ -146,6 +243,7 @@ impl Witness {
                 Role::BackwardPreActivation => Values(&relu(t)?.backward_pre_activation),
                 Role::BackwardRescaled => Values(&relu(t)?.backward_rescaled),
                 Role::BackwardRemainder => Values(&relu(t)?.backward_remainder),
+                Role::WeightGradient if self.compact => return None,
                 Role::WeightGradient => Values(&trace(t)?.weight_gradient),
                 Role::RangeBits(of) => RangeBits(match of {
                     RangeChecked::Input => &self.batches.get(t)?.x,
@@ -400,10 +498,16 @@ impl Witness {
         for (l, w) in self.weights[0].layers.iter().enumerate() {
             check_range("range check of W_0", w, twos_complement_range(p.weight_bits), 0, l + 1, shapes[l].1)?;
         }
+        // A compact witness's W_t, walked from W_0 with the recomputed G_W.
+        let mut walked = self.compact.then(|| self.weights[0].clone());
         for (t, (batch, trace)) in self.batches.iter().zip(&self.traces).enumerate() {
             check_range("range check of X", &batch.x, data_range, t, 0, shapes[0].0)?;
             check_range("range check of Y", &batch.y, data_range, t, depth, shapes[depth - 1].1)?;
-            let weights = &self.weights[t];
+            let weights = match walked.as_ref() {
+                Some(w) => w,
+                None => &self.weights[t],
+            };
+            let mut next_layers = Vec::with_capacity(depth);
             for l in 1..=depth {
                 let (rows, cols) = shapes[l - 1];
                 let layer = &trace.layers[l - 1];
@@ -457,7 +561,9 @@ impl Witness {
                     t,
                     l,
                 )?;
-                equal("M3 weight gradient", &gw, &layer.weight_gradient, t, l, cols)?;
+                if !self.compact {
+                    equal("M3 weight gradient", &gw, &layer.weight_gradient, t, l, cols)?;
+                }
                 // M2, S2, H2 into layer l − 1.
                 if l > 1 {
                     let below = &trace.layers[l - 2];
@@ -479,9 +585,21 @@ impl Witness {
                     equal("H2 ReLU backward", &g, &below.signal, t, l - 1, rows)?;
                 }
                 // U1.
-                let next: Vec<i128> =
-                    weights.layers[l - 1].iter().zip(layer.weight_gradient.iter()).map(|(w, g)| w - g).collect();
-                equal("U1 update", &next, &self.weights[t + 1].layers[l - 1], t, l, cols)?;
+                let next: Vec<i128> = weights.layers[l - 1].iter().zip(&gw).map(|(w, g)| w - g).collect();
+                if self.compact {
+                    next_layers.push(IntVec::from_i128(&next));
+                } else {
+                    equal("U1 update", &next, &self.weights[t + 1].layers[l - 1], t, l, cols)?;
+                }
+            }
+            if let Some(w) = walked.as_mut() {
+                w.layers = next_layers;
+            }
+        }
+        if let (Some(walked), Some(last)) = (&walked, self.weights.last()) {
+            let t = self.steps().saturating_sub(1);
+            for (l, (w, stored)) in walked.layers.iter().zip(&last.layers).enumerate() {
+                equal("U1 update", &w.to_i128(), stored, t, l + 1, shapes[l].1)?;
             }
         }
         Ok(())

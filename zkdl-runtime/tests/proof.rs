@@ -58,6 +58,17 @@ fn packed_bits_prove_exactly_like_field_bits() {
     let (_, streamed_body) = prove(&streaming);
     assert!(packed_body == streamed_body, "streamed W_t and G_W give a different proof");
     proof::verify(plan, &key, &public, &packed_body).unwrap();
+    // A compact witness (W_0, W_T and the activations only) proves the same, byte for byte.
+    let compact = Witness::from_compact_parts(
+        plan,
+        witness.batches.clone(),
+        witness.weights[0].clone(),
+        witness.weights.last().unwrap().clone(),
+        witness.traces.clone(),
+    );
+    compact.check_relations().unwrap();
+    let (_, compact_body) = prove(&Tables::streaming(&compact));
+    assert!(packed_body == compact_body, "a compact witness gives a different proof");
 }
 
 #[test]

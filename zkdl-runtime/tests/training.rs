@@ -87,6 +87,28 @@ fn corrupted_witness_is_caught_for_every_role() {
     let _ = s_w;
 }
 
+/// A compact witness keeps W_0, W_T and the activations; its self-check walks W_t and G_W and still
+/// names the relation a corruption breaks.
+#[test]
+fn compact_witness_keeps_the_ends_and_checks_the_walk() {
+    let full = small_witness(3, 5);
+    let w0 = full.weights[0].clone();
+    let compact = Witness::generate_compact(&full.plan, w0, full.batches.clone(), |_, _| {}).unwrap();
+    assert!(compact.is_compact());
+    assert_eq!(compact.weights.len(), 2, "W_0 and W_T only");
+    assert_eq!(compact.weights_at(3), full.weights.last());
+    assert_eq!(compact.weights_at(1), None);
+    assert!(compact.traces.iter().all(|t| t.layers.iter().all(|l| l.weight_gradient.is_empty())));
+    assert!(compact.heap_bytes() < full.heap_bytes());
+    compact.check_relations().unwrap();
+    let mut w = compact.clone();
+    bump_int(&mut w.weights[1].layers[2], 3);
+    assert_eq!(w.check_relations().unwrap_err().relation, "U1 update", "W_T changed");
+    let mut w = compact.clone();
+    bump_int(&mut w.traces[1].layers[1].signal, 2);
+    assert!(w.check_relations().is_err(), "G changed");
+}
+
 fn bump_int(v: &mut zkdl_runtime::integers::IntVec, i: usize) {
     let x = v.get(i);
     v.set(i, x + 1);
@@ -242,7 +264,9 @@ fn session_keeps_the_witness_for_a_plan() {
     let witness = run.witness.unwrap();
     assert_eq!(witness.steps(), 4, "the plan's T wins over config.steps");
     witness.check_relations().unwrap();
-    assert_eq!(witness.weights[4], run.weights);
+    assert!(witness.is_compact(), "the session keeps W_0, W_T and the activations only");
+    assert_eq!(witness.weights_at(4), Some(&run.weights));
+    assert_eq!(witness.weights_at(2), None);
     assert_eq!(run.losses, witness.losses());
     let drift = run.drift.unwrap();
     assert_eq!(drift.float_losses.len(), 4);

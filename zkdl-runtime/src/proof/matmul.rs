@@ -19,14 +19,20 @@
 //!
 //! over the instance and summed variables. It ends at `(r_n, r_b)` with the claims
 //! `L(r_n, ρ_a, r_b)` (or `L(r_n, r_b, ρ_a)`) and `R(…)` on the operands, routed to their tensors.
+//!
+//! The stacked W (R of M1 and M2) is bound without its table ([`super::weight_walk`]). M3 does not
+//! merge the claims on G_W (that would need G_W's table, `T · |W|` entries): it proves them together
+//! in one sumcheck over the factors ([`gradient_statement`]).
 
 use zkdl_compiler::plan::{AggregatedRelation, RelationKind};
 
-use super::routing::{bind_middle, Route};
+use super::routing::{relation_name, Route};
+use super::weight_walk::Bound;
 use super::{is_root, Prover, Verifier};
+use crate::claims::WeightedClaim;
 use crate::error::VerificationError;
 use crate::sumcheck::{Factor, ProductTerm, PublicTensor, SumcheckStatement};
-use crate::tensor::bind_trailing;
+use crate::zk::Value;
 use crate::{Fr, TensorId};
 
 /// Where the summed index sits in each factor's (row, column) layout.
@@ -120,9 +126,21 @@ impl Shape<'_> {
     }
 }
 
+/// The index of a factor left free: its row when the summed index is its column, else its column.
+fn free_index(sum_is_column: bool) -> Bound {
+    if sum_is_column {
+        Bound::Row
+    } else {
+        Bound::Column
+    }
+}
+
 /// The prover's half.
 pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), VerificationError> {
     let s = shape(p.plan, relation)?;
+    if relation.kind == RelationKind::WeightGradient {
+        return prove_weight_gradient(p, relation, &s);
+    }
     let (rho, claimed) = if is_root(relation, 0) {
         let rho = p.transcript.challenge_fields(b"relation-point", s.instance_bits + s.a_bits + s.c_bits);
         let value = p.send(p.view_value(&s.out, &rho));
@@ -136,15 +154,8 @@ pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), Verifi
     };
     let (rho_n, rest) = rho.split_at(s.instance_bits);
     let (rho_a, rho_c) = rest.split_at(s.a_bits);
-    let bind = |view: std::borrow::Cow<[Fr]>, free: &[Fr], sum_is_column: bool| {
-        if sum_is_column {
-            bind_middle(&view, s.instance_bits, free)
-        } else {
-            bind_trailing(&view, free)
-        }
-    };
-    let left = bind(p.view(&s.left), rho_a, s.layout.left_sum_is_column);
-    let right = bind(p.view(&s.right), rho_c, s.layout.right_sum_is_column);
+    let left = p.bound_view(&s.left, rho_a, free_index(s.layout.left_sum_is_column));
+    let right = p.bound_view(&s.right, rho_c, free_index(s.layout.right_sum_is_column));
     let (point, values) = p.prove_sumcheck(&s.statement(relation, rho_n), claimed, vec![left, right]);
     let (r_n, r_b) = point.split_at(s.instance_bits);
     let (left_point, right_point) = s.operand_points(rho_a, rho_c, r_b);
@@ -156,6 +167,9 @@ pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), Verifi
 /// The verifier's half.
 pub fn verify(v: &mut Verifier, relation: &AggregatedRelation) -> Result<(), VerificationError> {
     let s = shape(v.plan, relation)?;
+    if relation.kind == RelationKind::WeightGradient {
+        return verify_weight_gradient(v, relation, &s);
+    }
     let (rho, claimed) = if is_root(relation, 0) {
         let rho = v.transcript.challenge_fields(b"relation-point", s.instance_bits + s.a_bits + s.c_bits);
         let value = v.receive()?;
@@ -174,5 +188,129 @@ pub fn verify(v: &mut Verifier, relation: &AggregatedRelation) -> Result<(), Ver
     let (left_point, right_point) = s.operand_points(rho_a, rho_c, r_b);
     v.claim(&s.left, PublicTensor::Eq(r_n.to_vec()), left_point, values[0])?;
     v.claim(&s.right, PublicTensor::Eq(r_n.to_vec()), right_point, values[1])?;
+    Ok(())
+}
+
+/// One claim on G_W, `Σ_n c(n) · G_W(n, ρ_a, ρ_c) = v`: its instance weights `c` (a table over the
+/// instance variables) and its point `(ρ_a, ρ_c)`.
+struct GradientClaim {
+    weights: Vec<Fr>,
+    rho_a: Vec<Fr>,
+    rho_c: Vec<Fr>,
+}
+
+/// The claims on G_W as [`GradientClaim`]s: each weight must be `c(n) ⊗ eq((ρ_a, ρ_c), ·)`, the form
+/// U1 routes (anything else is a malformed plan or proof).
+fn gradient_claims<V: Copy>(
+    relation: &AggregatedRelation,
+    s: &Shape,
+    claims: &[WeightedClaim<V>],
+) -> Result<Vec<GradientClaim>, VerificationError> {
+    claims
+        .iter()
+        .map(|claim| {
+            let (weights, rest) = split_instance_weight(&claim.weight, s.instance_bits, s.a_bits + s.c_bits)
+                .ok_or_else(|| VerificationError::Malformed {
+                    relation: relation_name(relation),
+                    what: "a claim on G_W is not an instance weight times a point".into(),
+                })?;
+            let (rho_a, rho_c) = rest.split_at(s.a_bits);
+            Ok(GradientClaim { weights, rho_a: rho_a.to_vec(), rho_c: rho_c.to_vec() })
+        })
+        .collect()
+}
+
+/// A weight `Kron[instance, eq(rest)]` with `instance` over `instance_bits` variables and `rest` of
+/// `rest_bits` coordinates: (the instance weight's table, rest).
+pub(crate) fn split_instance_weight(
+    weight: &PublicTensor,
+    instance_bits: usize,
+    rest_bits: usize,
+) -> Option<(Vec<Fr>, Vec<Fr>)> {
+    let PublicTensor::Kron(parts) = weight else { return None };
+    let [instance, PublicTensor::Eq(rest)] = parts.as_slice() else { return None };
+    (instance.num_vars() == Some(instance_bits) && rest.len() == rest_bits)
+        .then(|| (instance.table(instance_bits), rest.clone()))
+}
+
+/// M3's sumcheck for the claims `v_k = Σ_n c_k(n) · G_W(n, ρ_a^k, ρ_c^k)`, batched by coefficients
+/// `β_k` drawn after every claim is fixed:
+///
+/// ```text
+///     Σ_k β_k v_k = Σ_{n, i} Σ_k β_k · c_k(n) · A(n, i, ρ_a^k) · G(n, i, ρ_c^k)
+/// ```
+///
+/// (G_W(n, a, c) = Σ_i A(n, i, a) · G(n, i, c) is bilinear, so its multilinear extension at
+/// (ρ_a, ρ_c) is the sum over i of the factors' extensions). The claims are not merged first: a merge
+/// would need G_W's table, `T · |W|` entries; this sumcheck runs over the factors, activation-sized.
+fn gradient_statement(
+    relation: &AggregatedRelation,
+    s: &Shape,
+    claims: &[GradientClaim],
+    beta: &[Fr],
+) -> SumcheckStatement {
+    let mut factors = Vec::with_capacity(3 * claims.len());
+    let mut terms = Vec::with_capacity(claims.len());
+    for (k, claim) in claims.iter().enumerate() {
+        factors.push(Factor::Committed(TensorId(s.left.tensor.id.0)));
+        factors.push(Factor::Committed(TensorId(s.right.tensor.id.0)));
+        factors.push(Factor::Public(PublicTensor::Kron(vec![
+            PublicTensor::Dense(claim.weights.clone()),
+            PublicTensor::Prefix { num_vars: s.sum_bits, count: 1 << s.sum_bits },
+        ])));
+        terms.push(ProductTerm::new(beta[k], [3 * k, 3 * k + 1, 3 * k + 2]));
+    }
+    SumcheckStatement {
+        relation: relation_name(relation),
+        num_vars: s.instance_bits + s.sum_bits,
+        eq_weight: None,
+        factors,
+        terms,
+    }
+}
+
+/// `Σ_k β_k v_k`.
+fn batched_sum<V: Value>(claims: &[WeightedClaim<V>], beta: &[Fr]) -> V {
+    claims.iter().zip(beta).fold(V::constant(Fr::from(0u64)), |sum, (claim, b)| sum + claim.value * *b)
+}
+
+fn prove_weight_gradient(p: &mut Prover, relation: &AggregatedRelation, s: &Shape) -> Result<(), VerificationError> {
+    let claims = p.take_claims(&s.out)?;
+    if claims.is_empty() {
+        return Ok(());
+    }
+    let parsed = gradient_claims(relation, s, &claims)?;
+    let beta = p.transcript.challenge_fields(b"gradient-claims", claims.len());
+    let claimed = batched_sum(&claims, &beta);
+    let mut tables = Vec::with_capacity(2 * parsed.len());
+    for claim in &parsed {
+        tables.push(p.bound_view(&s.left, &claim.rho_a, free_index(s.layout.left_sum_is_column)));
+        tables.push(p.bound_view(&s.right, &claim.rho_c, free_index(s.layout.right_sum_is_column)));
+    }
+    let (point, values) = p.prove_sumcheck(&gradient_statement(relation, s, &parsed, &beta), claimed, tables);
+    let (r_n, r_b) = point.split_at(s.instance_bits);
+    for (k, claim) in parsed.iter().enumerate() {
+        let (left_point, right_point) = s.operand_points(&claim.rho_a, &claim.rho_c, r_b);
+        p.claim(&s.left, PublicTensor::Eq(r_n.to_vec()), left_point, values[2 * k]);
+        p.claim(&s.right, PublicTensor::Eq(r_n.to_vec()), right_point, values[2 * k + 1]);
+    }
+    Ok(())
+}
+
+fn verify_weight_gradient(v: &mut Verifier, relation: &AggregatedRelation, s: &Shape) -> Result<(), VerificationError> {
+    let claims = v.take_claims(&s.out)?;
+    if claims.is_empty() {
+        return Ok(());
+    }
+    let parsed = gradient_claims(relation, s, &claims)?;
+    let beta = v.transcript.challenge_fields(b"gradient-claims", claims.len());
+    let claimed = batched_sum(&claims, &beta);
+    let (point, values) = v.verify_sumcheck(&gradient_statement(relation, s, &parsed, &beta), claimed)?;
+    let (r_n, r_b) = point.split_at(s.instance_bits);
+    for (k, claim) in parsed.iter().enumerate() {
+        let (left_point, right_point) = s.operand_points(&claim.rho_a, &claim.rho_c, r_b);
+        v.claim(&s.left, PublicTensor::Eq(r_n.to_vec()), left_point, values[2 * k])?;
+        v.claim(&s.right, PublicTensor::Eq(r_n.to_vec()), right_point, values[2 * k + 1])?;
+    }
     Ok(())
 }

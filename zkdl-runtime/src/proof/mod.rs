@@ -45,6 +45,7 @@ pub mod recompose;
 pub mod rescale;
 pub mod routing;
 pub mod update;
+pub mod weight_walk;
 
 use std::borrow::Cow;
 use std::time::Instant;
@@ -65,15 +66,16 @@ use crate::dataset::{DatasetCommitment, DatasetStatement};
 use crate::error::VerificationError;
 use crate::sumcheck::{self, SumcheckProverState, SumcheckStatement};
 use crate::sumcheck::{PublicTensor, SumcheckProof};
-use crate::tensor::{evaluate, inner_product};
+use crate::tensor::{bind_trailing, evaluate, inner_product};
 use crate::witness::Witness;
 use crate::zk::{Blinder, Mode, ProverEqualities, Secret, Sent, Value, VerifierEqualities, ZeroProof};
 use crate::{Fr, G1Affine, Transcript};
 use ark_ec::CurveGroup;
 use routing::{is_bit_planes, relation_name, split_bit_claim, BitPlaneClaim, ChunkWeight, Route};
+use weight_walk::Bound;
 
 /// The protocol version absorbed first by every transcript and written into proof files.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The transcript's domain-separation label.
 pub const TRANSCRIPT_DOMAIN: &[u8] = b"zkdl-proof-of-training";
@@ -139,9 +141,9 @@ impl BitTable {
 }
 
 /// The tables the prover works on: every stacked tensor of the plan as field elements (bit-plane
-/// tensors are read from b) and b itself. A streaming table set leaves the largest tensors — the
-/// stacked W_t and G_W, `T · |W|` entries each — in the witness and builds them only while a relation
-/// needs them.
+/// tensors are read from b) and b itself. A streaming table set ([`Tables::streaming`]) holds none of
+/// them: it builds each from the witness while a relation reads it, and never builds the largest — the
+/// stacked W_t and G_W, `T · |W|` entries each.
 #[derive(Clone, Debug)]
 pub struct Tables<'w> {
     /// Entries of each stacked tensor in the stacked layout; empty for bit-plane tensors, b, and the
@@ -177,7 +179,12 @@ pub fn is_streamed(t: &StackedTensor) -> bool {
 
 impl Tables<'static> {
     /// The tables of a witness: every entry of every stacked tensor as a field element, b packed.
+    ///
+    /// # Panics
+    /// For a compact witness, which does not hold the stacked W_t and G_W ([`Tables::streaming`]
+    /// reads it).
     pub fn from_witness(witness: &Witness) -> Tables<'static> {
+        assert!(!witness.is_compact(), "a compact witness has no table of W_t and G_W; use Tables::streaming");
         Tables {
             tensors: held_tables(witness, |_| true),
             bits: BitTable::Packed(witness.bit_tensor()),
@@ -197,10 +204,13 @@ fn held_tables(witness: &Witness, hold: impl Fn(&StackedTensor) -> bool) -> Vec<
 }
 
 impl<'w> Tables<'w> {
-    /// As [`from_witness`](Tables::from_witness), with the stacked W_t and G_W left in the witness
-    /// ([`is_streamed`]) and built by each relation that reads them.
+    /// The tables of a witness, none of them held: each relation builds the field tables of the
+    /// activation-sized tensors it reads from the witness's integers when it reads them and drops them
+    /// after, and the stacked W_t and G_W ([`is_streamed`]) are never built ([`weight_walk`]). The
+    /// prover then holds at most a few stacked tensors as field elements at a time, besides b (packed
+    /// bits) and the witness.
     pub fn streaming(witness: &'w Witness) -> Tables<'w> {
-        let tensors = held_tables(witness, |t| !is_streamed(t));
+        let tensors = held_tables(witness, |_| false);
         Tables {
             tensors,
             bits: BitTable::Packed(witness.bit_tensor()),
@@ -529,6 +539,54 @@ impl<'a> Prover<'a> {
         }
     }
 
+    /// The witness that stacked tensor `id` is walked from: the stacked W or G_W of streaming tables
+    /// ([`weight_walk`]).
+    fn walked(&self, id: StackedTensorId) -> Option<&'a Witness> {
+        let witness = self.tables.source?;
+        let held = !self.tables.tensors[id.0 as usize].is_empty();
+        (!held && is_streamed(&self.plan.tensors[id.0 as usize])).then_some(witness)
+    }
+
+    /// The view of a matrix operand with its free index bound to `free`: the column (`bound` is
+    /// [`Bound::Column`]: `P(n, i, free)`, over the instances and rows) or the row (`P(n, free, j)`).
+    /// The stacked W of streaming tables is walked from W_0 and the steps' factors, never tabulated.
+    pub(crate) fn bound_view(&self, route: &Route, free: &[Fr], bound: Bound) -> Vec<Fr> {
+        let weights = route.tensor.role == zkdl_compiler::plan::StackRole::Tensor(zkdl_compiler::Role::Weight);
+        if let (true, Some(witness)) = (weights, self.walked(route.tensor.id)) {
+            let table = weight_walk::bound_weights(witness, route.tensor, bound, free);
+            let l = route.tensor.layout;
+            let block_bits = match bound {
+                Bound::Column => l.row_bits,
+                Bound::Row => l.col_bits,
+            };
+            return route.view_blocks(&table, block_bits as usize);
+        }
+        let view = self.view(route);
+        match bound {
+            Bound::Column => bind_trailing(&view, free),
+            Bound::Row => routing::bind_middle(&view, route.view_instance_bits(), free),
+        }
+    }
+
+    /// `Σ w(inst) · G_W(inst, rest)` for a relation instance weight `w` routed to the stacked G_W
+    /// (walked from the steps' factors for streaming tables).
+    pub(crate) fn gradient_value(&self, route: &Route, instance: PublicTensor, rest: &[Fr]) -> Fr {
+        match self.walked(route.tensor.id) {
+            Some(witness) => {
+                let weight = route.instance_weight(instance).table(route.tensor.layout.instance_bits() as usize);
+                weight_walk::gradient_evaluation(witness, route.tensor, &weight, rest)
+            }
+            None => self.weighted_value(route, instance, rest),
+        }
+    }
+
+    /// Takes every claim on the tensor a relation defines, unmerged (U1 and M3 reduce each claim on
+    /// the stacked W and G_W by itself: merging would need their tables).
+    pub(crate) fn take_claims(&mut self, route: &Route) -> Result<Vec<WeightedClaim<Secret>>, VerificationError> {
+        check_defining_route(route)?;
+        Ok(std::mem::take(&mut self.claims[route.tensor.id.0 as usize]))
+    }
+
     /// Merges the claims on the tensor a relation defines into one point claim.
     pub(crate) fn merged(&mut self, route: &Route) -> Result<Option<Claim<Secret>>, VerificationError> {
         check_defining_route(route)?;
@@ -636,6 +694,12 @@ impl<'a> Verifier<'a> {
             relation: self.relation.clone(),
             what: "the relation's sumcheck is missing".into(),
         })
+    }
+
+    /// As [`Prover::take_claims`].
+    pub(crate) fn take_claims(&mut self, route: &Route) -> Result<Vec<WeightedClaim<Sent>>, VerificationError> {
+        check_defining_route(route)?;
+        Ok(std::mem::take(&mut self.claims[route.tensor.id.0 as usize]))
     }
 
     /// Verifies the merge of the claims on the tensor a relation defines.

@@ -170,10 +170,16 @@ impl<'p> Route<'p> {
 
     /// The view's entries (prover): the tensor's entries re-indexed, zero at padded instances.
     pub fn view(&self, table: &[Fr]) -> Vec<Fr> {
+        self.view_blocks(table, rest_bits(self.tensor))
+    }
+
+    /// As [`view`](Self::view), for a table of the tensor's instances with `block_bits` variables each
+    /// (the tensor with some of its (row, column) variables bound).
+    pub fn view_blocks(&self, table: &[Fr], block_bits: usize) -> Vec<Fr> {
         if self.identity {
             return table.to_vec();
         }
-        let block = 1usize << rest_bits(self.tensor);
+        let block = 1usize << block_bits;
         let mut view = vec![Fr::zero(); block << self.view_instance_bits()];
         for &(r, p) in &self.map {
             view[r * block..(r + 1) * block].copy_from_slice(&table[p * block..(p + 1) * block]);

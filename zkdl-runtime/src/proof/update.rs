@@ -4,12 +4,14 @@
 //!     W_t = W_0 − Σ_{s<t} G_W,s   (t < T),        W_T = W_0 − Σ_{s<T} G_W,s,
 //! ```
 //!
-//! exact because weights are at scale 2^{2R+k}. Both are linear, so no sumcheck is needed: at the merged
-//! claim on the stacked W (index (t, j, row, col)) at `ρ = (ρ_t, ρ_j, ρ_y)`,
+//! exact because weights are at scale 2^{2R+k}. Both are linear, so no sumcheck is needed, and no
+//! claim on the stacked W is merged (merging would need its table, `T · |W|` entries): each claim
+//! `Σ_{t,j} w(t, j) · W(t, j, ρ_y) = v` that M1 and M2 leave on W (index (t, j, row, col)) is
+//! rewritten by itself as
 //!
 //! ```text
-//!     W(ρ) = c_0 · W_0(ρ_j, ρ_y) − Σ_{s,j} c(s) · eq(ρ_j, j) · G_W(s, j, ρ_y),
-//!     c_0 = Σ_{t<T} eq(ρ_t, t),     c(s) = Σ_{s<t<T} eq(ρ_t, t),
+//!     v = Σ_j a(j) · W_0(j, ρ_y) − Σ_{s,j} c(s, j) · G_W(s, j, ρ_y),
+//!     a(j) = Σ_{t<T} w(t, j),     c(s, j) = Σ_{s<t<T} w(t, j),
 //! ```
 //!
 //! the prover sends the W_0 term and the G_W term, which become claims (the second a weighted claim on
@@ -32,7 +34,7 @@ use zkdl_compiler::plan::AggregatedRelation;
 use super::routing::{relation_instance_bits, relation_name, rest_bits, Route};
 use super::{Prover, Verifier};
 use crate::error::VerificationError;
-use crate::sumcheck::{prefix_indicator, PublicTensor};
+use crate::sumcheck::PublicTensor;
 use crate::tensor::eq_table;
 use crate::Fr;
 use ark_ff::Zero;
@@ -88,21 +90,33 @@ fn final_slot_weights(r: &Routes, rho_k: &[Fr]) -> (Vec<Fr>, Vec<Fr>) {
     (u, per_layer)
 }
 
-/// `c_0` and `c(s)` of the module docs at `ρ_t`, for T steps.
-fn step_weights(rho_t: &[Fr], steps: u32) -> (Fr, Vec<Fr>) {
-    let e = eq_table(rho_t);
-    let mut c = vec![Fr::zero(); e.len()];
-    let mut suffix = Fr::zero();
-    for s in (0..(steps as usize).min(e.len())).rev() {
-        c[s] = suffix;
-        suffix += e[s];
+/// For a claim `Σ_{t,j} w(t, j) · W(t, j, ρ_y) = v` on the stacked W: the instance weight
+/// `a(j) = Σ_{t<T} w(t, j)` of its W_0 term, the instance weight `c(s, j) = Σ_{s<t<T} w(t, j)` of its
+/// G_W term, and `ρ_y`.
+fn split_claim(
+    relation: &AggregatedRelation,
+    r: &Routes,
+    weight: &PublicTensor,
+) -> Result<(PublicTensor, PublicTensor, Vec<Fr>), VerificationError> {
+    let (step_bits, layer_bits) = relation_instance_bits(relation);
+    let (w, rho_y) = super::matmul::split_instance_weight(weight, step_bits + layer_bits, rest_bits(r.weights.tensor))
+        .ok_or_else(|| VerificationError::Malformed {
+            relation: relation_name(relation),
+            what: "a claim on W is not an instance weight times a point".into(),
+        })?;
+    let slots = 1usize << layer_bits;
+    let steps = (relation.steps.count as usize).min(1 << step_bits);
+    let mut initial = vec![Fr::zero(); slots];
+    let mut gradients = vec![Fr::zero(); w.len()];
+    for j in 0..slots {
+        let mut suffix = Fr::zero();
+        for t in (0..steps).rev() {
+            gradients[t * slots + j] = suffix;
+            suffix += w[t * slots + j];
+        }
+        initial[j] = suffix;
     }
-    (prefix_indicator(rho_t, steps as u64), c)
-}
-
-/// The relation instance weight `c(s) · eq(ρ_j, j)` of the G_W term.
-fn gradient_weight(c: Vec<Fr>, rho_j: &[Fr]) -> PublicTensor {
-    PublicTensor::Kron(vec![PublicTensor::Dense(c), PublicTensor::Eq(rho_j.to_vec())])
+    Ok((PublicTensor::Dense(initial), PublicTensor::Dense(gradients), rho_y))
 }
 
 /// The same for `W_T`: `[s < T] · u(slot(j))`.
@@ -117,17 +131,13 @@ fn final_gradient_weight(relation: &AggregatedRelation, per_layer: Vec<Fr>) -> P
 /// The prover's half.
 pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), VerificationError> {
     let r = routes(p.plan, relation)?;
-    let (step_bits, layer_bits) = relation_instance_bits(relation);
-    if let Some(claim) = p.merged(&r.weights)? {
-        let (rho_t, rest) = claim.point.split_at(step_bits);
-        let (rho_j, rho_y) = rest.split_at(layer_bits);
-        let (c0, c) = step_weights(rho_t, relation.steps.count);
-        let initial = p.send(p.view_value(&r.initial_weights, rest));
-        p.claim(&r.initial_weights, PublicTensor::Eq(rho_j.to_vec()), rho_y.to_vec(), initial);
-        let weight = gradient_weight(c, rho_j);
-        let gradients = p.send(p.weighted_value(&r.gradients, weight.clone(), rho_y));
-        p.claim(&r.gradients, weight, rho_y.to_vec(), gradients);
-        p.require_equal(claim.value, initial * c0 - gradients);
+    for claim in p.take_claims(&r.weights)? {
+        let (initial_weight, gradient_weight, rho_y) = split_claim(relation, &r, &claim.weight)?;
+        let initial = p.send(p.weighted_value(&r.initial_weights, initial_weight.clone(), &rho_y));
+        p.claim(&r.initial_weights, initial_weight, rho_y.clone(), initial);
+        let gradients = p.send(p.gradient_value(&r.gradients, gradient_weight.clone(), &rho_y));
+        p.claim(&r.gradients, gradient_weight, rho_y, gradients);
+        p.require_equal(claim.value, initial - gradients);
     }
     let slot_bits = r.final_weights.tensor.layout.layer_bits as usize;
     let rho = p.transcript.challenge_fields(b"relation-point", slot_bits + rest_bits(r.final_weights.tensor));
@@ -140,7 +150,7 @@ pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), Verifi
         values.push(value);
     }
     let weight = final_gradient_weight(relation, per_layer);
-    let gradients = p.send(p.weighted_value(&r.gradients, weight.clone(), rho_y));
+    let gradients = p.send(p.gradient_value(&r.gradients, weight.clone(), rho_y));
     p.claim(&r.gradients, weight, rho_y.to_vec(), gradients);
     p.require_equal(values[0], values[1] - gradients);
     Ok(())
@@ -149,17 +159,13 @@ pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), Verifi
 /// The verifier's half.
 pub fn verify(v: &mut Verifier, relation: &AggregatedRelation) -> Result<(), VerificationError> {
     let r = routes(v.plan, relation)?;
-    let (step_bits, layer_bits) = relation_instance_bits(relation);
-    if let Some(claim) = v.merged(&r.weights)? {
-        let (rho_t, rest) = claim.point.split_at(step_bits);
-        let (rho_j, rho_y) = rest.split_at(layer_bits);
-        let (c0, c) = step_weights(rho_t, relation.steps.count);
+    for claim in v.take_claims(&r.weights)? {
+        let (initial_weight, gradient_weight, rho_y) = split_claim(relation, &r, &claim.weight)?;
         let initial = v.receive()?;
-        v.claim(&r.initial_weights, PublicTensor::Eq(rho_j.to_vec()), rho_y.to_vec(), initial)?;
-        let weight = gradient_weight(c, rho_j);
+        v.claim(&r.initial_weights, initial_weight, rho_y.clone(), initial)?;
         let gradients = v.receive()?;
-        v.claim(&r.gradients, weight, rho_y.to_vec(), gradients)?;
-        v.require_equal(claim.value, initial * c0 - gradients, "W_t(ρ) = W_0(ρ) − Σ_{s<t} G_W,s(ρ)")?;
+        v.claim(&r.gradients, gradient_weight, rho_y, gradients)?;
+        v.require_equal(claim.value, initial - gradients, "Σ w·W_t = Σ a·W_0 − Σ c·G_W,s")?;
     }
     let slot_bits = r.final_weights.tensor.layout.layer_bits as usize;
     let rho = v.transcript.challenge_fields(b"relation-point", slot_bits + rest_bits(r.final_weights.tensor));
