@@ -55,7 +55,9 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
     );
     super::prove::run(super::prove::ProveArgs {
         run: RunOptions { data: Some("digits".into()), ..RunOptions::preset("digits", 1) },
-        steps: args.steps,
+        steps: args.steps.into(),
+        epochs: None,
+        segment_steps: None,
         out: Some(proof.clone()),
         public_data: false,
         dataset: Some(dataset.clone()),

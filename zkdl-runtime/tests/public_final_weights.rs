@@ -64,6 +64,7 @@ fn prove_file(plan: &Plan, tables: &Tables, mode: Mode, initial_seed: Option<u64
         steps: plan.steps,
         visibility: plan.visibility,
         initial_seed,
+        initial_weights: Default::default(),
         plan_digest: plan.digest(),
         public,
         body,
