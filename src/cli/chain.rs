@@ -123,14 +123,17 @@ pub fn prove(
                 .into(),
         ));
     }
-    // The magnitude bounds of the whole chain must hold in the field before any work.
+    // The magnitude bounds of the whole chain must hold in the field before any work: the last
+    // segment's plan is bounded at the chain's horizon N.
     let last = shape.segments() - 1;
-    zkdl_compiler::compile_segment(
-        &inputs.spec,
-        zkdl_compiler::CompileOptions { steps: shape.segment_len(last), visibility: later(visibility) },
-        shape.initial_weights(last.max(1)),
-    )
-    .map_err(|e| CliError::input(format!("a chain of {total_steps} steps of {}: {e}", inputs.spec.name)))?;
+    if last > 0 {
+        zkdl_compiler::compile_segment(
+            &inputs.spec,
+            zkdl_compiler::CompileOptions { steps: shape.segment_len(last), visibility: later(visibility) },
+            shape.initial_weights(last),
+        )
+        .map_err(|e| CliError::input(format!("a chain of {total_steps} steps of {}: {e}", inputs.spec.name)))?;
+    }
 
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("{}.chain", inputs.spec.name.to_lowercase())));
     if out.exists() && !out.join(MANIFEST).is_file() {
@@ -418,8 +421,10 @@ pub fn verify_chain(
     let mut key: Option<CommitmentKey> = None;
     for i in 0..shape.segments() {
         let path = dir.join(segment_name(i));
-        let (file, plan) =
-            ProofFile::read(&path).map_err(|e| segment_error(i, format!("{}: {e}", path.display()), 2))?;
+        let (file, plan) = ProofFile::read(&path).map_err(|e| match e {
+            e @ zkdl_runtime::proof::file::ProofFileError::Io { .. } => segment_error(i, e.to_string(), 2),
+            e => segment_error(i, format!("{}: {e}", path.display()), 2),
+        })?;
         // The plan the chain requires here, against the proof's own statement.
         let expected_steps = shape.segment_len(i);
         if file.steps != expected_steps {
@@ -561,7 +566,7 @@ pub fn verify(args: &VerifyArgs) -> Result<(), CliError> {
         say!("statement: {statement}");
         say!("proof mode: {}", mode.label());
         say!(
-            "every link checked: segment i + 1 starts from segment i's C_WT; W_0 range-checked in segment 0; \
+            "every link checked: segment i + 1 starts from segment i's C_WT; W_0 checked in segment 0 only; \
              magnitudes bounded to step {} (plan of the last segment: {})",
             shape.steps,
             &last_plan.digest_hex()[..16]

@@ -275,6 +275,13 @@ pub fn run(args: VerifyArgs) -> Result<(), CliError> {
     let mode = file.body.mode();
     let mut warnings: Vec<String> =
         (mode == Mode::Clear).then(|| NOT_ZERO_KNOWLEDGE_WARNING.to_string()).into_iter().collect();
+    if let zkdl_compiler::InitialWeights::CarriedFromPreviousSegment { steps_before } = file.initial_weights {
+        warnings.push(format!(
+            "warning: this proof is a segment of a chain (from chain step {steps_before}): its W_0 is the previous \
+             segment's C_WT and is not range-checked here, so it establishes training only together with the \
+             segments before it; verify the chain's directory (docs/chains.md)"
+        ));
+    }
     warnings.extend(unpinned_warnings(&args, &file));
     let range_checked = range_check_summary(&plan);
     // Public final weights name the model file they correspond to (`zkdl prove --weights-out`).
