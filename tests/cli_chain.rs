@@ -74,6 +74,12 @@ fn a_chain_verifies_link_by_link_and_every_broken_link_is_named() {
     for i in 0..3 {
         assert!(chain.join(format!("segment-{i:04}.proof")).is_file());
     }
+    // The chain proves the run `zkdl train` makes: the same final weights, byte for byte.
+    let trained = dir.join("trained.safetensors");
+    let train =
+        zkdl(&["train", "--network", s(&network), "--steps", "6", "--no-reference", "--weights-out", s(&trained)]);
+    assert!(train.status.success(), "{}", String::from_utf8_lossy(&train.stderr));
+    assert_eq!(std::fs::read(&trained).unwrap(), std::fs::read(&weights).unwrap());
     // The last C_WT's blinds, private.
     let secrets = dir.join("run.chain.secrets");
     #[cfg(unix)]
