@@ -116,7 +116,13 @@ fn a_chain_verifies_link_by_link_and_every_broken_link_is_named() {
 
     // Another run (seed 2), and runs of other plans: K = 3, and a single segment of 2 steps.
     let other = prove_chain(&dir, &network, "other.chain", 4, 2, 2, &["--no-verify"]);
-    let k3 = prove_chain(&dir, &network, "k3.chain", 3, 3, 1, &["--no-verify"]);
+    let k3 = prove_chain(&dir, &network, "k3.chain", 3, 3, 1, &["--no-verify", "--no-zero-knowledge"]);
+    // A chain of one segment is a chain too; one without zero-knowledge says so.
+    let clear = zkdl(&["verify", s(&k3)]);
+    let text = String::from_utf8_lossy(&clear.stdout);
+    assert_eq!(clear.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&clear.stderr));
+    assert!(text.lines().any(|l| l == "proof mode: NOT zero-knowledge"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("warning: this proof is NOT zero-knowledge")), "{text}");
 
     // Two segments swapped.
     let swapped = copy_chain(&chain, &dir.join("swapped.chain"));

@@ -398,6 +398,8 @@ pub struct VerifiedChain {
     pub first: (ProofFile, Plan),
     /// The last segment's file and plan (its C_WT is the chain's).
     pub last: (ProofFile, Plan),
+    /// The segments proven without zero-knowledge (`--no-zero-knowledge`).
+    pub clear_segments: Vec<u64>,
     pub seconds: f64,
 }
 
@@ -419,6 +421,7 @@ pub fn verify_chain(
     let mut first: Option<(ProofFile, Plan)> = None;
     let mut previous: Option<(ProofFile, Plan)> = None;
     let mut key: Option<CommitmentKey> = None;
+    let mut clear_segments = Vec::new();
     for i in 0..shape.segments() {
         let path = dir.join(segment_name(i));
         let (file, plan) = ProofFile::read(&path).map_err(|e| match e {
@@ -496,6 +499,9 @@ pub fn verify_chain(
         let linked = dataset.filter(|d| file.public.dataset.as_ref().is_some_and(|s| s.digest == d.digest()));
         let (result, _) = verify_file(&file, &plan, key.as_ref(), linked);
         result.map_err(|e| segment_error(i, format!("the proof does not verify: {e}"), 1))?;
+        if file.body.mode() == Mode::Clear {
+            clear_segments.push(i);
+        }
         bar.inc(1);
         if first.is_none() {
             first = Some((file.clone(), plan.clone()));
@@ -506,7 +512,7 @@ pub fn verify_chain(
     let (Some(first), Some(last)) = (first, previous) else {
         return Err(CliError::input(format!("{}: the chain has no segment", dir.display())));
     };
-    Ok(VerifiedChain { shape, first, last, seconds: started.elapsed().as_secs_f64() })
+    Ok(VerifiedChain { shape, first, last, clear_segments, seconds: started.elapsed().as_secs_f64() })
 }
 
 /// `zkdl verify DIR`: the chain's links and proofs, then the pins (initial weights and data on
@@ -522,9 +528,11 @@ pub fn verify(args: &VerifyArgs) -> Result<(), CliError> {
     let (last, last_plan) = &chain.last;
     let mut pins = super::verify::check_pins(args, first, first_plan, dataset.as_ref(), true, false)?;
     pins.extend(super::verify::check_pins(args, last, last_plan, dataset.as_ref(), false, true)?);
-    let mode = first.body.mode();
-    let mut warnings: Vec<String> =
-        (mode == Mode::Clear).then(|| super::verify::NOT_ZERO_KNOWLEDGE_WARNING.to_string()).into_iter().collect();
+    let mode = if chain.clear_segments.is_empty() { Mode::ZeroKnowledge } else { Mode::Clear };
+    let mut warnings: Vec<String> = Vec::new();
+    if !chain.clear_segments.is_empty() {
+        warnings.push(format!("{} (segments {:?})", super::verify::NOT_ZERO_KNOWLEDGE_WARNING, chain.clear_segments));
+    }
     warnings.extend(super::verify::unpinned_warnings(args, first));
     let shape = chain.shape;
     let statement =
