@@ -75,7 +75,9 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
             lr_shift: Some(args.lr_shift),
             ..RunOptions::preset("digits", 1)
         },
-        steps,
+        steps: steps.into(),
+        epochs: None,
+        segment_steps: None,
         out: Some(proof.clone()),
         public_data: false,
         dataset: Some(dataset.clone()),

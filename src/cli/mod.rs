@@ -13,6 +13,7 @@ macro_rules! say {
 }
 
 pub mod bench;
+pub mod chain;
 pub mod data;
 pub mod demo;
 pub mod inspect;

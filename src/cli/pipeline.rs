@@ -2,16 +2,17 @@
 
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use rand::rngs::OsRng;
-use zkdl_compiler::{compile, CompileOptions, Plan, Visibility};
+use zkdl_compiler::{compile_segment, CompileOptions, InitialWeights, Plan, Visibility};
 use zkdl_runtime::commitment::CommitmentKey;
 use zkdl_runtime::dataset::{DatasetCommitment, DatasetSecrets, DatasetStatement};
 use zkdl_runtime::proof::dataset_link::DatasetProverInput;
 use zkdl_runtime::proof::file::ProofFile;
 use zkdl_runtime::proof::{self, key_log_cols, PhaseTiming, Tables};
 use zkdl_runtime::session::{train_with_witness, TrainConfig, TrainEvent, TrainingRun};
-use zkdl_runtime::statement::{InitialWeightsCommitment, InitialWeightsSecrets};
+use zkdl_runtime::statement::{carry_final_weights, InitialWeightsCommitment, InitialWeightsSecrets};
+use zkdl_runtime::weights::FixedWeights;
 use zkdl_runtime::zk::Mode;
 
 use super::options::RunInputs;
@@ -79,6 +80,15 @@ fn bar(len: u64, template: &str, show: bool) -> ProgressBar {
     bar
 }
 
+/// A bar shown under a chain's bars when there are any (`Pinned::chain_progress`).
+fn sub_bar(len: u64, template: &str, show: bool, chain: Option<&ChainProgress>) -> ProgressBar {
+    let b = bar(len, template, show);
+    match chain {
+        Some(c) if show => c.multi.add(b),
+        _ => b,
+    }
+}
+
 /// Trains `steps` steps on the inputs, proves them in `mode` and returns the proof file (not yet
 /// written).
 pub fn prove_training(
@@ -120,29 +130,37 @@ pub fn prove_training_in_modes(
     pinned: &Pinned,
 ) -> Result<ProvingRuns, CliError> {
     let dataset = pinned.dataset.as_ref();
-    let plan = compile(&inputs.spec, CompileOptions { steps, visibility })
+    let chain = pinned.chain_progress.as_ref();
+    let initial_weights = pinned.previous.as_ref().map_or(InitialWeights::Checked, |p| {
+        InitialWeights::CarriedFromPreviousSegment { steps_before: p.steps_through }
+    });
+    let plan = compile_segment(&inputs.spec, CompileOptions { steps, visibility }, initial_weights)
         .map_err(|e| CliError::input(format!("network {}: {e}", inputs.spec.name)))?;
+    // A later segment starts where the previous one ended.
+    let start = pinned.previous.as_ref().map_or(&inputs.initial, |p| &p.weights);
     let mut setup = Vec::new();
     let timed = |phases: &mut Vec<PhaseTiming>, phase: &str, started: Instant| {
         phases.push(PhaseTiming { phase: phase.into(), seconds: started.elapsed().as_secs_f64() })
     };
 
     let started = Instant::now();
-    let training_bar = bar(steps as u64, "training {bar:40} {pos}/{len} steps  {msg}", show_progress);
+    let training_bar = sub_bar(steps as u64, "training {bar:40} {pos}/{len} steps  {msg}", show_progress, chain);
     let config = TrainConfig { steps: steps as u64, seed, reference: false };
-    let training =
-        train_with_witness(&plan, &inputs.train, &inputs.test, inputs.initial.clone(), &config, &mut |event| {
-            if let TrainEvent::Step { loss, .. } = event {
-                training_bar.inc(1);
-                training_bar.set_message(format!("loss {loss:.4}"));
+    let training = train_with_witness(&plan, &inputs.train, &inputs.test, start.clone(), &config, &mut |event| {
+        if let TrainEvent::Step { loss, .. } = event {
+            training_bar.inc(1);
+            training_bar.set_message(format!("loss {loss:.4}"));
+            if let Some(c) = chain {
+                c.steps.inc(1);
             }
-        })
-        .map_err(|e| CliError::input(format!("training stopped: {e}")))?;
+        }
+    })
+    .map_err(|e| CliError::input(format!("training stopped: {e}")))?;
     training_bar.finish_and_clear();
     timed(&mut setup, "training", started);
     let witness = training.witness.as_ref().ok_or_else(|| CliError::input("the run kept no witness".into()))?;
 
-    let spinner = bar(1, "{spinner} {msg}", show_progress);
+    let spinner = sub_bar(1, "{spinner} {msg}", show_progress, chain);
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     spinner.set_message("witness: field tables of the stacked tensors (W_t and G_W streamed), packed b");
     let started = Instant::now();
@@ -158,7 +176,7 @@ pub fn prove_training_in_modes(
     let mut proofs = Vec::with_capacity(modes.len());
     for &mode in modes {
         let mut phases = Vec::new();
-        let spinner = bar(1, "{spinner} {msg}", show_progress);
+        let spinner = sub_bar(1, "{spinner} {msg}", show_progress, chain);
         spinner.enable_steady_tick(std::time::Duration::from_millis(120));
         spinner.set_message(format!("statement commitments C_X, C_Y, C_W0, C_WT ({})", mode.label()));
         let started = Instant::now();
@@ -168,6 +186,19 @@ pub fn prove_training_in_modes(
             commitment
                 .apply(&plan, &key, &inputs.initial, weights_secrets, &mut public, &mut secrets)
                 .map_err(|e| CliError::input(format!("--initial-weights: {e}")))?;
+        }
+        if let Some(previous) = &pinned.previous {
+            carry_final_weights(
+                &previous.plan,
+                &previous.public,
+                &previous.secrets,
+                &plan,
+                &key,
+                start,
+                &mut public,
+                &mut secrets,
+            )
+            .map_err(|e| CliError::input(format!("carrying W_T of the previous segment: {e}")))?;
         }
         public.dataset = dataset.map(|(commitment, _)| DatasetStatement {
             digest: commitment.digest().to_vec(),
@@ -179,7 +210,7 @@ pub fn prove_training_in_modes(
         spinner.finish_and_clear();
 
         let template = format!("proving ({}) {{bar:40}} {{pos}}/{{len}} phases  {{msg}}", mode.label());
-        let proof_bar = bar(plan.relations.len() as u64 + 2, &template, show_progress);
+        let proof_bar = sub_bar(plan.relations.len() as u64 + 2, &template, show_progress, chain);
         let (body, prover_phases) = proof::prove_with_dataset(
             mode,
             &plan,
@@ -199,12 +230,14 @@ pub fn prove_training_in_modes(
         phases.extend(prover_phases);
 
         // W_0 drawn from a seed and public: the statement names the seed and the verifier regenerates it.
-        let initial_seed = inputs.initial_seed.filter(|_| visibility.public_initial_weights);
+        let initial_seed =
+            inputs.initial_seed.filter(|_| visibility.public_initial_weights && pinned.previous.is_none());
         let file = ProofFile {
             spec: inputs.spec.clone(),
             steps,
             visibility,
             initial_seed,
+            initial_weights,
             plan_digest: plan.digest(),
             public,
             body,
@@ -216,11 +249,32 @@ pub fn prove_training_in_modes(
 }
 
 /// Commitments published before the run that its statement uses: the dataset the batches are drawn
-/// from, the initial weights' commitment.
+/// from, the initial weights' commitment; for a later segment of a chain, the previous segment whose
+/// W_T (values, commitment and blinds) it starts from.
 #[derive(Default)]
 pub struct Pinned {
     pub dataset: Option<(DatasetCommitment, DatasetSecrets)>,
     pub initial_weights: Option<(InitialWeightsCommitment, InitialWeightsSecrets)>,
+    pub previous: Option<PreviousSegment>,
+    /// The bars of a chain, under which a segment's own bars are shown.
+    pub chain_progress: Option<ChainProgress>,
+}
+
+/// The segment before this one in a chain (`docs/chains.md`).
+pub struct PreviousSegment {
+    pub plan: Plan,
+    pub public: proof::PublicInputs,
+    pub secrets: proof::StatementSecrets,
+    /// Its W_T: this segment's W_0.
+    pub weights: FixedWeights,
+    /// The chain's steps up to the end of it: this segment's `steps_before`.
+    pub steps_through: u64,
+}
+
+/// A chain's progress: its bars (segments, the chain's steps) and where segment bars go.
+pub struct ChainProgress {
+    pub multi: MultiProgress,
+    pub steps: ProgressBar,
 }
 
 /// Verifies a decoded proof file against its plan (and the dataset its statement names, when given);

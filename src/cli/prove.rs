@@ -17,8 +17,18 @@ pub struct ProveArgs {
     pub run: RunOptions,
     /// Steps of SGD to train and prove (one batch each).
     #[arg(long, default_value_t = 16)]
-    pub steps: u32,
-    /// Where to write the proof (default: `<network>.proof` in the current directory).
+    pub steps: u64,
+    /// Train and prove E epochs instead (an epoch is ⌈training examples / batch⌉ steps).
+    #[arg(long, value_name = "E", conflicts_with = "steps")]
+    pub epochs: Option<u64>,
+    /// Prove the run as a chain of consecutive segments of K steps (the last may be shorter), each a
+    /// proof whose C_W0 is the previous one's C_WT, written to the directory `<network>.chain` (or
+    /// --out) with a manifest (`docs/chains.md`). Runs of any length; `zkdl verify DIR` checks every
+    /// link.
+    #[arg(long, value_name = "K")]
+    pub segment_steps: Option<u32>,
+    /// Where to write the proof (default: `<network>.proof` in the current directory; a chain's
+    /// directory, `<network>.chain`, with --segment-steps).
     #[arg(long, value_name = "PROOF")]
     pub out: Option<PathBuf>,
     /// Give the training data (X, Y) to the verifier in the clear instead of committing to it.
@@ -94,7 +104,8 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
     let split = dataset.as_ref().map(|(c, _)| (c.header.test_fraction, c.header.split_seed));
     let inputs = args.run.inputs_with_split(split)?;
     if let (Some((commitment, secrets)), Some(path)) = (&dataset, &args.dataset) {
-        let plan = zkdl_compiler::compile(&inputs.spec, zkdl_compiler::CompileOptions::steps(args.steps))
+        // The dataset's rows need the generators of its widths, whatever T.
+        let plan = zkdl_compiler::compile(&inputs.spec, zkdl_compiler::CompileOptions::steps(1))
             .map_err(|e| CliError::input(format!("network {}: {e}", inputs.spec.name)))?;
         let key = zkdl_runtime::commitment::CommitmentKey::cached(zkdl_runtime::proof::key_log_cols(&plan));
         commitment
@@ -107,6 +118,25 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
         public_initial_weights: args.public_initial_weights || inputs.initial_seed.is_some(),
         public_final_weights: args.public_final_weights,
     };
+    let total_steps = match args.epochs {
+        Some(epochs) => {
+            let per_epoch = (inputs.train.len() as u64).div_ceil(inputs.spec.batch.max(1) as u64);
+            epochs
+                .checked_mul(per_epoch)
+                .ok_or_else(|| CliError::input(format!("--epochs {epochs}: too many steps")))?
+        }
+        None => args.steps,
+    };
+    if total_steps == 0 {
+        return Err(CliError::input("--steps/--epochs: nothing to prove (0 steps)".into()));
+    }
+    if let Some(segment_steps) = args.segment_steps {
+        let pinned = super::pipeline::Pinned { dataset, initial_weights, ..Default::default() };
+        return super::chain::prove(&args, &inputs, pinned, total_steps, segment_steps, visibility, mode);
+    }
+    let steps = u32::try_from(total_steps).map_err(|_| {
+        CliError::input(format!("{total_steps} steps in one proof: prove them as a chain (--segment-steps K)"))
+    })?;
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("{}.proof", inputs.spec.name.to_lowercase())));
     let (secrets_path, replace_secrets) = match &args.secrets_out {
         Some(path) => (path.clone(), args.replace_secrets),
@@ -123,7 +153,7 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
     if !args.json {
         say!(
             "proving {} steps of {} ({} parameters, batch {}) on {} ({} training examples)",
-            args.steps,
+            steps,
             inputs.spec.name,
             inputs.spec.parameter_count(),
             inputs.spec.batch,
@@ -139,10 +169,9 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
         });
         say!("statement: {}", super::verify::statement_summary(visibility, seed, dataset_statement.as_ref()));
     }
-    let pinned = super::pipeline::Pinned { dataset, initial_weights };
+    let pinned = super::pipeline::Pinned { dataset, initial_weights, ..Default::default() };
     let dataset = &pinned.dataset;
-    let proving =
-        prove_training(&inputs, args.steps, visibility, args.run.seed.wrapping_add(2), !args.json, mode, &pinned)?;
+    let proving = prove_training(&inputs, steps, visibility, args.run.seed.wrapping_add(2), !args.json, mode, &pinned)?;
     proving.file.write(&out).map_err(|e| CliError::input(format!("cannot write {}: {e}", out.display())))?;
     // Public final weights have no commitment, so no blinds to keep.
     let blinds = FinalWeightsBlinds::from_secrets(&proving.plan, &proving.file.public, &proving.secrets);
@@ -152,11 +181,7 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::input(format!("cannot write the secrets file {}: {e}", secrets_path.display())))?;
     }
     if let Some(path) = &args.weights_out {
-        proving
-            .training
-            .weights
-            .save(path, &inputs.spec, args.steps as u64)
-            .map_err(|e| CliError::input(e.to_string()))?;
+        proving.training.weights.save(path, &inputs.spec, steps as u64).map_err(|e| CliError::input(e.to_string()))?;
     }
     let verification = if args.no_verify {
         None
@@ -172,7 +197,7 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
     if args.json {
         let doc = json!({
             "network": inputs.spec.name,
-            "steps": args.steps,
+            "steps": steps,
             "mode": proving.mode.label(),
             "zero_knowledge": proving.mode.is_zero_knowledge(),
             "visibility": { "public_data": visibility.public_data, "public_initial_weights": visibility.public_initial_weights, "public_final_weights": visibility.public_final_weights },
@@ -193,12 +218,12 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
     } else {
         say!(
             "trained {} steps in {training:.2} s: final batch loss {loss:.4}, test accuracy {:.1}%",
-            args.steps,
+            steps,
             100.0 * accuracy
         );
         say!(
             "proved in {prover:.2} s ({:.3} s per step); proof {} ({} bytes), plan {}",
-            prover / args.steps as f64,
+            prover / steps as f64,
             out.display(),
             proving.proof_bytes,
             &proving.plan.digest_hex()[..16]

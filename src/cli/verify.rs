@@ -25,7 +25,7 @@ use zkdl_runtime::zk::Mode;
 
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
-    /// The proof file written by `zkdl prove`.
+    /// The proof file written by `zkdl prove`, or a chain's directory (`zkdl prove --segment-steps`).
     pub proof: PathBuf,
     /// Require the proof to be about this network (a .toml or .json network file, or a preset).
     #[arg(long, value_name = "FILE")]
@@ -91,20 +91,24 @@ pub fn statement_summary(
 }
 
 /// The outcome of one pin.
-struct Pin {
-    name: &'static str,
-    matched: Result<String, String>,
+pub(super) struct Pin {
+    pub name: &'static str,
+    pub matched: Result<String, String>,
 }
 
 /// Checks the pins asked for; bad input (an unreadable file, an opening for another proof) is an error.
-fn check_pins(
+/// `initial` checks the pins of the run's start (data, initial weights), `last` those of its end
+/// (final weights): a chain checks the first on its segment 0 and the second on its last segment.
+pub(super) fn check_pins(
     args: &VerifyArgs,
     file: &ProofFile,
     plan: &Plan,
     dataset: Option<&DatasetCommitment>,
+    initial: bool,
+    last: bool,
 ) -> Result<Vec<Pin>, CliError> {
     let mut pins = Vec::new();
-    if let Some(held) = dataset {
+    if let Some(held) = dataset.filter(|_| initial) {
         let digest = held.digest();
         let matched = match &file.public.dataset {
             Some(d) if d.digest == digest => Ok(format!(
@@ -121,7 +125,7 @@ fn check_pins(
         };
         pins.push(Pin { name: "data", matched });
     }
-    if let Some(path) = &args.initial_weights {
+    if let Some(path) = args.initial_weights.as_ref().filter(|_| initial) {
         let bytes =
             std::fs::read(path).map_err(|e| CliError::input(format!("--initial-weights {}: {e}", path.display())))?;
         let published = InitialWeightsCommitment::from_bytes(&bytes)
@@ -132,7 +136,7 @@ fn check_pins(
             .map(|()| format!("C_W0 is the commitment {} (sha256 {digest})", path.display()));
         pins.push(Pin { name: "initial weights", matched });
     }
-    if let Some(seed) = args.initial_seed {
+    if let Some(seed) = args.initial_seed.filter(|_| initial) {
         let matched = match file.initial_seed {
             Some(s) if s == seed => Ok(format!("W_0 = He(seed {seed}), regenerated here")),
             Some(s) => Err(format!("the proof starts from He(seed {s}), not He(seed {seed})")),
@@ -143,7 +147,7 @@ fn check_pins(
         };
         pins.push(Pin { name: "initial weights", matched });
     }
-    if let Some(weights_path) = &args.final_weights {
+    if let Some(weights_path) = args.final_weights.as_ref().filter(|_| last) {
         let weights = FixedWeights::load(weights_path, &file.spec).map_err(|e| {
             CliError::input(format!("--final-weights: {e} (the proof is about network {})", file.spec.name))
         })?;
@@ -182,7 +186,7 @@ fn check_pins(
 }
 
 /// What the proof does not establish without the pins that were not given.
-fn unpinned_warnings(args: &VerifyArgs, file: &ProofFile) -> Vec<String> {
+pub(super) fn unpinned_warnings(args: &VerifyArgs, file: &ProofFile) -> Vec<String> {
     let mut warnings = Vec::new();
     match (&file.public.dataset, &args.dataset) {
         (Some(d), None) => warnings.push(format!(
@@ -231,6 +235,9 @@ fn unpinned_warnings(args: &VerifyArgs, file: &ProofFile) -> Vec<String> {
 }
 
 pub fn run(args: VerifyArgs) -> Result<(), CliError> {
+    if super::chain::is_chain(&args.proof) {
+        return super::chain::verify(&args);
+    }
     let (file, plan) =
         ProofFile::read(&args.proof).map_err(|e| CliError::input(format!("{}: {e}", args.proof.display())))?;
     if let Some(network) = &args.network {
@@ -250,7 +257,7 @@ pub fn run(args: VerifyArgs) -> Result<(), CliError> {
         Some(path) => Some(DatasetCommitment::read(path).map_err(|e| CliError::input(format!("--dataset: {e}")))?),
         None => None,
     };
-    let pins = check_pins(&args, &file, &plan, dataset.as_ref())?;
+    let pins = check_pins(&args, &file, &plan, dataset.as_ref(), true, true)?;
     // A dataset the proof does not draw from fails its pin; the proof itself is still checked.
     let linked = dataset.as_ref().filter(|d| file.public.dataset.as_ref().is_some_and(|s| s.digest == d.digest()));
     let (result, seconds) = verify_file(&file, &plan, None, linked);
@@ -268,6 +275,13 @@ pub fn run(args: VerifyArgs) -> Result<(), CliError> {
     let mode = file.body.mode();
     let mut warnings: Vec<String> =
         (mode == Mode::Clear).then(|| NOT_ZERO_KNOWLEDGE_WARNING.to_string()).into_iter().collect();
+    if let zkdl_compiler::InitialWeights::CarriedFromPreviousSegment { steps_before } = file.initial_weights {
+        warnings.push(format!(
+            "warning: this proof is a segment of a chain (from chain step {steps_before}): its W_0 is the previous \
+             segment's C_WT and is not range-checked here, so it establishes training only together with the \
+             segments before it; verify the chain's directory (docs/chains.md)"
+        ));
+    }
     warnings.extend(unpinned_warnings(&args, &file));
     let range_checked = range_check_summary(&plan);
     // Public final weights name the model file they correspond to (`zkdl prove --weights-out`).

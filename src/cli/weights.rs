@@ -122,8 +122,10 @@ pub fn read_with_secrets(path: &Path) -> Result<(InitialWeightsCommitment, Initi
 }
 
 fn run_open(args: OpenArgs) -> Result<(), CliError> {
-    let (file, plan) =
-        ProofFile::read(&args.proof).map_err(|e| CliError::input(format!("{}: {e}", args.proof.display())))?;
+    // A chain's final weights are its last segment's C_WT.
+    let proof =
+        if super::chain::is_chain(&args.proof) { super::chain::last_segment(&args.proof)? } else { args.proof.clone() };
+    let (file, plan) = ProofFile::read(&proof).map_err(|e| CliError::input(format!("{}: {e}", proof.display())))?;
     let bytes = std::fs::read(&args.secrets)
         .map_err(|e| CliError::input(format!("--secrets {}: {e}", args.secrets.display())))?;
     let blinds = FinalWeightsBlinds::from_bytes(&bytes, SECRETS_MAGIC, "secrets file")

@@ -290,12 +290,41 @@ pub struct Visibility {
     pub public_final_weights: bool,
 }
 
+/// Whether the proof range-checks its W_0, or takes W_0 from the previous segment of a chain
+/// (`docs/chains.md`). Part of the plan and its digest (left out of the serialized plan when
+/// `Checked`, so the digests of standalone plans do not change).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum InitialWeights {
+    /// W_0 is range-checked to S_W+2 bits (`RangeChecked::InitialWeight`), or public and checked by
+    /// the verifier: a standalone proof, or segment 0 of a chain.
+    #[default]
+    Checked,
+    /// W_0 is the W_T of the previous segment (C_W0 is its C_WT): no range check here. `steps_before`
+    /// steps of the chain precede this segment (≥ 1): the batches are steps `steps_before …` of the
+    /// sampling rule, and the magnitude bounds are those of `steps_before + T` steps from a checked W_0.
+    CarriedFromPreviousSegment { steps_before: u64 },
+}
+
+impl InitialWeights {
+    pub fn is_checked(&self) -> bool {
+        matches!(self, InitialWeights::Checked)
+    }
+    /// The chain steps before this proof (0 when checked).
+    pub fn steps_before(&self) -> u64 {
+        match self {
+            InitialWeights::Checked => 0,
+            InitialWeights::CarriedFromPreviousSegment { steps_before } => *steps_before,
+        }
+    }
+}
+
 /// The unrolled circuit of T steps of a spec.
 #[derive(Clone, Debug)]
 pub struct Ir {
     pub spec: NetworkSpec,
     pub steps: u32,
     pub visibility: Visibility,
+    pub initial_weights: InitialWeights,
     pub params: FixedPointParams,
     pub graph: DiGraph<IrNode, IrEdge>,
 }
@@ -363,6 +392,12 @@ impl Builder {
 /// Unrolls `spec` over `steps` SGD steps. The spec must be valid; the size limits of the plan are
 /// checked by [`lower_checked`](crate::plan::lower_checked), not here.
 pub fn lower(spec: &NetworkSpec, steps: u32, visibility: Visibility) -> Ir {
+    lower_segment(spec, steps, visibility, InitialWeights::Checked)
+}
+
+/// [`lower`] for a segment of a chain: with W_0 carried from the previous segment, it has no range
+/// check (`docs/chains.md` argues why that is sound).
+pub fn lower_segment(spec: &NetworkSpec, steps: u32, visibility: Visibility, initial_weights: InitialWeights) -> Ir {
     let params = spec.fixed_point_params();
     let widths = spec.widths();
     let depth = widths.len() - 1;
@@ -376,7 +411,7 @@ pub fn lower(spec: &NetworkSpec, steps: u32, visibility: Visibility) -> Ir {
     let mut weights: Vec<NodeIndex> = (1..=depth)
         .map(|l| b.tensor(Role::Weight, l as u32, 0, TensorShape::matrix(widths[l - 1], widths[l])))
         .collect();
-    if !visibility.public_initial_weights {
+    if !visibility.public_initial_weights && initial_weights.is_checked() {
         for &w in &weights {
             b.range_check(w, RangeChecked::InitialWeight, params.weight_bits);
         }
@@ -470,7 +505,7 @@ pub fn lower(spec: &NetworkSpec, steps: u32, visibility: Visibility) -> Ir {
             }
         }
     }
-    Ir { spec: spec.clone(), steps, visibility, params, graph: b.graph }
+    Ir { spec: spec.clone(), steps, visibility, initial_weights, params, graph: b.graph }
 }
 
 impl Ir {

@@ -16,10 +16,10 @@ pub mod render;
 pub mod spec;
 
 pub use cost::Cost;
-pub use ir::{lower, GateKind, Ir, Role, TensorShape, Visibility};
+pub use ir::{lower, lower_segment, GateKind, InitialWeights, Ir, Role, TensorShape, Visibility};
 pub use plan::{
-    compile, lower_checked, AggregatedRelation, CompileError, CompileOptions, Plan, RelationKind, StackedTensor,
-    Storage, MAX_STACKED_TENSOR_LOG2, MAX_UNROLLED_LAYER_STEPS,
+    compile, compile_segment, lower_checked, lower_segment_checked, AggregatedRelation, CompileError, CompileOptions,
+    Plan, RelationKind, StackedTensor, Storage, MAX_STACKED_TENSOR_LOG2, MAX_UNROLLED_LAYER_STEPS,
 };
 pub use render::to_dot;
 pub use spec::{

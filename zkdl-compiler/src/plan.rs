@@ -34,7 +34,8 @@
 //! here can overflow (the arithmetic is checked regardless).
 
 use crate::ir::{
-    check, lower, BitEncoding, GateKind, Ir, IrError, Pass, RangeChecked, Role, TensorNode, TensorShape, Visibility,
+    check, lower_segment, BitEncoding, GateKind, InitialWeights, Ir, IrError, Pass, RangeChecked, Role, TensorNode,
+    TensorShape, Visibility,
 };
 use crate::spec::{ceil_log2, FixedPointParams, MagnitudeBounds, NetworkSpec, SpecErrors, STEP_HORIZON_LOG2};
 use serde::{Deserialize, Serialize};
@@ -298,7 +299,12 @@ pub struct Plan {
     pub spec: NetworkSpec,
     pub steps: u32,
     pub visibility: Visibility,
+    /// W_0 range-checked here, or carried from the previous segment of a chain (omitted when checked,
+    /// so standalone plans keep their digests).
+    #[serde(default, skip_serializing_if = "InitialWeights::is_checked")]
+    pub initial_weights: InitialWeights,
     pub params: FixedPointParams,
+    /// At `steps` steps, or at `steps_before + steps` for a carried segment.
     pub bounds: MagnitudeBounds,
     pub tensors: Vec<StackedTensor>,
     /// In the prover's order.
@@ -323,6 +329,10 @@ pub enum CompileError {
     /// The plan would exceed [`MAX_STACKED_TENSOR_LOG2`] or [`MAX_UNROLLED_LAYER_STEPS`].
     #[error("too large: {0}")]
     TooLarge(String),
+    /// A chain segment that cannot be: public carried W_0, no steps before it, or a horizon whose
+    /// magnitude bounds reach the field.
+    #[error("chain segment: {0}")]
+    Chain(String),
 }
 
 /// Options of a compilation: the step count and what is public.
@@ -340,7 +350,19 @@ impl CompileOptions {
 
 /// Compiles a spec for T steps: validate, lower, check, aggregate.
 pub fn compile(spec: &NetworkSpec, options: CompileOptions) -> Result<Plan, CompileError> {
-    let ir = lower_checked(spec, options)?;
+    compile_segment(spec, options, InitialWeights::Checked)
+}
+
+/// [`compile`] for a segment of a chain (`docs/chains.md`): with W_0 carried from the previous
+/// segment, the plan has no range check of W_0, commits W_0 as wide as W_T may be at its step, and its
+/// magnitude bounds are those of the whole chain so far (`steps_before + T` steps); it is refused when
+/// they reach the field.
+pub fn compile_segment(
+    spec: &NetworkSpec,
+    options: CompileOptions,
+    initial_weights: InitialWeights,
+) -> Result<Plan, CompileError> {
+    let ir = lower_segment_checked(spec, options, initial_weights)?;
     aggregate(&ir)
 }
 
@@ -350,10 +372,23 @@ pub fn compile(spec: &NetworkSpec, options: CompileOptions) -> Result<Plan, Comp
 /// stacked tensor and b at most 2^[`MAX_STACKED_TENSOR_LOG2`] entries, computed from the stacked
 /// tensors of a probe IR of at most two steps with the step variables of T.
 pub fn lower_checked(spec: &NetworkSpec, options: CompileOptions) -> Result<Ir, CompileError> {
+    lower_segment_checked(spec, options, InitialWeights::Checked)
+}
+
+/// [`lower_checked`] for a segment of a chain; also checks the chain's horizon (`steps_before + T`):
+/// at most 2^[`STEP_HORIZON_LOG2`] steps, and magnitude bounds below the field's limit there.
+pub fn lower_segment_checked(
+    spec: &NetworkSpec,
+    options: CompileOptions,
+    initial_weights: InitialWeights,
+) -> Result<Ir, CompileError> {
     spec.validate()?;
     let steps = options.steps;
     if steps == 0 || steps as u64 > 1u64 << STEP_HORIZON_LOG2.min(31) {
         return Err(CompileError::Steps(format!("{steps} steps; prove between 1 and 2^31 steps")));
+    }
+    if let InitialWeights::CarriedFromPreviousSegment { steps_before } = initial_weights {
+        check_chain_horizon(spec, options, steps_before)?;
     }
     let depth = spec.depth() as u64;
     let layer_steps = depth as u128 * steps as u128;
@@ -367,7 +402,7 @@ pub fn lower_checked(spec: &NetworkSpec, options: CompileOptions) -> Result<Ir, 
     // The stacked tensors' layer groups do not depend on T, and a stacked tensor present at two steps
     // of the probe is present at every step: its step variables are those of T.
     let probe_steps = steps.min(2);
-    let probe = lower(spec, probe_steps, options.visibility);
+    let probe = lower_segment(spec, probe_steps, options.visibility, initial_weights);
     check(&probe)?;
     let (mut tensors, _) = stack_tensors(&probe)?;
     for t in tensors.iter_mut().filter(|t| t.steps.count == probe_steps) {
@@ -378,9 +413,40 @@ pub fn lower_checked(spec: &NetworkSpec, options: CompileOptions) -> Result<Ir, 
     if probe_steps == steps {
         return Ok(probe);
     }
-    let ir = lower(spec, steps, options.visibility);
+    let ir = lower_segment(spec, steps, options.visibility, initial_weights);
     check(&ir)?;
     Ok(ir)
+}
+
+/// The checks of a carried segment: W_0 committed (it is the previous segment's C_WT), at least one
+/// step before it, and the chain's horizon `steps_before + T` within 2^[`STEP_HORIZON_LOG2`] steps and
+/// with every relation's magnitude bound below the field's limit (`docs/chains.md`).
+fn check_chain_horizon(spec: &NetworkSpec, options: CompileOptions, steps_before: u64) -> Result<(), CompileError> {
+    if options.visibility.public_initial_weights {
+        return Err(CompileError::Chain(
+            "W_0 carried from the previous segment is that segment's C_WT: it cannot be public".into(),
+        ));
+    }
+    if steps_before == 0 {
+        return Err(CompileError::Chain("a carried W_0 needs a segment before it (steps_before ≥ 1)".into()));
+    }
+    let horizon = steps_before.checked_add(options.steps as u64).filter(|&h| h <= 1u64 << STEP_HORIZON_LOG2);
+    let Some(horizon) = horizon else {
+        return Err(CompileError::Chain(format!(
+            "{steps_before} steps before a segment of {}: a chain holds at most 2^{STEP_HORIZON_LOG2} steps",
+            options.steps
+        )));
+    };
+    let bounds = MagnitudeBounds::new(spec, horizon);
+    if bounds.max_relation_log2 > crate::spec::FIELD_MAGNITUDE_LIMIT_LOG2 {
+        return Err(CompileError::Chain(format!(
+            "at step {horizon} of the chain the magnitude bound of {} reaches 2^{}, beyond the field's 2^{}",
+            bounds.worst_relation,
+            bounds.max_relation_log2,
+            crate::spec::FIELD_MAGNITUDE_LIMIT_LOG2
+        )));
+    }
+    Ok(())
 }
 
 /// Checks [`MAX_STACKED_TENSOR_LOG2`] for every stacked tensor and for b (the chunks of every bit
@@ -697,7 +763,8 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
         r.id = RelationId(i as u32);
     }
 
-    let bounds = MagnitudeBounds::new(&ir.spec, steps as u64);
+    // A carried segment's weights are bounded from the chain's checked W_0 over every step so far.
+    let bounds = MagnitudeBounds::new(&ir.spec, ir.initial_weights.steps_before() + steps as u64);
 
     // 6. Storage: committed, public, derived, bit planes.
     let key_cols = bit_tensor_vars.div_ceil(2);
@@ -711,9 +778,14 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
             }
             // W_0's layout depends on the spec alone (not on T through b's key width), so a commitment
             // published before training (`zkdl weights commit`) fits a run of any length.
-            StackRole::InitialWeight => committed(t, ValueKind::Signed(params.weight_bits), true, u32::MAX),
-            // W_T's magnitude bound plus the sign.
-            StackRole::FinalWeight => committed(t, ValueKind::Signed(bounds.weight + 1), true, key_cols),
+            StackRole::InitialWeight if ir.initial_weights.is_checked() => {
+                committed(t, ValueKind::Signed(params.weight_bits), true, u32::MAX)
+            }
+            // A carried W_0 is the previous segment's W_T, as wide as W_T may be here.
+            StackRole::InitialWeight => committed(t, ValueKind::Signed(bounds.weight + 1), true, u32::MAX),
+            // W_T's magnitude bound plus the sign; its layout depends on the spec alone, as W_0's, so a
+            // segment's C_WT is the next segment's C_W0 row by row.
+            StackRole::FinalWeight => committed(t, ValueKind::Signed(bounds.weight + 1), true, u32::MAX),
             StackRole::AllBits => committed(t, ValueKind::Bits, false, key_cols),
             role if role_is_bits(role) => Storage::BitPlanes(placed.remove(&t.id).unwrap_or_default()),
             _ => Storage::Public, // replaced by the defining relation below
@@ -744,6 +816,7 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
         spec: ir.spec.clone(),
         steps,
         visibility: ir.visibility,
+        initial_weights: ir.initial_weights,
         params,
         bounds,
         tensors,

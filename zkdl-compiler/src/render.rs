@@ -87,6 +87,13 @@ impl Plan {
             if v.public_initial_weights { "public" } else { "committed (C_W0)" },
             if v.public_final_weights { "public (W_T in the clear)" } else { "committed (C_WT)" }
         );
+        if let crate::ir::InitialWeights::CarriedFromPreviousSegment { steps_before } = self.initial_weights {
+            let _ = writeln!(
+                o,
+                "chain segment: W_0 carried from the previous segment's C_WT (no range check here), {steps_before} chain steps before; magnitudes bounded at step {}",
+                steps_before + self.steps as u64
+            );
+        }
         let b = &self.bounds;
         let _ = writeln!(
             o,

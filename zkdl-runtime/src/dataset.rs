@@ -394,9 +394,16 @@ pub struct DatasetStatement {
 impl DatasetStatement {
     /// The example indices of steps `0 … steps − 1`, by the public rule.
     pub fn batches(&self, batch: usize, steps: u32) -> Result<Vec<Vec<usize>>, String> {
+        self.batches_from(0, batch, steps)
+    }
+
+    /// The example indices of steps `first … first + steps − 1` of the rule: the batches of a chain
+    /// segment that `first` steps precede (`docs/chains.md`).
+    pub fn batches_from(&self, first: u64, batch: usize, steps: u32) -> Result<Vec<Vec<usize>>, String> {
         let examples = usize::try_from(self.examples).map_err(|_| "the example count does not fit".to_string())?;
         let order = EpochBatches::new(examples, batch, self.sampling_seed).map_err(|e| e.to_string())?;
-        Ok((0..steps as u64).map(|t| order.batch(t)).collect())
+        let end = first.checked_add(steps as u64).ok_or_else(|| "the steps overflow".to_string())?;
+        Ok((first..end).map(|t| order.batch(t)).collect())
     }
 }
 

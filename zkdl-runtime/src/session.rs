@@ -87,7 +87,10 @@ pub fn train(
     run(spec, None, train_data, test_data, initial, config, observer)
 }
 
-/// Like [`train`] for T = `plan.steps` steps, keeping the witness in the plan's layout.
+/// Like [`train`] for T = `plan.steps` steps, keeping the witness in the plan's layout. For a segment
+/// of a chain whose W_0 is carried from the previous segment (`plan.initial_weights`), the batches
+/// are steps `steps_before … steps_before + T − 1` of the sampling rule, and W_0 (the previous
+/// segment's W_T) is not held to the range of initial weights.
 pub fn train_with_witness(
     plan: &Plan,
     train_data: &Dataset,
@@ -110,7 +113,11 @@ fn run(
     observer: &mut dyn FnMut(TrainEvent<'_>),
 ) -> Result<TrainingRun, TrainingError> {
     let trainer = Trainer::new(spec, config.steps)?;
-    trainer.check_initial_weights(&initial)?;
+    let first_step = plan.map_or(0, |p| p.initial_weights.steps_before());
+    match plan {
+        Some(p) if !p.initial_weights.is_checked() => trainer.check_shapes(&initial)?,
+        _ => trainer.check_initial_weights(&initial)?,
+    }
     let b = trainer.batch_size();
     let (d0, dl) = (trainer.shapes[0].0, trainer.shapes.last().map_or(0, |s| s.1));
     for data in [train_data, test_data] {
@@ -128,9 +135,10 @@ fn run(
     let (mut epoch_loss, mut epoch_correct, mut float_loss, mut float_correct, mut epoch_steps) =
         (0.0, 0, 0.0, 0, 0u64);
     for step in 0..config.steps {
-        let indices = order.batch(step);
-        let batch = trainer.batch(train_data, &indices, step)?;
-        let (trace, next) = trainer.step(&weights, &batch, step)?;
+        let chain_step = first_step + step;
+        let indices = order.batch(chain_step);
+        let batch = trainer.batch(train_data, &indices, chain_step)?;
+        let (trace, next) = trainer.step(&weights, &batch, chain_step)?;
         observer(TrainEvent::Step { step, loss: trace.loss });
         losses.push(trace.loss);
         epoch_loss += trace.loss;

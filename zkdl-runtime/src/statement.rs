@@ -489,3 +489,95 @@ pub fn public_final_weights_sha256(plan: &Plan, public: &PublicInputs) -> Result
     let bytes = weights.safetensors_bytes(Path::new("the public W_T"), &plan.spec, u64::from(plan.steps))?;
     Ok(Sha256::digest(bytes).into())
 }
+
+/// Makes a chain segment's C_W0 the previous segment's C_WT (`docs/chains.md`): for every stacked W_0
+/// tensor of `plan`, the W_T tensor of `previous` holding the same layers, with the same layout; its
+/// commitment and blinds replace the run's own, after checking that `weights` (this segment's W_0)
+/// open it. Errors are the prover's own inconsistencies (another chain's secrets, other layouts).
+#[allow(clippy::too_many_arguments)]
+pub fn carry_final_weights(
+    previous: &Plan,
+    previous_public: &PublicInputs,
+    previous_secrets: &StatementSecrets,
+    plan: &Plan,
+    key: &CommitmentKey,
+    weights: &FixedWeights,
+    public: &mut PublicInputs,
+    secrets: &mut StatementSecrets,
+) -> Result<(), StatementError> {
+    let format = |m: String| StatementError::Format(m);
+    for t in stacks(plan, StackRole::InitialWeight) {
+        let Storage::Committed { col_vars, row_vars, .. } = t.storage else {
+            return Err(format("a carried W_0 must be committed".into()));
+        };
+        let before = stacks(previous, StackRole::FinalWeight)
+            .find(|p| p.layers == t.layers)
+            .ok_or_else(|| format(format!("the previous segment has no W_T of layers {:?}", t.layers)))?;
+        match before.storage {
+            Storage::Committed { col_vars: c, row_vars: r, .. } if (c, r) == (col_vars, row_vars) => {}
+            _ => {
+                return Err(format(format!(
+                    "W_T of layers {:?} of the previous segment is not committed in the layout of this W_0",
+                    t.layers
+                )))
+            }
+        }
+        let commitment = previous_public
+            .commitment(before.id.0)
+            .ok_or_else(|| format(format!("the previous segment has no commitment to {}", before.name())))?;
+        let blinds = previous_secrets
+            .blinds(before.id.0)
+            .ok_or_else(|| format(format!("the previous segment's secrets hold no blinds of {}", before.name())))?;
+        let values = weight_stack_values(t, weights);
+        if key.commit_with_blinds(&values[..], col_vars, blinds) != *commitment {
+            return Err(format(format!(
+                "the weights carried into this segment are not the previous segment's W_T (layers {:?})",
+                t.layers
+            )));
+        }
+        for (id, c) in public.commitments.iter_mut() {
+            if *id == t.id.0 {
+                *c = commitment.clone();
+            }
+        }
+        secrets.set_blinds(t.id.0, blinds.clone());
+    }
+    Ok(())
+}
+
+/// Whether a chain segment's C_W0 is the previous segment's C_WT: every stacked W_0 tensor of `plan`
+/// has the encoding, byte for byte, of the W_T tensor of `previous` holding the same layers, and
+/// every W_T tensor of `previous` is carried. `Err` says which stack differs.
+pub fn check_chain_link(
+    previous: &Plan,
+    previous_public: &PublicInputs,
+    plan: &Plan,
+    public: &PublicInputs,
+) -> Result<(), String> {
+    if plan.initial_weights.is_checked() {
+        return Err("its W_0 is range-checked as a chain's first segment's, not carried from a segment".into());
+    }
+    let finals: Vec<&StackedTensor> = stacks(previous, StackRole::FinalWeight).collect();
+    let initials: Vec<&StackedTensor> = stacks(plan, StackRole::InitialWeight).collect();
+    if finals.len() != initials.len() || finals.is_empty() {
+        return Err(format!("{} W_0 stacks, the previous segment {} W_T stacks", initials.len(), finals.len()));
+    }
+    for t in initials {
+        let before = finals
+            .iter()
+            .find(|p| p.layers == t.layers)
+            .ok_or_else(|| format!("the previous segment has no W_T of layers {:?}", t.layers))?;
+        let (Some(now), Some(then)) = (public.commitment(t.id.0), previous_public.commitment(before.id.0)) else {
+            return Err(format!("C_W0 or the previous C_WT of layers {:?} is missing", t.layers));
+        };
+        if encode(now) != encode(then) {
+            return Err(format!(
+                "its C_W0 of layers {:?} (sha256 {}…) is not the previous segment's C_WT (sha256 {}…)",
+                t.layers,
+                hex(&commitment_digest(now)[..8]),
+                hex(&commitment_digest(then)[..8])
+            ));
+        }
+    }
+    Ok(())
+}

@@ -13,8 +13,22 @@
 //! ```
 //!
 //! All arithmetic is on integers wide enough for every bound: products run through [`exact_matmul`]
-//! (exact, with 128-bit results), element-wise steps in i128. The trainer refuses a spec whose magnitude
-//! bounds at the given horizon reach 2^126, so nothing can wrap.
+//! (exact, with 128-bit results), element-wise steps in i128. Nothing can wrap ([`StepBounds`]):
+//!
+//! - every per-step quantity is range-checked, so bounded independently of the weights and of t:
+//!   |A^0| = |X| ≤ 2^(R+1), hidden |A| ≤ 2^Q, |G^L| ≤ 2^Q + 2^(R+1), hidden |G| ≤ |H'| ≤ 2^Q, hence
+//!   |G_W^l| ≤ B·|A^(l−1)|·|G^l| per step;
+//! - only the weights grow, by at most |G_W| a step: |W_(t+k)| ≤ |W_t| + k·max|G_W|;
+//! - the products of a step are bounded by the weights it reads: |Z^l| ≤ d_(l−1)·|A^(l−1)|·|W^l|,
+//!   |H^(l−1)| ≤ d_l·|G^l|·|W^l|.
+//!
+//! All of these must stay below 2^126 ([`TRAINER_MAGNITUDE_LIMIT_LOG2`]). [`Trainer::new`] refuses a
+//! spec for which one step from the largest admissible W_0 (S_W+2 bits) could break that, and
+//! [`Trainer::step`] bounds every step from the largest |W^l| it actually reads (the segment of steps
+//! that follows is bounded by [`StepBounds::steps_within_limit`]), so training has no step horizon of
+//! its own: it runs as long as the weights stay small enough, which the range checks ensure in practice
+//! (a Z' in range needs |Z| < 2^(Q+S_W)). The digits network, from any admissible W_0, is bounded for
+//! about 2^20 steps before the first weight could matter ([`Trainer::static_horizon`]).
 //!
 //! **Ranges are errors, never wraps.** A value outside the range the proof will check — hidden Z' outside
 //! [1 − 2^Q, 2^Q] (sign + Q magnitude bits), Z'^L or H' outside (Q+1)-bit two's complement, inputs and
@@ -153,6 +167,8 @@ pub enum TrainingError {
     OutOfRange(Box<RangeViolation>),
     #[error("the trainer computes in 128-bit integers, but {what} can reach 2^{bits} within {steps} steps; lower range_bits (Q) or scale_bits (R), or train fewer steps")]
     TooWide { what: String, bits: u32, steps: u64 },
+    #[error("step {step}, layer {layer}: the weights reached |W| = 2^{weight_log2:.1}, so {what} of this step could exceed the trainer's 128-bit integers (2^{limit}); the training diverges: lower the learning rate (a larger K in lr = 2^-K)", limit = TRAINER_MAGNITUDE_LIMIT_LOG2)]
+    WeightsTooLarge { step: u64, layer: usize, weight_log2: f64, what: &'static str },
     #[error("{0}")]
     Mismatch(String),
     #[error("step {step}, layer {layer}, {relation}: {source}")]
@@ -163,24 +179,148 @@ const GROWTH_HELP: &str = "the values outgrew the range the proof checks: lower 
 const INPUT_HELP: &str =
     "inputs and targets must lie in [−2, 2): normalize the data (e.g. divide by the largest value)";
 
+/// The exact magnitude bounds of one training step (module docs), per layer: what the range checks
+/// bound independently of the weights, and what a step's products reach for given |W|.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepBounds {
+    /// Per layer l = 1 … L.
+    pub layers: Vec<LayerBounds>,
+    /// |W_0| ≤ 2^(S_W+1): the (S_W+2)-bit range of initial weights.
+    pub initial_weight: u128,
+    /// 2^[`TRAINER_MAGNITUDE_LIMIT_LOG2`]: every value must stay below it.
+    pub limit: u128,
+}
+
+/// The bounds of one layer's values at one step. Products saturate at `u128::MAX` (above the limit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LayerBounds {
+    /// d_(l−1), the inner dimension of Z^l = A^(l−1)·W^l.
+    pub fan_in: u128,
+    /// d_l, the inner dimension of H^(l−1) = G^l·(W^l)ᵀ; 0 for layer 1 (no H).
+    pub fan_out: u128,
+    /// max |A^(l−1)|.
+    pub activation: u128,
+    /// max |G^l|.
+    pub signal: u128,
+    /// max |G_W^l| = B·|A^(l−1)|·|G^l|: the most a weight moves in one step.
+    pub gradient: u128,
+}
+
+impl LayerBounds {
+    /// The most |W^l| a step may read: both products stay below `limit`.
+    fn weight_room(&self, limit: u128) -> u128 {
+        let coefficient = self.fan_in.saturating_mul(self.activation).max(self.fan_out.saturating_mul(self.signal));
+        (limit - 1) / coefficient.max(1)
+    }
+}
+
+impl StepBounds {
+    pub fn new(spec: &NetworkSpec) -> StepBounds {
+        let p = spec.fixed_point_params();
+        let pow = |bits: u32| 1u128.checked_shl(bits).unwrap_or(u128::MAX);
+        let (data, range) = (pow(p.scale_bits + 1), pow(p.range_bits));
+        let shapes = layer_shapes(spec);
+        let depth = shapes.len();
+        let batch = spec.batch.max(1) as u128;
+        let layers = shapes
+            .iter()
+            .enumerate()
+            .map(|(i, &(rows, cols))| {
+                let activation = if i == 0 { data } else { range };
+                let signal = if i + 1 == depth { range.saturating_add(data) } else { range };
+                LayerBounds {
+                    fan_in: rows as u128,
+                    fan_out: if i == 0 { 0 } else { cols as u128 },
+                    activation,
+                    signal,
+                    gradient: batch.saturating_mul(activation).saturating_mul(signal),
+                }
+            })
+            .collect();
+        StepBounds { layers, initial_weight: pow(p.weight_bits - 1), limit: pow(TRAINER_MAGNITUDE_LIMIT_LOG2) }
+    }
+
+    /// The most steps that can run from weights with max |W^l| = `weights[l − 1]` with every value
+    /// below the limit: k steps read |W| ≤ w + (k−1)·|G_W| and leave |W| ≤ w + k·|G_W|. 0 when not
+    /// even one step can; saturates at `u64::MAX`.
+    pub fn steps_within_limit(&self, weights: &[u128]) -> u64 {
+        let limit = self.limit;
+        let mut steps = u64::MAX as u128;
+        for (layer, &w) in self.layers.iter().zip(weights) {
+            let room = layer.weight_room(limit);
+            let gradient = layer.gradient.max(1);
+            if w > room || layer.gradient >= limit {
+                return 0;
+            }
+            let read = (room - w) / gradient + 1;
+            let left = (limit - 1 - w) / gradient;
+            steps = steps.min(read).min(left);
+        }
+        steps.min(u64::MAX as u128) as u64
+    }
+
+    /// The first layer and product that bounds the steps from `weights` to 0, if any.
+    fn first_excess(&self, weights: &[u128]) -> Option<(usize, &'static str)> {
+        self.layers.iter().zip(weights).enumerate().find_map(|(i, (layer, &w))| {
+            if layer.gradient >= self.limit {
+                Some((i + 1, "G_W = Aᵀ·G"))
+            } else if layer.fan_in.saturating_mul(layer.activation).saturating_mul(w) >= self.limit {
+                Some((i + 1, "Z = A·W"))
+            } else if layer.fan_out.saturating_mul(layer.signal).saturating_mul(w) >= self.limit {
+                Some((i + 1, "H = G·Wᵀ"))
+            } else if w.saturating_add(layer.gradient) >= self.limit {
+                Some((i + 1, "W − G_W"))
+            } else {
+                None
+            }
+        })
+    }
+}
+
 /// Executes the training step of a spec in fixed point.
 #[derive(Clone, Debug)]
 pub struct Trainer {
     pub spec: NetworkSpec,
     pub params: FixedPointParams,
     pub shapes: Vec<(usize, usize)>,
+    pub bounds: StepBounds,
 }
 
 impl Trainer {
-    /// A trainer for up to `horizon` steps; refuses specs whose bounds could exceed its integers.
-    pub fn new(spec: &NetworkSpec, horizon: u64) -> Result<Trainer, TrainingError> {
+    /// A trainer; refuses specs for which one step from the largest admissible W_0 could exceed its
+    /// integers. `horizon`, the steps the caller means to run, needs no bound of its own: every step
+    /// is bounded from the weights it reads ([`Trainer::step`], module docs).
+    pub fn new(spec: &NetworkSpec, _horizon: u64) -> Result<Trainer, TrainingError> {
         spec.validate().map_err(|e| TrainingError::Mismatch(format!("invalid network: {e}")))?;
-        let bounds = MagnitudeBounds::new(spec, horizon.max(1));
-        if bounds.max_relation_log2 >= TRAINER_MAGNITUDE_LIMIT_LOG2 {
-            let (what, bits) = (bounds.worst_relation.clone(), bounds.max_relation_log2);
-            return Err(TrainingError::TooWide { what, bits, steps: horizon });
+        let bounds = StepBounds::new(spec);
+        let worst = vec![bounds.initial_weight; bounds.layers.len()];
+        if bounds.steps_within_limit(&worst) == 0 {
+            // The exponents of MagnitudeBounds name the relation for the message.
+            let one = MagnitudeBounds::new(spec, 1);
+            let (what, bits) = (one.worst_relation.clone(), one.max_relation_log2.max(TRAINER_MAGNITUDE_LIMIT_LOG2));
+            return Err(TrainingError::TooWide { what, bits, steps: 1 });
         }
-        Ok(Trainer { spec: spec.clone(), params: spec.fixed_point_params(), shapes: layer_shapes(spec) })
+        Ok(Trainer { spec: spec.clone(), params: spec.fixed_point_params(), shapes: layer_shapes(spec), bounds })
+    }
+
+    /// The steps every admissible W_0 (S_W+2 bits) can run before a step needs the bound of its
+    /// actual weights: a worst case, not a limit (see the module docs).
+    pub fn static_horizon(&self) -> u64 {
+        self.bounds.steps_within_limit(&vec![self.bounds.initial_weight; self.bounds.layers.len()])
+    }
+
+    /// How many steps from `weights` stay within the trainer's integers (at least 1, or an error
+    /// naming the layer and product that could overflow at `step`).
+    pub fn steps_within_limit(&self, weights: &FixedWeights, step: u64) -> Result<u64, TrainingError> {
+        let maxima: Vec<u128> = weights.layers.iter().map(|w| w.max_abs()).collect();
+        match self.bounds.steps_within_limit(&maxima) {
+            0 => {
+                let (layer, what) = self.bounds.first_excess(&maxima).unwrap_or((1, "Z = A·W"));
+                let weight_log2 = (maxima.get(layer - 1).copied().unwrap_or(0) as f64).log2();
+                Err(TrainingError::WeightsTooLarge { step, layer, weight_log2, what })
+            }
+            k => Ok(k),
+        }
     }
 
     pub fn batch_size(&self) -> usize {
@@ -240,7 +380,8 @@ impl Trainer {
         Ok(())
     }
 
-    fn check_shapes(&self, weights: &FixedWeights) -> Result<(), TrainingError> {
+    /// Checks that `weights` have the network's shapes and scale.
+    pub fn check_shapes(&self, weights: &FixedWeights) -> Result<(), TrainingError> {
         if weights.shapes != self.shapes || weights.scale_bits != self.params.weight_scale_bits {
             return Err(TrainingError::Mismatch(format!(
                 "weights of shapes {:?} at scale 2^{} do not fit the network {} (shapes {:?}, scale 2^{})",
@@ -258,6 +399,8 @@ impl Trainer {
         step: u64,
     ) -> Result<(StepTrace, FixedWeights), TrainingError> {
         self.check_shapes(weights)?;
+        // This step reads W_t and writes W_t − G_W: both bounded from the actual |W_t|.
+        self.steps_within_limit(weights, step)?;
         let b = self.batch_size();
         if batch.labels.len() != b || batch.x.len() != b * self.input_width() {
             return Err(TrainingError::Mismatch(format!(
@@ -497,4 +640,99 @@ fn out_of_range(
 ) -> TrainingError {
     let range = format!("{bits}-bit two's complement");
     TrainingError::OutOfRange(Box::new(RangeViolation { step, layer, tensor, row, col, value, min, max, range, help }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zkdl_compiler::NetworkSpec;
+
+    fn digits() -> NetworkSpec {
+        NetworkSpec::builder("digits")
+            .input(64)
+            .dense(32)
+            .relu()
+            .dense(32)
+            .relu()
+            .dense(10)
+            .batch(32)
+            .sgd(4)
+            .build()
+            .unwrap()
+    }
+
+    /// Whether k steps from weights `w` keep every value below the limit, by the definition.
+    fn fits(bounds: &StepBounds, w: &[u128], k: u128) -> bool {
+        bounds.layers.iter().zip(w).all(|(l, &w)| {
+            let read = w + k.saturating_sub(1) * l.gradient;
+            let left = w + k * l.gradient;
+            l.fan_in * l.activation * read < bounds.limit
+                && l.fan_out * l.signal * read < bounds.limit
+                && left < bounds.limit
+                && l.gradient < bounds.limit
+        })
+    }
+
+    #[test]
+    fn step_bounds_of_digits_are_the_range_checks() {
+        let b = StepBounds::new(&digits());
+        // R = 16, Q = 32, B = 32: |X| ≤ 2^17, hidden |A| ≤ 2^32, |G^L| ≤ 2^32 + 2^17, hidden |G| ≤ 2^32.
+        assert_eq!(b.layers[0].activation, 1 << 17);
+        assert_eq!(b.layers[1].activation, 1 << 32);
+        assert_eq!(b.layers[2].signal, (1 << 32) + (1 << 17));
+        assert_eq!(b.layers[1].signal, 1 << 32);
+        assert_eq!(b.layers[1].gradient, 1 << 69);
+        assert_eq!(b.layers[0].fan_out, 0);
+        assert_eq!((b.layers[2].fan_in, b.layers[2].fan_out), (32, 10));
+        // S_W = 2R + k = 32 + 9 = 41: |W_0| ≤ 2^42.
+        assert_eq!(b.initial_weight, 1 << 42);
+    }
+
+    #[test]
+    fn steps_within_limit_is_the_largest_k_that_fits() {
+        let b = StepBounds::new(&digits());
+        for w in [vec![b.initial_weight; 3], vec![1 << 60, 1 << 80, 1 << 70], vec![0, 0, 0], vec![1, 1 << 88, 1]] {
+            let k = b.steps_within_limit(&w) as u128;
+            assert!(k == 0 || fits(&b, &w, k), "{w:?}: {k} steps do not fit");
+            assert!(!fits(&b, &w, k + 1), "{w:?}: {} steps fit too", k + 1);
+        }
+    }
+
+    #[test]
+    fn digits_trains_a_hundred_thousand_steps_from_any_admissible_w0() {
+        let trainer = Trainer::new(&digits(), 100_000).unwrap();
+        let horizon = trainer.static_horizon();
+        // About (2^89 − 2^42) / 2^69 ≈ 2^20: the old exponent bounds stopped at 8192.
+        assert!((1 << 19..=1 << 20).contains(&horizon), "{horizon}");
+    }
+
+    #[test]
+    fn a_spec_whose_single_step_could_wrap_is_refused() {
+        let wide = |q: u32| {
+            NetworkSpec::builder("wide").input(64).dense(32).relu().dense(10).batch(32).sgd(4).range_bits(q).build()
+        };
+        // Q = 50: one step from W_0 fits (|Z| ≤ 2^5·2^50·2^42), the next is bounded from the weights read.
+        assert_eq!(Trainer::new(&wide(50).unwrap(), 1).unwrap().static_horizon(), 1);
+        // Q = 62: |G_W| ≤ 2^5·2^62·(2^62 + 2^17) > 2^126 in a single step.
+        match Trainer::new(&wide(62).unwrap(), 1) {
+            Err(TrainingError::TooWide { bits, .. }) => assert!(bits >= TRAINER_MAGNITUDE_LIMIT_LOG2),
+            other => panic!("expected TooWide, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn weights_grown_too_large_stop_the_step_naming_the_layer() {
+        let spec = digits();
+        let trainer = Trainer::new(&spec, 1).unwrap();
+        let mut weights = FixedWeights::he_init(&spec, 1).unwrap();
+        let mut big = vec![0i128; 32 * 32];
+        big[5] = 1i128 << 90;
+        weights.layers[1] = IntVec::from_i128(&big);
+        match trainer.steps_within_limit(&weights, 7) {
+            Err(e @ TrainingError::WeightsTooLarge { step: 7, layer: 2, .. }) => {
+                assert!(e.to_string().contains("step 7, layer 2"), "{e}")
+            }
+            other => panic!("expected WeightsTooLarge, got {other:?}"),
+        }
+    }
 }

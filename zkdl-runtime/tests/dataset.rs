@@ -86,6 +86,7 @@ fn prove_and_verify(
         steps: STEPS,
         visibility: f.plan.visibility,
         initial_seed: None,
+        initial_weights: Default::default(),
         plan_digest: f.plan.digest(),
         public,
         body,

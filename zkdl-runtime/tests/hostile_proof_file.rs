@@ -41,6 +41,7 @@ fn honest_file() -> Vec<u8> {
         steps: 1,
         visibility: plan.visibility,
         initial_seed: None,
+        initial_weights: Default::default(),
         plan_digest: plan.digest(),
         public,
         body,

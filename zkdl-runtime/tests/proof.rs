@@ -110,6 +110,7 @@ fn proof_files_round_trip_and_name_what_is_wrong() {
     let file = ProofFile {
         spec: small_spec(),
         initial_seed: None,
+        initial_weights: Default::default(),
         steps: 1,
         visibility: plan.visibility,
         plan_digest: plan.digest(),

@@ -298,6 +298,7 @@ fn every_single_byte_flip_is_rejected_or_fails_to_decode() {
     let file = ProofFile {
         spec: spec.clone(),
         initial_seed: None,
+        initial_weights: Default::default(),
         steps: 1,
         visibility: plan.visibility,
         plan_digest: plan.digest(),

@@ -64,6 +64,7 @@ fn prove_file(plan: &Plan, tables: &Tables, mode: Mode, initial_seed: Option<u64
         steps: plan.steps,
         visibility: plan.visibility,
         initial_seed,
+        initial_weights: Default::default(),
         plan_digest: plan.digest(),
         public,
         body,
@@ -171,9 +172,14 @@ fn the_proof_file_records_public_final_weights_in_bit_2() {
     cleared[flags_at] = 0;
     let error = ProofFile::from_bytes(&cleared).unwrap_err();
     assert!(error.to_string().contains("plan digest"), "{error}");
-    // Bits beyond the four known ones are still rejected.
+    // Bit 4 (W_0 carried from a chain's previous segment) needs the steps before it in the seed word.
+    let mut carried = bytes.clone();
+    carried[flags_at] |= 1 << 4;
+    let error = ProofFile::from_bytes(&carried).unwrap_err();
+    assert!(error.to_string().contains("0 steps before it"), "{error}");
+    // Bits beyond the five known ones are still rejected.
     let mut unknown = bytes;
-    unknown[flags_at] |= 1 << 4;
+    unknown[flags_at] |= 1 << 5;
     let error = ProofFile::from_bytes(&unknown).unwrap_err();
     assert!(error.to_string().contains("unknown statement flags"), "{error}");
 }

@@ -38,6 +38,7 @@ fn prove_both(plan: &Plan, tables: &Tables) -> Vec<Result<(), VerificationError>
             let file = ProofFile {
                 spec: plan.spec.clone(),
                 initial_seed: None,
+                initial_weights: Default::default(),
                 steps: plan.steps,
                 visibility: plan.visibility,
                 plan_digest: plan.digest(),

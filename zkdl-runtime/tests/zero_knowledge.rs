@@ -42,6 +42,7 @@ impl Run {
         ProofFile {
             spec: small_spec(),
             initial_seed: None,
+            initial_weights: Default::default(),
             steps: 2,
             visibility: self.plan.visibility,
             plan_digest: self.plan.digest(),

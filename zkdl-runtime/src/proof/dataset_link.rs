@@ -157,7 +157,9 @@ pub(super) fn verify(
 ) -> Result<(), VerificationError> {
     let malformed = |what: String| VerificationError::Malformed { relation: "dataset link".into(), what };
     dataset.check_network(&plan.spec).map_err(|e| malformed(e.to_string()))?;
-    let batches = statement.batches(plan.spec.batch as usize, plan.steps).map_err(malformed)?;
+    // A chain segment's batches are those of its steps in the chain (`docs/chains.md`).
+    let first = plan.initial_weights.steps_before();
+    let batches = statement.batches_from(first, plan.spec.batch as usize, plan.steps).map_err(malformed)?;
     for (targets, link) in [(false, &proof.features), (true, &proof.targets)] {
         let t = batch_tensor(plan, targets)?;
         let dataset_commitment = if targets { &dataset.targets } else { &dataset.features };

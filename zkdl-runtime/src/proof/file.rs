@@ -10,8 +10,10 @@
 //!     20+L    4     T, the number of steps (u32 LE)
 //!     24+L    1     statement flags: bit 0 public data, bit 1 public initial weights, bit 2 public
 //!                   final weights (W_T in the clear, no C_WT), bit 3 initial weights from a seed
-//!                   (with bit 1); other bits are rejected
-//!     25+L    8     the initial-weights seed S (u64 LE; 0 without bit 3)
+//!                   (with bit 1), bit 4 W_0 carried from the previous segment of a chain (no range
+//!                   check of W_0; not with bits 1 and 3; `docs/chains.md`); other bits are rejected
+//!     25+L    8     with bit 3 the initial-weights seed S, with bit 4 the chain steps before this
+//!                   segment (≥ 1), else 0 (u64 LE)
 //!     33+L    32    the plan digest (SHA-256, `Plan::digest`)
 //!     65+L    8     length P of the public inputs (u64 LE)
 //!     73+L    P     public inputs: commitments C_X, C_Y, C_W0, C_WT, public values (ark-serialize,
@@ -29,7 +31,7 @@
 
 use std::path::Path;
 
-use zkdl_compiler::{compile, CompileOptions, NetworkSpec, Plan, Visibility};
+use zkdl_compiler::{compile_segment, CompileOptions, InitialWeights, NetworkSpec, Plan, Visibility};
 
 use super::{ProofBody, PublicInputs, PROTOCOL_VERSION};
 use crate::files::write_atomically;
@@ -53,6 +55,8 @@ pub struct ProofFile {
     pub visibility: Visibility,
     /// The seed of W_0 = He(S) when the initial weights are public and regenerated from it.
     pub initial_seed: Option<u64>,
+    /// W_0 range-checked in the proof, or carried from the previous segment of a chain.
+    pub initial_weights: InitialWeights,
     pub plan_digest: [u8; 32],
     pub public: PublicInputs,
     pub body: ProofBody,
@@ -66,6 +70,8 @@ const PUBLIC_INITIAL_WEIGHTS: u8 = 1 << 1;
 const PUBLIC_FINAL_WEIGHTS: u8 = 1 << 2;
 /// The statement flag bit of initial weights from a seed.
 const SEEDED_INITIAL_WEIGHTS: u8 = 1 << 3;
+/// The statement flag bit of W_0 carried from the previous segment of a chain.
+const CARRIED_INITIAL_WEIGHTS: u8 = 1 << 4;
 
 /// Why a proof file could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -114,9 +120,11 @@ impl ProofFile {
             flag(v.public_data, PUBLIC_DATA)
                 | flag(v.public_initial_weights, PUBLIC_INITIAL_WEIGHTS)
                 | flag(v.public_final_weights, PUBLIC_FINAL_WEIGHTS)
-                | flag(self.initial_seed.is_some(), SEEDED_INITIAL_WEIGHTS),
+                | flag(self.initial_seed.is_some(), SEEDED_INITIAL_WEIGHTS)
+                | flag(!self.initial_weights.is_checked(), CARRIED_INITIAL_WEIGHTS),
         );
-        bytes.extend_from_slice(&self.initial_seed.unwrap_or(0).to_le_bytes());
+        let word = self.initial_seed.unwrap_or(0) | self.initial_weights.steps_before();
+        bytes.extend_from_slice(&word.to_le_bytes());
         bytes.extend_from_slice(&self.plan_digest);
         bytes.extend_from_slice(&(public.len() as u64).to_le_bytes());
         bytes.extend_from_slice(&public);
@@ -159,8 +167,16 @@ impl ProofFile {
         }
         let flags_offset = reader.offset;
         let flags = reader.take(1, "the statement flags")?[0];
-        let known = PUBLIC_DATA | PUBLIC_INITIAL_WEIGHTS | PUBLIC_FINAL_WEIGHTS | SEEDED_INITIAL_WEIGHTS;
-        if flags & !known != 0 || (flags & SEEDED_INITIAL_WEIGHTS != 0 && flags & PUBLIC_INITIAL_WEIGHTS == 0) {
+        let known = PUBLIC_DATA
+            | PUBLIC_INITIAL_WEIGHTS
+            | PUBLIC_FINAL_WEIGHTS
+            | SEEDED_INITIAL_WEIGHTS
+            | CARRIED_INITIAL_WEIGHTS;
+        let carried = flags & CARRIED_INITIAL_WEIGHTS != 0;
+        if flags & !known != 0
+            || (flags & SEEDED_INITIAL_WEIGHTS != 0 && flags & PUBLIC_INITIAL_WEIGHTS == 0)
+            || (carried && flags & (PUBLIC_INITIAL_WEIGHTS | SEEDED_INITIAL_WEIGHTS) != 0)
+        {
             return Err(ProofFileError::Format {
                 offset: flags_offset,
                 what: format!("unknown statement flags {flags:#04x}"),
@@ -173,7 +189,18 @@ impl ProofFile {
         };
         let seed_offset = reader.offset;
         let seed = reader.u64("the initial-weights seed")?;
-        if flags & SEEDED_INITIAL_WEIGHTS == 0 && seed != 0 {
+        if carried && seed == 0 {
+            return Err(ProofFileError::Format {
+                offset: seed_offset,
+                what: "a segment with W_0 carried from the previous one, with 0 steps before it".into(),
+            });
+        }
+        let initial_weights = if carried {
+            InitialWeights::CarriedFromPreviousSegment { steps_before: seed }
+        } else {
+            InitialWeights::Checked
+        };
+        if flags & SEEDED_INITIAL_WEIGHTS == 0 && !carried && seed != 0 {
             // One encoding per statement: a seed the flags do not use must be 0.
             return Err(ProofFileError::Format {
                 offset: seed_offset,
@@ -197,8 +224,8 @@ impl ProofFile {
             offset: body_offset,
             source,
         })?;
-        let plan =
-            compile(&spec, CompileOptions { steps, visibility }).map_err(|e| ProofFileError::Plan(e.to_string()))?;
+        let plan = compile_segment(&spec, CompileOptions { steps, visibility }, initial_weights)
+            .map_err(|e| ProofFileError::Plan(e.to_string()))?;
         let computed = plan.digest();
         if computed != plan_digest {
             return Err(ProofFileError::Digest { written: hex(&plan_digest), computed: hex(&computed) });
@@ -215,12 +242,13 @@ impl ProofFile {
             public.public_values.extend(regenerated);
             public.public_values.sort_by_key(|(id, _)| *id);
         }
-        Ok((ProofFile { spec, steps, visibility, initial_seed, plan_digest, public, body }, plan))
+        Ok((ProofFile { spec, steps, visibility, initial_seed, initial_weights, plan_digest, public, body }, plan))
     }
 
     /// The ids of the stacked W_0 tensors of this file's plan.
     fn initial_weight_ids(&self) -> Vec<u32> {
-        let plan = compile(&self.spec, CompileOptions { steps: self.steps, visibility: self.visibility });
+        let options = CompileOptions { steps: self.steps, visibility: self.visibility };
+        let plan = compile_segment(&self.spec, options, self.initial_weights);
         plan.map(|p| {
             p.tensors
                 .iter()
