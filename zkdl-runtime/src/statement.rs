@@ -33,25 +33,40 @@ use zkdl_compiler::plan::{StackRole, StackedTensor, Storage};
 use zkdl_compiler::Plan;
 
 use crate::commitment::{CommitmentBlinds, CommitmentKey, TensorCommitment};
+use crate::integers::IntVec;
 use crate::proof::{PublicInputs, StatementSecrets};
 use crate::serialization::{decode, encode};
+use crate::tensor::PARALLEL_MIN;
 use crate::weights::{FixedWeights, WeightsError};
 use crate::Fr;
+use rayon::prelude::*;
 
 /// The stacked W_0 or W_T tensor `tensor` of `plan` filled from `weights`: entry
 /// (layer slot, row, col) is W^l[row][col] of the slot's layer, zero in padding.
+///
+/// Built in parallel, each entry written once (no zeroed table filled afterwards).
 pub fn weight_stack_values(tensor: &StackedTensor, weights: &FixedWeights) -> Vec<Fr> {
     let l = tensor.layout;
-    let mut values = vec![Fr::from(0u64); 1usize << l.num_vars()];
-    for (slot, &layer) in tensor.layers.iter().enumerate() {
-        let Some(w) = (layer as usize).checked_sub(1).and_then(|i| weights.layers.get(i)) else { continue };
-        let cols = weights.shapes[layer as usize - 1].1;
-        for (i, v) in w.iter().enumerate() {
-            let (row, col) = (i / cols, i % cols);
-            let index = (((slot << l.row_bits) | row) << l.col_bits) | col;
-            values[index] = Fr::from(v);
+    let row_len = 1usize << l.col_bits;
+    let rows_per_slot = 1usize << l.row_bits;
+    // Each slot's layer as (W^l, its column count), or `None` for a padding slot.
+    let slots: Vec<Option<(&IntVec, usize)>> = tensor
+        .layers
+        .iter()
+        .map(|&layer| {
+            let i = (layer as usize).checked_sub(1)?;
+            Some((weights.layers.get(i)?, weights.shapes.get(i)?.1))
+        })
+        .collect();
+    let (col_mask, row_mask) = (row_len - 1, rows_per_slot - 1);
+    let mut values = Vec::with_capacity(1usize << l.num_vars());
+    values.par_extend((0..1usize << l.num_vars()).into_par_iter().with_min_len(PARALLEL_MIN).map(|i| {
+        let (slot, row, col) = (i >> (l.row_bits + l.col_bits), (i >> l.col_bits) & row_mask, i & col_mask);
+        match slots.get(slot).copied().flatten() {
+            Some((w, cols)) if col < cols && row * cols + col < w.len() => Fr::from(w.get(row * cols + col)),
+            _ => Fr::from(0u64),
         }
-    }
+    }));
     values
 }
 

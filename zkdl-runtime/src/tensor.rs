@@ -267,6 +267,92 @@ pub fn inner_product(a: &[Fr], b: &[Fr]) -> Fr {
     a.par_chunks(PARALLEL_MIN).zip(b.par_chunks(PARALLEL_MIN)).map(|(x, y)| sequential(x, y)).sum()
 }
 
+/// `Σ_i a_i·v_i` for field elements `a` and signed integers `v`, with one modular reduction in all.
+///
+/// Each `a_i` is held in Montgomery form `a_i·R mod p` (`R = 2^256`); its four limbs times `|v_i|`
+/// (< 2^255 · 2^63) are added as integers into a 384-bit sum of the positive and one of the negative
+/// terms (room for 2^64 terms), so a term costs four word multiplications, not a field
+/// multiplication. The difference of the sums, reduced mod p, is `R·Σ a_i v_i`; multiplying by
+/// `R^(−1)` gives the inner product. In parallel for long vectors.
+///
+/// # Panics
+/// If the vectors have different lengths.
+pub fn inner_product_small(a: &[Fr], v: &[i64]) -> Fr {
+    assert_eq!(a.len(), v.len(), "inner product of vectors of different lengths");
+    let sums = if a.len() <= PARALLEL_MIN {
+        WideSums::of(a, v)
+    } else {
+        a.par_chunks(PARALLEL_MIN)
+            .zip(v.par_chunks(PARALLEL_MIN))
+            .map(|(a, v)| WideSums::of(a, v))
+            .reduce(WideSums::default, WideSums::add)
+    };
+    sums.to_field()
+}
+
+/// The positive and the negative terms of [`inner_product_small`] as 384-bit integers (six limbs,
+/// least significant first).
+#[derive(Clone, Copy, Default)]
+struct WideSums {
+    positive: [u64; 6],
+    negative: [u64; 6],
+}
+
+impl WideSums {
+    fn of(a: &[Fr], v: &[i64]) -> WideSums {
+        let mut sums = WideSums::default();
+        for (a, &v) in a.iter().zip(v) {
+            let limbs = &(a.0).0;
+            let target = if v < 0 { &mut sums.negative } else { &mut sums.positive };
+            multiply_add(target, limbs, v.unsigned_abs());
+        }
+        sums
+    }
+
+    fn add(mut self, other: WideSums) -> WideSums {
+        add_wide(&mut self.positive, &other.positive);
+        add_wide(&mut self.negative, &other.negative);
+        self
+    }
+
+    /// `(positive − negative) · R^(−1) mod p`.
+    fn to_field(self) -> Fr {
+        use ark_ff::PrimeField;
+        let reduce = |limbs: [u64; 6]| {
+            let bytes: Vec<u8> = limbs.iter().flat_map(|l| l.to_le_bytes()).collect();
+            Fr::from_le_bytes_mod_order(&bytes)
+        };
+        static R_INVERSE: std::sync::OnceLock<Fr> = std::sync::OnceLock::new();
+        let r_inverse = R_INVERSE.get_or_init(|| power_of_two(256).inverse().expect("2^256 is invertible mod p"));
+        (reduce(self.positive) - reduce(self.negative)) * r_inverse
+    }
+}
+
+/// `acc += a · m` for a 256-bit `a` and a word `m` (the sum stays below 2^384).
+#[inline]
+fn multiply_add(acc: &mut [u64; 6], a: &[u64; 4], m: u64) {
+    let mut carry = 0u128;
+    for (acc, &a) in acc.iter_mut().zip(a) {
+        // At most (2^64 − 1)^2 + 2(2^64 − 1) = 2^128 − 1: no overflow.
+        let t = u128::from(a) * u128::from(m) + u128::from(*acc) + carry;
+        *acc = t as u64;
+        carry = t >> 64;
+    }
+    let t = u128::from(acc[4]) + carry;
+    acc[4] = t as u64;
+    acc[5] = acc[5].wrapping_add((t >> 64) as u64);
+}
+
+/// `acc += other` on 384-bit integers.
+fn add_wide(acc: &mut [u64; 6], other: &[u64; 6]) {
+    let mut carry = 0u128;
+    for (acc, &o) in acc.iter_mut().zip(other) {
+        let t = u128::from(*acc) + u128::from(o) + carry;
+        *acc = t as u64;
+        carry = t >> 64;
+    }
+}
+
 /// `P(point)` for a tensor given by its entries.
 ///
 /// # Panics
@@ -339,6 +425,18 @@ mod tests {
             prop_assert_eq!(naive_evaluate(&leading, &point[k..]), full);
             let trailing = bind_trailing(&values, &point[n - k..]);
             prop_assert_eq!(naive_evaluate(&trailing, &point[..n - k]), full);
+        }
+
+        #[test]
+        fn small_inner_products_match_the_field_ones(len in 0usize..(3 * PARALLEL_MIN), seed in any::<u64>()) {
+            let mut rng = ChaCha20Rng::seed_from_u64(seed);
+            let a = random_vec(&mut rng, len);
+            let extremes = [i64::MIN, i64::MAX, -1, 0, 1];
+            let v: Vec<i64> = (0..len)
+                .map(|i| if i % 7 == 0 { extremes[i % extremes.len()] } else { rand::Rng::gen(&mut rng) })
+                .collect();
+            let field: Vec<Fr> = v.iter().map(|&x| Fr::from(x)).collect();
+            prop_assert_eq!(inner_product_small(&a, &v), inner_product(&a, &field));
         }
 
         #[test]

@@ -12,7 +12,9 @@
 
 use ark_ff::{PrimeField, Zero};
 use ark_serialize::CanonicalSerialize;
+use rayon::prelude::*;
 
+use crate::tensor::PARALLEL_MIN;
 use crate::{Fr, G1Affine};
 
 /// The Fiat–Shamir transcript of one proof.
@@ -61,9 +63,21 @@ impl Transcript {
         self.append_serializable(label, value);
     }
 
-    /// Absorbs a sequence of field elements (its length first).
+    /// Absorbs a sequence of field elements (its length first): the bytes of its canonical
+    /// serialization, the length as a `u64` (little-endian) then each element's 32 bytes. A long
+    /// sequence is serialized in parallel into one buffer, absorbed in one message as before.
     pub fn append_fields(&mut self, label: &'static [u8], values: &[Fr]) {
-        self.append_serializable(label, values);
+        if values.len() < PARALLEL_MIN {
+            return self.append_serializable(label, values);
+        }
+        let size = Fr::zero().compressed_size();
+        let mut bytes = vec![0u8; 8 + size * values.len()];
+        let (length, elements) = bytes.split_at_mut(8);
+        length.copy_from_slice(&(values.len() as u64).to_le_bytes());
+        elements.par_chunks_mut(size).zip(values.par_iter()).with_min_len(PARALLEL_MIN).for_each(|(out, v)| {
+            v.serialize_compressed(out).expect("a field element fills its serialized size");
+        });
+        self.inner.append_message(label, &bytes);
     }
 
     /// Absorbs a G1 point.
@@ -142,6 +156,17 @@ mod tests {
             assert!(challenges[i + 1..].iter().all(|b| a != b));
         }
         assert!(!t.challenge_nonzero(b"x").is_zero());
+    }
+
+    #[test]
+    fn long_sequences_absorb_their_canonical_serialization() {
+        let mut rng = <rand_chacha::ChaCha20Rng as rand::SeedableRng>::seed_from_u64(3);
+        let values: Vec<Fr> = (0..3 * PARALLEL_MIN + 5).map(|_| <Fr as ark_std::UniformRand>::rand(&mut rng)).collect();
+        let mut a = Transcript::new(b"test");
+        a.append_fields(b"v", &values);
+        let mut b = Transcript::new(b"test");
+        b.append_serializable(b"v", &values[..]);
+        assert_eq!(a.challenge_field(b"c"), b.challenge_field(b"c"));
     }
 
     #[test]

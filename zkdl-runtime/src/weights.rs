@@ -21,6 +21,7 @@
 use crate::integers::IntVec;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
+use rayon::prelude::*;
 use safetensors::{tensor::TensorView, Dtype, SafeTensors};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -61,15 +62,26 @@ pub enum WeightsError {
 
 impl FixedWeights {
     /// He initialization, quantized (see the module docs); deterministic for the seed.
+    ///
+    /// Layer l draws from ChaCha20 seeded with `seed`, stream l + 1; entry i (row-major) is the i-th
+    /// Box–Muller draw, which takes words 4i … 4i + 3 of the stream (two `u64`s). The draws are made in
+    /// parallel, each chunk of entries from its own generator positioned at the chunk's first word:
+    /// the same values as one generator drawing them in order.
     pub fn he_init(spec: &NetworkSpec, seed: u64) -> Result<FixedWeights, WeightsError> {
         let scale_bits = spec.fixed_point_params().weight_scale_bits;
         let shapes = layer_shapes(spec);
         let mut layers = Vec::with_capacity(shapes.len());
         for (l, &(rows, cols)) in shapes.iter().enumerate() {
-            let mut rng = ChaCha20Rng::seed_from_u64(seed);
-            rng.set_stream(l as u64 + 1);
             let std = (2.0 / rows as f64).sqrt();
-            let values: Vec<f64> = (0..rows * cols).map(|_| std * standard_normal(&mut rng)).collect();
+            let mut values = vec![0f64; rows * cols];
+            values.par_chunks_mut(HE_CHUNK).enumerate().for_each(|(chunk, out)| {
+                let mut rng = ChaCha20Rng::seed_from_u64(seed);
+                rng.set_stream(l as u64 + 1);
+                rng.set_word_pos((chunk * HE_CHUNK * WORDS_PER_DRAW) as u128);
+                for v in out {
+                    *v = std * standard_normal(&mut rng);
+                }
+            });
             layers.push(quantize_layer(l + 1, cols, &values, scale_bits)?);
         }
         Ok(FixedWeights { scale_bits, shapes, layers })
@@ -240,22 +252,33 @@ pub fn layer_shapes(spec: &NetworkSpec) -> Vec<(usize, usize)> {
     spec.widths().windows(2).map(|w| (w[0] as usize, w[1] as usize)).collect()
 }
 
+/// Entries of one He-initialized layer drawn by one generator (a multiple of the generator's
+/// 64-word buffer in words, so that each chunk starts on a fresh block).
+const HE_CHUNK: usize = 1 << 14;
+/// The ChaCha20 words one Box–Muller draw takes: two `f64`s of one `u64` each.
+const WORDS_PER_DRAW: usize = 4;
+
+/// Quantizes a layer's real weights to the weight scale and range-checks them as (S_W+2)-bit two's
+/// complement, in parallel; the error names the first entry outside the range.
 fn quantize_layer(layer: usize, cols: usize, values: &[f64], scale_bits: u32) -> Result<IntVec, WeightsError> {
     let bits = scale_bits + 2;
     let (lo, hi) = crate::fixed_point::twos_complement_range(bits);
-    let quantized = values
-        .iter()
-        .enumerate()
-        .map(|(i, &w)| {
-            let v = crate::fixed_point::quantize(w, scale_bits);
-            if (lo..=hi).contains(&v) {
-                Ok(v)
-            } else {
-                Err(WeightsError::OutOfRange { layer, row: i / cols, col: i % cols, value: w, bits, scale_bits })
-            }
-        })
-        .collect::<Result<Vec<i128>, _>>()?;
-    Ok(IntVec::from_i128(&quantized))
+    let quantized: Vec<i128> =
+        values.par_iter().with_min_len(1 << 12).map(|&w| crate::fixed_point::quantize(w, scale_bits)).collect();
+    if let Some(i) = quantized.par_iter().position_first(|v| !(lo..=hi).contains(v)) {
+        let value = values[i];
+        return Err(WeightsError::OutOfRange { layer, row: i / cols, col: i % cols, value, bits, scale_bits });
+    }
+    // `IntVec::from_i128` in parallel: the narrowest width holding every value.
+    let (min, max) = quantized
+        .par_iter()
+        .fold(|| (0, 0), |(lo, hi), &v| (v.min(lo), v.max(hi)))
+        .reduce(|| (0, 0), |(a, b), (c, d)| (a.min(c), b.max(d)));
+    Ok(match crate::integers::IntWidth::for_range(min, max) {
+        crate::integers::IntWidth::I32 => IntVec::I32(quantized.par_iter().map(|&v| v as i32).collect()),
+        crate::integers::IntWidth::I64 => IntVec::I64(quantized.par_iter().map(|&v| v as i64).collect()),
+        crate::integers::IntWidth::I128 => IntVec::I128(quantized),
+    })
 }
 
 /// A standard normal draw (Box–Muller).
@@ -279,4 +302,36 @@ fn canonical_header(bytes: &[u8]) -> Option<Vec<u8>> {
     out.extend_from_slice(&json);
     out.extend_from_slice(&bytes[8 + n..]);
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// He initialization as one generator per layer drawing every entry in order, quantized one
+    /// entry at a time.
+    fn he_init_sequential(spec: &NetworkSpec, seed: u64) -> FixedWeights {
+        let scale_bits = spec.fixed_point_params().weight_scale_bits;
+        let shapes = layer_shapes(spec);
+        let mut layers = Vec::new();
+        for (l, &(rows, cols)) in shapes.iter().enumerate() {
+            let mut rng = ChaCha20Rng::seed_from_u64(seed);
+            rng.set_stream(l as u64 + 1);
+            let std = (2.0 / rows as f64).sqrt();
+            let values: Vec<f64> = (0..rows * cols).map(|_| std * standard_normal(&mut rng)).collect();
+            let quantized: Vec<i128> = values.iter().map(|&w| crate::fixed_point::quantize(w, scale_bits)).collect();
+            layers.push(IntVec::from_i128(&quantized));
+        }
+        FixedWeights { scale_bits, shapes, layers }
+    }
+
+    #[test]
+    fn parallel_he_init_draws_what_one_generator_draws() {
+        // Layers of several chunks, ending mid-chunk, and smaller than a chunk.
+        let spec = NetworkSpec::builder("he").input(300).dense(130).relu().dense(10).sgd(3).batch(4).build().unwrap();
+        const { assert!(300 * 130 > 2 * HE_CHUNK && (300 * 130) % HE_CHUNK != 0) };
+        for seed in [0, 7, u64::MAX] {
+            assert_eq!(FixedWeights::he_init(&spec, seed).unwrap(), he_init_sequential(&spec, seed));
+        }
+    }
 }

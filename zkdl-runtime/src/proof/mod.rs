@@ -66,7 +66,7 @@ use crate::dataset::{DatasetCommitment, DatasetStatement};
 use crate::error::VerificationError;
 use crate::sumcheck::{self, SumcheckProverState, SumcheckStatement};
 use crate::sumcheck::{PublicTensor, SumcheckProof};
-use crate::tensor::{bind_trailing, evaluate, inner_product};
+use crate::tensor::{bind_trailing, evaluate, inner_product, inner_product_small, log2_exact};
 use crate::witness::Witness;
 use crate::zk::{Blinder, Mode, ProverEqualities, Secret, Sent, Value, VerifierEqualities, ZeroProof};
 use crate::{Fr, G1Affine, Transcript};
@@ -1031,14 +1031,25 @@ pub fn verify_with_dataset(
             format!("{} relation proofs for a plan of {} relations", proof.relations.len(), plan.relations.len()),
         ));
     }
-    check_layouts(plan, public, proof)?;
+    let mode = proof.mode();
+    // The transcript absorbs the public values on one thread (a hash is sequential) while the other
+    // threads check them and convert them for the claims' evaluation; a failed check still wins.
+    let (layouts, (transcript, public_entries)) = rayon::join(
+        || check_layouts(plan, public, proof),
+        || {
+            rayon::join(
+                || start_transcript(plan, public, &proof.bit_commitment, mode),
+                || public.public_values.par_iter().map(|(id, v)| (*id, PublicEntries::new(v))).collect::<Vec<_>>(),
+            )
+        },
+    );
+    layouts?;
     let all_bits = plan.tensors.last().ok_or_else(|| malformed("plan", "the plan has no tensors".into()))?;
 
     let empty = RelationProof::default();
-    let mode = proof.mode();
     let mut verifier = Verifier {
         plan,
-        transcript: start_transcript(plan, public, &proof.bit_commitment, mode),
+        transcript,
         claims: vec![Vec::new(); plan.tensors.len()],
         current: &empty,
         cursor: 0,
@@ -1121,13 +1132,18 @@ pub fn verify_with_dataset(
                 )?;
             }
             Storage::Public => {
-                let values = public
-                    .values(tensor.id.0)
+                let entries = public_entries
+                    .iter()
+                    .find(|(id, _)| *id == tensor.id.0)
+                    .map(|(_, entries)| entries)
                     .ok_or_else(|| malformed("statement", format!("no public values for {}", tensor.name())))?;
-                for claim in &claims {
-                    let weight = claim.weight.table(tensor.layout.num_vars() as usize);
-                    let relation = format!("public {}", tensor.name());
-                    let expected = Sent::Clear(inner_product(&weight, values));
+                let n = tensor.layout.num_vars() as usize;
+                let relation = format!("public {}", tensor.name());
+                // Every claim's value in one parallel pass over the claims, then checked in order.
+                let expected: Vec<Fr> =
+                    claims.par_iter().map(|claim| public_claim_value(&claim.weight, entries, n)).collect();
+                for (claim, expected) in claims.iter().zip(expected) {
+                    let expected = Sent::Clear(expected);
                     verifier.equalities.require(claim.value, expected, &relation, "a claim on the public values")?;
                 }
             }
@@ -1155,6 +1171,140 @@ pub fn verify_with_dataset(
         )?;
     }
     Ok(())
+}
+
+/// A public tensor's entries for evaluating claims on them: as signed integers when every entry is
+/// one of at most 64 bits (public X, Y, W_0 and W_T are, by their range check), which makes a
+/// weighted sum about one multiplication of a field element by a word per entry
+/// ([`inner_product_small`]); else as field elements.
+#[derive(Clone, Copy)]
+enum Entries<'a> {
+    Small(&'a [i64]),
+    Field(&'a [Fr]),
+}
+
+/// The entries of a public tensor, converted once for all its claims.
+enum PublicEntries<'a> {
+    Small(Vec<i64>),
+    Field(&'a [Fr]),
+}
+
+impl<'a> PublicEntries<'a> {
+    fn new(values: &'a [Fr]) -> PublicEntries<'a> {
+        let small: Option<Vec<i64>> =
+            values.par_iter().with_min_len(crate::tensor::PARALLEL_MIN).map(small_signed).collect();
+        small.map_or(PublicEntries::Field(values), PublicEntries::Small)
+    }
+
+    fn entries(&self) -> Entries<'_> {
+        match self {
+            PublicEntries::Small(v) => Entries::Small(v),
+            PublicEntries::Field(v) => Entries::Field(v),
+        }
+    }
+}
+
+impl Entries<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Entries::Small(v) => v.len(),
+            Entries::Field(v) => v.len(),
+        }
+    }
+
+    /// The `k`-th block of `block` consecutive entries.
+    fn block(&self, k: usize, block: usize) -> Self {
+        match self {
+            Entries::Small(v) => Entries::Small(&v[k * block..(k + 1) * block]),
+            Entries::Field(v) => Entries::Field(&v[k * block..(k + 1) * block]),
+        }
+    }
+
+    /// `Σ_i table[i]·v_i`.
+    fn inner_product(&self, table: &[Fr]) -> Fr {
+        match self {
+            Entries::Small(v) => inner_product_small(table, v),
+            Entries::Field(v) => inner_product(table, v),
+        }
+    }
+
+    /// `Σ_{i < count} v_i`.
+    fn prefix_sum(&self, count: usize) -> Fr {
+        match self {
+            Entries::Small(v) => Fr::from(v[..count].par_iter().map(|&x| i128::from(x)).sum::<i128>()),
+            Entries::Field(v) => v[..count].par_iter().with_min_len(crate::tensor::PARALLEL_MIN).copied().sum(),
+        }
+    }
+
+    /// The multilinear extension at `point`.
+    fn evaluate(&self, point: &[Fr]) -> Fr {
+        match self {
+            Entries::Small(_) => self.inner_product(&crate::tensor::eq_table(point)),
+            Entries::Field(v) => evaluate(v, point),
+        }
+    }
+}
+
+/// `v` as a signed integer of 64 bits, if it is one (read in `(−p/2, p/2)`).
+fn small_signed(v: &Fr) -> Option<i64> {
+    use ark_ff::PrimeField;
+    let b = v.into_bigint();
+    if b.0[1..].iter().all(|l| *l == 0) {
+        return i64::try_from(b.0[0]).ok();
+    }
+    let m = (-*v).into_bigint();
+    (m.0[1..].iter().all(|l| *l == 0) && m.0[0] <= 1 << 63).then(|| (m.0[0] as i64).wrapping_neg())
+}
+
+/// `Σ_x W(x)·v(x)` over the `n`-variable hypercube: the value a claim with public weight `W` must
+/// have on the public tensor `v` (the verifier's evaluation of a claim on public values).
+///
+/// `eq(u, ·)` is the multilinear extension `v(u)` (a fold of `v`, or its eq table's inner product with
+/// small entries); a Kronecker product builds the table of its trailing factors once and takes its
+/// inner product with each block of `v` where the leading factor is nonzero, the blocks in parallel;
+/// sums and prefixes are taken term by term. The full table of `W` is built only for a weight with
+/// another number of variables (malformed: the fallback keeps the plain definition).
+fn public_claim_value(weight: &PublicTensor, values: &PublicEntries<'_>, n: usize) -> Fr {
+    let entries = values.entries();
+    if weight.num_vars() != Some(n) || entries.len() != 1usize << n {
+        let table = weight.table(n);
+        return match entries {
+            Entries::Field(v) => inner_product(&table, v),
+            Entries::Small(v) => inner_product_small(&table, v),
+        };
+    }
+    weighted_sum(weight, entries)
+}
+
+/// [`public_claim_value`] for a well-formed weight over exactly `log2(values.len())` variables.
+fn weighted_sum(weight: &PublicTensor, values: Entries<'_>) -> Fr {
+    match weight {
+        PublicTensor::Eq(point) => values.evaluate(point),
+        PublicTensor::EqCombination(parts) => parts.iter().map(|(c, point)| *c * values.evaluate(point)).sum(),
+        PublicTensor::Dense(table) => values.inner_product(table),
+        PublicTensor::Prefix { count, .. } => {
+            values.prefix_sum(usize::try_from(*count).unwrap_or(usize::MAX).min(values.len()))
+        }
+        PublicTensor::Kron(factors) => match factors.as_slice() {
+            [] => values.prefix_sum(1),
+            [only] => weighted_sum(only, values),
+            [first, rest @ ..] => {
+                // Σ_a T_0[a] · ⟨T_1 ⊗ …, v[a, ·]⟩ over the blocks a where T_0[a] ≠ 0.
+                let lead = first.table(first.num_vars().unwrap_or(0));
+                let block = values.len() / lead.len();
+                let trailing = match rest {
+                    [last] => last.table(log2_exact(block)),
+                    _ => PublicTensor::Kron(rest.to_vec()).table(log2_exact(block)),
+                };
+                lead.par_iter()
+                    .enumerate()
+                    .filter(|(_, a)| !a.is_zero())
+                    .map(|(k, a)| *a * values.block(k, block).inner_product(&trailing))
+                    .sum()
+            }
+        },
+        PublicTensor::Sum(parts) => parts.iter().map(|(c, part)| *c * weighted_sum(part, values)).sum(),
+    }
 }
 
 /// The cheap checks a verifier makes before any work that grows with the plan (deriving the commitment
@@ -1196,13 +1346,46 @@ pub fn public_range_bits(plan: &Plan, t: &StackedTensor) -> Result<u32, Verifica
 
 /// Whether `v`, read as the signed integer in `(−p/2, p/2)`, lies in `[−2^(bits−1), 2^(bits−1))`.
 pub fn fits_signed(v: Fr, bits: u32) -> bool {
-    bits >= 1 && fits_shifted(v, crate::tensor::power_of_two(bits - 1), bits)
+    fits_shifted(v, &SignedRange::new(bits))
 }
 
-/// [`fits_signed`] with the offset `2^(bits−1)` computed once by the caller.
-fn fits_shifted(v: Fr, offset: Fr, bits: u32) -> bool {
-    use ark_ff::{BigInteger, PrimeField};
-    (v + offset).into_bigint().num_bits() <= bits
+/// [`fits_signed`] with the range's bounds computed once by the caller: one conversion out of
+/// Montgomery form and two comparisons of canonical integers.
+fn fits_shifted(v: Fr, range: &SignedRange) -> bool {
+    use ark_ff::PrimeField;
+    match range {
+        SignedRange::Empty => false,
+        SignedRange::Everything => true,
+        SignedRange::Bounds { half, lowest_negative } => {
+            let b = v.into_bigint();
+            b < *half || b >= *lowest_negative
+        }
+    }
+}
+
+/// The field elements of `[−2^(bits−1), 2^(bits−1))` as canonical integers in `[0, p)`: those below
+/// `half = 2^(bits−1)` and those from `p − 2^(bits−1)` on (the negative ones). Empty for 0 bits; every
+/// element from 255 bits on (`2^(bits−1) + 2^(bits−1) > p`).
+enum SignedRange {
+    Empty,
+    Everything,
+    Bounds { half: <Fr as ark_ff::PrimeField>::BigInt, lowest_negative: <Fr as ark_ff::PrimeField>::BigInt },
+}
+
+impl SignedRange {
+    fn new(bits: u32) -> SignedRange {
+        use ark_ff::{BigInteger, PrimeField};
+        match bits {
+            0 => SignedRange::Empty,
+            255.. => SignedRange::Everything,
+            _ => {
+                let half = <Fr as PrimeField>::BigInt::from(1u64) << (bits - 1);
+                let mut lowest_negative = Fr::MODULUS;
+                lowest_negative.sub_with_borrow(&half);
+                SignedRange::Bounds { half, lowest_negative }
+            }
+        }
+    }
 }
 
 /// A field element as its signed representative, in decimal when it is small, else as ±2^k-ish.
@@ -1216,6 +1399,48 @@ fn signed_display(v: Fr) -> String {
     } else {
         format!("{sign}≈2^{}", m.num_bits() - 1)
     }
+}
+
+/// Why a public entry is rejected: nonzero in padding, or outside its signed range.
+enum BadEntry {
+    Padding(usize),
+    Range(usize),
+}
+
+/// The first entry of the public tensor `t` (by index) that is nonzero in padding or, in the used
+/// region, outside the `bits`-bit signed range ([`fits_signed`]); one parallel pass over the rows.
+///
+/// An entry (step, layer slot, plane, row, col) is used when `step < steps`, the slot holds one of the
+/// tensor's shapes and `plane`, `row` and `col` are within that shape: the indicator
+/// [`routing::used_region`] is, read entry by entry without building its table.
+fn first_bad_public_entry(t: &StackedTensor, values: &[Fr], bits: u32) -> Option<BadEntry> {
+    let l = t.layout;
+    let row_len = 1usize << l.col_bits;
+    let (plane_row_bits, row_bits) = (l.plane_bits + l.row_bits, l.row_bits);
+    let range = SignedRange::new(bits);
+    let in_range = |v: &Fr| fits_shifted(*v, &range);
+    // The number of used entries at the start of row `r` (slot, plane, row).
+    let used_in_row = |r: usize| -> usize {
+        let instance = r >> plane_row_bits;
+        let (step, slot) = (instance >> l.layer_bits, instance & ((1usize << l.layer_bits) - 1));
+        let Some(shape) = t.shapes.get(slot).filter(|_| step < t.steps.count as usize) else { return 0 };
+        let (plane, row) = ((r >> row_bits) & ((1usize << l.plane_bits) - 1), r & ((1usize << row_bits) - 1));
+        if plane < shape.planes as usize && row < shape.rows as usize {
+            (shape.cols as usize).min(row_len)
+        } else {
+            0
+        }
+    };
+    values.par_chunks(row_len).enumerate().find_map_first(|(r, row)| {
+        let used = used_in_row(r);
+        let bad =
+            row[..used].iter().position(|v| !in_range(v)).map(|c| BadEntry::Range(r * row_len + c)).into_iter().chain(
+                row[used..].iter().position(|v| !v.is_zero()).map(|c| BadEntry::Padding(r * row_len + used + c)),
+            );
+        bad.min_by_key(|b| match b {
+            BadEntry::Padding(i) | BadEntry::Range(i) => *i,
+        })
+    })
 }
 
 /// The public inputs have a commitment of the plan's layout for every tensor committed in the
@@ -1240,27 +1465,28 @@ fn check_public_inputs(plan: &Plan, public: &PublicInputs) -> Result<(), Verific
                 if v.len() as u64 != t.padded_entries() {
                     return Err(malformed(format!("{} public values for {}", v.len(), t.name())));
                 }
-                let used = routing::used_region(t).table(t.layout.num_vars() as usize);
-                if let Some(i) = used.iter().zip(v).position(|(u, v)| u.is_zero() && !v.is_zero()) {
-                    return Err(VerificationError::Check {
-                        relation: "statement".into(),
-                        what: format!("public {} has a nonzero value in padding at entry {i}", t.name()),
-                    });
-                }
                 let bits = public_range_bits(plan, t)?;
-                let offset = crate::tensor::power_of_two(bits.saturating_sub(1));
-                if let Some(i) = v.par_iter().position_first(|v| bits == 0 || !fits_shifted(*v, offset, bits)) {
-                    return Err(VerificationError::Check {
-                        relation: "statement".into(),
-                        what: format!(
-                            "public {} entry {i} is {}, outside the {bits}-bit signed range [−2^{}, 2^{}) that the proof \
-                             relies on",
-                            t.name(),
-                            signed_display(v[i]),
-                            bits - 1,
-                            bits - 1
-                        ),
-                    });
+                match first_bad_public_entry(t, v, bits) {
+                    None => {}
+                    Some(BadEntry::Padding(i)) => {
+                        return Err(VerificationError::Check {
+                            relation: "statement".into(),
+                            what: format!("public {} has a nonzero value in padding at entry {i}", t.name()),
+                        })
+                    }
+                    Some(BadEntry::Range(i)) => {
+                        return Err(VerificationError::Check {
+                            relation: "statement".into(),
+                            what: format!(
+                                "public {} entry {i} is {}, outside the {bits}-bit signed range [−2^{}, 2^{}) that \
+                                 the proof relies on",
+                                t.name(),
+                                signed_display(v[i]),
+                                bits.saturating_sub(1),
+                                bits.saturating_sub(1)
+                            ),
+                        })
+                    }
                 }
             }
             _ => {}

@@ -1,0 +1,68 @@
+//! The verifier's check of public inputs reads the used region of each public tensor entry by entry;
+//! it must agree with the indicator `routing::used_region` everywhere: a nonzero value is rejected
+//! exactly where the indicator is zero, and an entry where it is one is range-checked instead.
+
+use ark_ff::{One, Zero};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use zkdl_compiler::plan::Storage;
+use zkdl_compiler::{CompileOptions, NetworkSpec, Visibility};
+use zkdl_runtime::commitment::CommitmentKey;
+use zkdl_runtime::proof::{self, key_log_cols, routing, ProofBody, Tables};
+use zkdl_runtime::tensor::power_of_two;
+use zkdl_runtime::{Fr, VerificationError};
+
+mod common;
+
+/// 64 → 12 → relu → 10 (steps 3): rows, columns, layer slots and steps all padded.
+fn padded() -> NetworkSpec {
+    NetworkSpec::builder("padded").input(64).dense(12).relu().dense(10).sgd(3).batch(8).build().unwrap()
+}
+
+#[test]
+fn padding_is_the_complement_of_the_used_region() {
+    let visibility = Visibility { public_data: true, public_initial_weights: true, public_final_weights: true };
+    let w = common::witness_with(&padded(), CompileOptions { steps: 3, visibility }, 2);
+    let plan = w.plan.clone();
+    let tables = Tables::from_witness(&w);
+    let key = CommitmentKey::new(key_log_cols(&plan));
+    let (public, secrets) = proof::commit_statement(&plan, &key, &tables, &mut ChaCha20Rng::seed_from_u64(1));
+    // A proof only for its commitment to b, whose layout `check_layouts` checks first.
+    let mode = zkdl_runtime::zk::Mode::Clear;
+    let rng = &mut ChaCha20Rng::seed_from_u64(2);
+    let body: ProofBody = proof::prove_in_mode(mode, &plan, &key, &tables, &public, &secrets, rng, |_| {}).unwrap().0;
+    proof::check_layouts(&plan, &public, &body).unwrap();
+    let mut checked = 0;
+    for t in plan.tensors.iter().filter(|t| t.storage == Storage::Public) {
+        let used = routing::used_region(t).table(t.layout.num_vars() as usize);
+        let index = public.public_values.iter().position(|(id, _)| *id == t.id.0).unwrap();
+        for (i, u) in used.iter().enumerate() {
+            let mut forged = public.clone();
+            // A value inside every range, nonzero.
+            forged.public_values[index].1[i] = Fr::one() + forged.public_values[index].1[i];
+            if forged.public_values[index].1[i].is_zero() {
+                forged.public_values[index].1[i] = Fr::one();
+            }
+            let verdict = proof::check_layouts(&plan, &forged, &body);
+            if u.is_zero() {
+                match verdict {
+                    Err(VerificationError::Check { what, .. }) => {
+                        assert!(what.contains(&format!("nonzero value in padding at entry {i}")), "{what}")
+                    }
+                    other => panic!("{} entry {i} is padding, but {other:?}", t.name()),
+                }
+            } else {
+                assert!(verdict.is_ok(), "{} entry {i} is used, but {verdict:?}", t.name());
+                forged.public_values[index].1[i] = power_of_two(200);
+                match proof::check_layouts(&plan, &forged, &body) {
+                    Err(VerificationError::Check { what, .. }) => {
+                        assert!(what.contains(&format!("entry {i} is")) && what.contains("outside"), "{what}")
+                    }
+                    other => panic!("{} entry {i} is out of range, but {other:?}", t.name()),
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 0);
+}
