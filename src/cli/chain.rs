@@ -422,6 +422,9 @@ pub fn verify_chain(
     let mut previous: Option<(ProofFile, Plan)> = None;
     let mut key: Option<CommitmentKey> = None;
     let mut clear_segments = Vec::new();
+    // Segments whose plans and links are checked, waiting for their proofs to be verified.
+    let mut pending = Vec::new();
+    let window = std::thread::available_parallelism().map_or(1, |n| n.get());
     for i in 0..shape.segments() {
         let path = dir.join(segment_name(i));
         let (file, plan) = ProofFile::read(&path).map_err(|e| match e {
@@ -491,20 +494,22 @@ pub fn verify_chain(
             check_chain_link(pp, &pf.public, &plan, &file.public)
                 .map_err(|e| segment_error(i, format!("broken link to segment {}: {e}", i - 1), 2))?;
         }
-        // The proof itself.
+        // The proof itself: verified with the next few segments' proofs, in parallel.
         let wanted = key_log_cols(&plan);
         if key.as_ref().is_none_or(|k| k.max_log_cols() != wanted) {
-            key = Some(CommitmentKey::new(wanted));
+            key = Some(CommitmentKey::cached(wanted));
         }
-        let linked = dataset.filter(|d| file.public.dataset.as_ref().is_some_and(|s| s.digest == d.digest()));
-        let (result, _) = verify_file(&file, &plan, key.as_ref(), linked);
-        result.map_err(|e| segment_error(i, format!("the proof does not verify: {e}"), 1))?;
         if file.body.mode() == Mode::Clear {
             clear_segments.push(i);
         }
-        bar.inc(1);
         if first.is_none() {
             first = Some((file.clone(), plan.clone()));
+        }
+        pending.push((i, file.clone(), plan.clone()));
+        if pending.len() >= window || i + 1 == shape.segments() {
+            let batch = std::mem::take(&mut pending);
+            verify_segments(&batch, key.as_ref(), dataset)?;
+            bar.inc(batch.len() as u64);
         }
         previous = Some((file, plan));
     }
@@ -513,6 +518,36 @@ pub fn verify_chain(
         return Err(CliError::input(format!("{}: the chain has no segment", dir.display())));
     };
     Ok(VerifiedChain { shape, first, last, clear_segments, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// Verifies the proofs of `segments` (plans and links already checked) in parallel; the error of the
+/// first segment that fails.
+fn verify_segments(
+    segments: &[(u64, ProofFile, Plan)],
+    key: Option<&CommitmentKey>,
+    dataset: Option<&DatasetCommitment>,
+) -> Result<(), CliError> {
+    let failures: Vec<(u64, String)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = segments
+            .iter()
+            .map(|(i, file, plan)| {
+                scope.spawn(move || {
+                    let linked =
+                        dataset.filter(|d| file.public.dataset.as_ref().is_some_and(|s| s.digest == d.digest()));
+                    verify_file(file, plan, key, linked).0.err().map(|e| (*i, e))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(segments)
+            .filter_map(|(h, (i, _, _))| h.join().unwrap_or_else(|_| Some((*i, "the verifier panicked".into()))))
+            .collect()
+    });
+    match failures.into_iter().min_by_key(|(i, _)| *i) {
+        Some((i, e)) => Err(segment_error(i, format!("the proof does not verify: {e}"), 1)),
+        None => Ok(()),
+    }
 }
 
 /// `zkdl verify DIR`: the chain's links and proofs, then the pins (initial weights and data on
