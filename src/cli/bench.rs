@@ -30,7 +30,7 @@ use std::time::Instant;
 use zkdl_compiler::plan::{Storage, ValueKind};
 use zkdl_compiler::{compile, CompileOptions, Plan, Visibility};
 use zkdl_runtime::commitment::CommitmentKey;
-use zkdl_runtime::proof::{is_field_tensor, is_streamed};
+use zkdl_runtime::proof::{binary, is_field_tensor, is_streamed};
 use zkdl_runtime::zk::Mode;
 use zkdl_runtime::{Fr, G1Projective};
 
@@ -179,13 +179,13 @@ fn available_memory() -> Option<u64> {
 /// Bytes of the tables the prover holds at once: no stacked tensor is held (`Tables::streaming`), a
 /// relation builds the tables it reads — at most about four of the largest activation-sized tensors
 /// (operands, their views and bound copies) — and the stacked W_t and G_W are never built
-/// (`proof::is_streamed`); b and its used mask packed, and the bit relation's tables once its first
-/// five rounds have folded b (b, used and the eq table at `2^(n−5)` entries).
+/// (`proof::is_streamed`); b and its used mask packed, and the bit relation's tables once its bit
+/// rounds have folded b (`proof::binary::remainder_table_bytes`).
 fn table_bytes(plan: &Plan) -> u64 {
     let largest =
         plan.tensors.iter().filter(|t| is_field_tensor(t) && !is_streamed(t)).map(|t| t.padded_entries()).max();
-    let n = plan.bit_tensor_vars;
-    4 * largest.unwrap_or(0) * 32 + (1u64 << n) / 4 + 3 * 32 * (1u64 << n.saturating_sub(5))
+    let n = plan.bit_tensor_vars as usize;
+    4 * largest.unwrap_or(0) * 32 + (1u64 << n) / 4 + binary::remainder_table_bytes(n)
 }
 
 /// Seconds arkworks' MSM takes to commit random values of each committed tensor's width, row by row.

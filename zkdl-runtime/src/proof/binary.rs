@@ -12,7 +12,7 @@
 //! The sumcheck ends in the claim `b(r)`, merged with the claims routed into b and opened once.
 //!
 //! **Bit-aware prover.** b has `2^n` entries (`n = 30` for the paper network: 32 GiB as field
-//! elements), so the prover reads b and `used` as packed bits ([`BitVector`]) in the first `k ≤ 5`
+//! elements), so the prover reads b and `used` as packed bits ([`BitVector`]) in the first `k ≤ 8`
 //! rounds and builds field tables only of the `2^(n−k)` entries left after them. Its messages,
 //! challenges and claims are those of the generic prover ([`sumcheck::prove_with_public_tables`]) bit
 //! for bit: the round values are determined by the tables, however they are computed.
@@ -26,9 +26,10 @@
 //!
 //! a *subset sum* of the `2^(j−1)` weights `eq(r_<j, p)`, selected by the bits `b(p, t, y)` (entry
 //! `p·2^(n−j+1) + t·2^(n−j) + y`); likewise `used_j`. One table per byte of the selecting mask
-//! (`2^(2^(j−1))` entries up to 256) turns each into one lookup per byte. The bits of 64 consecutive
-//! `y` are gathered a word per `(p, t)` and transposed, so that each `y` gets its `4·2^(j−1)`
-//! selecting bits in one word. With `b_t = b_j(t, y)` linear in `t`, the summand is
+//! (`2^(2^(j−1))` entries up to 256) turns each into one lookup per byte, and a word of ones into one
+//! addition. The bits of 64 consecutive `y` are gathered a word per `(p, t)` and transposed 64 rows at
+//! a time, so that each `y` gets its `4·2^(j−1)` selecting bits in one word (rounds up to 5) or in
+//! `2^(j−5)` words. With `b_t = b_j(t, y)` linear in `t`, the summand is
 //!
 //! ```text
 //!     b_t (b_t − u_t) = c_0 + t·(c_1 − c_0 − c_2) + t²·c_2,
@@ -52,12 +53,16 @@
 //!   `t = 0`, `c_1` on the pair at `t = 1`, and `c_2 = s² − s·d` only on the two masks of b where the
 //!   masks of used agree (`d = 0`): three bucket additions per `y`, and two multiplications where
 //!   `d ≠ 0`.
-//! - *Lookups* (round 5): `c_i(y)` from four subset sums, weighted directly in five multiplications.
+//! - *Lookups* (rounds 5 to 8): `c_i(y)` from four subset sums, weighted directly in five
+//!   multiplications. A round costs about `2^(n−j) · 4 · 2^(j−1)/8 = 2^n/4` table additions whatever
+//!   `j`, the work of one generic round on the tables of `k = 5`, so rounds on bits past the fifth
+//!   trade little time for an 8× smaller remainder.
 //!
 //! After `k` rounds the prover builds `b_(k+1)` and `used_(k+1)` (`2^(n−k)` entries, by subset sums of
 //! `eq(r_≤k, ·)` over `2^k`-bit masks) and `eq(ρ_{>k+1}, ·)`, and hands them to
-//! [`sumcheck::prove_remaining_rounds`], the generic round loop. At `n = 30`, `k = 5`: two tables of
-//! 1 GiB and an eq table of 0.5 GiB, next to the 2 × 128 MiB of packed b and used. The prover never assumes that b
+//! [`sumcheck::prove_remaining_rounds`], the generic round loop. At `n = 33` (the paper network at
+//! T = 64), `k = 8`: two tables of 1 GiB and an eq table of 0.5 GiB, next to the 2 × 1 GiB of packed b
+//! and used (`k = 5` would have held 24 GiB). The prover never assumes that b
 //! is binary where used or zero elsewhere: a violating b gets the generic prover's (rejected) proof.
 //! Every gathered word spans 64 consecutive `y`, so the bit rounds need `n − k ≥ 6`; below `n = 7`
 //! the generic prover runs on field tables.
@@ -190,9 +195,12 @@ fn or_range(words: &mut [u64], start: usize, len: usize, pattern: u64) {
     }
 }
 
-/// The most rounds run on bits: `2 · 2^k` selecting bits (b and used over the `2^k` bound patterns) fill
-/// one transposed 64-bit word when the tables are built.
-const MAX_BIT_ROUNDS: usize = 5;
+/// The most rounds run on bits. After `k` of them the prover holds `b_(k+1)`, `used_(k+1)` and an eq
+/// table, `2^(n−k)·(2 + 1/2)` field elements of 32 bytes: at `k = 8` about 0.31 bytes per entry of b,
+/// 2.5× the packed b and used it started from, where `k = 5` held 20× (24 GiB at `n = 33`, the paper
+/// network at T = 64). Each round on bits costs about `2^n / 4` additions of subset sums, as many as
+/// one generic round on the tables of `k = 5`.
+const MAX_BIT_ROUNDS: usize = 8;
 
 /// The last round that can bucket whole patterns: round 3's `4 · 4` selecting bits make `2^16` buckets.
 const MAX_PATTERN_ROUNDS: usize = 3;
@@ -210,7 +218,7 @@ struct BitRounds {
 }
 
 impl BitRounds {
-    /// The split for `n` variables: five rounds on bits when `n ≥ 11`, fewer below (a gathered word
+    /// The split for `n` variables: eight rounds on bits when `n ≥ 14`, fewer below (a gathered word
     /// spans 64 entries, so `n − k ≥ 6`); `2^16` buckets (pattern buckets in round 3, pair buckets in
     /// round 4) only when about `2^20` entries or more fill them.
     fn for_vars(n: usize) -> Self {
@@ -226,6 +234,14 @@ impl BitRounds {
             && self.pair_rounds <= self.rounds.min(MAX_PAIR_ROUNDS)
             && n >= self.rounds + 6
     }
+}
+
+/// Bytes of the field tables the prover of a bit relation over `2^n` entries holds at once: `b_(k+1)`,
+/// `used_(k+1)` and the eq table over the variables after its `k` bit rounds (the packed b and used
+/// not counted).
+pub fn remainder_table_bytes(n: usize) -> u64 {
+    let k = BitRounds::for_vars(n).rounds;
+    32 * ((2u64 << (n - k)) + (1u64 << (n - k).saturating_sub(1)))
 }
 
 /// Seconds spent in each phase of the bit-aware prover.
@@ -330,6 +346,8 @@ fn round_values([a0, a1, a2]: [Fr; 3]) -> [Fr; 4] {
 struct SubsetSums {
     /// Per byte `g` of the mask, the sums over the subsets of `w_(8g) … w_(8g+7)`.
     bytes: Vec<Vec<Fr>>,
+    /// Per word `c` of the mask, `w_(64c) + … + w_(64c+63)`: the sum of a word of ones.
+    words: Vec<Fr>,
 }
 
 impl SubsetSums {
@@ -344,7 +362,34 @@ impl SubsetSums {
                 table
             })
             .collect();
-        Self { bytes }
+        let words = weights.chunks(64).map(|group| group.iter().sum()).collect();
+        Self { bytes, words }
+    }
+
+    /// `Σ w_i` over the set bits `i` of the `width`-bit mask that starts at bit `start` of lane `lane`
+    /// of `chunks` (see [`gather_wide`]); `start` is a multiple of `width`, and `width` a power of two no
+    /// larger than the number of weights. Whole words of zeros cost nothing and words of ones one
+    /// addition.
+    #[inline]
+    fn sum_lane(&self, chunks: &[[u64; 64]], lane: usize, start: usize, width: usize) -> Fr {
+        if width < 64 {
+            let word = chunks[start / 64][lane] >> (start % 64);
+            return self.sum(word & ((1u64 << width) - 1));
+        }
+        let first = start / 64;
+        let mut total = Fr::zero();
+        for c in 0..width / 64 {
+            match chunks[first + c][lane] {
+                0 => {}
+                u64::MAX => total += self.words[c],
+                word => {
+                    for (g, table) in self.bytes[8 * c..8 * c + 8].iter().enumerate() {
+                        total += table[((word >> (8 * g)) & 0xff) as usize];
+                    }
+                }
+            }
+        }
+        total
     }
 
     /// `Σ_{i : bit i of mask set} w_i`; `mask` has no bit at or past `K`.
@@ -422,6 +467,25 @@ fn gather_lanes(bits: &[u64], used: &[u64], offsets: &[usize], word: usize) -> [
         }
     }
     lanes
+}
+
+/// The selecting bits of 64 consecutive entries for any number of rows: rows `h < H` are word
+/// `offsets[h] + word` of b, rows `H + h` the same word of used (`H = offsets.len()`); row `r`'s bit `i`
+/// lands at bit `r mod 64` of `chunks[r / 64][i]`, so lane `i`'s selecting bits are
+/// `chunks[0][i], chunks[1][i], …` from bit 0 (rows past `2H` are zero).
+#[inline]
+fn gather_wide(bits: &[u64], used: &[u64], offsets: &[usize], word: usize, chunks: &mut Vec<[u64; 64]>) {
+    let half = offsets.len();
+    chunks.clear();
+    chunks.resize((2 * half).div_ceil(64), [0; 64]);
+    for (h, &offset) in offsets.iter().enumerate() {
+        chunks[h / 64][h % 64] = bits[offset + word];
+        let r = half + h;
+        chunks[r / 64][r % 64] = used[offset + word];
+    }
+    for chunk in chunks.iter_mut() {
+        transpose64(chunk);
+    }
 }
 
 /// `eq(ρ_tail, y) = hi[y_hi] · lo[y_lo]` with `y_lo` the low `log2 |lo|` bits of `y` (at least 6 where
@@ -633,26 +697,32 @@ impl<'a> BitRound<'a> {
         sums
     }
 
-    /// `[A_0, A_1, A_2]` by subset-sum lookups per `y`: with `e = eq(ρ_lo, y_lo)`,
-    /// `e·c_0 = (e·b_0)(b_0 − u_0)`, `e·c_1 = (e·b_1)(b_1 − u_1)`, `e·c_2 = (e·b_1 − e·b_0)(s − d)`.
+    /// `[A_0, A_1, A_2]` by subset-sum lookups per `y` on selecting bits gathered by [`gather_wide`]
+    /// (`4w` of them, any `w`): with `e = eq(ρ_lo, y_lo)`, `e·c_0 = (e·b_0)(b_0 − u_0)`,
+    /// `e·c_1 = (e·b_1)(b_1 − u_1)`, `e·c_2 = (e·b_1 − e·b_0)(s − d)`; a `y` with `b_0 = b_1 = 0`
+    /// contributes nothing.
     fn lookup_sums(&self, tail: &[Fr]) -> [Fr; 3] {
         let eq = EqSplit::new(tail, 16, 6);
-        let b_mask = (1u64 << (2 * self.width)) - 1;
+        let (w, words) = (self.width, eq.lo.len() / 64);
         (0..eq.hi.len())
             .into_par_iter()
             .map(|block| {
                 let mut sums = [Fr::zero(); 3];
-                self.for_each_word(&eq, block, |lanes, weights| {
-                    for (&x, e) in lanes.iter().zip(weights) {
-                        if x & b_mask != 0 {
-                            let [b0, b1, u0, u1] = self.values(x);
-                            let (e0, e1) = (*e * b0, *e * b1);
-                            sums[0] += e0 * (b0 - u0);
-                            sums[1] += e1 * (b1 - u1);
-                            sums[2] += (e1 - e0) * ((b1 - b0) - (u1 - u0));
+                let mut chunks = Vec::new();
+                for (k, weights) in eq.lo.chunks_exact(64).enumerate() {
+                    gather_wide(self.bits, self.used, &self.offsets, block * words + k, &mut chunks);
+                    for (lane, e) in weights.iter().enumerate() {
+                        let [b0, b1] = [0, w].map(|start| self.sums.sum_lane(&chunks, lane, start, w));
+                        if b0.is_zero() && b1.is_zero() {
+                            continue;
                         }
+                        let [u0, u1] = [2 * w, 3 * w].map(|start| self.sums.sum_lane(&chunks, lane, start, w));
+                        let (e0, e1) = (*e * b0, *e * b1);
+                        sums[0] += e0 * (b0 - u0);
+                        sums[1] += e1 * (b1 - u1);
+                        sums[2] += (e1 - e0) * ((b1 - b0) - (u1 - u0));
                     }
-                });
+                }
                 sums.map(|s| s * eq.hi[block])
             })
             .reduce(|| [Fr::zero(); 3], |a, b| [a[0] + b[0], a[1] + b[1], a[2] + b[2]])
@@ -709,14 +779,15 @@ fn bind_leading_bits(bits: &BitVector, used: &BitVector, n: usize, r: &[Fr]) -> 
     let (patterns, m) = (1usize << k, n - k);
     let sums = SubsetSums::new(&eq_table(r));
     let offsets: Vec<usize> = (0..patterns).map(|p| (p << m) >> 6).collect();
-    let mask = (1u64 << patterns) - 1;
     let (mut b, mut u): (Vec<[Fr; 64]>, Vec<[Fr; 64]>) = (Vec::new(), Vec::new());
     (0..1usize << (m - 6))
         .into_par_iter()
         .with_min_len(16)
-        .map(|word| {
-            let lanes = gather_lanes(bits.words(), used.words(), &offsets, word);
-            (lanes.map(|x| sums.sum(x & mask)), lanes.map(|x| sums.sum(x >> patterns)))
+        .map_init(Vec::new, |chunks, word| {
+            gather_wide(bits.words(), used.words(), &offsets, word, chunks);
+            let sum =
+                |start: usize| -> [Fr; 64] { std::array::from_fn(|lane| sums.sum_lane(chunks, lane, start, patterns)) };
+            (sum(0), sum(patterns))
         })
         .unzip_into_vecs(&mut b, &mut u);
     vec![b.into_flattened(), u.into_flattened()]
@@ -824,11 +895,11 @@ mod tests {
         }
     }
 
-    /// Every split of the bit rounds (lookups only, one to three bucket rounds, one to five rounds on
+    /// Every split of the bit rounds (lookups only, one to three bucket rounds, one to eight rounds on
     /// bits) gives the generic proof.
     #[test]
     fn every_split_of_the_bit_rounds_matches_the_generic_prover() {
-        for n in [7, 9, 11, 12, 13] {
+        for n in [7, 9, 11, 12, 13, 14] {
             let mut rng = ChaCha20Rng::seed_from_u64(n as u64);
             let rho: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
             let cases = cases(n, &mut rng);
@@ -871,6 +942,41 @@ mod tests {
                 assert!(2 * half == 64 || lane >> (2 * half) == 0, "{half} rows: bits past the rows in lane {i}");
             }
         }
+        // Wide gathers: any number of rows, lane i's row r at bit r % 64 of chunk r / 64, zero past them.
+        let mut chunks = Vec::new();
+        for half in [1, 5, 32, 33, 64, 128, 512] {
+            let offsets: Vec<usize> = (0..half).map(|h| h % 97).collect();
+            gather_wide(&bits, &used, &offsets, 1, &mut chunks);
+            assert_eq!(chunks.len(), (2 * half).div_ceil(64), "{half} rows");
+            for lane in 0..64 {
+                for row in 0..64 * chunks.len() {
+                    let expected = match row {
+                        r if r < half => (bits[offsets[r] + 1] >> lane) & 1,
+                        r if r < 2 * half => (used[offsets[r - half] + 1] >> lane) & 1,
+                        _ => 0,
+                    };
+                    assert_eq!((chunks[row / 64][lane] >> (row % 64)) & 1, expected, "{half} rows, row {row}");
+                }
+            }
+        }
+        // Lane sums over masks of every width, with words of zeros and ones among them.
+        for width in [1usize, 2, 4, 8, 16, 32, 64, 128, 256] {
+            let weights: Vec<Fr> = (0..width).map(|_| Fr::rand(&mut rng)).collect();
+            let sums = SubsetSums::new(&weights);
+            let words = (4 * width).div_ceil(64);
+            let chunks: Vec<[u64; 64]> =
+                (0..words).map(|_| std::array::from_fn(|lane| [0, u64::MAX, rng.gen(), rng.gen()][lane % 4])).collect();
+            for lane in 0..64 {
+                for role in 0..4 {
+                    let start = role * width;
+                    let direct: Fr = (0..width)
+                        .filter(|i| (chunks[(start + i) / 64][lane] >> ((start + i) % 64)) & 1 == 1)
+                        .map(|i| weights[i])
+                        .sum();
+                    assert_eq!(sums.sum_lane(&chunks, lane, start, width), direct, "width {width}, lane {lane}");
+                }
+            }
+        }
         for count in [1, 2, 4, 8, 16, 32] {
             let weights: Vec<Fr> = (0..count).map(|_| Fr::rand(&mut rng)).collect();
             let sums = SubsetSums::new(&weights);
@@ -909,8 +1015,8 @@ mod tests {
         }
     }
 
-    /// Timing at scale (release build): `ZKDL_BINARY_N` variables (default 26) on random honest bits,
-    /// then the generic and the packed prover at `ZKDL_BINARY_COMPARE_N` (default 24, 0 to skip), and
+    /// Timing at scale (release build): `ZKDL_BINARY_N` variables (default 26) on random honest bits with
+    /// each number of bit rounds in `ZKDL_BINARY_ROUNDS` (default 8; `5,8` compares, same proof), then the generic and the packed prover at `ZKDL_BINARY_COMPARE_N` (default 24, 0 to skip), and
     /// `used_bits` of the paper network. Run with
     /// `cargo test --release -p zkdl-runtime --lib binary_packed_scale -- --ignored --nocapture`.
     #[test]
@@ -919,6 +1025,11 @@ mod tests {
         let var = |name: &str, default: usize| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
         let n = var("ZKDL_BINARY_N", 26);
         let compare_n = var("ZKDL_BINARY_COMPARE_N", 24);
+        let rounds_list: Vec<usize> = std::env::var("ZKDL_BINARY_ROUNDS")
+            .unwrap_or_else(|_| format!("{MAX_BIT_ROUNDS}"))
+            .split(',')
+            .map(|r| r.trim().parse().expect("ZKDL_BINARY_ROUNDS: bit-round counts, comma-separated"))
+            .collect();
         let threads = rayon::current_num_threads();
 
         let paper = NetworkSpec::builder("paper").input(3072);
@@ -950,40 +1061,45 @@ mod tests {
 
         let (bits, used) = random_honest(n, 1);
         let statement = bit_statement("B scale".into(), TensorId(0), dummy_used, random_rho(n));
-        let split = BitRounds::for_vars(n);
-        let started = Instant::now();
-        let (output, seconds) = prove_bit_aware(
-            &statement,
-            SumcheckProverState::new(&statement),
-            &bits,
-            &used,
-            &mut Transcript::new(b"x"),
-            split,
-        );
-        let total = started.elapsed().as_secs_f64();
-        assert!(output.claimed_sum.is_zero());
-        let k = split.rounds;
-        let mib = |bytes: usize| bytes as f64 / (1 << 20) as f64;
-        let packed_bytes = 2 * (1usize << n) / 8;
-        let table_bytes = 32 * ((2usize << (n - k)) + (1usize << (n - k - 1)));
-        println!(
-            "packed prover, n = {n}, {threads} threads, {k} bit rounds ({} by pattern buckets, up to {} by pair \
-             buckets): bit rounds {:.2} s ({}), tables {:.2} s, remaining rounds {:.2} s, total {total:.2} s",
-            split.pattern_rounds,
-            split.pair_rounds,
-            seconds.bit_rounds.iter().sum::<f64>(),
-            seconds.bit_rounds.iter().map(|s| format!("{s:.2}")).collect::<Vec<_>>().join(" + "),
-            seconds.materialize,
-            seconds.remaining_rounds
-        );
-        println!(
-            "  memory: b and used packed {:.0} MiB, then b_(k+1), used_(k+1) and eq {:.0} MiB (the bit rounds \
-             before them hold about 100 MiB: the eq split's low table of up to 32 MiB and 2 to 12 MiB of buckets \
-             per task)",
-            mib(packed_bytes),
-            mib(table_bytes)
-        );
-        drop((bits, used, output));
+        let mut proofs = Vec::new();
+        for rounds in rounds_list.iter().map(|&r| r.min(n - 6)) {
+            let split = BitRounds { rounds, ..BitRounds::for_vars(n) };
+            let started = Instant::now();
+            let (output, seconds) = prove_bit_aware(
+                &statement,
+                SumcheckProverState::new(&statement),
+                &bits,
+                &used,
+                &mut Transcript::new(b"x"),
+                split,
+            );
+            let total = started.elapsed().as_secs_f64();
+            assert!(output.claimed_sum.is_zero());
+            let k = split.rounds;
+            let mib = |bytes: usize| bytes as f64 / (1 << 20) as f64;
+            let packed_bytes = 2 * (1usize << n) / 8;
+            let table_bytes = 32 * ((2usize << (n - k)) + (1usize << (n - k - 1)));
+            println!(
+                "packed prover, n = {n}, {threads} threads, {k} bit rounds ({} by pattern buckets, up to {} by \
+                 pair buckets): bit rounds {:.2} s ({}), tables {:.2} s, remaining rounds {:.2} s, total \
+                 {total:.2} s",
+                split.pattern_rounds,
+                split.pair_rounds,
+                seconds.bit_rounds.iter().sum::<f64>(),
+                seconds.bit_rounds.iter().map(|s| format!("{s:.2}")).collect::<Vec<_>>().join(" + "),
+                seconds.materialize,
+                seconds.remaining_rounds
+            );
+            println!(
+                "  memory: b and used packed {:.0} MiB, then b_(k+1), used_(k+1) and eq {:.0} MiB",
+                mib(packed_bytes),
+                mib(table_bytes)
+            );
+            proofs.push(output.proof);
+        }
+        assert!(proofs.windows(2).all(|p| p[0] == p[1]), "every split gives the same proof");
+        drop(proofs);
+        drop((bits, used));
 
         if compare_n > 0 {
             let n = compare_n;
