@@ -767,7 +767,7 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
     let bounds = MagnitudeBounds::new(&ir.spec, ir.initial_weights.steps_before() + steps as u64);
 
     // 6. Storage: committed, public, derived, bit planes.
-    let key_cols = bit_tensor_vars.div_ceil(2);
+    let key_cols = bit_tensor_col_vars(bit_tensor_vars);
     for t in tensors.iter_mut() {
         t.storage = match t.role {
             StackRole::Tensor(Role::Input | Role::Target) if ir.visibility.public_data => Storage::Public,
@@ -975,12 +975,28 @@ fn role_is_bits(role: StackRole) -> bool {
 /// The most row commitments a statement tensor gets while the key has columns to spare.
 const MAX_STATEMENT_ROW_VARS: u32 = 9;
 
-/// Row/column split of a committed tensor of 2^n entries. b takes columns ⌈n/2⌉ and rows ⌊n/2⌋ (√N
-/// commitments and √N generators), which fixes the key at `key_cols` = b's columns. Other tensors take
-/// ⌈n/2⌉ columns too (the verifier's opening costs `2^rows + 2^cols`, least at the square root), but at
-/// most `2^MAX_STATEMENT_ROW_VARS` rows while the key has more generators: their row commitments travel
-/// in the statement, and at the paper network's scale the square root would make them a quarter of
-/// the proof file.
+/// The most row commitments b gets while its columns may grow: `2^12` points of 48 bytes, 192 KiB of
+/// the proof.
+const MAX_BIT_ROW_VARS: u32 = 12;
+
+/// The most columns b's rows take to keep its rows under `2^MAX_BIT_ROW_VARS`: the key then has `2^18`
+/// generators (a 24 MiB cached file), the verifier's opening one multi-scalar multiplication over
+/// `2^18` of them, and the prover's inner-product argument folds as many.
+const MAX_BIT_COL_VARS: u32 = 18;
+
+/// b's columns for `2^n` bits: `⌈n/2⌉` (the square root, where the verifier's `2^rows + 2^cols` is
+/// least) unless that leaves more than `2^MAX_BIT_ROW_VARS` row commitments, then as many as keep the
+/// rows at that count, up to `2^MAX_BIT_COL_VARS`. The square root made b's row commitments 97% of a
+/// paper-network proof at T = 64 (`2^16` rows, 3 MiB); at `2^18` columns they are `2^15` rows, 1.5 MiB.
+pub fn bit_tensor_col_vars(n: u32) -> u32 {
+    n.div_ceil(2).max(n.saturating_sub(MAX_BIT_ROW_VARS).min(MAX_BIT_COL_VARS))
+}
+
+/// Row/column split of a committed tensor of 2^n entries. b takes [`bit_tensor_col_vars`] columns, which
+/// fixes the key at `key_cols` = b's columns. Other tensors take ⌈n/2⌉ columns (the verifier's opening
+/// costs `2^rows + 2^cols`, least at the square root), but at most `2^MAX_STATEMENT_ROW_VARS` rows
+/// while the key has more generators: their row commitments travel in the statement, and at the paper
+/// network's scale the square root would make them a quarter of the proof file.
 fn committed(t: &StackedTensor, values: ValueKind, public_commitment: bool, key_cols: u32) -> Storage {
     let n = t.layout.num_vars();
     let col_vars = n.div_ceil(2).max(n.saturating_sub(MAX_STATEMENT_ROW_VARS).min(key_cols));
