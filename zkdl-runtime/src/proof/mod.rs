@@ -54,6 +54,7 @@ use ark_ff::{One, Zero};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
+use sha2::{Digest, Sha256};
 use zkdl_compiler::plan::{
     AggregatedRelation, ClaimFlow, Recomposition, RelationKind, StackedTensor, StackedTensorId, Storage,
 };
@@ -75,7 +76,7 @@ use routing::{is_bit_planes, relation_name, split_bit_claim, BitPlaneClaim, Chun
 use weight_walk::Bound;
 
 /// The protocol version absorbed first by every transcript and written into proof files.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// The transcript's domain-separation label.
 pub const TRANSCRIPT_DOMAIN: &[u8] = b"zkdl-proof-of-training";
@@ -423,7 +424,60 @@ pub enum ProveError {
     MissingCommitment(String),
 }
 
-fn start_transcript(plan: &Plan, public: &PublicInputs, bit_commitment: &TensorCommitment, mode: Mode) -> Transcript {
+/// Values per chunk of a public tensor's digest ([`public_value_digests`]).
+const PUBLIC_DIGEST_CHUNK: usize = 1 << 16;
+
+/// What the transcript absorbs for a public tensor's values: the SHA-256 of each chunk of
+/// [`PUBLIC_DIGEST_CHUNK`] consecutive values, each value in its canonical encoding (32 bytes,
+/// little-endian, in `[0, p)`), the digests concatenated in order. Chunks hash in parallel, where one
+/// absorption of every value (half a gigabyte for the paper network's W_0) would run on one thread.
+pub fn public_value_digests(values: &[Fr]) -> Vec<u8> {
+    values
+        .par_chunks(PUBLIC_DIGEST_CHUNK)
+        .flat_map_iter(|chunk| {
+            let mut hasher = Sha256::new();
+            let mut bytes = [0u8; 32];
+            for v in chunk {
+                v.serialize_compressed(&mut bytes[..]).expect("a field element fills 32 bytes");
+                hasher.update(bytes);
+            }
+            hasher.finalize()
+        })
+        .collect()
+}
+
+/// [`public_value_digests`] of the field elements `values` stand for, from the integers (no field
+/// arithmetic: a negative `v` is encoded as `p − |v|`).
+fn small_value_digests(values: &[i64]) -> Vec<u8> {
+    use ark_ff::{BigInteger, PrimeField};
+    values
+        .par_chunks(PUBLIC_DIGEST_CHUNK)
+        .flat_map_iter(|chunk| {
+            let mut hasher = Sha256::new();
+            for &v in chunk {
+                let mut limbs = <Fr as PrimeField>::BigInt::from(v.unsigned_abs());
+                if v < 0 {
+                    let mut modulus = Fr::MODULUS;
+                    modulus.sub_with_borrow(&limbs);
+                    limbs = modulus;
+                }
+                hasher.update(limbs.to_bytes_le());
+            }
+            hasher.finalize()
+        })
+        .collect()
+}
+
+/// The transcript's start: the protocol version, the mode, the plan digest, the statement (public
+/// commitments; each public tensor's length and [`public_value_digests`], given in
+/// `public.public_values`' order; the dataset named) and b's commitment.
+fn start_transcript(
+    plan: &Plan,
+    public: &PublicInputs,
+    value_digests: &[Vec<u8>],
+    bit_commitment: &TensorCommitment,
+    mode: Mode,
+) -> Transcript {
     let mut transcript = Transcript::new(TRANSCRIPT_DOMAIN);
     transcript.append_u64(b"protocol-version", u64::from(PROTOCOL_VERSION));
     transcript.append_u64(b"zero-knowledge", u64::from(mode.is_zero_knowledge()));
@@ -432,9 +486,11 @@ fn start_transcript(plan: &Plan, public: &PublicInputs, bit_commitment: &TensorC
         transcript.append_u64(b"public-commitment", u64::from(*id));
         commitment.absorb_into(&mut transcript);
     }
-    for (id, values) in &public.public_values {
+    assert_eq!(value_digests.len(), public.public_values.len(), "a digest for every public tensor");
+    for ((id, values), digests) in public.public_values.iter().zip(value_digests) {
         transcript.append_u64(b"public-values", u64::from(*id));
-        transcript.append_fields(b"values", values);
+        transcript.append_u64(b"public-values-count", values.len() as u64);
+        transcript.append_message(b"public-values-sha256", digests);
     }
     if let Some(dataset) = &public.dataset {
         transcript.append_message(b"dataset-digest", &dataset.digest);
@@ -878,7 +934,13 @@ pub fn prove_with_dataset<R: RngCore + CryptoRng>(
     let mut prover = Prover {
         plan,
         tables,
-        transcript: start_transcript(plan, public, &bit_commitment, mode),
+        transcript: start_transcript(
+            plan,
+            public,
+            &public.public_values.par_iter().map(|(_, v)| public_value_digests(v)).collect::<Vec<_>>(),
+            &bit_commitment,
+            mode,
+        ),
         claims: vec![Vec::new(); plan.tensors.len()],
         current: RelationProof::default(),
         blinder: mode.is_zero_knowledge().then(|| Blinder::new(rng)),
@@ -1032,18 +1094,27 @@ pub fn verify_with_dataset(
         ));
     }
     let mode = proof.mode();
-    // The transcript absorbs the public values on one thread (a hash is sequential) while the other
-    // threads check them and convert them for the claims' evaluation; a failed check still wins.
-    let (layouts, (transcript, public_entries)) = rayon::join(
+    let tt = std::time::Instant::now();
+    // The public values are checked while they are converted once for the claims' evaluation and
+    // hashed from the converted integers; a failed check still wins.
+    let (layouts, public_entries) = rayon::join(
         || check_layouts(plan, public, proof),
         || {
-            rayon::join(
-                || start_transcript(plan, public, &proof.bit_commitment, mode),
-                || public.public_values.par_iter().map(|(id, v)| (*id, PublicEntries::new(v))).collect::<Vec<_>>(),
-            )
+            public
+                .public_values
+                .par_iter()
+                .map(|(id, v)| {
+                    let entries = PublicEntries::new(v);
+                    let digests = entries.digests();
+                    ((*id, entries), digests)
+                })
+                .collect::<Vec<_>>()
         },
     );
     layouts?;
+    let (public_entries, value_digests): (Vec<_>, Vec<_>) = public_entries.into_iter().unzip();
+    let transcript = start_transcript(plan, public, &value_digests, &proof.bit_commitment, mode);
+    eprintln!("TIMING start+check {:.3}", tt.elapsed().as_secs_f64());
     let all_bits = plan.tensors.last().ok_or_else(|| malformed("plan", "the plan has no tensors".into()))?;
 
     let empty = RelationProof::default();
@@ -1096,6 +1167,7 @@ pub fn verify_with_dataset(
         }
     }
 
+    eprintln!("TIMING relations {:.3}", tt.elapsed().as_secs_f64());
     let mut openings = proof.openings.iter();
     for tensor in &plan.tensors {
         if tensor.id == all_bits.id {
@@ -1200,6 +1272,14 @@ impl<'a> PublicEntries<'a> {
         match self {
             PublicEntries::Small(v) => Entries::Small(v),
             PublicEntries::Field(v) => Entries::Field(v),
+        }
+    }
+
+    /// [`public_value_digests`] of the values.
+    fn digests(&self) -> Vec<u8> {
+        match self {
+            PublicEntries::Small(v) => small_value_digests(v),
+            PublicEntries::Field(v) => public_value_digests(v),
         }
     }
 }
@@ -1496,4 +1576,31 @@ fn check_public_inputs(plan: &Plan, public: &PublicInputs) -> Result<(), Verific
         return Err(malformed("the statement has entries the plan does not".into()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod public_digest_tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha20Rng;
+
+    /// The verifier's digests from small integers equal the prover's from field elements, chunk by
+    /// chunk, for every sign and the extremes; one changed value changes its chunk's digest only.
+    #[test]
+    fn small_value_digests_equal_the_field_digests() {
+        let mut rng = ChaCha20Rng::seed_from_u64(4);
+        let mut values: Vec<i64> = vec![0, 1, -1, i64::MAX, i64::MIN, i64::MIN + 1, 1 << 46, -(1 << 46)];
+        values.extend((0..PUBLIC_DIGEST_CHUNK + 1000).map(|i| rng.gen::<i64>() >> (i % 64)));
+        let field: Vec<Fr> = values.iter().map(|&v| Fr::from(v)).collect();
+        assert_eq!(field.iter().map(small_signed).collect::<Option<Vec<i64>>>(), Some(values.clone()));
+        let digests = public_value_digests(&field);
+        assert_eq!(digests.len(), 2 * 32);
+        assert_eq!(small_value_digests(&values), digests);
+        let mut changed = values.clone();
+        changed[PUBLIC_DIGEST_CHUNK + 5] += 1;
+        let other = small_value_digests(&changed);
+        assert_eq!(other[..32], digests[..32]);
+        assert_ne!(other[32..], digests[32..]);
+        assert!(public_value_digests(&[]).is_empty());
+    }
 }
