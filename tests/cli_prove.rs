@@ -130,6 +130,11 @@ fn inspect_prints_the_plan_and_cost_before_any_work() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("T = 4 steps") && text.contains("aggregated relations"), "{text}");
+    // The statement `zkdl prove` makes by default: W_0 regenerated from the seed, not committed.
+    assert!(text.contains("initial weights public") && !text.contains("bits(W_0)"), "{text}");
+    let committed = zkdl(&["inspect", "--network", "paper", "--steps", "4", "--committed-initial-weights"]);
+    let committed = String::from_utf8_lossy(&committed.stdout);
+    assert!(committed.contains("initial weights committed (C_W0)") && committed.contains("bits(W_0)"), "{committed}");
     let bad = zkdl(&["inspect", "--steps", "0"]);
     assert_eq!(bad.status.code(), Some(2));
 }

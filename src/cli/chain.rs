@@ -582,19 +582,12 @@ pub fn verify(args: &VerifyArgs) -> Result<(), CliError> {
             "segments": shape.segments(),
             "mode": mode.label(),
             "statement": statement,
-            "pins": pins.iter().map(|pin| json!({
-                "pin": pin.name,
-                "matched": pin.matched.is_ok(),
-                "detail": match &pin.matched { Ok(m) | Err(m) => m },
-            })).collect::<Vec<_>>(),
+            "pins": super::verify::pins_json(&pins),
             "warnings": warnings,
             "valid": valid,
             "seconds": chain.seconds,
         });
-        say!("{}", serde_json::to_string_pretty(&doc).map_err(|e| CliError::input(e.to_string()))?);
-        for warning in &warnings {
-            eprintln!("{warning}");
-        }
+        super::verify::say_json_report(&doc, &warnings)?;
     } else {
         say!(
             "chain {}: {} steps of SGD of network {} ({} parameters, batch {}) in {} segments of {} steps",
@@ -614,25 +607,13 @@ pub fn verify(args: &VerifyArgs) -> Result<(), CliError> {
             shape.steps,
             &last_plan.digest_hex()[..16]
         );
-        for pin in &pins {
-            match &pin.matched {
-                Ok(detail) => say!("pinned {}: matched ({detail})", pin.name),
-                Err(detail) => say!("pinned {}: DOES NOT MATCH: {detail}", pin.name),
-            }
-        }
-        for warning in &warnings {
-            say!("{warning}");
-        }
+        super::verify::say_pins_and_warnings(&pins, &warnings);
         match pins.iter().find(|p| p.matched.is_err()) {
             None => say!("valid ({:.3} s)", chain.seconds),
             Some(pin) => say!("INVALID: the chain verifies, but its {} are not the ones pinned", pin.name),
         }
     }
-    if let Some(pin) = pins.iter().find(|p| p.matched.is_err()) {
-        let detail = pin.matched.as_ref().err().cloned().unwrap_or_default();
-        return Err(CliError { message: format!("the {} pin does not match: {detail}", pin.name), code: 1 });
-    }
-    Ok(())
+    super::verify::pin_failure(&pins)
 }
 
 /// The last segment of a chain directory (whose C_WT `zkdl weights open` opens).

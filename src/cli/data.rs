@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use zkdl_runtime::commitment::CommitmentKey;
 use zkdl_runtime::dataset::{dataset_log_cols, DatasetCommitment, DatasetSecrets};
+use zkdl_runtime::files::hex;
 use zkdl_runtime::statement::write_secret_file;
 
 #[derive(Args, Debug)]
@@ -80,10 +81,6 @@ pub fn secrets_path(dataset: &Path) -> PathBuf {
     let mut name = dataset.as_os_str().to_owned();
     name.push(".secrets");
     PathBuf::from(name)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn run_commit(args: CommitArgs) -> Result<(), CliError> {

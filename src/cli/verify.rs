@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use zkdl_compiler::{Plan, Visibility};
 use zkdl_runtime::commitment::CommitmentKey;
 use zkdl_runtime::dataset::{DatasetCommitment, DatasetStatement};
+use zkdl_runtime::files::hex as digest_hex;
 use zkdl_runtime::proof::file::ProofFile;
 use zkdl_runtime::proof::key_log_cols;
 use zkdl_runtime::statement::{
@@ -57,10 +58,6 @@ pub const NOT_ZERO_KNOWLEDGE_WARNING: &str =
     "warning: this proof is NOT zero-knowledge: it reveals linear functions of the data and \
      weights (it was made with --no-zero-knowledge or Mode::Clear)";
 
-fn digest_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// One line saying what a statement consists of.
 pub fn statement_summary(
     visibility: Visibility,
@@ -94,6 +91,52 @@ pub fn statement_summary(
 pub(super) struct Pin {
     pub name: &'static str,
     pub matched: Result<String, String>,
+}
+
+/// The pins as the JSON reports list them.
+pub(super) fn pins_json(pins: &[Pin]) -> Vec<serde_json::Value> {
+    pins.iter()
+        .map(|pin| {
+            json!({
+                "pin": pin.name,
+                "matched": pin.matched.is_ok(),
+                "detail": match &pin.matched { Ok(m) | Err(m) => m },
+            })
+        })
+        .collect()
+}
+
+/// Prints a JSON report on stdout and its warnings on stderr.
+pub(super) fn say_json_report(doc: &serde_json::Value, warnings: &[String]) -> Result<(), CliError> {
+    say!("{}", serde_json::to_string_pretty(doc).map_err(|e| CliError::input(e.to_string()))?);
+    for warning in warnings {
+        eprintln!("{warning}");
+    }
+    Ok(())
+}
+
+/// Prints a pin per line (matched, or what differs), then the warnings.
+pub(super) fn say_pins_and_warnings(pins: &[Pin], warnings: &[String]) {
+    for pin in pins {
+        match &pin.matched {
+            Ok(detail) => say!("pinned {}: matched ({detail})", pin.name),
+            Err(detail) => say!("pinned {}: DOES NOT MATCH: {detail}", pin.name),
+        }
+    }
+    for warning in warnings {
+        say!("{warning}");
+    }
+}
+
+/// Exit 1 naming the first pin that does not match, if one does not.
+pub(super) fn pin_failure(pins: &[Pin]) -> Result<(), CliError> {
+    match pins.iter().find(|p| p.matched.is_err()) {
+        Some(pin) => {
+            let detail = pin.matched.as_ref().err().cloned().unwrap_or_default();
+            Err(CliError { message: format!("the {} pin does not match: {detail}", pin.name), code: 1 })
+        }
+        None => Ok(()),
+    }
 }
 
 /// Checks the pins asked for; bad input (an unreadable file, an opening for another proof) is an error.
@@ -310,20 +353,13 @@ pub fn run(args: VerifyArgs) -> Result<(), CliError> {
             "public_final_weights_file_sha256": final_weights_file,
             "plan_digest": plan.digest_hex(),
             "commitments": commitments.iter().map(|(n, d)| json!({"tensor": n, "sha256": d})).collect::<Vec<_>>(),
-            "pins": pins.iter().map(|pin| json!({
-                "pin": pin.name,
-                "matched": pin.matched.is_ok(),
-                "detail": match &pin.matched { Ok(m) | Err(m) => m },
-            })).collect::<Vec<_>>(),
+            "pins": pins_json(&pins),
             "warnings": warnings,
             "valid": result.is_ok() && pins.iter().all(|p| p.matched.is_ok()),
             "error": result.as_ref().err(),
             "seconds": seconds,
         });
-        say!("{}", serde_json::to_string_pretty(&doc).map_err(|e| CliError::input(e.to_string()))?);
-        for warning in &warnings {
-            eprintln!("{warning}");
-        }
+        say_json_report(&doc, &warnings)?;
     } else {
         say!(
             "proof {}: {} steps of SGD of network {} ({} parameters, batch {})",
@@ -352,15 +388,7 @@ pub fn run(args: VerifyArgs) -> Result<(), CliError> {
         if let Some(digest) = &final_weights_file {
             say!("final weights public: their weights file (`zkdl prove --weights-out`) has sha256 {digest}");
         }
-        for pin in &pins {
-            match &pin.matched {
-                Ok(detail) => say!("pinned {}: matched ({detail})", pin.name),
-                Err(detail) => say!("pinned {}: DOES NOT MATCH: {detail}", pin.name),
-            }
-        }
-        for warning in &warnings {
-            say!("{warning}");
-        }
+        say_pins_and_warnings(&pins, &warnings);
         match (&result, pins.iter().find(|p| p.matched.is_err())) {
             (Ok(()), None) => say!("valid ({seconds:.3} s)"),
             (Ok(()), Some(pin)) => {
@@ -372,11 +400,7 @@ pub fn run(args: VerifyArgs) -> Result<(), CliError> {
     if let Err(e) = result {
         return Err(CliError { message: format!("the proof is invalid: {e}"), code: 1 });
     }
-    if let Some(pin) = pins.iter().find(|p| p.matched.is_err()) {
-        let detail = pin.matched.as_ref().err().cloned().unwrap_or_default();
-        return Err(CliError { message: format!("the {} pin does not match: {detail}", pin.name), code: 1 });
-    }
-    Ok(())
+    pin_failure(&pins)
 }
 
 /// What the verifier checked of the public inputs' ranges, if any are public.

@@ -4,6 +4,11 @@
 use std::io::Write;
 use std::path::Path;
 
+/// Lowercase hex of `bytes` (how digests are printed and named).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = match path.parent() {

@@ -24,6 +24,7 @@
 //! **Files.** A secrets file is created with mode 0600 and never replaces an existing file unless
 //! asked to ([`write_secret_file`]); every file is written to a temporary name and renamed.
 
+use crate::files::hex;
 use std::io::Write;
 use std::path::Path;
 
@@ -257,10 +258,6 @@ pub fn safetensors_sha256(path: &Path) -> std::io::Result<[u8; 32]> {
     let mut hasher = Sha256::new();
     std::io::copy(&mut file, &mut hasher)?;
     Ok(hasher.finalize().into())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Writes a file that holds secrets: created with mode 0600 (owner only) under a temporary name,

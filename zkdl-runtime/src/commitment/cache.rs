@@ -94,7 +94,7 @@ pub fn serialize_generators(generators: &[G1Affine]) -> Vec<u8> {
 
 /// Lowercase hex of the SHA-256 of `bytes`.
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    crate::files::hex(&Sha256::digest(bytes))
 }
 
 /// The digest of generators as in [`GENERATOR_DIGESTS`].

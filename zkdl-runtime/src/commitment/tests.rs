@@ -140,3 +140,51 @@ fn a_simulator_without_the_tensor_produces_openings_that_verify() {
     let other = Claim { value: Sent::Committed(commit_scalar(y + Fr::one(), Fr::rand(&mut rng))), ..claim };
     assert!(key.verify_opening_sent(&mut Transcript::scripted(challenges), &commitment, &other, &simulated).is_err());
 }
+
+/// A commitment decodes (rows in parallel) to itself from the derived encoding — compressed and not,
+/// the identity among its rows — and a point off the curve, a truncated input and a forged row
+/// count are errors, not panics or huge allocations.
+#[test]
+fn commitments_decode_in_parallel_to_the_encoded_rows() {
+    use ark_ec::AffineRepr;
+    use rand::SeedableRng;
+
+    #[derive(CanonicalSerialize)]
+    struct Derived {
+        log_cols: u32,
+        rows: Vec<G1Affine>,
+    }
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(8);
+    let mut rows: Vec<G1Affine> = (0..300).map(|_| G1Projective::rand(&mut rng).into_affine()).collect();
+    rows[7] = G1Affine::zero();
+    let commitment = TensorCommitment { log_cols: 5, rows: rows.clone() };
+    for compress in [Compress::Yes, Compress::No] {
+        let mut bytes = Vec::new();
+        Derived { log_cols: 5, rows: rows.clone() }.serialize_with_mode(&mut bytes, compress).unwrap();
+        let mut own = Vec::new();
+        commitment.serialize_with_mode(&mut own, compress).unwrap();
+        assert_eq!(own, bytes);
+        let decoded = TensorCommitment::deserialize_with_mode(&bytes[..], compress, Validate::Yes).unwrap();
+        assert_eq!(decoded, commitment);
+        assert!(TensorCommitment::deserialize_with_mode(&bytes[..bytes.len() - 1], compress, Validate::Yes).is_err());
+    }
+    let mut bytes = Vec::new();
+    commitment.serialize_compressed(&mut bytes).unwrap();
+    // Row 3's x coordinate changed (its low byte) until it is no longer the x of a point of G1.
+    let row3 = 4 + 8 + 3 * 48;
+    let mut rejected = false;
+    for delta in 1..=50u8 {
+        let mut tampered = bytes.clone();
+        tampered[row3] ^= delta;
+        if TensorCommitment::deserialize_compressed(&tampered[..]).is_err() {
+            rejected = true;
+            break;
+        }
+    }
+    assert!(rejected, "no change of row 3 was rejected");
+    let mut forged = bytes.clone();
+    forged[4..12].copy_from_slice(&u64::MAX.to_le_bytes());
+    assert!(TensorCommitment::deserialize_compressed(&forged[..]).is_err());
+    forged[4..12].copy_from_slice(&(1u64 << 40).to_le_bytes());
+    assert!(TensorCommitment::deserialize_compressed(&forged[..]).is_err());
+}

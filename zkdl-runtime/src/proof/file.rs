@@ -29,6 +29,7 @@
 //! against the verifier's own W_0, never one the file supplies. Decoding never panics: every failure
 //! names the field and its byte offset.
 
+use crate::files::hex;
 use std::path::Path;
 
 use zkdl_compiler::{compile_segment, CompileOptions, InitialWeights, NetworkSpec, Plan, Visibility};
@@ -88,10 +89,6 @@ pub enum ProofFileError {
     Digest { written: String, computed: String },
     #[error("the initial weights of seed {seed} cannot be regenerated: {source}")]
     Seed { seed: u64, source: crate::weights::WeightsError },
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl ProofFile {

@@ -1094,7 +1094,6 @@ pub fn verify_with_dataset(
         ));
     }
     let mode = proof.mode();
-    let tt = std::time::Instant::now();
     // The public values are checked while they are converted once for the claims' evaluation and
     // hashed from the converted integers; a failed check still wins.
     let (layouts, public_entries) = rayon::join(
@@ -1114,7 +1113,6 @@ pub fn verify_with_dataset(
     layouts?;
     let (public_entries, value_digests): (Vec<_>, Vec<_>) = public_entries.into_iter().unzip();
     let transcript = start_transcript(plan, public, &value_digests, &proof.bit_commitment, mode);
-    eprintln!("TIMING start+check {:.3}", tt.elapsed().as_secs_f64());
     let all_bits = plan.tensors.last().ok_or_else(|| malformed("plan", "the plan has no tensors".into()))?;
 
     let empty = RelationProof::default();
@@ -1167,7 +1165,6 @@ pub fn verify_with_dataset(
         }
     }
 
-    eprintln!("TIMING relations {:.3}", tt.elapsed().as_secs_f64());
     let mut openings = proof.openings.iter();
     for tensor in &plan.tensors {
         if tensor.id == all_bits.id {
