@@ -445,10 +445,15 @@ impl CommitValues for crate::bits::BitVector {
         crate::bits::BitVector::len(self)
     }
 
-    /// Subset sums over packed bits, as for `[bool]`: one addition per set bit.
+    /// Subset sums over packed bits, as for `[bool]`. With many rows (at least
+    /// [`BYTE_TABLE_MIN_ROWS`]) of at least 64 columns, each byte of a row is one point of
+    /// [`byte_subset_sums`] (one addition per nonzero byte, where a dense row of random bits has
+    /// about four set bits a byte); otherwise one addition per set bit.
     fn commit_rows(&self, key: &CommitmentKey, log_cols: usize, blinds: &[Fr]) -> Vec<G1Affine> {
         let cols = 1usize << log_cols;
         let task_rows = rows_per_task(cols);
+        let table =
+            (cols >= 64 && blinds.len() >= BYTE_TABLE_MIN_ROWS).then(|| byte_subset_sums(&key.generators[..cols]));
         blinds
             .par_chunks(task_rows)
             .enumerate()
@@ -457,13 +462,45 @@ impl CommitValues for crate::bits::BitVector {
                 for (k, blind) in blinds.iter().enumerate() {
                     let row = task * task_rows + k;
                     sums.begin_group();
-                    self.for_each_one(row * cols, cols, |j| sums.push(key.generators[j]));
+                    match &table {
+                        Some(table) => {
+                            let words = &self.words()[row * cols / 64..(row + 1) * cols / 64];
+                            for (w, &word) in words.iter().enumerate() {
+                                for byte in 0..8 {
+                                    let v = ((word >> (8 * byte)) & 0xff) as usize;
+                                    if v != 0 {
+                                        sums.push(table[(8 * w + byte) * 256 + v]);
+                                    }
+                                }
+                            }
+                        }
+                        None => self.for_each_one(row * cols, cols, |j| sums.push(key.generators[j])),
+                    }
                     key.blinding_points(blind).for_each(|p| sums.push(p));
                 }
                 sums.finish()
             })
             .collect()
     }
+}
+
+/// The fewest rows for which packed bits are committed by byte tables: building the tables costs
+/// 255 additions per eight columns, and each row then saves about three additions per eight columns.
+const BYTE_TABLE_MIN_ROWS: usize = 128;
+
+/// For each group of eight consecutive generators `g_(8q) … g_(8q+7)` (`generators.len()` a multiple
+/// of 8), the 256 sums of its subsets: entry `256·q + v` is `Σ g_(8q+i)` over the set bits `i` of `v`
+/// (the identity at `v = 0`). 255 additions a group, then one normalization.
+fn byte_subset_sums(generators: &[G1Affine]) -> Vec<G1Affine> {
+    let mut table = vec![G1Affine::zero(); generators.len() / 8 * 256];
+    table.par_chunks_mut(256).zip(generators.par_chunks(8)).for_each(|(sums, group)| {
+        let mut projective = [G1Projective::ZERO; 256];
+        for v in 1..256usize {
+            projective[v] = projective[v & (v - 1)] + group[v.trailing_zeros() as usize];
+        }
+        sums.copy_from_slice(&G1Projective::normalize_batch(&projective));
+    });
+    table
 }
 
 impl CommitValues for [Fr] {

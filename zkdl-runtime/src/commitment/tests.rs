@@ -188,3 +188,37 @@ fn commitments_decode_in_parallel_to_the_encoded_rows() {
     forged[4..12].copy_from_slice(&(1u64 << 40).to_le_bytes());
     assert!(TensorCommitment::deserialize_compressed(&forged[..]).is_err());
 }
+
+/// Packed bits committed through byte tables (enough rows) give the rows the per-bit path gives,
+/// for dense, sparse, all-ones and all-zero rows; and a byte table entry is its subset's sum.
+#[test]
+fn bits_committed_by_byte_tables_equal_bits_committed_one_by_one() {
+    use crate::bits::BitVector;
+    use rand::{Rng, SeedableRng};
+
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(9);
+    let key = CommitmentKey::new(7);
+    let (rows, log_cols) = (BYTE_TABLE_MIN_ROWS, 7u32);
+    let len = rows << log_cols;
+    let draws: Vec<bool> = (0..len)
+        .map(|i| match (i >> log_cols) % 4 {
+            0 => rng.gen_bool(0.5),
+            1 => rng.gen_bool(0.03),
+            2 => true,
+            _ => false,
+        })
+        .collect();
+    let packed = BitVector::from_fn(len, |i| draws[i]);
+    let (by_bits, blinds) = key.commit(&draws[..], log_cols, &mut rng);
+    assert_eq!(key.commit_with_blinds(&packed, log_cols, &blinds), by_bits);
+    // Below the row threshold the per-bit path runs; the same rows either way.
+    let few = BitVector::from_fn(len / 2, |i| draws[i]);
+    let (few_rows, few_blinds) = key.commit(&draws[..len / 2], log_cols, &mut rng);
+    assert_eq!(key.commit_with_blinds(&few, log_cols, &few_blinds), few_rows);
+
+    let table = byte_subset_sums(&key.generators[..16]);
+    for (q, v) in [(0usize, 0usize), (0, 1), (0, 0xa5), (1, 0xff), (1, 0x80)] {
+        let direct: G1Projective = (0..8).filter(|i| (v >> i) & 1 == 1).map(|i| key.generators[8 * q + i]).sum();
+        assert_eq!(table[256 * q + v], direct.into_affine(), "group {q}, subset {v:#x}");
+    }
+}
