@@ -16,7 +16,11 @@
 //!
 //! **Commit by value kind.** The cost of committing is the floor of the prover, so each kind of
 //! value takes its own path (all in batch-affine arithmetic, see `group_sum`):
-//! - bits: `C_i` is a subset sum of generators — one addition per set bit;
+//! - bits: `C_i` is a subset sum of generators. With [`BYTE_TABLE_MIN_ROWS`] rows or more, a table of
+//!   the 256 subset sums of every group of eight generators is built once (255 additions a group),
+//!   and each nonzero byte of a row adds one table point: about one addition per eight bits against
+//!   four for dense random bits (paper T = 1: committing b 2.3× faster). Fewer rows add one
+//!   generator per set bit;
 //! - small signed integers: signed base-256 digits `|v| = Σ_w d_w 256^w`, `d_w ∈ [−127, 128]`; a
 //!   table `T_w[j][k] = k · 256^w · g_j` (`k ≤ 128`) is built once per window for all rows (and
 //!   dropped before the next), and each nonzero digit adds one table point, negated where the digit
