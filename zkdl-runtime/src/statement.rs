@@ -24,7 +24,6 @@
 //! **Files.** A secrets file is created with mode 0600 and never replaces an existing file unless
 //! asked to ([`write_secret_file`]); every file is written to a temporary name and renamed.
 
-use crate::files::hex;
 use std::io::Write;
 use std::path::Path;
 
@@ -34,6 +33,7 @@ use zkdl_compiler::plan::{StackRole, StackedTensor, Storage};
 use zkdl_compiler::Plan;
 
 use crate::commitment::{CommitmentBlinds, CommitmentKey, TensorCommitment};
+use crate::files::hex;
 use crate::integers::IntVec;
 use crate::proof::{PublicInputs, StatementSecrets};
 use crate::serialization::{decode, encode};

@@ -12,9 +12,7 @@
 
 use ark_ff::{PrimeField, Zero};
 use ark_serialize::CanonicalSerialize;
-use rayon::prelude::*;
 
-use crate::tensor::PARALLEL_MIN;
 use crate::{Fr, G1Affine};
 
 /// The Fiat–Shamir transcript of one proof.
@@ -64,20 +62,11 @@ impl Transcript {
     }
 
     /// Absorbs a sequence of field elements (its length first): the bytes of its canonical
-    /// serialization, the length as a `u64` (little-endian) then each element's 32 bytes. A long
-    /// sequence is serialized in parallel into one buffer, absorbed in one message as before.
+    /// serialization, the length as a `u64` (little-endian) then each element's 32 bytes. Only short
+    /// sequences come here (round messages, points); public tensors are absorbed by digest
+    /// (`proof::public_value_digests`).
     pub fn append_fields(&mut self, label: &'static [u8], values: &[Fr]) {
-        if values.len() < PARALLEL_MIN {
-            return self.append_serializable(label, values);
-        }
-        let size = Fr::zero().compressed_size();
-        let mut bytes = vec![0u8; 8 + size * values.len()];
-        let (length, elements) = bytes.split_at_mut(8);
-        length.copy_from_slice(&(values.len() as u64).to_le_bytes());
-        elements.par_chunks_mut(size).zip(values.par_iter()).with_min_len(PARALLEL_MIN).for_each(|(out, v)| {
-            v.serialize_compressed(out).expect("a field element fills its serialized size");
-        });
-        self.inner.append_message(label, &bytes);
+        self.append_serializable(label, values);
     }
 
     /// Absorbs a G1 point.
@@ -161,7 +150,8 @@ mod tests {
     #[test]
     fn long_sequences_absorb_their_canonical_serialization() {
         let mut rng = <rand_chacha::ChaCha20Rng as rand::SeedableRng>::seed_from_u64(3);
-        let values: Vec<Fr> = (0..3 * PARALLEL_MIN + 5).map(|_| <Fr as ark_std::UniformRand>::rand(&mut rng)).collect();
+        let values: Vec<Fr> =
+            (0..3 * crate::tensor::PARALLEL_MIN + 5).map(|_| <Fr as ark_std::UniformRand>::rand(&mut rng)).collect();
         let mut a = Transcript::new(b"test");
         a.append_fields(b"v", &values);
         let mut b = Transcript::new(b"test");

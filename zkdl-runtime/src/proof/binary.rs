@@ -240,7 +240,12 @@ impl BitRounds {
 /// `used_(k+1)` and the eq table over the variables after its `k` bit rounds (the packed b and used
 /// not counted).
 pub fn remainder_table_bytes(n: usize) -> u64 {
-    let k = BitRounds::for_vars(n).rounds;
+    table_bytes_after(n, BitRounds::for_vars(n).rounds)
+}
+
+/// [`remainder_table_bytes`] after `k` bit rounds: two tables of `2^(n−k)` entries and an eq table
+/// of half as many.
+fn table_bytes_after(n: usize, k: usize) -> u64 {
     32 * ((2u64 << (n - k)) + (1u64 << (n - k).saturating_sub(1)))
 }
 
@@ -1078,7 +1083,7 @@ mod tests {
             let k = split.rounds;
             let mib = |bytes: usize| bytes as f64 / (1 << 20) as f64;
             let packed_bytes = 2 * (1usize << n) / 8;
-            let table_bytes = 32 * ((2usize << (n - k)) + (1usize << (n - k - 1)));
+            let table_bytes = table_bytes_after(n, k) as usize;
             println!(
                 "packed prover, n = {n}, {threads} threads, {k} bit rounds ({} by pattern buckets, up to {} by \
                  pair buckets): bit rounds {:.2} s ({}), tables {:.2} s, remaining rounds {:.2} s, total \

@@ -29,13 +29,12 @@
 //! against the verifier's own W_0, never one the file supplies. Decoding never panics: every failure
 //! names the field and its byte offset.
 
-use crate::files::hex;
 use std::path::Path;
 
 use zkdl_compiler::{compile_segment, CompileOptions, InitialWeights, NetworkSpec, Plan, Visibility};
 
 use super::{ProofBody, PublicInputs, PROTOCOL_VERSION};
-use crate::files::write_atomically;
+use crate::files::{hex, write_atomically};
 use crate::serialization::{decode, encode, DecodeError};
 
 /// The file's magic bytes.

@@ -1344,11 +1344,7 @@ fn small_signed(v: &Fr) -> Option<i64> {
 fn public_claim_value(weight: &PublicTensor, values: &PublicEntries<'_>, n: usize) -> Fr {
     let entries = values.entries();
     if weight.num_vars() != Some(n) || entries.len() != 1usize << n {
-        let table = weight.table(n);
-        return match entries {
-            Entries::Field(v) => inner_product(&table, v),
-            Entries::Small(v) => inner_product_small(&table, v),
-        };
+        return entries.inner_product(&weight.table(n));
     }
     weighted_sum(weight, entries)
 }
