@@ -179,13 +179,13 @@ fn available_memory() -> Option<u64> {
 /// Bytes of the tables the prover holds at once: no stacked tensor is held (`Tables::streaming`), a
 /// relation builds the tables it reads — at most about four of the largest activation-sized tensors
 /// (operands, their views and bound copies) — and the stacked W_t and G_W are never built
-/// (`proof::is_streamed`); b and its used mask packed, and the bit relation's tables once its bit
-/// rounds have folded b (`proof::binary::remainder_table_bytes`).
+/// (`proof::is_streamed`); b packed (its used mask is paged, a few MiB), and the bit relation's tables
+/// once its bit rounds have folded b (`proof::binary::remainder_table_bytes`).
 fn table_bytes(plan: &Plan) -> u64 {
     let largest =
         plan.tensors.iter().filter(|t| is_field_tensor(t) && !is_streamed(t)).map(|t| t.padded_entries()).max();
     let n = plan.bit_tensor_vars as usize;
-    4 * largest.unwrap_or(0) * 32 + (1u64 << n) / 4 + binary::remainder_table_bytes(n)
+    4 * largest.unwrap_or(0) * 32 + (1u64 << n) / 8 + binary::remainder_table_bytes(n)
 }
 
 /// Seconds arkworks' MSM takes to commit random values of each committed tensor's width, row by row.

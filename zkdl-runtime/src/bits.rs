@@ -144,6 +144,112 @@ impl BitVector {
     }
 }
 
+/// Words per page of a [`PagedBits`]: 4096 bits.
+pub const PAGE_WORDS: usize = 64;
+
+/// Tag of a page of zeros.
+const ZERO_PAGE: u32 = u32::MAX;
+/// Tag of a page of ones.
+const ONE_PAGE: u32 = u32::MAX - 1;
+
+/// A fixed-length vector of bits held by pages of 4096: a page of all zeros or all ones is a 4-byte
+/// tag, any other page its 64 words. The used indicator of b is runs of ones (a row's used columns,
+/// a chunk's used planes) and zeros (padding): at the paper network's T = 64, 2^33 bits that take
+/// 1 GiB packed and a few MiB paged.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct PagedBits {
+    /// Per page: [`ZERO_PAGE`], [`ONE_PAGE`] or the index of its words in `mixed`.
+    pages: Vec<u32>,
+    mixed: Vec<[u64; PAGE_WORDS]>,
+    len: usize,
+}
+
+impl PagedBits {
+    /// The bits of `pages` (each [`PAGE_WORDS`] words, the last zero past `len`), paged.
+    ///
+    /// # Panics
+    /// If there are not `⌈len / 4096⌉` pages, or more than 2^32 − 2 mixed ones.
+    pub fn from_pages(pages: impl IntoIterator<Item = [u64; PAGE_WORDS]>, len: usize) -> Self {
+        let mut paged = Self { pages: Vec::new(), mixed: Vec::new(), len };
+        for page in pages {
+            paged.push_page(page);
+        }
+        assert_eq!(paged.pages.len(), len.div_ceil(64 * PAGE_WORDS), "pages of {len} bits");
+        paged
+    }
+
+    /// Appends a page (its tag, or its words when mixed).
+    fn push_page(&mut self, page: [u64; PAGE_WORDS]) {
+        let tag = if page.iter().all(|&w| w == 0) {
+            ZERO_PAGE
+        } else if page.iter().all(|&w| w == u64::MAX) {
+            ONE_PAGE
+        } else {
+            self.mixed.push(page);
+            u32::try_from(self.mixed.len() - 1).ok().filter(|&i| i < ONE_PAGE).expect("fewer than 2^32 − 2 mixed pages")
+        };
+        self.pages.push(tag);
+    }
+
+    /// Appends the pages of `other` (this vector's length a whole number of pages).
+    ///
+    /// # Panics
+    /// If this vector does not end on a page boundary.
+    pub fn append(&mut self, other: PagedBits) {
+        assert_eq!(self.len, self.pages.len() * 64 * PAGE_WORDS, "appending after a partial page");
+        let base = self.mixed.len() as u32;
+        self.pages.extend(other.pages.iter().map(|&t| if t >= ONE_PAGE { t } else { t + base }));
+        self.mixed.extend(other.mixed);
+        self.len += other.len;
+    }
+
+    /// The bits of a packed vector, paged.
+    pub fn from_bit_vector(bits: &BitVector) -> Self {
+        let pages = bits.words().chunks(PAGE_WORDS).map(|chunk| {
+            let mut page = [0u64; PAGE_WORDS];
+            page[..chunk.len()].copy_from_slice(chunk);
+            page
+        });
+        Self::from_pages(pages, bits.len())
+    }
+
+    /// The number of bits.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no bits.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Word `i` (entries `64i … 64i + 63`); zero past the end.
+    #[inline]
+    pub fn word(&self, i: usize) -> u64 {
+        match self.pages.get(i / PAGE_WORDS) {
+            None | Some(&ZERO_PAGE) => 0,
+            Some(&ONE_PAGE) => u64::MAX,
+            Some(&m) => self.mixed[m as usize][i % PAGE_WORDS],
+        }
+    }
+
+    /// Entry `i`.
+    pub fn get(&self, i: usize) -> bool {
+        (self.word(i / 64) >> (i % 64)) & 1 == 1
+    }
+
+    /// The number of ones.
+    pub fn count_ones(&self) -> usize {
+        let ones = self.pages.iter().filter(|&&t| t == ONE_PAGE).count() * 64 * PAGE_WORDS;
+        ones + self.mixed.iter().flatten().map(|w| w.count_ones() as usize).sum::<usize>()
+    }
+
+    /// Bytes on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.pages.capacity() * 4 + self.mixed.capacity() * 8 * PAGE_WORDS
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,5 +275,31 @@ mod tests {
         assert_eq!(BitVector::from_words(v.words().to_vec(), 1000), v);
         assert_eq!(BitVector::from_bools((0..1000).map(f)), v);
         assert_eq!(BitVector::zeros(1000).heap_bytes(), 16 * 8);
+    }
+
+    #[test]
+    fn paged_bits_read_as_the_packed_bits() {
+        // Pages of zeros, of ones, mixed, and a partial last page.
+        let len = 5 * 4096 + 100;
+        let f = |i: usize| match i / 4096 {
+            0 => false,
+            1 | 3 => true,
+            2 => i % 3 == 0,
+            _ => i % 7 < 3,
+        };
+        let packed = BitVector::from_fn(len, f);
+        let paged = PagedBits::from_bit_vector(&packed);
+        assert_eq!(paged.len(), len);
+        assert_eq!(paged.mixed.len(), 3, "three mixed pages (one partial), two of ones, one of zeros");
+        for i in 0..len {
+            assert_eq!(paged.get(i), f(i), "bit {i}");
+        }
+        for w in 0..packed.words().len() + 70 {
+            assert_eq!(paged.word(w), packed.words().get(w).copied().unwrap_or(0), "word {w}");
+        }
+        let (head, tail) = (BitVector::from_fn(2 * 4096, f), BitVector::from_fn(len - 2 * 4096, |i| f(i + 2 * 4096)));
+        let mut joined = PagedBits::from_bit_vector(&head);
+        joined.append(PagedBits::from_bit_vector(&tail));
+        assert_eq!(joined, paged);
     }
 }

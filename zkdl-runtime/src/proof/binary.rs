@@ -12,8 +12,9 @@
 //! The sumcheck ends in the claim `b(r)`, merged with the claims routed into b and opened once.
 //!
 //! **Bit-aware prover.** b has `2^n` entries (`n = 30` for the paper network: 32 GiB as field
-//! elements), so the prover reads b and `used` as packed bits ([`BitVector`]) in the first `k ≤ 8`
-//! rounds and builds field tables only of the `2^(n−k)` entries left after them. Its messages,
+//! elements), so the prover reads b as packed bits ([`BitVector`]) and `used` as paged bits
+//! ([`PagedBits`]: pages of all zeros or all ones are a tag, so `used` takes a few MiB where packed it
+//! took as much as b) in the first `k` rounds (8 to 12, leaving `2^22` entries or fewer) and builds field tables only of the `2^(n−k)` entries left after them. Its messages,
 //! challenges and claims are those of the generic prover ([`sumcheck::prove_with_public_tables`]) bit
 //! for bit: the round values are determined by the tables, however they are computed.
 //!
@@ -53,7 +54,7 @@
 //!   `t = 0`, `c_1` on the pair at `t = 1`, and `c_2 = s² − s·d` only on the two masks of b where the
 //!   masks of used agree (`d = 0`): three bucket additions per `y`, and two multiplications where
 //!   `d ≠ 0`.
-//! - *Lookups* (rounds 5 to 8): `c_i(y)` from four subset sums, weighted directly in five
+//! - *Lookups* (rounds 5 to 12): `c_i(y)` from four subset sums, weighted directly in five
 //!   multiplications. A round costs about `2^(n−j) · 4 · 2^(j−1)/8 = 2^n/4` table additions whatever
 //!   `j`, the work of one generic round on the tables of `k = 5`, so rounds on bits past the fifth
 //!   trade little time for an 8× smaller remainder.
@@ -61,8 +62,8 @@
 //! After `k` rounds the prover builds `b_(k+1)` and `used_(k+1)` (`2^(n−k)` entries, by subset sums of
 //! `eq(r_≤k, ·)` over `2^k`-bit masks) and `eq(ρ_{>k+1}, ·)`, and hands them to
 //! [`sumcheck::prove_remaining_rounds`], the generic round loop. At `n = 33` (the paper network at
-//! T = 64), `k = 8`: two tables of 1 GiB and an eq table of 0.5 GiB, next to the 2 × 1 GiB of packed b
-//! and used (`k = 5` would have held 24 GiB). The prover never assumes that b
+//! T = 64), `k = 11`: two tables of 128 MiB and an eq table of 64 MiB, next to the 1 GiB of packed b
+//! (`k = 8` held 2.5 GiB of tables, and `k = 5` would have held 24 GiB). The prover never assumes that b
 //! is binary where used or zero elsewhere: a violating b gets the generic prover's (rejected) proof.
 //! Every gathered word spans 64 consecutive `y`, so the bit rounds need `n − k ≥ 6`; below `n = 7`
 //! the generic prover runs on field tables.
@@ -76,7 +77,7 @@ use zkdl_compiler::Plan;
 
 use super::routing::{bit_tensor_used_boxes, bit_tensor_used_region, bit_tensor_used_table, relation_name};
 use super::{BitTable, Prover, Verifier};
-use crate::bits::BitVector;
+use crate::bits::{BitVector, PagedBits, PAGE_WORDS};
 use crate::error::VerificationError;
 use crate::sumcheck::{
     self, Factor, ProductTerm, PublicTensor, SumcheckProverOutput, SumcheckProverState, SumcheckStatement,
@@ -151,30 +152,70 @@ fn statement_tensor(statement: &SumcheckStatement) -> TensorId {
     }
 }
 
-/// The used indicator of b as packed bits: entry for entry [`bit_tensor_used_table`], built a word at
-/// a time. The used region of each chunk of b is a box per (layer, step, plane): `rows` rows of
-/// `cols` consecutive bits at a stride of `2^col_bits`.
-pub fn used_bits(plan: &Plan) -> BitVector {
-    let len = 1usize << plan.bit_tensor_vars;
-    let mut words = vec![0u64; len.div_ceil(64)];
-    for (start, rows, stride, cols) in bit_tensor_used_boxes(plan) {
-        set_box(&mut words, start, rows, stride, cols);
-    }
-    BitVector::from_words(words, len)
+/// The used indicator of b as paged bits ([`PagedBits`]): entry for entry [`bit_tensor_used_table`].
+/// The used region of each chunk of b is a box per (layer, step, plane): `rows` rows of `cols`
+/// consecutive bits at a stride of `2^col_bits`. Groups of pages are filled in parallel from the boxes
+/// that meet them (the boxes' spans are disjoint, found by binary search), then paged; only one
+/// group's words per thread are ever held packed.
+pub fn used_bits(plan: &Plan) -> PagedBits {
+    used_bits_in_groups(plan, GROUP_PAGES)
 }
 
-/// Sets the bits `start + row · stride + col` for `row < rows`, `col < cols` (`stride` a power of two).
-fn set_box(words: &mut [u64], start: usize, rows: usize, stride: usize, cols: usize) {
-    if cols == stride {
-        or_range(words, start, rows * stride, !0);
-    } else if cols < stride && stride < 64 && start % stride == 0 {
-        // Several rows per word, every word alike: bit q is used iff q mod stride < cols.
-        let row = (1u64 << cols) - 1;
-        let pattern = (0..64 / stride).fold(0u64, |p, k| p | (row << (k * stride)));
-        or_range(words, start, rows * stride, pattern);
-    } else {
-        for r in 0..rows {
-            or_range(words, start + r * stride, cols, !0);
+/// [`used_bits`], filled `group_pages` pages at a time.
+fn used_bits_in_groups(plan: &Plan, group_pages: usize) -> PagedBits {
+    let len = 1usize << plan.bit_tensor_vars;
+    let mut boxes = bit_tensor_used_boxes(plan);
+    boxes.sort_unstable_by_key(|b| b.0);
+    let group_bits = (group_pages * PAGE_WORDS * 64).min(len.next_multiple_of(64 * PAGE_WORDS));
+    let groups: Vec<PagedBits> = (0..len.div_ceil(group_bits))
+        .into_par_iter()
+        .map(|g| {
+            let (lo, hi) = (g * group_bits, ((g + 1) * group_bits).min(len));
+            let mut words = vec![0u64; group_bits / 64];
+            // The first box whose span ends after `lo`.
+            let first = boxes.partition_point(|&(start, rows, stride, _)| start + rows * stride <= lo);
+            for &(start, rows, stride, cols) in boxes[first..].iter().take_while(|b| b.0 < hi) {
+                set_box_clipped(&mut words, lo, hi, start, rows, stride, cols);
+            }
+            let pages = words.chunks_exact(PAGE_WORDS).map(|c| <[u64; PAGE_WORDS]>::try_from(c).expect("a page"));
+            PagedBits::from_pages(pages.take((hi - lo).div_ceil(64 * PAGE_WORDS)), hi - lo)
+        })
+        .collect();
+    let mut used = PagedBits::default();
+    for group in groups {
+        used.append(group);
+    }
+    used
+}
+
+/// Pages per group that [`used_bits`] fills at once: 2^18 words, 2 MiB.
+const GROUP_PAGES: usize = 4096;
+
+/// Sets, in `words` (bits `lo … hi` of b, `lo` a multiple of 64), the bits `start + row · stride + col`
+/// for `row < rows`, `col < cols` that lie in `[lo, hi)`.
+fn set_box_clipped(words: &mut [u64], lo: usize, hi: usize, start: usize, rows: usize, stride: usize, cols: usize) {
+    let clip = |from: usize, len: usize| {
+        let (a, b) = (from.max(lo), (from + len).min(hi));
+        (a < b).then(|| (a - lo, b - a))
+    };
+    if cols == stride || (cols < stride && stride < 64 && start % stride == 0) {
+        // A contiguous run, or rows several to a word with every word alike.
+        let pattern = if cols == stride {
+            !0
+        } else {
+            let row = (1u64 << cols) - 1;
+            (0..64 / stride).fold(0u64, |p, k| p | (row << (k * stride)))
+        };
+        if let Some((from, len)) = clip(start, rows * stride) {
+            or_range(words, from, len, pattern);
+        }
+        return;
+    }
+    let first_row = lo.saturating_sub(start) / stride;
+    let last_row = rows.min((hi - start).div_ceil(stride));
+    for r in first_row..last_row {
+        if let Some((from, len)) = clip(start + r * stride, cols) {
+            or_range(words, from, len, !0);
         }
     }
 }
@@ -195,12 +236,20 @@ fn or_range(words: &mut [u64], start: usize, len: usize, pattern: u64) {
     }
 }
 
-/// The most rounds run on bits. After `k` of them the prover holds `b_(k+1)`, `used_(k+1)` and an eq
-/// table, `2^(n−k)·(2 + 1/2)` field elements of 32 bytes: at `k = 8` about 0.31 bytes per entry of b,
-/// 2.5× the packed b and used it started from, where `k = 5` held 20× (24 GiB at `n = 33`, the paper
-/// network at T = 64). Each round on bits costs about `2^n / 4` additions of subset sums, as many as
-/// one generic round on the tables of `k = 5`.
-const MAX_BIT_ROUNDS: usize = 8;
+/// The fewest rounds run on bits (where b has enough entries). After `k` of them the prover holds
+/// `b_(k+1)`, `used_(k+1)` and an eq table, `2^(n−k)·(2 + 1/2)` field elements of 32 bytes. Each round
+/// on bits costs about `2^n / 4` additions of subset sums, as many as one generic round on the tables
+/// of `k = 5`.
+const MIN_BIT_ROUNDS: usize = 8;
+
+/// The most rounds run on bits.
+const MAX_BIT_ROUNDS: usize = 12;
+
+/// The variables left after the rounds on bits when b is large: the remainder tables stay at
+/// `2.5 · 32 · 2^22` bytes (320 MiB) however many steps b holds. At the paper network's T = 64
+/// (`n = 33`) that takes 11 rounds instead of 8 (2.5 GiB of tables), each extra round about 7% of the
+/// bit rounds' time.
+const REMAINDER_VARS: usize = 22;
 
 /// The last round that can bucket whole patterns: round 3's `4 · 4` selecting bits make `2^16` buckets.
 const MAX_PATTERN_ROUNDS: usize = 3;
@@ -218,11 +267,11 @@ struct BitRounds {
 }
 
 impl BitRounds {
-    /// The split for `n` variables: eight rounds on bits when `n ≥ 14`, fewer below (a gathered word
-    /// spans 64 entries, so `n − k ≥ 6`); `2^16` buckets (pattern buckets in round 3, pair buckets in
+    /// The split for `n` variables: `n − 22` rounds on bits, at least eight and at most twelve, fewer
+    /// when `n < 14` (a gathered word spans 64 entries, so `n − k ≥ 6`); `2^16` buckets (pattern buckets in round 3, pair buckets in
     /// round 4) only when about `2^20` entries or more fill them.
     fn for_vars(n: usize) -> Self {
-        let rounds = MAX_BIT_ROUNDS.min(n.saturating_sub(6));
+        let rounds = n.saturating_sub(REMAINDER_VARS).clamp(MIN_BIT_ROUNDS, MAX_BIT_ROUNDS).min(n.saturating_sub(6));
         let pattern_rounds = if n >= 23 { MAX_PATTERN_ROUNDS } else { 2 }.min(rounds);
         let pair_rounds = if n >= 24 { MAX_PAIR_ROUNDS } else { pattern_rounds }.min(rounds);
         Self { rounds, pattern_rounds, pair_rounds }
@@ -270,7 +319,7 @@ struct PhaseSeconds {
 pub fn prove_packed(
     statement: &SumcheckStatement,
     bits: &BitVector,
-    used: &BitVector,
+    used: &PagedBits,
     transcript: &mut Transcript,
 ) -> SumcheckProverOutput {
     prove_packed_from(statement, SumcheckProverState::new(statement), bits, used, transcript)
@@ -284,7 +333,7 @@ pub fn prove_packed_from(
     statement: &SumcheckStatement,
     state: SumcheckProverState,
     bits: &BitVector,
-    used: &BitVector,
+    used: &PagedBits,
     transcript: &mut Transcript,
 ) -> SumcheckProverOutput {
     let n = statement.num_vars;
@@ -292,8 +341,9 @@ pub fn prove_packed_from(
     assert!(bits.len() == 1 << n && used.len() == 1 << n, "{}: b and used need 2^{n} entries", statement.relation);
     let split = BitRounds::for_vars(n);
     if split.rounds == 0 {
-        let field = |v: &BitVector| (0..v.len()).map(|i| Fr::from(u64::from(v.get(i)))).collect::<Vec<Fr>>();
-        return sumcheck::prove_from(statement, state, vec![field(bits)], vec![None, Some(field(used))], transcript);
+        let b = (0..bits.len()).map(|i| Fr::from(u64::from(bits.get(i)))).collect();
+        let u = (0..used.len()).map(|i| Fr::from(u64::from(used.get(i)))).collect();
+        return sumcheck::prove_from(statement, state, vec![b], vec![None, Some(u)], transcript);
     }
     prove_bit_aware(statement, state, bits, used, transcript, split).0
 }
@@ -303,7 +353,7 @@ fn prove_bit_aware(
     statement: &SumcheckStatement,
     mut state: SumcheckProverState,
     bits: &BitVector,
-    used: &BitVector,
+    used: &PagedBits,
     transcript: &mut Transcript,
     split: BitRounds,
 ) -> (SumcheckProverOutput, PhaseSeconds) {
@@ -447,12 +497,12 @@ const fn spread_table() -> [u64; 256] {
 /// `H + h` the same word of used (`H = offsets.len() ≤ 32`); lane `i`'s word holds row `r`'s bit `i`
 /// at bit `r`. Up to 16 rows are spread a byte at a time, more are transposed.
 #[inline]
-fn gather_lanes(bits: &[u64], used: &[u64], offsets: &[usize], word: usize) -> [u64; 64] {
+fn gather_lanes(bits: &[u64], used: &PagedBits, offsets: &[usize], word: usize) -> [u64; 64] {
     let half = offsets.len();
     let mut rows = [0u64; 64];
     for (h, &offset) in offsets.iter().enumerate() {
         rows[h] = bits[offset + word];
-        rows[half + h] = used[offset + word];
+        rows[half + h] = used.word(offset + word);
     }
     if half > 8 {
         transpose64(&mut rows);
@@ -479,14 +529,14 @@ fn gather_lanes(bits: &[u64], used: &[u64], offsets: &[usize], word: usize) -> [
 /// lands at bit `r mod 64` of `chunks[r / 64][i]`, so lane `i`'s selecting bits are
 /// `chunks[0][i], chunks[1][i], …` from bit 0 (rows past `2H` are zero).
 #[inline]
-fn gather_wide(bits: &[u64], used: &[u64], offsets: &[usize], word: usize, chunks: &mut Vec<[u64; 64]>) {
+fn gather_wide(bits: &[u64], used: &PagedBits, offsets: &[usize], word: usize, chunks: &mut Vec<[u64; 64]>) {
     let half = offsets.len();
     chunks.clear();
     chunks.resize((2 * half).div_ceil(64), [0; 64]);
     for (h, &offset) in offsets.iter().enumerate() {
         chunks[h / 64][h % 64] = bits[offset + word];
         let r = half + h;
-        chunks[r / 64][r % 64] = used[offset + word];
+        chunks[r / 64][r % 64] = used.word(offset + word);
     }
     for chunk in chunks.iter_mut() {
         transpose64(chunk);
@@ -564,7 +614,7 @@ impl PairBuckets {
 /// the `w`-bit masks of b at `t = 0`, of b at `t = 1`, of used at `t = 0` and of used at `t = 1`.
 struct BitRound<'a> {
     bits: &'a [u64],
-    used: &'a [u64],
+    used: &'a PagedBits,
     /// Word offset of each `(t, p)`, index `t·w + p`: entry `p·2^(n−j+1) + t·2^(n−j)` over 64.
     offsets: Vec<usize>,
     width: usize,
@@ -573,11 +623,11 @@ struct BitRound<'a> {
 }
 
 impl<'a> BitRound<'a> {
-    fn new(bits: &'a BitVector, used: &'a BitVector, n: usize, j: usize, point: &[Fr]) -> Self {
+    fn new(bits: &'a BitVector, used: &'a PagedBits, n: usize, j: usize, point: &[Fr]) -> Self {
         debug_assert_eq!(point.len(), j - 1);
         let (m, width) = (n - j, 1usize << (j - 1));
         let offsets = (0..2 * width).map(|h| (((h % width) << (m + 1)) | ((h / width) << m)) >> 6).collect();
-        Self { bits: bits.words(), used: used.words(), offsets, width, sums: SubsetSums::new(&eq_table(point)) }
+        Self { bits: bits.words(), used, offsets, width, sums: SubsetSums::new(&eq_table(point)) }
     }
 
     /// The four masks `(b at t = 0, b at t = 1, used at t = 0, used at t = 1)` of a selecting word.
@@ -740,20 +790,20 @@ impl<'a> BitRound<'a> {
 /// a word. With `eq(ρ_{>1}, y) = eq(ρ_word, word) · eq(ρ_lane, lane)` (the last six variables index the
 /// lane), a masked sum costs byte lookups into the subset sums of `eq(ρ_lane, ·)` and one
 /// multiplication per word.
-fn first_round_sums(bits: &BitVector, used: &BitVector, tail: &[Fr]) -> [Fr; 3] {
+fn first_round_sums(bits: &BitVector, used: &PagedBits, tail: &[Fr]) -> [Fr; 3] {
     let (word_vars, lane_vars) = tail.split_at(tail.len() - 6);
     let lanes = SubsetSums::new(&eq_table(lane_vars));
     let eq = EqSplit::new(word_vars, 16, 0);
     // Words of each half of b (t = 0, t = 1).
     let half = 1usize << word_vars.len();
-    let (b, u) = (bits.words(), used.words());
+    let b = bits.words();
     (0..eq.hi.len())
         .into_par_iter()
         .map(|block| {
             let mut sums = [Fr::zero(); 3];
             for (k, e) in eq.lo.iter().enumerate() {
                 let word = block * eq.lo.len() + k;
-                let (b0, b1, u0, u1) = (b[word], b[half + word], u[word], u[half + word]);
+                let (b0, b1, u0, u1) = (b[word], b[half + word], used.word(word), used.word(half + word));
                 let (first, second) = (b0 & !u0, b1 & !u1);
                 if first != 0 {
                     sums[0] += *e * lanes.sum(first);
@@ -779,7 +829,7 @@ fn first_round_sums(bits: &BitVector, used: &BitVector, tail: &[Fr]) -> [Fr; 3] 
 
 /// `[b(r, ·), used(r, ·)]`: the leading `k = r.len()` variables bound, `2^(n−k)` entries each, as subset
 /// sums of `eq(r, ·)` over the `2^k` bits `b(p, z)` (entry `p·2^(n−k) + z`).
-fn bind_leading_bits(bits: &BitVector, used: &BitVector, n: usize, r: &[Fr]) -> Vec<Vec<Fr>> {
+fn bind_leading_bits(bits: &BitVector, used: &PagedBits, n: usize, r: &[Fr]) -> Vec<Vec<Fr>> {
     let k = r.len();
     let (patterns, m) = (1usize << k, n - k);
     let sums = SubsetSums::new(&eq_table(r));
@@ -789,7 +839,7 @@ fn bind_leading_bits(bits: &BitVector, used: &BitVector, n: usize, r: &[Fr]) -> 
         .into_par_iter()
         .with_min_len(16)
         .map_init(Vec::new, |chunks, word| {
-            gather_wide(bits.words(), used.words(), &offsets, word, chunks);
+            gather_wide(bits.words(), used, &offsets, word, chunks);
             let sum =
                 |start: usize| -> [Fr; 64] { std::array::from_fn(|lane| sums.sum_lane(chunks, lane, start, patterns)) };
             (sum(0), sum(patterns))
@@ -829,19 +879,20 @@ mod tests {
             vec![None, Some(field(used))],
             &mut generic_transcript,
         );
+        let paged = PagedBits::from_bit_vector(used);
         let packed = match split {
             Some(split) => {
                 prove_bit_aware(
                     statement,
                     SumcheckProverState::new(statement),
                     bits,
-                    used,
+                    &paged,
                     &mut packed_transcript,
                     split,
                 )
                 .0
             }
-            None => prove_packed(statement, bits, used, &mut packed_transcript),
+            None => prove_packed(statement, bits, &paged, &mut packed_transcript),
         };
         let context = format!("n = {}, split {split:?}", statement.num_vars);
         assert_eq!(packed.proof, generic.proof, "{context}");
@@ -924,6 +975,26 @@ mod tests {
         }
     }
 
+    /// Nine to twelve rounds on bits (b of more than 2^30 entries takes them) give the generic proof.
+    #[test]
+    fn many_bit_rounds_match_the_generic_prover() {
+        let n = 18;
+        let mut rng = ChaCha20Rng::seed_from_u64(18);
+        let rho: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+        let cases = cases(n, &mut rng);
+        for rounds in MIN_BIT_ROUNDS + 1..=MAX_BIT_ROUNDS {
+            let split = BitRounds { rounds, ..BitRounds::for_vars(n) };
+            assert!(split.fits(n));
+            for (_, bits, used) in &cases[..4] {
+                assert_same_proof(&test_statement(rho.clone(), used), bits, used, Some(split));
+            }
+        }
+        assert_eq!(BitRounds::for_vars(30).rounds, 8, "the paper network at T = 1");
+        assert_eq!(BitRounds::for_vars(33).rounds, 11, "the paper network at T = 64");
+        assert_eq!(BitRounds::for_vars(40).rounds, 12);
+        assert_eq!(BitRounds::for_vars(10).rounds, 4);
+    }
+
     #[test]
     fn transpose_gather_and_subset_sums_agree_with_their_definitions() {
         let mut rng = ChaCha20Rng::seed_from_u64(5);
@@ -936,9 +1007,10 @@ mod tests {
             }
         }
         let (bits, used): (Vec<u64>, Vec<u64>) = (0..100).map(|_| (rng.gen::<u64>(), rng.gen::<u64>())).unzip();
+        let paged = PagedBits::from_bit_vector(&BitVector::from_words(used.clone(), 6400));
         for half in [1, 2, 4, 8, 16, 32] {
             let offsets: Vec<usize> = (0..half).map(|h| 3 * h).collect();
-            let lanes = gather_lanes(&bits, &used, &offsets, 2);
+            let lanes = gather_lanes(&bits, &paged, &offsets, 2);
             for (i, lane) in lanes.iter().enumerate() {
                 for (h, offset) in offsets.iter().enumerate() {
                     assert_eq!((lane >> h) & 1, (bits[offset + 2] >> i) & 1, "{half} rows of b, lane {i}");
@@ -951,7 +1023,7 @@ mod tests {
         let mut chunks = Vec::new();
         for half in [1, 5, 32, 33, 64, 128, 512] {
             let offsets: Vec<usize> = (0..half).map(|h| h % 97).collect();
-            gather_wide(&bits, &used, &offsets, 1, &mut chunks);
+            gather_wide(&bits, &paged, &offsets, 1, &mut chunks);
             assert_eq!(chunks.len(), (2 * half).div_ceil(64), "{half} rows");
             for lane in 0..64 {
                 for row in 0..64 * chunks.len() {
@@ -1010,12 +1082,14 @@ mod tests {
         let wide = NetworkSpec::builder("wide").input(100).dense(70).relu().dense(3).sgd(2).batch(4).build().unwrap();
         for (spec, steps) in [(&small, 1), (&small, 3), (&wide, 2)] {
             let plan = compile(spec, CompileOptions::steps(steps)).unwrap();
-            let bits = used_bits(&plan);
             let table = bit_tensor_used_table(&plan);
-            assert_eq!(bits.len(), table.len());
-            assert!(bits.count_ones() > 0);
-            for (i, t) in table.iter().enumerate() {
-                assert_eq!(Fr::from(u64::from(bits.get(i))), *t, "{} T = {steps}: entry {i}", spec.name);
+            // One group, and groups of one page (boxes clipped at every page boundary).
+            for bits in [used_bits(&plan), used_bits_in_groups(&plan, 1)] {
+                assert_eq!(bits.len(), table.len());
+                assert!(bits.count_ones() > 0);
+                for (i, t) in table.iter().enumerate() {
+                    assert_eq!(Fr::from(u64::from(bits.get(i))), *t, "{} T = {steps}: entry {i}", spec.name);
+                }
             }
         }
     }
@@ -1074,7 +1148,7 @@ mod tests {
                 &statement,
                 SumcheckProverState::new(&statement),
                 &bits,
-                &used,
+                &PagedBits::from_bit_vector(&used),
                 &mut Transcript::new(b"x"),
                 split,
             );
@@ -1127,7 +1201,8 @@ mod tests {
             );
             let generic_seconds = started.elapsed().as_secs_f64();
             let started = Instant::now();
-            let packed = prove_packed(&statement, &bits, &used, &mut Transcript::new(b"x"));
+            let packed =
+                prove_packed(&statement, &bits, &PagedBits::from_bit_vector(&used), &mut Transcript::new(b"x"));
             let packed_seconds = started.elapsed().as_secs_f64();
             assert_eq!(packed.proof, generic.proof);
             println!(
