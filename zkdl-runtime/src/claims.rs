@@ -169,14 +169,28 @@ pub fn prove_merge_weighted(
     transcript: &mut Transcript,
     blinder: Option<&mut Blinder>,
 ) -> (ClaimMergeProof, Claim<Secret>) {
+    let num_vars = crate::tensor::log2_exact(values.len());
+    prove_merge_weighted_blocks(tensor, claims, &values.into_owned(), num_vars, num_vars, transcript, blinder)
+}
+
+/// As [`prove_merge_weighted`], reading the tensor (over `num_vars` variables) as blocks of
+/// `2^block_vars` entries ([`sumcheck::prove_blocks_from`]): the same proof.
+pub fn prove_merge_weighted_blocks(
+    tensor: TensorId,
+    claims: &[WeightedClaim<Secret>],
+    values: &dyn sumcheck::Blocks,
+    num_vars: usize,
+    block_vars: usize,
+    transcript: &mut Transcript,
+    blinder: Option<&mut Blinder>,
+) -> (ClaimMergeProof, Claim<Secret>) {
     assert!(!claims.is_empty(), "merging no claims on {tensor}");
     if let Some(point) = claims.first().and_then(WeightedClaim::as_point_claim).filter(|_| claims.len() == 1) {
         return (ClaimMergeProof { sumcheck: None }, point);
     }
-    let num_vars = crate::tensor::log2_exact(values.len());
     let (statement, claimed) = merge_statement(tensor, num_vars, claims, transcript).unwrap_or_else(|e| panic!("{e}"));
     let state = SumcheckProverState::for_mode(&statement, claimed, blinder);
-    let output = sumcheck::prove_from(&statement, state, vec![values.into_owned()], Vec::new(), transcript);
+    let output = sumcheck::prove_blocks_from(&statement, state, vec![values], block_vars, transcript);
     let merged = Claim { tensor, point: output.point, value: output.evaluations[0] };
     (ClaimMergeProof { sumcheck: Some(output.proof) }, merged)
 }

@@ -121,6 +121,82 @@ impl PublicTensor {
         }
     }
 
+    /// Entries `start … start + out.len()` of the table over `num_vars` variables (`out.len()` a power
+    /// of two dividing `start`): the prover's block of the tensor, built without its whole table. The
+    /// block's leading `k` variables are fixed to the bits of `start / out.len()`, so an `eq` is its
+    /// weight there times the `eq` table of the rest, a Kronecker product the product of its factors'
+    /// entries there times the blocks of the factors it cuts through and after.
+    pub fn fill_block(&self, num_vars: usize, start: usize, out: &mut [Fr]) {
+        let m = log2_exact(out.len());
+        assert!(
+            m <= num_vars && start % out.len() == 0,
+            "a block of 2^{m} entries at {start} over {num_vars} variables"
+        );
+        let k = num_vars - m;
+        let block = start >> m;
+        match self {
+            Self::Eq(u) => {
+                let scale = eq_at_bits(&u[..k], block);
+                let rest = eq_table(&u[k..]);
+                out.par_iter_mut().zip(rest.par_iter()).with_min_len(PARALLEL_MIN).for_each(|(o, e)| *o = scale * e);
+            }
+            Self::EqCombination(parts) => {
+                out.iter_mut().for_each(|o| *o = Fr::zero());
+                for (coefficient, u) in parts {
+                    let scale = *coefficient * eq_at_bits(&u[..k], block);
+                    let rest = eq_table(&u[k..]);
+                    out.par_iter_mut()
+                        .zip(rest.par_iter())
+                        .with_min_len(PARALLEL_MIN)
+                        .for_each(|(o, e)| *o += scale * e);
+                }
+            }
+            Self::Dense(values) => out.copy_from_slice(&values[start..start + out.len()]),
+            Self::Prefix { count, .. } => {
+                out.par_iter_mut().enumerate().with_min_len(PARALLEL_MIN).for_each(|(i, o)| {
+                    *o = if ((start + i) as u64) < *count { Fr::one() } else { Fr::zero() };
+                });
+            }
+            Self::Kron(factors) => match factors.split_first() {
+                None => out[0] = Fr::one(),
+                Some((first, rest)) => {
+                    let n1 = first.num_vars().expect("a well-formed factor");
+                    let rest = Self::Kron(rest.to_vec());
+                    let inner = num_vars - n1;
+                    if k >= n1 {
+                        // The first factor lies in the fixed variables: one entry of it.
+                        let mut entry = [Fr::zero()];
+                        first.fill_block(n1, block >> (k - n1), &mut entry);
+                        if entry[0].is_zero() {
+                            out.iter_mut().for_each(|o| *o = Fr::zero());
+                        } else {
+                            rest.fill_block(inner, start & ((1usize << inner) - 1), out);
+                            out.par_iter_mut().with_min_len(PARALLEL_MIN).for_each(|o| *o *= entry[0]);
+                        }
+                    } else {
+                        // The block cuts through the first factor: its block times the rest's table.
+                        let mut head = vec![Fr::zero(); 1 << (n1 - k)];
+                        first.fill_block(n1, block << (n1 - k), &mut head);
+                        let tail = rest.table(inner);
+                        out.par_chunks_mut(tail.len()).zip(head.par_iter()).for_each(|(chunk, a)| {
+                            chunk.iter_mut().zip(&tail).for_each(|(o, t)| *o = *a * t);
+                        });
+                    }
+                }
+            },
+            Self::Sum(parts) => {
+                out.iter_mut().for_each(|o| *o = Fr::zero());
+                let mut part_block = vec![Fr::zero(); out.len()];
+                for (coefficient, part) in parts {
+                    part.fill_block(num_vars, start, &mut part_block);
+                    out.par_iter_mut().zip(part_block.par_iter()).with_min_len(PARALLEL_MIN).for_each(|(o, v)| {
+                        *o += *coefficient * v;
+                    });
+                }
+            }
+        }
+    }
+
     /// `out += c · table`, touching only the blocks where a Kronecker factor is nonzero: a claim routed
     /// into one chunk of b costs the chunk's size, not b's.
     fn accumulate(&self, c: Fr, out: &mut [Fr]) {
@@ -206,6 +282,18 @@ fn accumulate_kron(tables: &[Vec<Fr>], c: Fr, out: &mut [Fr]) {
             });
         }
     }
+}
+
+/// `eq(u, bits(index))`, `index` read over `u.len()` bits, most significant first.
+fn eq_at_bits(u: &[Fr], index: usize) -> Fr {
+    let k = u.len();
+    u.iter().enumerate().fold(Fr::one(), |acc, (i, ui)| {
+        if (index >> (k - 1 - i)) & 1 == 1 {
+            acc * ui
+        } else {
+            acc * (Fr::one() - ui)
+        }
+    })
 }
 
 /// The multilinear extension of `[x < count]` at `z` (most significant variable first), in `O(n)`:
@@ -500,6 +588,136 @@ pub fn prove_from(
     let rho = statement.eq_weight.as_deref();
     // E_1 = eq(ρ_{>1}, ·) over the variables after the first.
     let eq_rest = rho.map(|rho| if n == 0 { vec![Fr::one()] } else { eq_table(&rho[1..]) });
+    prove_remaining_rounds(statement, state, tables, eq_rest, transcript)
+}
+
+/// A factor table the prover reads a block at a time instead of holding it: a stacked tensor of
+/// every step, built block by block from the witness's integers.
+pub trait Blocks: Sync {
+    /// Writes entries `start … start + out.len()` into `out`.
+    fn fill(&self, start: usize, out: &mut [Fr]);
+}
+
+impl Blocks for Vec<Fr> {
+    fn fill(&self, start: usize, out: &mut [Fr]) {
+        out.copy_from_slice(&self[start..start + out.len()]);
+    }
+}
+
+/// A public factor as [`Blocks`].
+struct PublicBlocks<'a> {
+    tensor: &'a PublicTensor,
+    num_vars: usize,
+}
+
+impl Blocks for PublicBlocks<'_> {
+    fn fill(&self, start: usize, out: &mut [Fr]) {
+        self.tensor.fill_block(self.num_vars, start, out);
+    }
+}
+
+/// As [`prove_from`], reading each committed factor (in the order of the statement's committed
+/// factors) and each public one as blocks of `2^m` entries, `m = min(block_vars, n)`: the prover holds
+/// a few blocks per factor, never a whole table, and its messages are [`prove_from`]'s, bit for bit.
+///
+/// With `k = n − m`, the leading `k` variables number the blocks. Round `j ≤ k` needs, for each
+/// assignment `h` of the block variables after `j` and each `c ∈ {0, 1}`, the tables
+/// `P(r_<j, c, h, ·) = Σ_p eq(r_<j, p) · P(p, c, h, ·)` (block `(p, c, h)`): it builds those two per
+/// factor, adds `eq(ρ_{j+1..k}, h) · q_h(X)` (with [`round_values`] under `eq(ρ_{>k}, ·)`) into `q_j`, and
+/// drops them. After round `k` each factor's table `P(r_≤k, ·) = Σ_b eq(r_≤k, b) · P(b, ·)` has `2^m`
+/// entries, and [`prove_remaining_rounds`] takes over. Round `j ≤ k` reads every block once, so the
+/// price of the bounded memory is `k` passes over the factors instead of one.
+///
+/// # Panics
+/// As [`prove_from`].
+pub fn prove_blocks_from(
+    statement: &SumcheckStatement,
+    mut state: SumcheckProverState,
+    committed: Vec<&dyn Blocks>,
+    block_vars: usize,
+    transcript: &mut Transcript,
+) -> SumcheckProverOutput {
+    assert!(state.point.is_empty(), "{}: a fresh prover state", statement.relation);
+    let n = statement.num_vars;
+    let (m, k) = (block_vars.min(n), n - block_vars.min(n));
+    let mut committed = committed.into_iter();
+    let publics: Vec<Option<PublicBlocks>> = statement
+        .factors
+        .iter()
+        .map(|factor| match factor {
+            Factor::Public(tensor) => Some(PublicBlocks { tensor, num_vars: n }),
+            Factor::Committed(_) => None,
+        })
+        .collect();
+    let factors: Vec<&dyn Blocks> = statement
+        .factors
+        .iter()
+        .zip(&publics)
+        .map(|(factor, public)| match (factor, public) {
+            (_, Some(public)) => public as &dyn Blocks,
+            (Factor::Committed(id), None) => committed
+                .next()
+                .unwrap_or_else(|| panic!("{}: no blocks for committed tensor {id}", statement.relation)),
+            (Factor::Public(_), None) => unreachable!("every public factor has blocks"),
+        })
+        .collect();
+    assert!(committed.next().is_none(), "{}: more witness tensors than committed factors", statement.relation);
+    let len = 1usize << m;
+    let rho = statement.eq_weight.as_deref();
+    let degree = statement.degree();
+    // `Σ_b w[b] · P(block b)` into `out`, over the blocks `index(b)`.
+    let combine = |factor: &dyn Blocks, weights: &[Fr], index: &dyn Fn(usize) -> usize, out: &mut [Fr]| {
+        if let [one] = weights {
+            if one.is_one() {
+                factor.fill(index(0) << m, out);
+                return;
+            }
+        }
+        out.iter_mut().for_each(|o| *o = Fr::zero());
+        let mut block = vec![Fr::zero(); out.len()];
+        for (b, w) in weights.iter().enumerate() {
+            if w.is_zero() {
+                continue;
+            }
+            factor.fill(index(b) << m, &mut block);
+            out.par_iter_mut().zip(block.par_iter()).with_min_len(PARALLEL_MIN).for_each(|(o, v)| *o += *w * v);
+        }
+    };
+    let eq_low = rho.map(|rho| eq_table(&rho[k..]));
+    for j in 1..=k {
+        let prefix = eq_table(state.point());
+        let suffix = k - j;
+        let eq_h = rho.map(|rho| eq_table(&rho[j..k]));
+        let mut q = vec![Fr::zero(); degree + 1];
+        for h in 0..1usize << suffix {
+            let tables: Vec<Vec<Fr>> = factors
+                .iter()
+                .map(|factor| {
+                    let mut table = vec![Fr::zero(); 2 * len];
+                    for (c, half) in table.chunks_exact_mut(len).enumerate() {
+                        let index = |p: usize| (p << (suffix + 1)) | (c << suffix) | h;
+                        combine(*factor, &prefix, &index, half);
+                    }
+                    table
+                })
+                .collect();
+            let q_h = round_values(statement, &tables, eq_low.as_deref(), degree, j == 1);
+            let scale = eq_h.as_ref().map_or(Fr::one(), |e| e[h]);
+            q.iter_mut().zip(&q_h).for_each(|(a, b)| *a += scale * b);
+        }
+        state.send_round(statement, &q, transcript);
+    }
+    let weights = eq_table(state.point());
+    let tables: Vec<Vec<Fr>> = factors
+        .iter()
+        .map(|factor| {
+            let mut table = vec![Fr::zero(); len];
+            combine(*factor, &weights, &|b| b, &mut table);
+            table
+        })
+        .collect();
+    drop(eq_low);
+    let eq_rest = rho.map(|rho| if m == 0 { vec![Fr::one()] } else { eq_table(&rho[k + 1..]) });
     prove_remaining_rounds(statement, state, tables, eq_rest, transcript)
 }
 
@@ -1104,12 +1322,24 @@ mod tests {
                 (-Fr::from(2u64), PublicTensor::Dense(random(32))),
             ]),
         ];
-        for case in cases {
+        for case in cases.iter().chain([
+            &PublicTensor::Eq(random(5)),
+            &PublicTensor::EqCombination(vec![(Fr::from(5u64), random(4)), (-Fr::one(), random(4))]),
+            &PublicTensor::Kron(vec![PublicTensor::Eq(random(1)), PublicTensor::Prefix { num_vars: 3, count: 6 }]),
+        ]) {
             let n = case.num_vars().unwrap();
             let table = case.table(n);
             assert_eq!(table.len(), 1 << n);
             let point = random(n);
             assert_eq!(case.evaluate(&point), tensor::evaluate(&table, &point), "{case:?}");
+            // Every block of every size is the slice of the table.
+            for m in 0..=n {
+                for (b, expected) in table.chunks(1 << m).enumerate() {
+                    let mut block = vec![Fr::zero(); 1 << m];
+                    case.fill_block(n, b << m, &mut block);
+                    assert_eq!(block, expected, "{case:?}: block {b} of 2^{m}");
+                }
+            }
         }
         assert_eq!(
             PublicTensor::Prefix { num_vars: 3, count: 5 }.table(3),
@@ -1134,6 +1364,79 @@ mod tests {
         };
         let tables = (0..2).map(|_| (0..1 << n).map(|_| Fr::rand(rng)).collect()).collect();
         (statement, tables)
+    }
+
+    /// The block-streaming prover sends the messages of the prover on whole tables, for every block
+    /// size, with and without an eq weight, with public factors of every kind, in the clear and hidden.
+    #[test]
+    fn the_prover_on_blocks_sends_the_messages_of_the_prover_on_tables() {
+        let mut rng = ChaCha20Rng::seed_from_u64(21);
+        let n = 7;
+        let mut random = |len: usize| (0..len).map(|_| Fr::rand(&mut rng)).collect::<Vec<Fr>>();
+        let publics = [
+            PublicTensor::Kron(vec![PublicTensor::Prefix { num_vars: 3, count: 5 }, PublicTensor::Eq(random(4))]),
+            PublicTensor::EqCombination(vec![(Fr::from(3u64), random(n)), (Fr::from(7u64), random(n))]),
+            PublicTensor::Sum(vec![
+                (Fr::one(), PublicTensor::Eq(random(n))),
+                (Fr::from(2u64), PublicTensor::Dense(random(1 << n))),
+            ]),
+        ];
+        let (a, b) = (random(1 << n), random(1 << n));
+        for public in publics {
+            for eq_weight in [None, Some(random(n))] {
+                let statement = SumcheckStatement {
+                    relation: "test blocks".into(),
+                    num_vars: n,
+                    eq_weight,
+                    factors: vec![
+                        Factor::Committed(TensorId(0)),
+                        Factor::Public(public.clone()),
+                        Factor::Committed(TensorId(1)),
+                    ],
+                    terms: vec![ProductTerm::new(Fr::from(3u64), [0, 1, 2]), ProductTerm::new(-Fr::one(), [2])],
+                };
+                let expected = prove(&statement, vec![a.clone(), b.clone()], &mut Transcript::new(b"t"));
+                for block_vars in 0..=n + 1 {
+                    let mut transcript = Transcript::new(b"t");
+                    let state = SumcheckProverState::new(&statement);
+                    let output = prove_blocks_from(&statement, state, vec![&a, &b], block_vars, &mut transcript);
+                    assert_eq!(output.proof, expected.proof, "blocks of 2^{block_vars}, {public:?}");
+                    assert_eq!(output.point, expected.point);
+                    assert_eq!(output.claimed_sum, expected.claimed_sum);
+                }
+            }
+        }
+        // Hidden: the same commitments from the same blinding randomness.
+        let (statement, tables) = random_statement(&mut ChaCha20Rng::seed_from_u64(22), n);
+        let hidden = |blocks: Option<usize>| {
+            let mut blinder = Blinder::new(&mut ChaCha20Rng::seed_from_u64(23));
+            let claimed = statement_sum(&statement, &tables);
+            let secret = blinder.hide(claimed);
+            let state = SumcheckProverState::hidden(&statement, secret, &mut blinder);
+            let mut transcript = Transcript::new(b"t");
+            match blocks {
+                None => prove_from(&statement, state, tables.clone(), Vec::new(), &mut transcript).proof,
+                Some(m) => {
+                    let factors: Vec<&dyn Blocks> = tables.iter().map(|t| t as &dyn Blocks).collect();
+                    prove_blocks_from(&statement, state, factors, m, &mut transcript).proof
+                }
+            }
+        };
+        let expected = hidden(None);
+        for m in [0, 3, 6] {
+            assert_eq!(hidden(Some(m)), expected, "hidden, blocks of 2^{m}");
+        }
+    }
+
+    /// `Σ_x eq(ρ, x) · Σ_t c_t Π_f P_f(x)` over the committed tables (a statement without public factors).
+    fn statement_sum(statement: &SumcheckStatement, tables: &[Vec<Fr>]) -> Fr {
+        let eq = statement.eq_weight.as_ref().map(|rho| eq_table(rho));
+        (0..tables[0].len())
+            .map(|x| {
+                let values: Vec<Fr> = tables.iter().map(|t| t[x]).collect();
+                eq.as_ref().map_or(Fr::one(), |e| e[x]) * statement.combine(&values)
+            })
+            .sum()
     }
 
     /// Completeness and soundness of the zero-knowledge sumcheck: honest proofs verify, and a

@@ -69,6 +69,14 @@ fn packed_bits_prove_exactly_like_field_bits() {
     compact.check_relations().unwrap();
     let (_, compact_body) = prove(&Tables::streaming(&compact));
     assert!(packed_body == compact_body, "a compact witness gives a different proof");
+    // Relations reading their operands a block at a time prove the same, whatever the block size
+    // (one entry, part of an instance, several instances), from held tables or from the witness.
+    for block_vars in [0, 3, 7, 12] {
+        let blocked = Tables::streaming(&compact).with_block_vars(block_vars);
+        assert!(prove(&blocked).1 == packed_body, "blocks of 2^{block_vars} from the witness");
+        let held = tables.clone().with_block_vars(block_vars);
+        assert!(prove(&held).1 == packed_body, "blocks of 2^{block_vars} from held tables");
+    }
 }
 
 #[test]

@@ -53,8 +53,9 @@ fn statement(relation: &AggregatedRelation, routes: &[Route; 3], rho: &[Fr]) -> 
 pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), VerificationError> {
     let routes = routes(p.plan, relation)?;
     let Some(claim) = p.merged(&routes[0])? else { return Ok(()) };
-    let tables = vec![p.view(&routes[1]).into_owned(), p.view(&routes[2]).into_owned()];
-    let (point, values) = p.prove_sumcheck(&statement(relation, &routes, &claim.point), claim.value, tables);
+    let blocks = [p.view_blocks(&routes[1]), p.view_blocks(&routes[2])];
+    let statement = statement(relation, &routes, &claim.point);
+    let (point, values) = p.prove_sumcheck_blocks(&statement, claim.value, vec![&blocks[0], &blocks[1]]);
     let n = routes[1].view_instance_bits();
     let (r_n, r_rest) = point.split_at(n);
     p.claim(&routes[1], PublicTensor::Eq(r_n.to_vec()), r_rest.to_vec(), values[0]);

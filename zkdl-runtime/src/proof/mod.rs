@@ -61,13 +61,15 @@ use zkdl_compiler::plan::{
 use zkdl_compiler::Plan;
 
 use crate::bits::BitVector;
-use crate::claims::{prove_merge_weighted, verify_merge_weighted, Claim, ClaimMergeProof, TensorId, WeightedClaim};
+use crate::claims::{
+    prove_merge_weighted_blocks, verify_merge_weighted, Claim, ClaimMergeProof, TensorId, WeightedClaim,
+};
 use crate::commitment::{CommitmentBlinds, CommitmentKey, OpeningProof, TensorCommitment};
 use crate::dataset::{DatasetCommitment, DatasetStatement};
 use crate::error::VerificationError;
 use crate::sumcheck::{self, SumcheckProverState, SumcheckStatement};
 use crate::sumcheck::{PublicTensor, SumcheckProof};
-use crate::tensor::{bind_trailing, evaluate, inner_product, inner_product_small, log2_exact};
+use crate::tensor::{bind_trailing, eq_table, evaluate, inner_product, inner_product_small, log2_exact};
 use crate::witness::Witness;
 use crate::zk::{Blinder, Mode, ProverEqualities, Secret, Sent, Value, VerifierEqualities, ZeroProof};
 use crate::{Fr, G1Affine, Transcript};
@@ -156,7 +158,15 @@ pub struct Tables<'w> {
     source: Option<&'w Witness>,
     /// The example indices of each step's batch (the dataset rows a run on a committed dataset read).
     pub batch_indices: Option<Vec<Vec<usize>>>,
+    /// Relations read tensors of more than `2^block_vars` entries a block at a time
+    /// ([`sumcheck::prove_blocks_from`]): [`STREAM_BLOCK_VARS`] unless a test sets it.
+    pub block_vars: usize,
 }
+
+/// The block size, `2^21` entries (64 MiB of field elements), in which relations read the stacked
+/// tensors: a relation holds a few blocks per operand whatever T, instead of the operands' tables
+/// (1 GiB each for the paper network's activations at T = 64).
+pub const STREAM_BLOCK_VARS: usize = 21;
 
 /// Every entry of stacked tensor `t` of the witness as a field element.
 fn field_entries(witness: &Witness, t: &StackedTensor) -> Vec<Fr> {
@@ -191,6 +201,7 @@ impl Tables<'static> {
             bits: BitTable::Packed(witness.bit_tensor()),
             source: None,
             batch_indices: Some(witness.batches.iter().map(|b| b.indices.clone()).collect()),
+            block_vars: STREAM_BLOCK_VARS,
         }
     }
 }
@@ -217,7 +228,14 @@ impl<'w> Tables<'w> {
             bits: BitTable::Packed(witness.bit_tensor()),
             source: Some(witness),
             batch_indices: Some(witness.batches.iter().map(|b| b.indices.clone()).collect()),
+            block_vars: STREAM_BLOCK_VARS,
         }
+    }
+
+    /// These tables, read by relations in blocks of `2^block_vars` entries (the proof is the same for
+    /// every block size; tests take small ones).
+    pub fn with_block_vars(self, block_vars: usize) -> Self {
+        Self { block_vars, ..self }
     }
 
     /// The example indices of each step's batch, if known.
@@ -231,36 +249,107 @@ impl<'w> Tables<'w> {
     /// For b itself when it is packed (the prover never needs b as field elements).
     pub fn tensor(&self, plan: &Plan, id: StackedTensorId) -> Cow<'_, [Fr]> {
         let tensor = &plan.tensors[id.0 as usize];
+        let stored = &self.tensors[id.0 as usize];
+        match (&self.bits, tensor.role, &tensor.storage) {
+            (BitTable::Field(values), zkdl_compiler::plan::StackRole::AllBits, _) => return Cow::Borrowed(values),
+            (BitTable::Packed(_), zkdl_compiler::plan::StackRole::AllBits, _) => {
+                panic!("b is packed; use the bit-aware paths")
+            }
+            (_, _, Storage::BitPlanes(_)) => {}
+            _ if !stored.is_empty() || self.source.is_none() => return Cow::Borrowed(stored),
+            _ => {}
+        }
+        let mut values = vec![Fr::zero(); 1usize << tensor.layout.num_vars()];
+        self.fill(plan, id, 0, &mut values);
+        Cow::Owned(values)
+    }
+
+    /// Entries `start … start + out.len()` of stacked tensor `id`: copied from its table, converted
+    /// from the witness's integers, or gathered from b (a bit-plane tensor's plane `p` of instance
+    /// `i` lies in the chunk holding plane `p`, at local plane `p − first_plane`).
+    ///
+    /// # Panics
+    /// For b itself when it is packed, and for a tensor neither held nor in a witness.
+    pub fn fill(&self, plan: &Plan, id: StackedTensorId, start: usize, out: &mut [Fr]) {
+        let tensor = &plan.tensors[id.0 as usize];
+        let range = start..start + out.len();
         if tensor.role == zkdl_compiler::plan::StackRole::AllBits {
             match &self.bits {
-                BitTable::Field(values) => return Cow::Borrowed(values),
+                BitTable::Field(values) => return out.copy_from_slice(&values[range]),
                 BitTable::Packed(_) => panic!("b is packed; use the bit-aware paths"),
             }
         }
         let Storage::BitPlanes(chunks) = &tensor.storage else {
             let stored = &self.tensors[id.0 as usize];
-            return match self.source {
-                Some(witness) if stored.is_empty() => Cow::Owned(field_entries(witness, tensor)),
-                _ => Cow::Borrowed(stored),
-            };
+            match self.source {
+                Some(witness) if stored.is_empty() => {
+                    out.par_iter_mut()
+                        .zip(range.into_par_iter())
+                        .with_min_len(1 << 12)
+                        .for_each(|(o, i)| *o = Fr::from(witness.entry(id, i as u64)));
+                }
+                _ => out.copy_from_slice(&stored[range]),
+            }
+            return;
         };
         let l = tensor.layout;
         let rest = (l.row_bits + l.col_bits) as usize;
-        let mut values = vec![Fr::zero(); 1usize << l.num_vars()];
-        for chunk in chunks {
-            let plane_bits = chunk.padded_planes.ilog2() as usize;
-            for local in 0..1usize << chunk.log_size {
-                let plane = (local >> rest) & ((1 << plane_bits) - 1);
-                if plane >= chunk.planes as usize {
-                    continue;
-                }
-                let instance = local >> (rest + plane_bits);
-                let index = (((instance << l.plane_bits) + chunk.first_plane as usize + plane) << rest)
-                    | (local & ((1 << rest) - 1));
-                values[index] = self.bits.entry(chunk.offset as usize + local);
+        out.par_iter_mut().zip(range.into_par_iter()).with_min_len(1 << 12).for_each(|(o, index)| {
+            let low = index & ((1 << rest) - 1);
+            let plane = ((index >> rest) & ((1 << l.plane_bits) - 1)) as u32;
+            let instance = index >> (rest + l.plane_bits as usize);
+            let chunk = chunks.iter().find(|c| c.first_plane <= plane && plane < c.first_plane + c.planes);
+            *o = chunk.map_or(Fr::zero(), |chunk| {
+                let plane_bits = chunk.padded_planes.ilog2() as usize;
+                let local = (((instance << plane_bits) + (plane - chunk.first_plane) as usize) << rest) | low;
+                self.bits.entry(chunk.offset as usize + local)
+            });
+        });
+    }
+}
+
+/// A stacked tensor, or a relation's view of one (`Route::view`), as blocks read from the tables.
+pub(crate) struct ViewBlocks<'a> {
+    tables: &'a Tables<'a>,
+    plan: &'a Plan,
+    id: StackedTensorId,
+    /// Per view instance, the tensor instance it shows (`None`: padding); `None` for the tensor itself.
+    sources: Option<Vec<Option<usize>>>,
+    /// Variables per instance.
+    rest: usize,
+}
+
+impl<'a> ViewBlocks<'a> {
+    fn new(tables: &'a Tables<'a>, plan: &'a Plan, route: &Route) -> Self {
+        let sources = (!route.is_identity()).then(|| route.instance_sources());
+        Self { tables, plan, id: route.tensor.id, sources, rest: routing::rest_bits(route.tensor) }
+    }
+
+    /// The tensor itself.
+    fn whole(tables: &'a Tables<'a>, plan: &'a Plan, id: StackedTensorId) -> Self {
+        let rest = routing::rest_bits(&plan.tensors[id.0 as usize]);
+        Self { tables, plan, id, sources: None, rest }
+    }
+}
+
+impl sumcheck::Blocks for ViewBlocks<'_> {
+    fn fill(&self, start: usize, out: &mut [Fr]) {
+        let Some(sources) = &self.sources else {
+            return self.tables.fill(self.plan, self.id, start, out);
+        };
+        let block = 1usize << self.rest;
+        let mut done = 0;
+        while done < out.len() {
+            let index = start + done;
+            let (instance, offset) = (index >> self.rest, index & (block - 1));
+            let take = (block - offset).min(out.len() - done);
+            let part = &mut out[done..done + take];
+            match sources.get(instance).copied().flatten() {
+                Some(p) => self.tables.fill(self.plan, self.id, (p << self.rest) + offset, part),
+                None => part.iter_mut().for_each(|o| *o = Fr::zero()),
             }
+            done += take;
         }
-        Cow::Owned(values)
     }
 }
 
@@ -558,6 +647,21 @@ impl<'a> Prover<'a> {
         (output.point, output.evaluations)
     }
 
+    /// As [`prove_sumcheck`](Self::prove_sumcheck), reading the committed factors as blocks
+    /// ([`sumcheck::prove_blocks_from`]): the same proof, a few blocks held instead of the tables.
+    pub(crate) fn prove_sumcheck_blocks(
+        &mut self,
+        statement: &SumcheckStatement,
+        claimed: Secret,
+        committed: Vec<&dyn sumcheck::Blocks>,
+    ) -> (Vec<Fr>, Vec<Secret>) {
+        let state = SumcheckProverState::for_mode(statement, claimed, self.blinder.as_mut());
+        let output =
+            sumcheck::prove_blocks_from(statement, state, committed, self.tables.block_vars, &mut self.transcript);
+        self.current.sumcheck = Some(output.proof);
+        (output.point, output.evaluations)
+    }
+
     /// The sumcheck prover's starting state for the sum `claimed`, for relations that run the rounds
     /// themselves (the binary relation).
     pub(crate) fn sumcheck_state(
@@ -568,31 +672,44 @@ impl<'a> Prover<'a> {
         (SumcheckProverState::for_mode(statement, claimed, self.blinder.as_mut()), &mut self.transcript, self.tables)
     }
 
-    /// The entries of a stacked tensor.
-    pub(crate) fn table(&self, id: StackedTensorId) -> Cow<'a, [Fr]> {
-        self.tables.tensor(self.plan, id)
-    }
-
-    /// The view of an operand at `point`.
+    /// The view of an operand at `point`: `Σ_b eq(point_top, b) · P_b(point_rest)` over its blocks.
     pub(crate) fn view_value(&self, route: &Route, point: &[Fr]) -> Fr {
-        evaluate(&self.view(route), point)
+        let blocks = self.view_blocks(route);
+        let m = self.tables.block_vars.min(point.len());
+        let (top, rest) = point.split_at(point.len() - m);
+        let mut block = vec![Fr::zero(); 1 << m];
+        let mut value = Fr::zero();
+        for (b, weight) in eq_table(top).iter().enumerate() {
+            if !weight.is_zero() {
+                sumcheck::Blocks::fill(&blocks, b << m, &mut block);
+                value += *weight * evaluate(&block, rest);
+            }
+        }
+        value
     }
 
-    /// `Σ w(inst) · eq(rest, y) · P(inst, y)` for a relation instance weight `w` routed to the tensor.
+    /// `Σ w(inst) · eq(rest, y) · P(inst, y)` for a relation instance weight `w` routed to the tensor,
+    /// a block of the tensor and of the weight at a time.
     pub(crate) fn weighted_value(&self, route: &Route, instance: PublicTensor, rest: &[Fr]) -> Fr {
         let weight = PublicTensor::Kron(vec![route.instance_weight(instance), PublicTensor::Eq(rest.to_vec())]);
-        let table = self.table(route.tensor.id);
-        inner_product(&table, &weight.table(route.tensor.layout.num_vars() as usize))
+        let n = route.tensor.layout.num_vars() as usize;
+        let m = self.tables.block_vars.min(n);
+        let blocks = ViewBlocks::whole(self.tables, self.plan, route.tensor.id);
+        let (mut block, mut weights) = (vec![Fr::zero(); 1 << m], vec![Fr::zero(); 1 << m]);
+        let mut value = Fr::zero();
+        for b in 0..1usize << (n - m) {
+            weight.fill_block(n, b << m, &mut weights);
+            if weights.iter().any(|w| !w.is_zero()) {
+                sumcheck::Blocks::fill(&blocks, b << m, &mut block);
+                value += inner_product(&block, &weights);
+            }
+        }
+        value
     }
 
-    /// The view of an operand, as a table (the tensor itself, not a copy, when the route is the identity).
-    pub(crate) fn view(&self, route: &Route) -> Cow<'a, [Fr]> {
-        let table = self.table(route.tensor.id);
-        if route.is_identity() {
-            table
-        } else {
-            Cow::Owned(route.view(&table))
-        }
+    /// The view of an operand as blocks.
+    pub(crate) fn view_blocks(&self, route: &Route) -> ViewBlocks<'a> {
+        ViewBlocks::new(self.tables, self.plan, route)
     }
 
     /// The witness that stacked tensor `id` is walked from: the stacked W or G_W of streaming tables
@@ -617,11 +734,22 @@ impl<'a> Prover<'a> {
             };
             return route.view_blocks(&table, block_bits as usize);
         }
-        let view = self.view(route);
-        match bound {
-            Bound::Column => bind_trailing(&view, free),
-            Bound::Row => routing::bind_middle(&view, route.view_instance_bits(), free),
+        // Each block of whole instances binds by itself: a row's trailing columns (Column), an
+        // instance's leading rows (Row).
+        let rest = routing::rest_bits(route.tensor);
+        let n = route.view_instance_bits() + rest;
+        let m = self.tables.block_vars.max(rest).min(n);
+        let blocks = self.view_blocks(route);
+        let mut block = vec![Fr::zero(); 1 << m];
+        let mut bound_view = Vec::with_capacity(1 << (n - free.len()));
+        for b in 0..1usize << (n - m) {
+            sumcheck::Blocks::fill(&blocks, b << m, &mut block);
+            bound_view.extend(match bound {
+                Bound::Column => bind_trailing(&block, free),
+                Bound::Row => routing::bind_middle(&block, m - rest, free),
+            });
         }
+        bound_view
     }
 
     /// `Σ w(inst) · G_W(inst, rest)` for a relation instance weight `w` routed to the stacked G_W
@@ -650,11 +778,13 @@ impl<'a> Prover<'a> {
         if claims.is_empty() {
             return Ok(None);
         }
-        let table = self.table(route.tensor.id);
-        let (merge, claim) = prove_merge_weighted(
+        let blocks = ViewBlocks::whole(self.tables, self.plan, route.tensor.id);
+        let (merge, claim) = prove_merge_weighted_blocks(
             tensor_label(route.tensor.id),
             &claims,
-            table,
+            &blocks,
+            route.tensor.layout.num_vars() as usize,
+            self.tables.block_vars,
             &mut self.transcript,
             self.blinder.as_mut(),
         );
@@ -994,14 +1124,16 @@ pub fn prove_with_dataset<R: RngCore + CryptoRng>(
         let missing = || ProveError::MissingCommitment(tensor.name());
         let commitment = public.commitment(tensor.id.0).ok_or_else(missing)?;
         let blinds = secrets.blinds.iter().find(|(i, _)| *i == tensor.id.0).map(|(_, b)| b).ok_or_else(missing)?;
-        let table = tables.tensor(plan, tensor.id);
-        let (merge, claim) = prove_merge_weighted(
+        let (merge, claim) = prove_merge_weighted_blocks(
             tensor_label(tensor.id),
             &claims,
-            table.clone(),
+            &ViewBlocks::whole(tables, plan, tensor.id),
+            tensor.layout.num_vars() as usize,
+            tables.block_vars,
             &mut prover.transcript,
             prover.blinder.as_mut(),
         );
+        let table = tables.tensor(plan, tensor.id);
         let opening = key.open_sent(&mut prover.transcript, commitment, &table, blinds, &claim.point, claim.value, rng);
         openings.push(TensorOpening { merge, opening });
     }

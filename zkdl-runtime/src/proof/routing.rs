@@ -168,6 +168,18 @@ impl<'p> Route<'p> {
         PublicTensor::Dense(table)
     }
 
+    /// Per instance of the view, the tensor instance it shows (`None` at padded instances).
+    pub fn instance_sources(&self) -> Vec<Option<usize>> {
+        if self.identity {
+            return (0..1usize << self.view_instance_bits()).map(Some).collect();
+        }
+        let mut sources = vec![None; 1 << self.view_instance_bits()];
+        for &(r, p) in &self.map {
+            sources[r] = Some(p);
+        }
+        sources
+    }
+
     /// The view's entries (prover): the tensor's entries re-indexed, zero at padded instances.
     pub fn view(&self, table: &[Fr]) -> Vec<Fr> {
         self.view_blocks(table, rest_bits(self.tensor))
