@@ -1299,7 +1299,7 @@ mod tests {
     fn structured_public_tensors_evaluate_like_their_tables() {
         let mut rng = ChaCha20Rng::seed_from_u64(3);
         let mut random = |n: usize| (0..n).map(|_| Fr::rand(&mut rng)).collect::<Vec<_>>();
-        let cases = vec![
+        let cases = [
             PublicTensor::Prefix { num_vars: 0, count: 0 },
             PublicTensor::Prefix { num_vars: 0, count: 1 },
             PublicTensor::Prefix { num_vars: 4, count: 0 },

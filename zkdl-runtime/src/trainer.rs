@@ -114,6 +114,17 @@ impl StepTrace {
         }
     }
 
+    /// Drops every layer's Z and H (a compact witness recomposes them: Z = 2^S·Z' + rz, H = 2^S·H' + rh),
+    /// two 128-bit integers per activation.
+    pub fn drop_recomposable(&mut self) {
+        for layer in &mut self.layers {
+            layer.pre_activation = IntVec::zeros(0);
+            if let Some(relu) = layer.relu.as_mut() {
+                relu.backward_pre_activation = IntVec::zeros(0);
+            }
+        }
+    }
+
     pub fn heap_bytes(&self) -> usize {
         self.layers
             .iter()

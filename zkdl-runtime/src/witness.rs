@@ -28,6 +28,8 @@ use crate::fixed_point::{sign_magnitude_range, twos_complement_bit, twos_complem
 use crate::integers::IntVec;
 use crate::trainer::{Batch, StepTrace, Trainer, TrainingError};
 use crate::weights::FixedWeights;
+use crate::Fr;
+use ark_ff::Zero;
 use zkdl_compiler::ir::RangeChecked;
 use zkdl_compiler::plan::StackedTensorId;
 use zkdl_compiler::plan::{StackRole, Storage};
@@ -70,6 +72,24 @@ pub enum Member<'a> {
     Bits(&'a BitVector),
     /// Two's complement bit planes of a stored value.
     RangeBits(&'a IntVec),
+    /// `2^shift · scaled + remainder`: Z or H of a compact witness, which keeps Z', rz, H' and rh
+    /// (S1, S2) and not the 122-bit values they recompose.
+    Recomposed {
+        scaled: &'a IntVec,
+        remainder: &'a IntVec,
+        shift: u32,
+    },
+}
+
+impl Member<'_> {
+    /// Entry `i` of a member of values (`Values` or `Recomposed`).
+    fn value(&self, i: usize) -> Option<i128> {
+        match self {
+            Member::Values(v) => Some(v.get(i)),
+            Member::Recomposed { scaled, remainder, shift } => Some((scaled.get(i) << shift) + remainder.get(i)),
+            Member::Bits(_) | Member::RangeBits(_) => None,
+        }
+    }
 }
 
 impl Witness {
@@ -122,6 +142,7 @@ impl Witness {
             progress(t as u64, &trace);
             if !keep_all {
                 trace.drop_weight_gradients();
+                trace.drop_recomposable();
                 if t > 0 {
                     weights.pop();
                 }
@@ -145,6 +166,7 @@ impl Witness {
     ) -> Witness {
         for trace in &mut traces {
             trace.drop_weight_gradients();
+            trace.drop_recomposable();
         }
         let mut witness = Witness::from_parts(plan, batches, vec![initial, last], traces);
         witness.compact = true;
@@ -219,12 +241,21 @@ impl Witness {
     }
 
     /// The member of a stacked role at (layer, step), or `None` if the run has no such tensor.
-    pub fn member(&self, role: StackRole, layer: u32, step: u32) -> Option<Member<'_>> {
+    pub fn member<'a>(&'a self, role: StackRole, layer: u32, step: u32) -> Option<Member<'a>> {
         let (l, t) = (layer as usize, step as usize);
         let depth = self.plan.spec.depth();
         let trace = |t: usize| self.traces.get(t).and_then(|s| s.layers.get(l.checked_sub(1)?));
         let relu = |t: usize| trace(t).and_then(|x| x.relu.as_ref());
         let weight = |t: usize| self.weights_at(t).and_then(|w| w.layers.get(l.checked_sub(1)?));
+        let shift = self.plan.params.weight_scale_bits;
+        // Z and H as stored, or recomposed from Z', rz (H', rh) where a compact witness dropped them.
+        let recomposable = |stored: &'a IntVec, scaled: &'a IntVec, remainder: &'a IntVec| {
+            if stored.is_empty() && !scaled.is_empty() {
+                Member::Recomposed { scaled, remainder, shift }
+            } else {
+                Values(stored)
+            }
+        };
         use Member::{Bits, RangeBits, Values};
         Some(match role {
             StackRole::InitialWeight | StackRole::FinalWeight | StackRole::Tensor(Role::Weight) => Values(weight(t)?),
@@ -233,14 +264,20 @@ impl Witness {
                 Role::Input => Values(&self.batches.get(t)?.x),
                 Role::Target => Values(&self.batches.get(t)?.y),
                 Role::Weight => unreachable!("matched above"),
-                Role::PreActivation => Values(&trace(t)?.pre_activation),
+                Role::PreActivation => {
+                    let x = trace(t)?;
+                    recomposable(&x.pre_activation, &x.rescaled, &x.remainder)
+                }
                 Role::Rescaled => Values(&trace(t)?.rescaled),
                 Role::Remainder => Values(&trace(t)?.remainder),
                 Role::SignBits => Bits(&relu(t)?.sign),
                 Role::MagnitudeBits => Bits(&relu(t)?.magnitude),
                 Role::Activation => Values(&relu(t)?.activation),
                 Role::Signal => Values(&trace(t)?.signal),
-                Role::BackwardPreActivation => Values(&relu(t)?.backward_pre_activation),
+                Role::BackwardPreActivation => {
+                    let r = relu(t)?;
+                    recomposable(&r.backward_pre_activation, &r.backward_rescaled, &r.backward_remainder)
+                }
                 Role::BackwardRescaled => Values(&relu(t)?.backward_rescaled),
                 Role::BackwardRemainder => Values(&relu(t)?.backward_remainder),
                 Role::WeightGradient if self.compact => return None,
@@ -289,12 +326,48 @@ impl Witness {
             return 0;
         }
         let i = (row * shape.cols as u64 + col) as usize;
-        match self.member(tensor.role, layer_id, tensor.steps.first + step as u32) {
-            Some(Member::Values(v)) => v.get(i),
-            Some(Member::Bits(b)) => b.get(plane as usize * (shape.rows * shape.cols) as usize + i) as i128,
-            Some(Member::RangeBits(v)) => twos_complement_bit(v.get(i), plane as u32) as i128,
-            None => 0,
+        let member = self.member(tensor.role, layer_id, tensor.steps.first + step as u32);
+        member_value(member.as_ref(), plane as usize, (shape.rows * shape.cols) as usize, i)
+    }
+
+    /// Entries `start … start + out.len()` of stacked tensor `id` as field elements ([`entry`](Self::entry)),
+    /// looking up the member once per row of a row-aligned range.
+    pub fn fill_field(&self, id: StackedTensorId, start: u64, out: &mut [Fr]) {
+        let Some(tensor) = self.plan.tensors.get(id.0 as usize) else {
+            return out.iter_mut().for_each(|o| *o = Fr::zero());
+        };
+        let l = tensor.layout;
+        let row_len = 1usize << l.col_bits;
+        if tensor.role == StackRole::AllBits || start as usize % row_len != 0 || out.len() % row_len != 0 {
+            out.par_iter_mut().enumerate().with_min_len(1 << 12).for_each(|(i, o)| {
+                *o = Fr::from(self.entry(id, start + i as u64));
+            });
+            return;
         }
+        out.par_chunks_mut(row_len).enumerate().with_min_len((1 << 12) / row_len.min(1 << 12)).for_each(|(r, out)| {
+            let index = start + (r * row_len) as u64;
+            let widths = [l.col_bits, l.row_bits, l.plane_bits, l.layer_bits, l.step_bits];
+            let member = split_index(index, widths).and_then(|[_, row, plane, layer, step]| {
+                let (&layer_id, shape) = (tensor.layers.get(layer as usize)?, tensor.shapes.get(layer as usize)?);
+                if step >= tensor.steps.count as u64 || plane >= shape.planes as u64 || row >= shape.rows as u64 {
+                    return None;
+                }
+                let member = self.member(tensor.role, layer_id, tensor.steps.first + step as u32)?;
+                let plane_len = (shape.rows * shape.cols) as usize;
+                Some((member, plane as usize, plane_len, row as usize * shape.cols as usize, shape.cols as usize))
+            });
+            match member {
+                Some((member, plane, plane_len, base, cols)) => {
+                    for (c, o) in out.iter_mut().enumerate() {
+                        *o = match c < cols {
+                            true => Fr::from(member_value(Some(&member), plane, plane_len, base + c)),
+                            false => Fr::zero(),
+                        };
+                    }
+                }
+                None => out.iter_mut().for_each(|o| *o = Fr::zero()),
+            }
+        });
     }
 
     /// Bit `index` of the stacked bit tensor b; zero outside every chunk.
@@ -370,7 +443,7 @@ impl Witness {
         let mut word = 0u64;
         for k in 0..cols as usize {
             let bit = match member {
-                Some(Member::Values(v)) => v.get(base + k) == 1,
+                Some(member @ (Member::Values(_) | Member::Recomposed { .. })) => member.value(base + k) == Some(1),
                 Some(Member::Bits(b)) => b.get(plane as usize * (shape.rows * shape.cols) as usize + base + k),
                 Some(Member::RangeBits(v)) => twos_complement_bit(v.get(base + k), plane as u32),
                 None => false,
@@ -519,7 +592,6 @@ impl Witness {
                 let w = MatrixRef::new(&weights.layers[l - 1], rows, cols);
                 // M1, S1.
                 let z = product("M1 forward matmul", MatrixRef::new(a_prev, b, rows), w, t, l)?;
-                equal("M1 forward matmul", &z, &layer.pre_activation, t, l, cols)?;
                 check_range("range check of rz", &layer.remainder, remainder_range, t, l, cols)?;
                 let recomposed: Vec<i128> = layer
                     .rescaled
@@ -527,7 +599,13 @@ impl Witness {
                     .zip(layer.remainder.iter())
                     .map(|(z, r)| (z << p.weight_scale_bits) + r)
                     .collect();
-                equal("S1 forward rescale", &recomposed, &layer.pre_activation, t, l, cols)?;
+                if layer.pre_activation.is_empty() {
+                    // A compact witness's Z is 2^S·Z' + rz (S1 by definition): M1 checks that.
+                    equal("M1 forward matmul", &z, &IntVec::from_i128(&recomposed), t, l, cols)?;
+                } else {
+                    equal("M1 forward matmul", &z, &layer.pre_activation, t, l, cols)?;
+                    equal("S1 forward rescale", &recomposed, &layer.pre_activation, t, l, cols)?;
+                }
                 match &layer.relu {
                     Some(relu) => {
                         // zkReLU: Z' − 1 = m − (1 − s)·2^Q with m < 2^Q, and A = s ⊙ Z' (H1).
@@ -569,7 +647,6 @@ impl Witness {
                     let below = &trace.layers[l - 2];
                     let relu = below.relu.as_ref().ok_or_else(|| missing(t, l - 1))?;
                     let h = product("M2 backward matmul", MatrixRef::new(&layer.signal, b, cols), w.t(), t, l - 1)?;
-                    equal("M2 backward matmul", &h, &relu.backward_pre_activation, t, l - 1, rows)?;
                     check_range("range check of rh", &relu.backward_remainder, remainder_range, t, l - 1, rows)?;
                     check_range("range check of H'", &relu.backward_rescaled, wide_range, t, l - 1, rows)?;
                     let recomposed: Vec<i128> = relu
@@ -578,7 +655,12 @@ impl Witness {
                         .zip(relu.backward_remainder.iter())
                         .map(|(h, r)| (h << p.weight_scale_bits) + r)
                         .collect();
-                    equal("S2 backward rescale", &recomposed, &relu.backward_pre_activation, t, l - 1, rows)?;
+                    if relu.backward_pre_activation.is_empty() {
+                        equal("M2 backward matmul", &h, &IntVec::from_i128(&recomposed), t, l - 1, rows)?;
+                    } else {
+                        equal("M2 backward matmul", &h, &relu.backward_pre_activation, t, l - 1, rows)?;
+                        equal("S2 backward rescale", &recomposed, &relu.backward_pre_activation, t, l - 1, rows)?;
+                    }
                     let g: Vec<i128> = (0..relu.sign.len())
                         .map(|i| if relu.sign.get(i) { relu.backward_rescaled.get(i) } else { 0 })
                         .collect();
@@ -607,6 +689,16 @@ impl Witness {
 }
 
 /// Splits an index into parts of the given widths, least significant first; `None` if bits remain.
+/// Entry `i` of plane `plane` (of `plane_len` entries) of a member; zero for none.
+fn member_value(member: Option<&Member<'_>>, plane: usize, plane_len: usize, i: usize) -> i128 {
+    match member {
+        Some(m @ (Member::Values(_) | Member::Recomposed { .. })) => m.value(i).unwrap_or(0),
+        Some(Member::Bits(b)) => b.get(plane * plane_len + i) as i128,
+        Some(Member::RangeBits(v)) => twos_complement_bit(v.get(i), plane as u32) as i128,
+        None => 0,
+    }
+}
+
 fn split_index(index: u64, widths: [u32; 5]) -> Option<[u64; 5]> {
     let mut rest = index;
     let parts = widths.map(|bits| {

@@ -107,6 +107,28 @@ fn compact_witness_keeps_the_ends_and_checks_the_walk() {
     let mut w = compact.clone();
     bump_int(&mut w.traces[1].layers[1].signal, 2);
     assert!(w.check_relations().is_err(), "G changed");
+    // Z and H are dropped and read recomposed from Z', rz and H', rh: the same entries.
+    assert!(compact.traces.iter().flat_map(|t| &t.layers).all(|l| l.pre_activation.is_empty()));
+    assert!(compact
+        .traces
+        .iter()
+        .flat_map(|t| &t.layers)
+        .filter_map(|l| l.relu.as_ref())
+        .all(|r| r.backward_pre_activation.is_empty()));
+    for t in &full.plan.tensors {
+        if let StackRole::Tensor(Role::PreActivation | Role::BackwardPreActivation) = t.role {
+            for i in 0..t.padded_entries() {
+                assert_eq!(compact.entry(t.id, i), full.entry(t.id, i), "{} entry {i}", t.name());
+            }
+        }
+    }
+    // A remainder changed in a compact witness changes the recomposed Z, which M1 then rejects.
+    let mut w = compact.clone();
+    bump_int(&mut w.traces[0].layers[0].remainder, 1);
+    assert_eq!(w.check_relations().unwrap_err().relation, "M1 forward matmul", "rz changed");
+    let mut w = compact.clone();
+    bump_int(&mut w.traces[2].layers[0].relu.as_mut().unwrap().backward_remainder, 1);
+    assert_eq!(w.check_relations().unwrap_err().relation, "M2 backward matmul", "rh changed");
 }
 
 fn bump_int(v: &mut zkdl_runtime::integers::IntVec, i: usize) {
@@ -131,6 +153,9 @@ fn stacked_layout_reads_members_and_zero_padding() {
                 let n = (shape.rows * shape.cols) as usize;
                 members += match w.member(t.role, layer, t.steps.first + step).unwrap() {
                     Member::Values(v) => v.iter().sum::<i128>(),
+                    Member::Recomposed { scaled, remainder, shift } => {
+                        scaled.iter().zip(remainder.iter()).map(|(s, r)| (s << shift) + r).sum::<i128>()
+                    }
                     Member::Bits(b) => b.count_ones() as i128,
                     Member::RangeBits(v) => (0..n)
                         .map(|i| (0..shape.planes).map(|p| twos_complement_bit(v.get(i), p) as i128).sum::<i128>())
@@ -195,7 +220,7 @@ fn bit_tensor_recomposes_every_range_checked_value() {
                                     assert_eq!(bit, b.get(p * plane_size + i), "{} plane {p}", t.name());
                                 }
                             }
-                            Member::Values(_) => panic!("a bit tensor stores values"),
+                            Member::Values(_) | Member::Recomposed { .. } => panic!("a bit tensor stores values"),
                         }
                     }
                 }

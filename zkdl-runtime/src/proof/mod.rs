@@ -282,28 +282,30 @@ impl<'w> Tables<'w> {
         let Storage::BitPlanes(chunks) = &tensor.storage else {
             let stored = &self.tensors[id.0 as usize];
             match self.source {
-                Some(witness) if stored.is_empty() => {
-                    out.par_iter_mut()
-                        .zip(range.into_par_iter())
-                        .with_min_len(1 << 12)
-                        .for_each(|(o, i)| *o = Fr::from(witness.entry(id, i as u64)));
-                }
+                Some(witness) if stored.is_empty() => witness.fill_field(id, start as u64, out),
                 _ => out.copy_from_slice(&stored[range]),
             }
             return;
         };
         let l = tensor.layout;
         let rest = (l.row_bits + l.col_bits) as usize;
-        out.par_iter_mut().zip(range.into_par_iter()).with_min_len(1 << 12).for_each(|(o, index)| {
+        // Segments of one row (consecutive in b too) when the range is made of rows, else entries.
+        let row_len = 1usize << l.col_bits;
+        let segment = if start % row_len == 0 && out.len() % row_len == 0 { row_len } else { 1 };
+        out.par_chunks_mut(segment).enumerate().with_min_len((1 << 12) / segment.min(1 << 12)).for_each(|(k, part)| {
+            let index = start + k * segment;
             let low = index & ((1 << rest) - 1);
             let plane = ((index >> rest) & ((1 << l.plane_bits) - 1)) as u32;
             let instance = index >> (rest + l.plane_bits as usize);
-            let chunk = chunks.iter().find(|c| c.first_plane <= plane && plane < c.first_plane + c.planes);
-            *o = chunk.map_or(Fr::zero(), |chunk| {
-                let plane_bits = chunk.padded_planes.ilog2() as usize;
-                let local = (((instance << plane_bits) + (plane - chunk.first_plane) as usize) << rest) | low;
-                self.bits.entry(chunk.offset as usize + local)
-            });
+            match chunks.iter().find(|c| c.first_plane <= plane && plane < c.first_plane + c.planes) {
+                Some(chunk) => {
+                    let plane_bits = chunk.padded_planes.ilog2() as usize;
+                    let local = (((instance << plane_bits) + (plane - chunk.first_plane) as usize) << rest) | low;
+                    let first = chunk.offset as usize + local;
+                    part.iter_mut().enumerate().for_each(|(i, o)| *o = self.bits.entry(first + i));
+                }
+                None => part.iter_mut().for_each(|o| *o = Fr::zero()),
+            }
         });
     }
 }
