@@ -155,6 +155,7 @@ fn run(
             Some((batches, traces)) => {
                 let mut trace = trace;
                 trace.drop_weight_gradients();
+                trace.drop_recomposable();
                 batches.push(batch);
                 traces.push(trace);
             }

@@ -591,6 +591,10 @@ pub fn prove_from(
     prove_remaining_rounds(statement, state, tables, eq_rest, transcript)
 }
 
+/// The chunks, `2^20` entries, in which [`prove_blocks_from`] computes its rounds on blocks: per
+/// factor two chunks (32 MiB) at a time, whatever the block size.
+const ROUND_CHUNK_VARS: usize = 20;
+
 /// A factor table the prover reads a block at a time instead of holding it: a stacked tensor of
 /// every step, built block by block from the witness's integers.
 pub trait Blocks: Sync {
@@ -625,16 +629,30 @@ impl Blocks for PublicBlocks<'_> {
 /// `P(r_<j, c, h, ·) = Σ_p eq(r_<j, p) · P(p, c, h, ·)` (block `(p, c, h)`): it builds those two per
 /// factor, adds `eq(ρ_{j+1..k}, h) · q_h(X)` (with [`round_values`] under `eq(ρ_{>k}, ·)`) into `q_j`, and
 /// drops them. After round `k` each factor's table `P(r_≤k, ·) = Σ_b eq(r_≤k, b) · P(b, ·)` has `2^m`
-/// entries, and [`prove_remaining_rounds`] takes over. Round `j ≤ k` reads every block once, so the
-/// price of the bounded memory is `k` passes over the factors instead of one.
+/// entries, and [`prove_remaining_rounds`] takes over. Bound tables are built by folding blocks
+/// pairwise, as the round loop folds. Round `j ≤ k` reads every block once, so the price of the
+/// bounded memory is `k + 1` passes over the factors instead of one, and about `k` folds of the whole
+/// tables instead of one: callers pick `k` small (`proof::STREAM_BLOCK_VARS`).
 ///
 /// # Panics
 /// As [`prove_from`].
 pub fn prove_blocks_from(
     statement: &SumcheckStatement,
+    state: SumcheckProverState,
+    committed: Vec<&dyn Blocks>,
+    block_vars: usize,
+    transcript: &mut Transcript,
+) -> SumcheckProverOutput {
+    prove_blocks_in_chunks(statement, state, committed, block_vars, ROUND_CHUNK_VARS, transcript)
+}
+
+/// [`prove_blocks_from`] with rounds on blocks computed in chunks of `2^chunk_vars` entries.
+fn prove_blocks_in_chunks(
+    statement: &SumcheckStatement,
     mut state: SumcheckProverState,
     committed: Vec<&dyn Blocks>,
     block_vars: usize,
+    chunk_vars: usize,
     transcript: &mut Transcript,
 ) -> SumcheckProverOutput {
     assert!(state.point.is_empty(), "{}: a fresh prover state", statement.relation);
@@ -665,58 +683,66 @@ pub fn prove_blocks_from(
     let len = 1usize << m;
     let rho = statement.eq_weight.as_deref();
     let degree = statement.degree();
-    // `Σ_b w[b] · P(block b)` into `out`, over the blocks `index(b)`.
-    let combine = |factor: &dyn Blocks, weights: &[Fr], index: &dyn Fn(usize) -> usize, out: &mut [Fr]| {
-        if let [one] = weights {
-            if one.is_one() {
-                factor.fill(index(0) << m, out);
-                return;
-            }
-        }
-        out.iter_mut().for_each(|o| *o = Fr::zero());
-        let mut block = vec![Fr::zero(); out.len()];
-        for (b, w) in weights.iter().enumerate() {
-            if w.is_zero() {
-                continue;
-            }
-            factor.fill(index(b) << m, &mut block);
-            out.par_iter_mut().zip(block.par_iter()).with_min_len(PARALLEL_MIN).for_each(|(o, v)| *o += *w * v);
-        }
-    };
+    // Entries `offset …` of `P(point, ·) = Σ_p eq(point, p) · P(block index(p), ·)` into `out`, folding
+    // the blocks pairwise (`A + r·(B − A)`, one multiplication per entry and fold).
+    fn bind_blocks(
+        factor: &dyn Blocks,
+        m: usize,
+        point: &[Fr],
+        index: &dyn Fn(usize) -> usize,
+        (base, offset): (usize, usize),
+        out: &mut [Fr],
+    ) {
+        let Some((r, rest)) = point.split_first() else {
+            return factor.fill((index(base) << m) + offset, out);
+        };
+        bind_blocks(factor, m, rest, index, (base, offset), out);
+        let mut high = vec![Fr::zero(); out.len()];
+        bind_blocks(factor, m, rest, index, (base | (1 << rest.len()), offset), &mut high);
+        out.par_iter_mut().zip(high.par_iter()).with_min_len(PARALLEL_MIN).for_each(|(o, h)| *o += *r * (*h - *o));
+    }
+    // Rounds on blocks work on chunks of `2^s` entries of each block.
+    let s = m.min(chunk_vars);
+    let chunk = 1usize << s;
     let eq_low = rho.map(|rho| eq_table(&rho[k..]));
     for j in 1..=k {
-        let prefix = eq_table(state.point());
+        let prefix = state.point().to_vec();
         let suffix = k - j;
         let eq_h = rho.map(|rho| eq_table(&rho[j..k]));
         let mut q = vec![Fr::zero(); degree + 1];
         for h in 0..1usize << suffix {
-            let tables: Vec<Vec<Fr>> = factors
-                .iter()
-                .map(|factor| {
-                    let mut table = vec![Fr::zero(); 2 * len];
-                    for (c, half) in table.chunks_exact_mut(len).enumerate() {
-                        let index = |p: usize| (p << (suffix + 1)) | (c << suffix) | h;
-                        combine(*factor, &prefix, &index, half);
-                    }
-                    table
-                })
-                .collect();
-            let q_h = round_values(statement, &tables, eq_low.as_deref(), degree, j == 1);
             let scale = eq_h.as_ref().map_or(Fr::one(), |e| e[h]);
-            q.iter_mut().zip(&q_h).for_each(|(a, b)| *a += scale * b);
+            for offset in (0..len).step_by(chunk) {
+                let tables: Vec<Vec<Fr>> = factors
+                    .iter()
+                    .map(|factor| {
+                        let mut table = vec![Fr::zero(); 2 * chunk];
+                        for (c, half) in table.chunks_exact_mut(chunk).enumerate() {
+                            let index = |p: usize| (p << (suffix + 1)) | (c << suffix) | h;
+                            bind_blocks(*factor, m, &prefix, &index, (0, offset), half);
+                        }
+                        table
+                    })
+                    .collect();
+                let eq_chunk = eq_low.as_deref().map(|e| &e[offset..offset + chunk]);
+                let q_h = round_values(statement, &tables, eq_chunk, degree, j == 1);
+                q.iter_mut().zip(&q_h).for_each(|(a, b)| *a += scale * b);
+            }
         }
         state.send_round(statement, &q, transcript);
     }
-    let weights = eq_table(state.point());
+    drop(eq_low);
+    let point = state.point().to_vec();
     let tables: Vec<Vec<Fr>> = factors
         .iter()
         .map(|factor| {
             let mut table = vec![Fr::zero(); len];
-            combine(*factor, &weights, &|b| b, &mut table);
+            for (c, part) in table.chunks_mut(chunk).enumerate() {
+                bind_blocks(*factor, m, &point, &|b| b, (0, c * chunk), part);
+            }
             table
         })
         .collect();
-    drop(eq_low);
     let eq_rest = rho.map(|rho| if m == 0 { vec![Fr::one()] } else { eq_table(&rho[k + 1..]) });
     prove_remaining_rounds(statement, state, tables, eq_rest, transcript)
 }
@@ -1397,12 +1423,22 @@ mod tests {
                 };
                 let expected = prove(&statement, vec![a.clone(), b.clone()], &mut Transcript::new(b"t"));
                 for block_vars in 0..=n + 1 {
-                    let mut transcript = Transcript::new(b"t");
-                    let state = SumcheckProverState::new(&statement);
-                    let output = prove_blocks_from(&statement, state, vec![&a, &b], block_vars, &mut transcript);
-                    assert_eq!(output.proof, expected.proof, "blocks of 2^{block_vars}, {public:?}");
-                    assert_eq!(output.point, expected.point);
-                    assert_eq!(output.claimed_sum, expected.claimed_sum);
+                    for chunk_vars in [0, 2, ROUND_CHUNK_VARS] {
+                        let mut transcript = Transcript::new(b"t");
+                        let state = SumcheckProverState::new(&statement);
+                        let output = prove_blocks_in_chunks(
+                            &statement,
+                            state,
+                            vec![&a, &b],
+                            block_vars,
+                            chunk_vars,
+                            &mut transcript,
+                        );
+                        let context = format!("blocks of 2^{block_vars} in chunks of 2^{chunk_vars}, {public:?}");
+                        assert_eq!(output.proof, expected.proof, "{context}");
+                        assert_eq!(output.point, expected.point);
+                        assert_eq!(output.claimed_sum, expected.claimed_sum);
+                    }
                 }
             }
         }

@@ -38,6 +38,7 @@ use rayon::prelude::*;
 use super::{CommitmentBlinds, CommitmentKey, TensorCommitment};
 use crate::claims::Claim;
 use crate::error::VerificationError;
+use crate::sumcheck::Blocks;
 use crate::tensor::{bind_leading, eq_table, inner_product, weighted_product_table};
 use crate::zk::{Secret, Sent, Value};
 use crate::{Fr, G1Affine, G1Projective, Transcript};
@@ -113,6 +114,40 @@ impl CommitmentKey {
         rng: &mut R,
     ) -> OpeningProof {
         let v = bind_rows(commitment, values, point);
+        self.open_bound(transcript, commitment, v, blinds, point, value, rng)
+    }
+
+    /// As [`open_sent`](Self::open_sent), reading the tensor as blocks of `2^block_vars` entries (whole
+    /// rows): the row combination `v = Σ_i eq(u_r, i) · M[i]` is summed a block of rows at a time, so
+    /// the tensor's table is never held. The same proof.
+    #[allow(clippy::too_many_arguments)]
+    pub fn open_sent_blocks<R: RngCore + CryptoRng>(
+        &self,
+        transcript: &mut Transcript,
+        commitment: &TensorCommitment,
+        values: &dyn Blocks,
+        block_vars: usize,
+        blinds: &CommitmentBlinds,
+        point: &[Fr],
+        value: Secret,
+        rng: &mut R,
+    ) -> OpeningProof {
+        assert_eq!(commitment.num_vars(), Some(point.len()), "opening point does not fit the commitment");
+        let (n, log_cols) = (point.len(), commitment.log_cols as usize);
+        let m = block_vars.max(log_cols).min(n);
+        let (cols, rows_per_block) = (1usize << log_cols, 1usize << (m - log_cols));
+        let eq_rows = eq_table(&point[..n - log_cols]);
+        let mut v = vec![Fr::zero(); cols];
+        let mut block = vec![Fr::zero(); 1 << m];
+        for (b, weights) in eq_rows.chunks(rows_per_block).enumerate() {
+            if weights.iter().all(Zero::is_zero) {
+                continue;
+            }
+            values.fill(b << m, &mut block);
+            v.par_iter_mut().enumerate().with_min_len(1 << 10).for_each(|(j, o)| {
+                *o += weights.iter().enumerate().map(|(r, w)| *w * block[r * cols + j]).sum::<Fr>();
+            });
+        }
         self.open_bound(transcript, commitment, v, blinds, point, value, rng)
     }
 

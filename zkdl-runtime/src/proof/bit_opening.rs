@@ -337,7 +337,10 @@ pub fn prove<R: RngCore + CryptoRng>(
     let combinations: Vec<Vec<Fr>> =
         terms.iter().map(|t| row_combination(bits, col_vars, &t.rows.table(row_vars))).collect();
     let state = SumcheckProverState::for_mode(&statement, claimed, blinder);
-    let output = sumcheck::prove_from(&statement, state, combinations.clone(), Vec::new(), transcript);
+    // The row combinations are kept for the opening below; the sumcheck reads them as blocks of an
+    // eighth, so it holds an eighth of each (and of each public factor) instead of copies.
+    let blocks: Vec<&dyn sumcheck::Blocks> = combinations.iter().map(|v| v as &dyn sumcheck::Blocks).collect();
+    let output = sumcheck::prove_blocks_from(&statement, state, blocks, col_vars.saturating_sub(3), transcript);
     let (row_weights, betas, value) = combine_rows(&terms, &output.evaluations, row_vars, transcript);
     let mut combined = vec![Fr::zero(); 1 << col_vars];
     for (v, beta) in combinations.iter().zip(&betas) {

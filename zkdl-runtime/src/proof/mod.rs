@@ -163,10 +163,12 @@ pub struct Tables<'w> {
     pub block_vars: usize,
 }
 
-/// The block size, `2^21` entries (64 MiB of field elements), in which relations read the stacked
-/// tensors: a relation holds a few blocks per operand whatever T, instead of the operands' tables
-/// (1 GiB each for the paper network's activations at T = 64).
-pub const STREAM_BLOCK_VARS: usize = 21;
+/// The block size, `2^24` entries (512 MiB of field elements), in which relations read the stacked
+/// tensors: a relation holds one block-sized table per operand whatever T (and chunks of `2^20`
+/// while it streams), instead of the operands' tables. Each streamed round costs a pass over the
+/// operands, so the blocks are as large as memory allows: up to paper T = 32 nothing is streamed, at
+/// T = 64 one round (the activations' tables of 1 GiB each become 512 MiB), at T = 1024 five.
+pub const STREAM_BLOCK_VARS: usize = 24;
 
 /// Every entry of stacked tensor `t` of the witness as a field element.
 fn field_entries(witness: &Witness, t: &StackedTensor) -> Vec<Fr> {
@@ -1126,17 +1128,26 @@ pub fn prove_with_dataset<R: RngCore + CryptoRng>(
         let missing = || ProveError::MissingCommitment(tensor.name());
         let commitment = public.commitment(tensor.id.0).ok_or_else(missing)?;
         let blinds = secrets.blinds.iter().find(|(i, _)| *i == tensor.id.0).map(|(_, b)| b).ok_or_else(missing)?;
+        let blocks = ViewBlocks::whole(tables, plan, tensor.id);
         let (merge, claim) = prove_merge_weighted_blocks(
             tensor_label(tensor.id),
             &claims,
-            &ViewBlocks::whole(tables, plan, tensor.id),
+            &blocks,
             tensor.layout.num_vars() as usize,
             tables.block_vars,
             &mut prover.transcript,
             prover.blinder.as_mut(),
         );
-        let table = tables.tensor(plan, tensor.id);
-        let opening = key.open_sent(&mut prover.transcript, commitment, &table, blinds, &claim.point, claim.value, rng);
+        let opening = key.open_sent_blocks(
+            &mut prover.transcript,
+            commitment,
+            &blocks,
+            tables.block_vars,
+            blinds,
+            &claim.point,
+            claim.value,
+            rng,
+        );
         openings.push(TensorOpening { merge, opening });
     }
     let opening_equalities = prover.equalities.prove(&mut prover.transcript, prover.blinder.as_mut());
