@@ -313,21 +313,31 @@ impl Witness {
 
     /// Entry (step, layer position, plane, row, col) of stacked tensor `id`, zero outside the members.
     fn member_entry(&self, id: StackedTensorId, step: u64, layer: u64, plane: u64, row: u64, col: u64) -> i128 {
-        let tensor = &self.plan.tensors[id.0 as usize];
-        let (Some(&layer_id), Some(shape)) = (tensor.layers.get(layer as usize), tensor.shapes.get(layer as usize))
-        else {
-            return 0;
-        };
-        if step >= tensor.steps.count as u64
-            || plane >= shape.planes as u64
-            || row >= shape.rows as u64
-            || col >= shape.cols as u64
-        {
-            return 0;
+        match self.member_row(id, step, layer, plane, row) {
+            Some(r) if col < r.cols as u64 => {
+                member_value(Some(&r.member), r.plane, r.plane_len, r.base + col as usize)
+            }
+            _ => 0,
         }
-        let i = (row * shape.cols as u64 + col) as usize;
-        let member = self.member(tensor.role, layer_id, tensor.steps.first + step as u32);
-        member_value(member.as_ref(), plane as usize, (shape.rows * shape.cols) as usize, i)
+    }
+
+    /// The member holding row (step, layer position, plane, row) of stacked tensor `id`, or `None`
+    /// where that row is padding.
+    fn member_row(&self, id: StackedTensorId, step: u64, layer: u64, plane: u64, row: u64) -> Option<MemberRow<'_>> {
+        let tensor = &self.plan.tensors[id.0 as usize];
+        let (&layer_id, shape) = (tensor.layers.get(layer as usize)?, tensor.shapes.get(layer as usize)?);
+        if step >= tensor.steps.count as u64 || plane >= shape.planes as u64 || row >= shape.rows as u64 {
+            return None;
+        }
+        let member = self.member(tensor.role, layer_id, tensor.steps.first + step as u32)?;
+        let cols = shape.cols as usize;
+        Some(MemberRow {
+            member,
+            plane: plane as usize,
+            plane_len: shape.rows as usize * cols,
+            base: row as usize * cols,
+            cols,
+        })
     }
 
     /// Entries `start … start + out.len()` of stacked tensor `id` as field elements ([`entry`](Self::entry)),
@@ -347,20 +357,13 @@ impl Witness {
         out.par_chunks_mut(row_len).enumerate().with_min_len((1 << 12) / row_len.min(1 << 12)).for_each(|(r, out)| {
             let index = start + (r * row_len) as u64;
             let widths = [l.col_bits, l.row_bits, l.plane_bits, l.layer_bits, l.step_bits];
-            let member = split_index(index, widths).and_then(|[_, row, plane, layer, step]| {
-                let (&layer_id, shape) = (tensor.layers.get(layer as usize)?, tensor.shapes.get(layer as usize)?);
-                if step >= tensor.steps.count as u64 || plane >= shape.planes as u64 || row >= shape.rows as u64 {
-                    return None;
-                }
-                let member = self.member(tensor.role, layer_id, tensor.steps.first + step as u32)?;
-                let plane_len = (shape.rows * shape.cols) as usize;
-                Some((member, plane as usize, plane_len, row as usize * shape.cols as usize, shape.cols as usize))
-            });
-            match member {
-                Some((member, plane, plane_len, base, cols)) => {
+            let row = split_index(index, widths)
+                .and_then(|[_, row, plane, layer, step]| self.member_row(id, step, layer, plane, row));
+            match row {
+                Some(r) => {
                     for (c, o) in out.iter_mut().enumerate() {
-                        *o = match c < cols {
-                            true => Fr::from(member_value(Some(&member), plane, plane_len, base + c)),
+                        *o = match c < r.cols {
+                            true => Fr::from(member_value(Some(&r.member), r.plane, r.plane_len, r.base + c)),
                             false => Fr::zero(),
                         };
                     }
@@ -689,6 +692,15 @@ impl Witness {
 }
 
 /// Splits an index into parts of the given widths, least significant first; `None` if bits remain.
+/// One row of a member: entry `base + c` (of plane `plane`, `plane_len` entries each) for `c < cols`.
+struct MemberRow<'a> {
+    member: Member<'a>,
+    plane: usize,
+    plane_len: usize,
+    base: usize,
+    cols: usize,
+}
+
 /// Entry `i` of plane `plane` (of `plane_len` entries) of a member; zero for none.
 fn member_value(member: Option<&Member<'_>>, plane: usize, plane_len: usize, i: usize) -> i128 {
     match member {

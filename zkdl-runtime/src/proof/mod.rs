@@ -172,7 +172,9 @@ pub const STREAM_BLOCK_VARS: usize = 24;
 
 /// Every entry of stacked tensor `t` of the witness as a field element.
 fn field_entries(witness: &Witness, t: &StackedTensor) -> Vec<Fr> {
-    (0..t.padded_entries()).into_par_iter().map(|i| Fr::from(witness.entry(t.id, i))).collect()
+    let mut values = vec![Fr::zero(); t.padded_entries() as usize];
+    witness.fill_field(t.id, 0, &mut values);
+    values
 }
 
 /// Whether a stacked tensor's values are field tables of the prover (not bits).
@@ -312,7 +314,7 @@ impl<'w> Tables<'w> {
     }
 }
 
-/// A stacked tensor, or a relation's view of one (`Route::view`), as blocks read from the tables.
+/// A stacked tensor, or a relation's view of one (`Route::view_blocks`), as blocks read from the tables.
 pub(crate) struct ViewBlocks<'a> {
     tables: &'a Tables<'a>,
     plan: &'a Plan,

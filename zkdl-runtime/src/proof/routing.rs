@@ -180,13 +180,9 @@ impl<'p> Route<'p> {
         sources
     }
 
-    /// The view's entries (prover): the tensor's entries re-indexed, zero at padded instances.
-    pub fn view(&self, table: &[Fr]) -> Vec<Fr> {
-        self.view_blocks(table, rest_bits(self.tensor))
-    }
-
-    /// As [`view`](Self::view), for a table of the tensor's instances with `block_bits` variables each
-    /// (the tensor with some of its (row, column) variables bound).
+    /// The view's entries (prover) for a table of the tensor's instances with `block_bits` variables
+    /// each (the tensor with some of its (row, column) variables bound): re-indexed, zero at padded
+    /// instances. Whole views of stacked tensors are read as blocks (`proof::ViewBlocks`).
     pub fn view_blocks(&self, table: &[Fr], block_bits: usize) -> Vec<Fr> {
         if self.identity {
             return table.to_vec();
