@@ -115,13 +115,62 @@ fn a_proof_is_checked_against_the_network_asked_for() {
     let other = dir.join("other.toml");
     std::fs::write(
         &other,
-        "name = \"Other\"\ninput = 64\nlayers = [{ dense = 16 }, \"relu\", { dense = 10 }]\nloss = \"mse\"\noptimizer = { sgd = { lr_shift = 4 } }\nbatch = 32\n",
+        "name = \"Other\"\ninput = 64\nlayers = [{ dense = 16 }, \"relu\", { dense = 10 }]\nloss = \"mse\"\noptimizer = { kind = \"sgd\", lr_shift = 4 }\nbatch = 32\n",
     )
     .unwrap();
     let out = zkdl(&["verify", proof.to_str().unwrap(), "--network", other.to_str().unwrap()]);
-    // Either the file is not a network (2) or the proof is about another network (1); never valid.
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(1), "the proof is about another network");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The message says what differs, field by field.
+    assert!(stderr.contains("name \"Other\" in --network, \"Digits\" in the proof"), "{stderr}");
+    assert!(stderr.contains("layers [dense(16), relu, dense(10)] in --network"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn output_paths_are_checked_before_any_work() {
+    let dir = temp_dir("paths");
+    let missing = dir.join("no-such-dir");
+    let file = |name: &str| missing.join(name).to_str().unwrap().to_string();
+    let existing_file = dir.join("a-file");
+    std::fs::write(&existing_file, b"x").unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["prove".into(), "--out".into(), file("p.proof")], "--out"),
+        (vec!["prove".into(), "--weights-out".into(), file("w.safetensors")], "--weights-out"),
+        (vec!["prove".into(), "--secrets-out".into(), file("p.secrets")], "--secrets-out"),
+        (vec!["prove".into(), "--out".into(), dir.to_str().unwrap().into()], "is a directory"),
+        (
+            vec![
+                "prove".into(),
+                "--segment-steps".into(),
+                "2".into(),
+                "--out".into(),
+                existing_file.to_str().unwrap().into(),
+            ],
+            "not a directory",
+        ),
+        (vec!["train".into(), "--weights-out".into(), file("w.safetensors")], "--weights-out"),
+        (vec!["bench".into(), "--json".into(), file("b.json")], "--json"),
+        (vec!["data".into(), "commit".into(), "digits".into(), "--out".into(), file("d.zkdd")], "--out"),
+    ];
+    for (args, needle) in cases {
+        let out = zkdl(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle) && stderr.contains("nothing was run"), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?} did work before failing: {}", String::from_utf8_lossy(&out.stdout));
+    }
+    let names: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("a-file")], "nothing was written");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn every_bench_run_is_parsed_before_the_first_starts() {
+    let out = zkdl(&["bench", "--runs", "digits:1 digits:x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`x` is not a step count"));
+    assert!(out.stdout.is_empty(), "the first run started: {}", String::from_utf8_lossy(&out.stdout));
 }
 
 #[test]

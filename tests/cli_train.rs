@@ -29,7 +29,27 @@ fn text_output_has_a_line_per_epoch_with_the_float_reference() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(text.lines().filter(|l| l.starts_with("epoch")).count(), 2, "{text}");
-    assert!(text.contains("| float: loss"), "{text}");
+    assert!(text.contains("| float: mean batch loss"), "{text}");
+    assert!(text.contains("last batch loss"), "the closing line says which loss it reports: {text}");
+}
+
+#[test]
+fn no_test_set_is_said_not_reported_as_zero_accuracy() {
+    let out = zkdl(&["train", "--epochs", "1", "--test-fraction", "0", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["data"]["test"], 0);
+    assert!(doc["epochs"][0]["fixed"]["test_accuracy"].is_null(), "{}", doc["epochs"][0]);
+    let text = zkdl(&["train", "--epochs", "1", "--test-fraction", "0"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("no test set") && text.contains("test n/a") && !text.contains("test 0.0%"), "{text}");
+}
+
+#[test]
+fn an_epoch_count_that_overflows_is_refused() {
+    let out = zkdl(&["train", "--epochs", "18446744073709551615"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--epochs 18446744073709551615"));
 }
 
 #[test]

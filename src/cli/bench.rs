@@ -60,8 +60,10 @@ impl BenchMode {
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// Networks to run, each `NAME:T,T,…` (`digits`, `paper` or a network file).
-    #[arg(long, value_delimiter = ' ', default_values_t = vec!["digits:16".to_string(), "paper:1,4,16".to_string()])]
+    /// Networks to run, each `NAME:T,T,…` (`digits`, `paper` or a network file). The default runs only
+    /// the small digits network (seconds); the paper network takes minutes and GiB per run, so it runs
+    /// only when asked for: `--runs "digits:16 paper:1,4,16"`.
+    #[arg(long, value_delimiter = ' ', default_values_t = vec!["digits:1,16".to_string()])]
     pub runs: Vec<String>,
     /// Write the results as JSON to this file.
     #[arg(long, value_name = "FILE")]
@@ -220,6 +222,7 @@ fn commitment_floor(plan: &Plan, key: &CommitmentKey, seed: u64) -> f64 {
 }
 
 pub fn run(args: BenchArgs) -> Result<(), CliError> {
+    super::options::check_outputs(&[("--json", args.json.as_deref())])?;
     let mut results = Vec::new();
     let mut modes: Vec<Mode> = Vec::new();
     for mode in args.modes.iter().map(|m| m.mode()) {
@@ -230,16 +233,25 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
     if modes.is_empty() {
         return Err(CliError::input("--modes: give zk, clear or both".into()));
     }
-    say!("{}", group_header());
-    say!("{}", table_row(&COLUMNS.map(|c| c.0.to_string()), "note"));
+    // Every run is parsed and its network loaded before the first one starts: a typo in the last run
+    // must not surface after hours of the others.
+    let mut runs = Vec::new();
     for run in &args.runs {
         let (name, steps) = run.split_once(':').unwrap_or((run.as_str(), "16"));
         let steps: Vec<u32> = steps
             .split(',')
-            .map(|s| s.trim().parse().map_err(|_| CliError::input(format!("--runs {run}: {s} is not a step count"))))
+            .map(|s| match s.trim().parse() {
+                Ok(0) | Err(_) => Err(CliError::input(format!("--runs {run}: `{s}` is not a step count (1 or more)"))),
+                Ok(t) => Ok(t),
+            })
             .collect::<Result<_, _>>()?;
         let options = RunOptions { lr_shift: args.lr_shift, ..RunOptions::preset(name, args.seed) };
-        let spec = options.network_spec()?;
+        let spec = options.network_spec().map_err(|e| CliError::input(format!("--runs {run}: {}", e.message)))?;
+        runs.push((options, spec, steps));
+    }
+    say!("{}", group_header());
+    say!("{}", table_row(&COLUMNS.map(|c| c.0.to_string()), "note"));
+    for (options, spec, steps) in runs {
         for t in steps {
             let options_t = CompileOptions { steps: t, visibility: STATEMENT };
             let plan = compile(&spec, options_t).map_err(|e| CliError::input(e.to_string()))?;
@@ -306,7 +318,8 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
                 format!("{:.1}", peak as f64 / (1u64 << 20) as f64),
             ];
             let floor_note = if zk.is_some() { "prover/floor" } else { "clear prover/floor" };
-            let note = format!("test accuracy {:.1}%, {floor_note} {:.1}", 100.0 * accuracy, primary.prover / floor);
+            let note =
+                format!("test accuracy {}, {floor_note} {:.1}", super::percent(accuracy), primary.prover / floor);
             say!("{}", table_row(&cells, &note));
 
             let phases = |m: &Measured| {

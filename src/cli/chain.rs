@@ -136,6 +136,7 @@ pub fn prove(
     }
 
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("{}.chain", inputs.spec.name.to_lowercase())));
+    super::options::check_output_dir("--out", &out)?;
     if out.exists() && !out.join(MANIFEST).is_file() {
         return Err(CliError::input(format!(
             "{} exists and is not a proof chain: choose another --out",

@@ -85,6 +85,7 @@ pub fn secrets_path(dataset: &Path) -> PathBuf {
 
 fn run_commit(args: CommitArgs) -> Result<(), CliError> {
     let secrets_out = secrets_path(&args.out);
+    super::options::check_outputs(&[("--out", Some(&args.out)), ("its secrets file", Some(&secrets_out))])?;
     for path in [&args.out, &secrets_out] {
         if path.exists() && !args.replace {
             return Err(CliError::input(format!(

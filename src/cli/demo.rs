@@ -36,8 +36,16 @@ const DEMO_LR_SHIFT: u32 = 3;
 const DEMO_STEPS_PER_EPOCH: u32 = 1438u32.div_ceil(32);
 
 pub fn run(args: DemoArgs) -> Result<(), CliError> {
-    let steps = args.steps.unwrap_or(args.epochs * DEMO_STEPS_PER_EPOCH);
+    let steps = match args.steps {
+        Some(steps) => steps,
+        None => args
+            .epochs
+            .checked_mul(DEMO_STEPS_PER_EPOCH)
+            .ok_or_else(|| CliError::input(format!("--epochs {}: more steps than can be counted", args.epochs)))?,
+    };
     let dataset = PathBuf::from("digits.zkdd");
+    // Every file of the demo goes to the current directory.
+    super::options::check_output("the demo's files (the current directory)", &dataset)?;
     let dataset_secrets = super::data::secrets_path(&dataset);
     say!("== 1. data owner: zkdl data commit digits --out {}", dataset.display());
     if dataset.exists() && dataset_secrets.exists() {

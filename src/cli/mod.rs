@@ -65,6 +65,16 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
+/// A fraction as a percentage (`87.5%`), or `n/a` for NaN: the accuracy on an empty test set
+/// (`--test-fraction 0`), which has no examples to be right about.
+pub fn percent(x: f64) -> String {
+    if x.is_nan() {
+        "n/a".to_string()
+    } else {
+        format!("{:.1}%", 100.0 * x)
+    }
+}
+
 /// An error of the command line, with its exit code.
 #[derive(Debug)]
 pub struct CliError {

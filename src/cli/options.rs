@@ -140,6 +140,26 @@ impl RunOptions {
     }
 }
 
+/// Checks, before any work starts, that a file can be written at `path`, given by `flag`: a missing or
+/// read-only directory is an error now, not after the training and proving.
+pub fn check_output(flag: &str, path: &Path) -> Result<(), CliError> {
+    zkdl::runtime::files::check_writable(path).map_err(|e| {
+        CliError::input(format!("{flag} {}: {e} (checked before any work: nothing was run)", path.display()))
+    })
+}
+
+/// As [`check_output`] for a directory the command creates (or fills, if it exists).
+pub fn check_output_dir(flag: &str, path: &Path) -> Result<(), CliError> {
+    zkdl::runtime::files::check_dir_creatable(path).map_err(|e| {
+        CliError::input(format!("{flag} {}: {e} (checked before any work: nothing was run)", path.display()))
+    })
+}
+
+/// Checks every output path given: `(flag, path)` pairs, `None` paths skipped.
+pub fn check_outputs(outputs: &[(&str, Option<&Path>)]) -> Result<(), CliError> {
+    outputs.iter().filter_map(|(flag, path)| path.map(|p| (flag, p))).try_for_each(|(flag, p)| check_output(flag, p))
+}
+
 /// Parses an option value with the data module's own parser, naming the flag in the error.
 fn parse<T: std::str::FromStr<Err = DataError>>(flag: &str, value: &str) -> Result<T, CliError> {
     value.parse().map_err(|e: DataError| CliError::input(format!("--{flag} {value}: {e}")))

@@ -93,6 +93,16 @@ pub fn mode_line(mode: Mode) -> String {
 }
 
 pub fn run(args: ProveArgs) -> Result<(), CliError> {
+    super::options::check_outputs(&[
+        ("--weights-out", args.weights_out.as_deref()),
+        ("--secrets-out", args.secrets_out.as_deref()),
+    ])?;
+    if let Some(out) = &args.out {
+        match args.segment_steps {
+            Some(_) => super::options::check_output_dir("--out", out)?,
+            None => super::options::check_output("--out", out)?,
+        }
+    }
     let dataset = match &args.dataset {
         Some(path) => Some(super::data::read_with_secrets(path, args.dataset_secrets.as_deref())?),
         None => None,
@@ -138,6 +148,7 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
         CliError::input(format!("{total_steps} steps in one proof: prove them as a chain (--segment-steps K)"))
     })?;
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("{}.proof", inputs.spec.name.to_lowercase())));
+    super::options::check_output("--out", &out)?;
     let (secrets_path, replace_secrets) = match &args.secrets_out {
         Some(path) => (path.clone(), args.replace_secrets),
         // The default companion file goes with its proof: replaced when the proof is.
@@ -217,9 +228,9 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
         say!("{}", serde_json::to_string_pretty(&doc).map_err(|e| CliError::input(e.to_string()))?);
     } else {
         say!(
-            "trained {} steps in {training:.2} s: final batch loss {loss:.4}, test accuracy {:.1}%",
+            "trained {} steps in {training:.2} s: last batch loss {loss:.4}, test accuracy {}",
             steps,
-            100.0 * accuracy
+            super::percent(accuracy)
         );
         say!(
             "proved in {prover:.2} s ({:.3} s per step); proof {} ({} bytes), plan {}",

@@ -30,14 +30,12 @@ pub struct TrainArgs {
     pub json: bool,
 }
 
-fn percent(x: f64) -> String {
-    format!("{:.1}%", 100.0 * x)
-}
+use super::percent;
 
 fn epoch_line(e: &EpochReport) -> String {
     let f = &e.fixed;
     let mut line = format!(
-        "epoch {:>3}  step {:>6}  loss {:.4}  train {}  test {}",
+        "epoch {:>3}  step {:>6}  mean batch loss {:.4}  train {}  test {}",
         e.epoch,
         e.steps,
         f.loss,
@@ -46,7 +44,7 @@ fn epoch_line(e: &EpochReport) -> String {
     );
     if let Some(r) = &e.float {
         line += &format!(
-            "   | float: loss {:.4}  train {}  test {}",
+            "   | float: mean batch loss {:.4}  train {}  test {}",
             r.loss,
             percent(r.train_accuracy),
             percent(r.test_accuracy)
@@ -56,12 +54,17 @@ fn epoch_line(e: &EpochReport) -> String {
 }
 
 pub fn run(args: TrainArgs) -> Result<(), CliError> {
+    super::options::check_outputs(&[("--weights-out", args.weights_out.as_deref())])?;
     let inputs = args.run.inputs()?;
     let batch = inputs.spec.batch as u64;
     let per_epoch = (inputs.train.len() as u64).div_ceil(batch);
     let steps = match (args.steps, args.epochs) {
         (Some(s), _) => s,
-        (None, Some(e)) => e * per_epoch,
+        (None, Some(e)) => e.checked_mul(per_epoch).ok_or_else(|| {
+            CliError::input(format!(
+                "--epochs {e}: {e} × {per_epoch} steps per epoch is more steps than can be counted"
+            ))
+        })?,
         (None, None) => per_epoch,
     };
     if steps == 0 {
@@ -90,6 +93,9 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
             steps,
             per_epoch
         );
+        if inputs.test.is_empty() {
+            say!("no test set (--test-fraction {}): test accuracy is n/a", args.run.test_fraction);
+        }
     }
     let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new(steps) };
     bar.set_style(
@@ -129,16 +135,19 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
     } else {
         if let Some(e) = last {
             say!(
-                "done: {steps} steps in {seconds:.2} s; fixed point: test accuracy {}, final loss {:.4}",
+                "done: {steps} steps in {seconds:.2} s; fixed point: test accuracy {}, last batch loss {:.4}",
                 percent(e.fixed.test_accuracy),
                 run.losses.last().copied().unwrap_or(0.0)
             );
         }
         if let Some(d) = &run.drift {
             say!(
-                "float reference: test accuracy {} (difference {:+.2} pp); final loss {:.4}; largest weight difference {:.2e}",
+                "float reference: test accuracy {}{}; last batch loss {:.4}; largest weight difference {:.2e}",
                 percent(d.float_test_accuracy),
-                100.0 * (d.fixed_test_accuracy - d.float_test_accuracy),
+                match d.fixed_test_accuracy - d.float_test_accuracy {
+                    gap if gap.is_nan() => String::new(),
+                    gap => format!(" (difference {:+.2} pp)", 100.0 * gap),
+                },
                 d.float_losses.last().copied().unwrap_or(0.0),
                 d.max_weight_difference
             );

@@ -288,9 +288,10 @@ pub fn run(args: VerifyArgs) -> Result<(), CliError> {
         if expected != file.spec {
             return Err(CliError {
                 message: format!(
-                    "{} proves network {}, not the network of {network}",
+                    "{} proves network {}, not the network of {network}: {}",
                     args.proof.display(),
-                    file.spec.name
+                    file.spec.name,
+                    expected.differences(&file.spec, "in --network", "in the proof").join("; ")
                 ),
                 code: 1,
             });

@@ -76,6 +76,7 @@ pub fn run(args: WeightsArgs) -> Result<(), CliError> {
 
 fn run_commit(args: CommitArgs) -> Result<(), CliError> {
     let secrets_out = super::data::secrets_path(&args.out);
+    super::options::check_outputs(&[("--out", Some(&args.out)), ("its secrets file", Some(&secrets_out))])?;
     for path in [&args.out, &secrets_out] {
         if path.exists() && !args.replace {
             return Err(CliError::input(format!(
@@ -122,6 +123,7 @@ pub fn read_with_secrets(path: &Path) -> Result<(InitialWeightsCommitment, Initi
 }
 
 fn run_open(args: OpenArgs) -> Result<(), CliError> {
+    super::options::check_output("--out", &args.out)?;
     // A chain's final weights are its last segment's C_WT.
     let proof =
         if super::chain::is_chain(&args.proof) { super::chain::last_segment(&args.proof)? } else { args.proof.clone() };

@@ -229,6 +229,44 @@ pub struct FixedPointParams {
 }
 
 impl NetworkSpec {
+    /// What differs between `self` (called `ours` in the phrases) and `other` (`theirs`), one phrase
+    /// per field in declaration order (`batch 32 in --network, 64 in the proof`); empty when they are
+    /// equal. For messages that say why a file is not about the network a user named.
+    pub fn differences(&self, other: &NetworkSpec, ours: &str, theirs: &str) -> Vec<String> {
+        let layers = |spec: &NetworkSpec| {
+            spec.layers
+                .iter()
+                .map(|l| match l {
+                    Layer::Dense(n) => format!("dense({n})"),
+                    Layer::Relu => "relu".to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut out = Vec::new();
+        let mut field = |name: &str, a: String, b: String| {
+            if a != b {
+                out.push(format!("{name} {a} {ours}, {b} {theirs}"));
+            }
+        };
+        field("name", format!("{:?}", self.name), format!("{:?}", other.name));
+        field("input", self.input.to_string(), other.input.to_string());
+        field("layers", format!("[{}]", layers(self)), format!("[{}]", layers(other)));
+        field("loss", format!("{:?}", self.loss).to_lowercase(), format!("{:?}", other.loss).to_lowercase());
+        field(
+            "learning rate",
+            format!("2^-{}", self.optimizer.lr_shift()),
+            format!("2^-{}", other.optimizer.lr_shift()),
+        );
+        field("batch", self.batch.to_string(), other.batch.to_string());
+        field(
+            "fixed point (R, Q)",
+            format!("({}, {})", self.fixed_point.scale_bits, self.fixed_point.range_bits),
+            format!("({}, {})", other.fixed_point.scale_bits, other.fixed_point.range_bits),
+        );
+        out
+    }
+
     /// A builder, for specs made in code without the macro.
     pub fn builder(name: impl Into<String>) -> NetworkSpecBuilder {
         NetworkSpecBuilder {
@@ -636,6 +674,21 @@ mod tests {
         assert_eq!(spec.parameter_count(), 64 * 32 + 32 * 32 + 32 * 10);
         let p = spec.fixed_point_params();
         assert_eq!((p.update_shift, p.weight_scale_bits), (4 + 5, 2 * 16 + 9));
+    }
+
+    #[test]
+    fn differences_name_each_field_that_differs() {
+        let a = digits().build().unwrap();
+        assert!(a.differences(&a, "here", "there").is_empty());
+        let b = NetworkSpec::builder("digits").input(64).dense(16).relu().dense(10).sgd(3).batch(64).build().unwrap();
+        assert_eq!(
+            a.differences(&b, "in A", "in B"),
+            vec![
+                "layers [dense(32), relu, dense(32), relu, dense(10)] in A, [dense(16), relu, dense(10)] in B",
+                "learning rate 2^-4 in A, 2^-3 in B",
+                "batch 32 in A, 64 in B",
+            ]
+        );
     }
 
     #[test]

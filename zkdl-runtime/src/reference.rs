@@ -89,7 +89,7 @@ impl FloatNetwork {
     /// Loss and accuracy over a data set.
     pub fn evaluate(&self, data: &Dataset) -> Evaluation {
         if data.is_empty() {
-            return Evaluation { loss: 0.0, accuracy: 0.0 };
+            return Evaluation { loss: f64::NAN, accuracy: f64::NAN };
         }
         let depth = self.layers.len();
         let dl = self.shapes[depth - 1].1;

@@ -563,7 +563,8 @@ impl Trainer {
     pub fn evaluate(&self, weights: &FixedWeights, data: &Dataset) -> Result<Evaluation, TrainingError> {
         self.check_shapes(weights)?;
         if data.is_empty() {
-            return Ok(Evaluation { loss: 0.0, accuracy: 0.0 });
+            // No examples, no accuracy: NaN (null in JSON), not a 0% that reads as a failed model.
+            return Ok(Evaluation { loss: f64::NAN, accuracy: f64::NAN });
         }
         let mut loss = 0.0;
         let mut correct = 0usize;
