@@ -195,12 +195,18 @@ fn inspect_prints_the_plan_and_cost_before_any_work() {
 fn pins_hold_a_proof_to_its_seed_and_its_shipped_model() {
     let dir = temp_dir("pins");
     let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
-    for (proof, weights, seed) in [("a.proof", "a.safetensors", "1"), ("b.proof", "b.safetensors", "2")] {
-        let out =
-            zkdl(&["prove", "--steps", "2", "--seed", seed, "--out", &path(proof), "--weights-out", &path(weights)]);
+    // The default initialization (PyTorch's) and He's.
+    for (proof, weights, seed, init, named) in [
+        ("a.proof", "a.safetensors", "1", "pytorch", "PyTorch(seed 1)"),
+        ("b.proof", "b.safetensors", "2", "he", "He(seed 2)"),
+    ] {
+        let mut args = vec!["prove", "--steps", "2", "--seed", seed, "--init", init];
+        let (out, weights) = (path(proof), path(weights));
+        args.extend(["--out", &out, "--weights-out", &weights]);
+        let out = zkdl(&args);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(text.contains(&format!("initial weights He(seed {seed})")), "{text}");
+        assert!(text.contains(&format!("initial weights {named}")), "{text}");
     }
     #[cfg(unix)]
     {
@@ -249,7 +255,12 @@ fn pins_hold_a_proof_to_its_seed_and_its_shipped_model() {
     // Another seed, another model: valid proof, pin does not match → invalid (1).
     let other_seed = verify(&["--initial-seed", "2"]);
     assert_eq!(other_seed.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&other_seed.stderr).contains("not He(seed 2)"));
+    assert!(String::from_utf8_lossy(&other_seed.stderr).contains("starts from PyTorch(seed 1), not seed 2"));
+    // The same seed drawn by another scheme is other weights.
+    let other_init = verify(&["--initial-seed", "1", "--init", "he"]);
+    assert_eq!(other_init.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&other_init.stderr).contains("not He(seed 1)"));
+    assert_eq!(verify(&["--initial-seed", "1", "--init", "pytorch"]).status.code(), Some(0));
     let other_model = verify(&["--final-weights", &path("b.safetensors"), "--opening", &path("a.opening")]);
     assert_eq!(other_model.status.code(), Some(1), "{}", String::from_utf8_lossy(&other_model.stderr));
     // An opening made for another proof is bad input (2), whatever the weights.

@@ -102,6 +102,7 @@ fn run_commit(args: CommitArgs) -> Result<(), CliError> {
         test_fraction: args.test_fraction,
         seed: args.seed,
         weights_in: None,
+        init: Default::default(),
         lr_shift: None,
     };
     let spec = options.network_spec()?;

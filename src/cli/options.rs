@@ -5,7 +5,7 @@ use clap::Args;
 use std::path::{Path, PathBuf};
 use zkdl::presets::{Digits, Paper};
 use zkdl::runtime::data::{DataError, Dataset, LoadOptions};
-use zkdl::runtime::weights::FixedWeights;
+use zkdl::runtime::weights::{FixedWeights, Init, SeededInit};
 use zkdl::{Network, NetworkSpec};
 
 /// The network and data of a run.
@@ -30,9 +30,14 @@ pub struct RunOptions {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Start from these weights (safetensors, as written by --weights-out or exported from PyTorch)
-    /// instead of a seeded He initialization.
+    /// instead of seeded initial weights (--init).
     #[arg(long, value_name = "W.safetensors")]
     pub weights_in: Option<PathBuf>,
+    /// How the initial weights are drawn from --seed: `pytorch`, PyTorch's default for nn.Linear
+    /// (U(−1/√fan_in, 1/√fan_in); never outside the range the proof checks), or `he`
+    /// (N(0, 2/fan_in); a seed can fail on narrow inputs). The proof's statement names the scheme.
+    #[arg(long, default_value = "pytorch", value_name = "pytorch|he")]
+    pub init: Init,
     /// Override the network's learning rate: 2^-K on the mean gradient (part of the proven plan).
     #[arg(long, value_name = "K")]
     pub lr_shift: Option<u32>,
@@ -66,6 +71,7 @@ impl RunOptions {
             test_fraction: 0.2,
             seed,
             weights_in: None,
+            init: Init::default(),
             lr_shift: None,
         }
     }
@@ -78,8 +84,8 @@ pub struct RunInputs {
     pub train: Dataset,
     pub test: Dataset,
     pub initial: FixedWeights,
-    /// The seed W_0 was drawn from (He initialization), or `None` for weights from a file.
-    pub initial_seed: Option<u64>,
+    /// The scheme and seed W_0 was drawn from, or `None` for weights from a file.
+    pub initial_seed: Option<SeededInit>,
 }
 
 impl RunOptions {
@@ -130,12 +136,14 @@ impl RunOptions {
         data.check_fits(widths[0] as usize, *widths.last().unwrap_or(&0) as usize)
             .map_err(|e| CliError::input(format!("{e} (network {})", spec.name)))?;
         let (train, test) = data.split(test_fraction, split_seed).map_err(|e| CliError::input(e.to_string()))?;
-        let initial = match &self.weights_in {
-            Some(path) => FixedWeights::load(path, &spec),
-            None => FixedWeights::he_init(&spec, self.seed),
-        }
-        .map_err(|e| CliError::input(e.to_string()))?;
-        let initial_seed = self.weights_in.is_none().then_some(self.seed);
+        let initial_seed = self.weights_in.is_none().then_some(SeededInit { init: self.init, seed: self.seed });
+        let initial = match (&self.weights_in, initial_seed) {
+            (Some(path), _) => FixedWeights::load(path, &spec).map_err(|e| CliError::input(e.to_string())),
+            (None, Some(seeded)) => seeded.weights(&spec).map_err(|e| {
+                CliError::input(format!("initial weights {seeded}: {e} (--init pytorch never leaves the range)"))
+            }),
+            (None, None) => unreachable!("seeded when no --weights-in"),
+        }?;
         Ok(RunInputs { spec, data, train, test, initial, initial_seed })
     }
 }

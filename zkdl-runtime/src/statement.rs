@@ -1,10 +1,11 @@
 //! What a proof's statement pins down from outside the proof: initial weights regenerated from a seed,
 //! and the final weights opened to the model a verifier actually receives (`docs/statement.md`).
 //!
-//! **Initial weights from a seed.** W_0 public, and not sent at all: the statement carries the seed
-//! `S` and the verifier regenerates `W_0 = He(S)` ([`FixedWeights::he_init`]), lays it out as the plan's
-//! stacked W_0 tensors ([`weight_stack_values`]) and checks every claim on W_0 against those values.
-//! The values it uses are its own, so a prover cannot start anywhere but `He(S)`.
+//! **Initial weights from a seed.** W_0 public, and not sent at all: the statement carries the scheme
+//! and the seed `S` ([`SeededInit`]) and the verifier regenerates `W_0 = PyTorch(S)` or `He(S)`
+//! ([`FixedWeights::init`]), lays it out as the plan's stacked W_0 tensors ([`weight_stack_values`])
+//! and checks every claim on W_0 against those values. The values it uses are its own, so a prover
+//! cannot start anywhere but the seeded weights the statement names.
 //!
 //! **Final weights opened.** C_WT is a Hyrax row commitment `C_i = Σ_j W_T[i][j]·g_j + β_i·h` per
 //! stacked W_T tensor. The run's secrets file keeps the blinds `β_i`; an *opening* hands them to an
@@ -38,7 +39,7 @@ use crate::integers::IntVec;
 use crate::proof::{PublicInputs, StatementSecrets};
 use crate::serialization::{decode, encode};
 use crate::tensor::PARALLEL_MIN;
-use crate::weights::{FixedWeights, WeightsError};
+use crate::weights::{FixedWeights, SeededInit, WeightsError};
 use crate::Fr;
 use rayon::prelude::*;
 
@@ -76,9 +77,9 @@ fn stacks(plan: &Plan, role: StackRole) -> impl Iterator<Item = &StackedTensor> 
     plan.tensors.iter().filter(move |t| t.role == role)
 }
 
-/// The public values of the plan's stacked W_0 tensors for He initialization from `seed`.
-pub fn seeded_initial_weights(plan: &Plan, seed: u64) -> Result<Vec<(u32, Vec<Fr>)>, WeightsError> {
-    let weights = FixedWeights::he_init(&plan.spec, seed)?;
+/// The public values of the plan's stacked W_0 tensors for the seeded initialization `seeded`.
+pub fn seeded_initial_weights(plan: &Plan, seeded: SeededInit) -> Result<Vec<(u32, Vec<Fr>)>, WeightsError> {
+    let weights = seeded.weights(&plan.spec)?;
     Ok(stacks(plan, StackRole::InitialWeight).map(|t| (t.id.0, weight_stack_values(t, &weights))).collect())
 }
 

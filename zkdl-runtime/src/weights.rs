@@ -3,9 +3,16 @@
 //! W^l is the d_(l−1) × d_l matrix of layer l, row-major, at scale 2^S_W with S_W = 2R + k (`PROTOCOL.md`
 //! §2), so Z^l = A^(l−1)·W^l.
 //!
-//! **Initialization.** He initialization: w ~ N(0, 2/d_(l−1)), drawn by Box–Muller from ChaCha20 seeded
-//! with the seed and the layer index, then quantized to round(w·2^S_W). The initial weights are
-//! range-checked as (S_W+2)-bit two's complement (|w| < 2); a draw outside is an error.
+//! **Initialization** ([`Init`]), drawn from ChaCha20 seeded with the seed, stream l for layer l, then
+//! quantized to round(w·2^S_W):
+//! - `pytorch` (the default): PyTorch's default for `nn.Linear`, Kaiming-uniform with a = √5, i.e.
+//!   w ~ U(−1/√d_(l−1), 1/√d_(l−1)); one `f64` (two ChaCha words) per draw. |w| ≤ 1, so every seed
+//!   gives weights inside the range below, whatever the input width.
+//! - `he`: w ~ N(0, 2/d_(l−1)) by Box–Muller (four words per draw). For small inputs (d_0 = 4: std
+//!   0.71) a draw can leave the range, and the seed is refused.
+//!
+//! The initial weights are range-checked as (S_W+2)-bit two's complement (|w| < 2); a draw outside is
+//! an error.
 //!
 //! **Files.** One safetensors file holds both forms:
 //! - `"{2(l−1)}.weight"`: float32, shape [d_l, d_(l−1)], the layout of PyTorch's
@@ -60,26 +67,105 @@ pub enum WeightsError {
     TooWide { layer: usize, value: i128 },
 }
 
+/// How seeded initial weights are drawn (module docs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Init {
+    /// PyTorch's default for `nn.Linear`: U(−1/√fan_in, 1/√fan_in).
+    #[default]
+    PyTorch,
+    /// He (Kaiming-normal): N(0, 2/fan_in).
+    He,
+}
+
+impl Init {
+    /// The name `--init` takes: `pytorch` or `he`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Init::PyTorch => "pytorch",
+            Init::He => "he",
+        }
+    }
+
+    /// The initial weights of this scheme and seed in words: `PyTorch(seed 1)`, `He(seed 1)`.
+    pub fn describe(self, seed: u64) -> String {
+        match self {
+            Init::PyTorch => format!("PyTorch(seed {seed})"),
+            Init::He => format!("He(seed {seed})"),
+        }
+    }
+}
+
+/// Seeded initial weights: the scheme and the seed, all a verifier needs to regenerate W_0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SeededInit {
+    pub init: Init,
+    pub seed: u64,
+}
+
+impl SeededInit {
+    /// The weights of this scheme and seed for `spec`.
+    pub fn weights(self, spec: &NetworkSpec) -> Result<FixedWeights, WeightsError> {
+        FixedWeights::init(spec, self.init, self.seed)
+    }
+}
+
+impl std::fmt::Display for SeededInit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.init.describe(self.seed))
+    }
+}
+
+impl std::str::FromStr for Init {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Init, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "pytorch" | "torch" | "kaiming-uniform" => Ok(Init::PyTorch),
+            "he" | "kaiming-normal" => Ok(Init::He),
+            _ => Err(format!("unknown initialization `{s}`: expected pytorch or he")),
+        }
+    }
+}
+
 impl FixedWeights {
-    /// He initialization, quantized (see the module docs); deterministic for the seed.
+    /// Seeded initial weights of `init`'s scheme, quantized (module docs); deterministic for the seed.
     ///
     /// Layer l draws from ChaCha20 seeded with `seed`, stream l + 1; entry i (row-major) is the i-th
-    /// Box–Muller draw, which takes words 4i … 4i + 3 of the stream (two `u64`s). The draws are made in
-    /// parallel, each chunk of entries from its own generator positioned at the chunk's first word:
-    /// the same values as one generator drawing them in order.
+    /// draw, which takes the words `w·i … w·i + w − 1` of the stream (w = 2 for a uniform draw, 4 for
+    /// Box–Muller's two). The draws are made in parallel, each chunk of entries from its own generator
+    /// positioned at the chunk's first word: the same values as one generator drawing them in order.
+    pub fn init(spec: &NetworkSpec, init: Init, seed: u64) -> Result<FixedWeights, WeightsError> {
+        match init {
+            Init::PyTorch => Self::draw(spec, seed, WORDS_PER_UNIFORM, |rng, fan_in| {
+                let bound = 1.0 / (fan_in as f64).sqrt();
+                bound * (2.0 * rng.gen::<f64>() - 1.0)
+            }),
+            Init::He => Self::he_init(spec, seed),
+        }
+    }
+
+    /// He initialization, quantized (see the module docs); deterministic for the seed.
     pub fn he_init(spec: &NetworkSpec, seed: u64) -> Result<FixedWeights, WeightsError> {
+        Self::draw(spec, seed, WORDS_PER_DRAW, |rng, fan_in| (2.0 / fan_in as f64).sqrt() * standard_normal(rng))
+    }
+
+    /// Every layer's entries drawn by `draw(rng, fan_in)`, which takes `words` ChaCha words per call.
+    fn draw(
+        spec: &NetworkSpec,
+        seed: u64,
+        words: usize,
+        draw: impl Fn(&mut ChaCha20Rng, usize) -> f64 + Sync,
+    ) -> Result<FixedWeights, WeightsError> {
         let scale_bits = spec.fixed_point_params().weight_scale_bits;
         let shapes = layer_shapes(spec);
         let mut layers = Vec::with_capacity(shapes.len());
         for (l, &(rows, cols)) in shapes.iter().enumerate() {
-            let std = (2.0 / rows as f64).sqrt();
             let mut values = vec![0f64; rows * cols];
             values.par_chunks_mut(HE_CHUNK).enumerate().for_each(|(chunk, out)| {
                 let mut rng = ChaCha20Rng::seed_from_u64(seed);
                 rng.set_stream(l as u64 + 1);
-                rng.set_word_pos((chunk * HE_CHUNK * WORDS_PER_DRAW) as u128);
+                rng.set_word_pos((chunk * HE_CHUNK * words) as u128);
                 for v in out {
-                    *v = std * standard_normal(&mut rng);
+                    *v = draw(&mut rng, rows);
                 }
             });
             layers.push(quantize_layer(l + 1, cols, &values, scale_bits)?);
@@ -257,6 +343,8 @@ pub fn layer_shapes(spec: &NetworkSpec) -> Vec<(usize, usize)> {
 const HE_CHUNK: usize = 1 << 14;
 /// The ChaCha20 words one Box–Muller draw takes: two `f64`s of one `u64` each.
 const WORDS_PER_DRAW: usize = 4;
+/// The ChaCha20 words one uniform draw takes: one `f64` from one `u64`.
+const WORDS_PER_UNIFORM: usize = 2;
 
 /// Quantizes a layer's real weights to the weight scale and range-checks them as (S_W+2)-bit two's
 /// complement, in parallel; the error names the first entry outside the range.
@@ -323,6 +411,53 @@ mod tests {
             layers.push(IntVec::from_i128(&quantized));
         }
         FixedWeights { scale_bits, shapes, layers }
+    }
+
+    #[test]
+    fn pytorch_init_is_uniform_within_one_over_root_fan_in_and_never_fails() {
+        // Four inputs: He's std 0.71 leaves |w| < 2 for some seeds; PyTorch's bound is 1/√4 = 0.5.
+        let spec = NetworkSpec::builder("iris").input(4).dense(300).relu().dense(3).sgd(3).batch(8).build().unwrap();
+        for seed in 0..40 {
+            let w = FixedWeights::init(&spec, Init::PyTorch, seed).unwrap();
+            let first = w.to_f64(0);
+            assert!(first.iter().all(|v| v.abs() <= 0.5), "seed {seed}");
+            // U(−b, b) has mean 0 and variance b²/3: 1200 draws land near both.
+            let mean = first.iter().sum::<f64>() / first.len() as f64;
+            let var = first.iter().map(|v| v * v).sum::<f64>() / first.len() as f64;
+            assert!(mean.abs() < 0.03 && (var - 0.25 / 3.0).abs() < 0.01, "seed {seed}: mean {mean}, var {var}");
+            let second = w.to_f64(1);
+            assert!(second.iter().all(|v| v.abs() <= 1.0 / 300f64.sqrt()), "seed {seed}");
+        }
+        assert_eq!(
+            FixedWeights::init(&spec, Init::PyTorch, 1).unwrap(),
+            FixedWeights::init(&spec, Init::PyTorch, 1).unwrap()
+        );
+        assert_ne!(
+            FixedWeights::init(&spec, Init::PyTorch, 1).unwrap(),
+            FixedWeights::init(&spec, Init::PyTorch, 2).unwrap()
+        );
+        // He, on the same inputs, refuses seeds (a draw beyond |w| < 2).
+        let he: Vec<_> = (0..40).map(|seed| FixedWeights::init(&spec, Init::He, seed).ok()).collect();
+        assert_eq!(he, (0..40).map(|seed| FixedWeights::he_init(&spec, seed).ok()).collect::<Vec<_>>());
+        let refused = he.iter().filter(|w| w.is_none()).count();
+        assert!(refused > 0, "He refuses no seed here; the test no longer shows the difference");
+    }
+
+    #[test]
+    fn parallel_pytorch_init_draws_what_one_generator_draws() {
+        let spec = NetworkSpec::builder("u").input(300).dense(130).relu().dense(10).sgd(3).batch(4).build().unwrap();
+        for seed in [0, 7, u64::MAX] {
+            let parallel = FixedWeights::init(&spec, Init::PyTorch, seed).unwrap();
+            for (l, &(rows, _)) in parallel.shapes.iter().enumerate() {
+                let mut rng = ChaCha20Rng::seed_from_u64(seed);
+                rng.set_stream(l as u64 + 1);
+                let bound = 1.0 / (rows as f64).sqrt();
+                let expected: Vec<i128> = (0..parallel.layers[l].len())
+                    .map(|_| crate::fixed_point::quantize(bound * (2.0 * rng.gen::<f64>() - 1.0), parallel.scale_bits))
+                    .collect();
+                assert_eq!(parallel.layers[l].to_i128(), expected, "seed {seed}, layer {l}");
+            }
+        }
     }
 
     #[test]

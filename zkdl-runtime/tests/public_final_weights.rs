@@ -18,7 +18,7 @@ use zkdl_runtime::statement::{
     FinalWeightsBlinds, StatementError,
 };
 use zkdl_runtime::tensor::power_of_two;
-use zkdl_runtime::weights::FixedWeights;
+use zkdl_runtime::weights::{FixedWeights, Init, SeededInit};
 use zkdl_runtime::witness::Witness;
 use zkdl_runtime::zk::Mode;
 use zkdl_runtime::{Fr, VerificationError};
@@ -48,7 +48,13 @@ fn final_stacks(plan: &Plan) -> impl Iterator<Item = &StackedTensor> {
 
 /// Proves `tables` for `plan` in `mode` and returns the proof file as a verifier reads it back from
 /// its bytes, with the plan it recompiles.
-fn prove_file(plan: &Plan, tables: &Tables, mode: Mode, initial_seed: Option<u64>, seed: u64) -> (ProofFile, Plan) {
+fn prove_file(
+    plan: &Plan,
+    tables: &Tables,
+    mode: Mode,
+    initial_seed: Option<SeededInit>,
+    seed: u64,
+) -> (ProofFile, Plan) {
     let key = CommitmentKey::new(key_log_cols(plan));
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let (public, secrets) = proof::commit_statement(plan, &key, tables, &mut rng);
@@ -136,7 +142,8 @@ fn public_final_weights_prove_and_verify_in_both_modes() {
         assert!(plan.to_text().contains("final weights public (W_T in the clear)"));
         let tables = Tables::from_witness(&w);
         for mode in [Mode::Clear, Mode::ZeroKnowledge] {
-            let initial_seed = seeded.then_some(seed);
+            // The witness starts from He(seed) (`common::witness_with`).
+            let initial_seed = seeded.then_some(SeededInit { init: Init::He, seed });
             let (file, replan) = prove_file(plan, &tables, mode, initial_seed, 6);
             let context = format!("{visibility:?}, seeded W_0 {seeded}, {mode:?}");
             assert_eq!(file.visibility, visibility, "{context}");
@@ -177,11 +184,40 @@ fn the_proof_file_records_public_final_weights_in_bit_2() {
     carried[flags_at] |= 1 << 4;
     let error = ProofFile::from_bytes(&carried).unwrap_err();
     assert!(error.to_string().contains("0 steps before it"), "{error}");
-    // Bits beyond the five known ones are still rejected.
-    let mut unknown = bytes;
-    unknown[flags_at] |= 1 << 5;
-    let error = ProofFile::from_bytes(&unknown).unwrap_err();
-    assert!(error.to_string().contains("unknown statement flags"), "{error}");
+    // Bit 5 (He's scheme) means nothing without seeded weights (bit 3), and bits beyond the six known
+    // ones are rejected.
+    for bit in [5, 6, 7] {
+        let mut unknown = bytes.clone();
+        unknown[flags_at] |= 1 << bit;
+        let error = ProofFile::from_bytes(&unknown).unwrap_err();
+        assert!(error.to_string().contains("unknown statement flags"), "bit {bit}: {error}");
+    }
+}
+
+/// Seeded W_0 is named by scheme and seed (bits 3 and 5, the seed word): a proof from He(seed) read
+/// as PyTorch(seed), or from another seed, is checked against the verifier's own regenerated W_0 and
+/// rejected.
+#[test]
+fn seeded_initial_weights_are_pinned_by_scheme_and_seed() {
+    let seed = 4;
+    let w = witness_with(&small(), options(1, public_final(false, true)), seed);
+    let tables = Tables::from_witness(&w);
+    let he = SeededInit { init: Init::He, seed };
+    let (file, plan) = prove_file(&w.plan, &tables, Mode::ZeroKnowledge, Some(he), 3);
+    verify_file(&file, &plan).unwrap();
+    let bytes = file.to_bytes();
+    let spec_len = u32::from_le_bytes(bytes[16..20].try_into().unwrap()) as usize;
+    let flags_at = 24 + spec_len;
+    assert_eq!(bytes[flags_at] & (1 << 3 | 1 << 5), 1 << 3 | 1 << 5, "seeded, He's scheme");
+    let mut as_pytorch = bytes.clone();
+    as_pytorch[flags_at] &= !(1 << 5);
+    let mut other_seed = bytes;
+    other_seed[flags_at + 1] ^= 1;
+    for (tampered, name) in [(as_pytorch, "PyTorch(seed 4)"), (other_seed, "He(seed 5)")] {
+        let (read, plan) = ProofFile::from_bytes(&tampered).unwrap();
+        assert_eq!(read.initial_seed.unwrap().to_string(), name);
+        assert!(verify_file(&read, &plan).is_err(), "a proof from He(seed 4) verified as one from {name}");
+    }
 }
 
 #[test]

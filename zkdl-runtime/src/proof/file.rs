@@ -11,7 +11,9 @@
 //!     24+L    1     statement flags: bit 0 public data, bit 1 public initial weights, bit 2 public
 //!                   final weights (W_T in the clear, no C_WT), bit 3 initial weights from a seed
 //!                   (with bit 1), bit 4 W_0 carried from the previous segment of a chain (no range
-//!                   check of W_0; not with bits 1 and 3; `docs/chains.md`); other bits are rejected
+//!                   check of W_0; not with bits 1 and 3; `docs/chains.md`), bit 5 the seeded
+//!                   weights are He's (with bit 3; without it PyTorch's default); other bits are
+//!                   rejected
 //!     25+L    8     with bit 3 the initial-weights seed S, with bit 4 the chain steps before this
 //!                   segment (≥ 1), else 0 (u64 LE)
 //!     33+L    32    the plan digest (SHA-256, `Plan::digest`)
@@ -36,12 +38,13 @@ use zkdl_compiler::{compile_segment, CompileOptions, InitialWeights, NetworkSpec
 use super::{ProofBody, PublicInputs, PROTOCOL_VERSION};
 use crate::files::{hex, write_atomically};
 use crate::serialization::{decode, encode, DecodeError};
+use crate::weights::{Init, SeededInit};
 
 /// The file's magic bytes.
 pub const MAGIC: &[u8; 8] = b"ZKDLPRF\0";
 
 /// The version of the file layout.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// The most steps a proof file may claim: the verifier unrolls T steps when it compiles the plan,
 /// so an untrusted T is bounded before anything is allocated for it.
@@ -53,8 +56,8 @@ pub struct ProofFile {
     pub spec: NetworkSpec,
     pub steps: u32,
     pub visibility: Visibility,
-    /// The seed of W_0 = He(S) when the initial weights are public and regenerated from it.
-    pub initial_seed: Option<u64>,
+    /// The scheme and seed of W_0 when the initial weights are public and regenerated from them.
+    pub initial_seed: Option<SeededInit>,
     /// W_0 range-checked in the proof, or carried from the previous segment of a chain.
     pub initial_weights: InitialWeights,
     pub plan_digest: [u8; 32],
@@ -72,6 +75,8 @@ const PUBLIC_FINAL_WEIGHTS: u8 = 1 << 2;
 const SEEDED_INITIAL_WEIGHTS: u8 = 1 << 3;
 /// The statement flag bit of W_0 carried from the previous segment of a chain.
 const CARRIED_INITIAL_WEIGHTS: u8 = 1 << 4;
+/// The statement flag bit of seeded initial weights drawn by He's scheme (PyTorch's without it).
+const HE_INITIAL_WEIGHTS: u8 = 1 << 5;
 
 /// Why a proof file could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -86,8 +91,8 @@ pub enum ProofFileError {
     Plan(String),
     #[error("the plan digest in the file is {written}, but its spec, T and visibility compile to {computed}")]
     Digest { written: String, computed: String },
-    #[error("the initial weights of seed {seed} cannot be regenerated: {source}")]
-    Seed { seed: u64, source: crate::weights::WeightsError },
+    #[error("the initial weights {seeded} cannot be regenerated: {source}")]
+    Seed { seeded: SeededInit, source: crate::weights::WeightsError },
 }
 
 impl ProofFile {
@@ -117,9 +122,10 @@ impl ProofFile {
                 | flag(v.public_initial_weights, PUBLIC_INITIAL_WEIGHTS)
                 | flag(v.public_final_weights, PUBLIC_FINAL_WEIGHTS)
                 | flag(self.initial_seed.is_some(), SEEDED_INITIAL_WEIGHTS)
-                | flag(!self.initial_weights.is_checked(), CARRIED_INITIAL_WEIGHTS),
+                | flag(!self.initial_weights.is_checked(), CARRIED_INITIAL_WEIGHTS)
+                | flag(self.initial_seed.is_some_and(|s| s.init == Init::He), HE_INITIAL_WEIGHTS),
         );
-        let word = self.initial_seed.unwrap_or(0) | self.initial_weights.steps_before();
+        let word = self.initial_seed.map_or(0, |s| s.seed) | self.initial_weights.steps_before();
         bytes.extend_from_slice(&word.to_le_bytes());
         bytes.extend_from_slice(&self.plan_digest);
         bytes.extend_from_slice(&(public.len() as u64).to_le_bytes());
@@ -167,10 +173,12 @@ impl ProofFile {
             | PUBLIC_INITIAL_WEIGHTS
             | PUBLIC_FINAL_WEIGHTS
             | SEEDED_INITIAL_WEIGHTS
-            | CARRIED_INITIAL_WEIGHTS;
+            | CARRIED_INITIAL_WEIGHTS
+            | HE_INITIAL_WEIGHTS;
         let carried = flags & CARRIED_INITIAL_WEIGHTS != 0;
         if flags & !known != 0
             || (flags & SEEDED_INITIAL_WEIGHTS != 0 && flags & PUBLIC_INITIAL_WEIGHTS == 0)
+            || (flags & HE_INITIAL_WEIGHTS != 0 && flags & SEEDED_INITIAL_WEIGHTS == 0)
             || (carried && flags & (PUBLIC_INITIAL_WEIGHTS | SEEDED_INITIAL_WEIGHTS) != 0)
         {
             return Err(ProofFileError::Format {
@@ -203,7 +211,8 @@ impl ProofFile {
                 what: format!("initial-weights seed {seed} without statement flag bit 3 (it must be 0)"),
             });
         }
-        let initial_seed = (flags & SEEDED_INITIAL_WEIGHTS != 0).then_some(seed);
+        let init = if flags & HE_INITIAL_WEIGHTS != 0 { Init::He } else { Init::PyTorch };
+        let initial_seed = (flags & SEEDED_INITIAL_WEIGHTS != 0).then_some(SeededInit { init, seed });
         let mut plan_digest = [0u8; 32];
         plan_digest.copy_from_slice(reader.take(32, "the plan digest")?);
         let public_len = reader.u64("the length of the public inputs")?;
@@ -226,9 +235,9 @@ impl ProofFile {
         if computed != plan_digest {
             return Err(ProofFileError::Digest { written: hex(&plan_digest), computed: hex(&computed) });
         }
-        if let Some(seed) = initial_seed {
-            let regenerated = crate::statement::seeded_initial_weights(&plan, seed)
-                .map_err(|source| ProofFileError::Seed { seed, source })?;
+        if let Some(seeded) = initial_seed {
+            let regenerated = crate::statement::seeded_initial_weights(&plan, seeded)
+                .map_err(|source| ProofFileError::Seed { seeded, source })?;
             if public.public_values.iter().any(|(id, _)| regenerated.iter().any(|(r, _)| r == id)) {
                 return Err(ProofFileError::Format {
                     offset: public_offset,
