@@ -74,3 +74,85 @@ fn bad_input_exits_2_with_a_message() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A tabular CSV of `n` rows: three informative features on different scales, a constant column of
+/// ones, and a label of three classes.
+fn tabular_csv(n: usize) -> String {
+    let mut text = String::from("a,b,c,ones,label\n");
+    for i in 0..n {
+        let y = i % 3;
+        // Deterministic "noise" from the row index.
+        let u = ((i * 7919) % 1000) as f64 / 1000.0;
+        let v = ((i * 104729) % 997) as f64 / 997.0;
+        text += &format!("{:.3},{:.3},{:.3},1,{y}\n", 2.0 * y as f64 + u, -10.0 * y as f64 + 8.0 * v, 100.0 * u * v);
+    }
+    text
+}
+
+#[test]
+fn normalization_is_fitted_on_the_training_split_saved_with_the_model_and_applied_by_predict() {
+    let dir = temp_dir("normalize");
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    std::fs::write(dir.join("tab.csv"), tabular_csv(300)).unwrap();
+    std::fs::write(
+        dir.join("net.toml"),
+        "name = \"Tab\"\ninput = 4\nlayers = [{ dense = 16 }, \"relu\", { dense = 3 }]\nloss = \"mse\"\noptimizer = { kind = \"sgd\", lr_shift = 2 }\nbatch = 16\n",
+    )
+    .unwrap();
+    let (data, net, model, split) = (path("tab.csv"), path("net.toml"), path("m.safetensors"), path("split"));
+    let args = ["train", "--network", &net, "--data", &data, "--epochs", "20", "--json", "--no-reference"];
+    let out = zkdl(&[&args[..], &["--weights-out", &model, "--export-split", &split]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let norm = &doc["normalization"];
+    assert_eq!(norm["kind"], "minmax", "{doc}");
+
+    // The statistics are those of the exported training rows, not of every row.
+    let rows = |name: &str| -> Vec<Vec<f64>> {
+        let text = std::fs::read_to_string(dir.join("split").join(name)).unwrap();
+        text.lines().skip(1).map(|l| l.split(',').map(|c| c.parse().unwrap()).collect()).collect()
+    };
+    let (train, test) = (rows("train.csv"), rows("test.csv"));
+    assert_eq!((train.len(), test.len()), (240, 60));
+    for j in 0..4 {
+        let lo = train.iter().map(|r| r[j]).fold(f64::MAX, f64::min);
+        let hi = train.iter().map(|r| r[j]).fold(f64::MIN, f64::max);
+        assert!((norm["min"][j].as_f64().unwrap() - lo).abs() < 1e-3, "feature {j}: {norm}");
+        assert!((norm["max"][j].as_f64().unwrap() - hi).abs() < 1e-3, "feature {j}: {norm}");
+    }
+    let split_doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("split").join("split.json")).unwrap()).unwrap();
+    assert_eq!(split_doc["train_indices"].as_array().unwrap().len(), 240);
+    assert_eq!(split_doc["normalization"], *norm);
+
+    // The model file carries the normalization: evaluate on the exported test rows reproduces the
+    // run's own test accuracy exactly, and predict without labels gives the same classes.
+    let test_csv = dir.join("split").join("test.csv");
+    let evaluated = zkdl(&["evaluate", "--weights", &model, "--data", test_csv.to_str().unwrap(), "--json"]);
+    assert!(evaluated.status.success(), "{}", String::from_utf8_lossy(&evaluated.stderr));
+    let evaluated: serde_json::Value = serde_json::from_slice(&evaluated.stdout).unwrap();
+    let reported = doc["epochs"].as_array().unwrap().last().unwrap()["fixed"]["test_accuracy"].clone();
+    assert_eq!(evaluated["accuracy"], reported, "{evaluated}");
+    assert!(reported.as_f64().unwrap() > 0.5, "the model learned something: {reported}");
+    let unlabelled: String = std::fs::read_to_string(&test_csv)
+        .unwrap()
+        .lines()
+        .map(|l| l.rsplit_once(',').unwrap().0.to_string() + "\n")
+        .collect();
+    std::fs::write(dir.join("unlabelled.csv"), unlabelled).unwrap();
+    let classes = |file: &str, labelled: bool| -> Vec<String> {
+        let out = zkdl(&["predict", "--weights", &model, "--data", &path(file)]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let header = text.lines().next().unwrap().to_string();
+        assert_eq!(header.contains(",label,"), labelled, "{header}");
+        text.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().to_string()).collect()
+    };
+    std::fs::copy(&test_csv, dir.join("test.csv")).unwrap();
+    assert_eq!(classes("test.csv", true), classes("unlabelled.csv", false));
+    // New data is never normalized by its own statistics.
+    let own = zkdl(&["predict", "--weights", &model, "--data", &path("unlabelled.csv"), "--normalize", "minmax"]);
+    assert_eq!(own.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&own.stderr).contains("training split"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

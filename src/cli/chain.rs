@@ -181,7 +181,9 @@ pub fn prove(
     write_secret_file(&secrets_path, &blinds.to_bytes(SECRETS_MAGIC), replace_secrets)
         .map_err(|e| CliError::input(format!("cannot write the secrets file {}: {e}", secrets_path.display())))?;
     if let Some(path) = &args.weights_out {
-        final_weights.save(path, &inputs.spec, total_steps).map_err(|e| CliError::input(e.to_string()))?;
+        final_weights
+            .save_with_normalization(path, &inputs.spec, total_steps, inputs.train.scaler.as_ref())
+            .map_err(|e| CliError::input(e.to_string()))?;
     }
     let verification = (!args.no_verify).then(|| {
         let started = Instant::now();

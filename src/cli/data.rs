@@ -104,14 +104,16 @@ fn run_commit(args: CommitArgs) -> Result<(), CliError> {
         weights_in: None,
         init: Default::default(),
         lr_shift: None,
+        export_split: None,
     };
     let spec = options.network_spec()?;
     let data = options.dataset(&spec)?;
     let widths = spec.widths();
-    data.check_fits(widths[0] as usize, *widths.last().unwrap_or(&0) as usize)
-        .map_err(|e| CliError::input(format!("{e} (network {})", spec.name)))?;
     let split_seed = args.seed.wrapping_add(1);
     let (train, _) = data.split(args.test_fraction, split_seed).map_err(|e| CliError::input(e.to_string()))?;
+    train
+        .check_fits(widths[0] as usize, *widths.last().unwrap_or(&0) as usize)
+        .map_err(|e| CliError::input(format!("{e} (network {})", spec.name)))?;
 
     let started = Instant::now();
     let outputs = *widths.last().unwrap_or(&0);

@@ -19,6 +19,7 @@ pub mod demo;
 pub mod inspect;
 pub mod options;
 pub mod pipeline;
+pub mod predict;
 pub mod prove;
 pub mod train;
 pub mod verify;
@@ -59,6 +60,10 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Weights and their commitments: open a proof's final weights to a model file.
     Weights(weights::WeightsArgs),
+    /// Apply a trained model to new data (normalized as its training data was) and write predictions.
+    Predict(predict::PredictArgs),
+    /// Accuracy and loss of a trained model on a labelled data file.
+    Evaluate(predict::EvaluateArgs),
     /// Print the compiled plan and its cost model, before any work.
     Inspect(inspect::InspectArgs),
     /// Measure the prover and verifier on real training runs; print a table, optionally write JSON.
@@ -106,6 +111,8 @@ pub fn main_with(network: Option<NetworkSpec>) -> ExitCode {
         Command::Prove(args) => prove::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Weights(args) => weights::run(args),
+        Command::Predict(args) => predict::run_predict(args),
+        Command::Evaluate(args) => predict::run_evaluate(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Bench(args) => bench::run(args),
     };

@@ -41,6 +41,11 @@ pub struct RunOptions {
     /// Override the network's learning rate: 2^-K on the mean gradient (part of the proven plan).
     #[arg(long, value_name = "K")]
     pub lr_shift: Option<u32>,
+    /// Write the rows of the split to this directory before training: `train.csv` and `test.csv`
+    /// (the file's values, label last) and `split.json` (the example indices of each half, the seed
+    /// and the normalization fitted on the training rows).
+    #[arg(long, value_name = "DIR")]
+    pub export_split: Option<PathBuf>,
 }
 
 /// How a data file is read: what `train --data FILE` and `data commit FILE` take besides the path.
@@ -73,6 +78,7 @@ impl RunOptions {
             weights_in: None,
             init: Init::default(),
             lr_shift: None,
+            export_split: None,
         }
     }
 }
@@ -130,12 +136,20 @@ impl RunOptions {
     /// instead of `--test-fraction` and `--seed` + 1 (a committed dataset records its split).
     pub fn inputs_with_split(&self, split: Option<(f64, u64)>) -> Result<RunInputs, CliError> {
         let (test_fraction, split_seed) = split.unwrap_or((self.test_fraction, self.seed.wrapping_add(1)));
+        if let Some(dir) = &self.export_split {
+            check_output_dir("--export-split", dir)?;
+        }
         let spec = self.network_spec()?;
         let data = self.dataset(&spec)?;
         let widths = spec.widths();
-        data.check_fits(widths[0] as usize, *widths.last().unwrap_or(&0) as usize)
-            .map_err(|e| CliError::input(format!("{e} (network {})", spec.name)))?;
+        // Split first: min–max normalization is fitted on the training rows.
         let (train, test) = data.split(test_fraction, split_seed).map_err(|e| CliError::input(e.to_string()))?;
+        train
+            .check_fits(widths[0] as usize, *widths.last().unwrap_or(&0) as usize)
+            .map_err(|e| CliError::input(format!("{e} (network {})", spec.name)))?;
+        if let Some(dir) = &self.export_split {
+            export_split(dir, &data, &train, test_fraction, split_seed)?;
+        }
         let initial_seed = self.weights_in.is_none().then_some(SeededInit { init: self.init, seed: self.seed });
         let initial = match (&self.weights_in, initial_seed) {
             (Some(path), _) => FixedWeights::load(path, &spec).map_err(|e| CliError::input(e.to_string())),
@@ -146,6 +160,20 @@ impl RunOptions {
         }?;
         Ok(RunInputs { spec, data, train, test, initial, initial_seed })
     }
+}
+
+/// The line that says how the run's features were normalized, and what of the test split was clipped.
+pub fn normalization_line(inputs: &RunInputs) -> Option<String> {
+    let scaler = inputs.train.scaler.as_ref()?;
+    let clipped = match inputs.test.clipped {
+        0 => String::new(),
+        n => format!(
+            "; {n} test value{} outside the training range clipped to ±{}",
+            if n == 1 { "" } else { "s" },
+            zkdl::runtime::data::INPUT_CLIP
+        ),
+    };
+    Some(format!("normalization: {}{clipped}", scaler.describe()))
 }
 
 /// Checks, before any work starts, that a file can be written at `path`, given by `flag`: a missing or
@@ -166,6 +194,53 @@ pub fn check_output_dir(flag: &str, path: &Path) -> Result<(), CliError> {
 /// Checks every output path given: `(flag, path)` pairs, `None` paths skipped.
 pub fn check_outputs(outputs: &[(&str, Option<&Path>)]) -> Result<(), CliError> {
     outputs.iter().filter_map(|(flag, path)| path.map(|p| (flag, p))).try_for_each(|(flag, p)| check_output(flag, p))
+}
+
+/// Writes `train.csv`, `test.csv` and `split.json` of a split of `data` to `dir` (created if
+/// missing). The rows are in the file's own units: raw values, or values divided by a fixed divisor
+/// multiplied back.
+fn export_split(dir: &Path, data: &Dataset, train: &Dataset, test_fraction: f64, seed: u64) -> Result<(), CliError> {
+    use zkdl::runtime::data::Scaler;
+    let (train_rows, test_rows) =
+        data.split_indices(test_fraction, seed).map_err(|e| CliError::input(e.to_string()))?;
+    let fail = |e: std::io::Error| CliError::input(format!("--export-split {}: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let unit = match &data.scaler {
+        Some(Scaler::Divide { divisor }) => f64::from(*divisor),
+        _ => 1.0,
+    };
+    let csv = |rows: &[usize]| {
+        let mut text: String = (0..data.feature_count).map(|j| format!("f{j},")).collect::<String>()
+            + "label
+";
+        for &i in rows {
+            for &v in data.example(i) {
+                // Shortest text that reads back as the same f32.
+                text += &format!("{},", (f64::from(v) * unit) as f32);
+            }
+            text += &format!(
+                "{}
+",
+                data.labels[i]
+            );
+        }
+        text
+    };
+    let doc = serde_json::json!({
+        "source": data.name,
+        "test_fraction": test_fraction,
+        "split_seed": seed,
+        "features": data.feature_count,
+        "classes": data.class_count,
+        "normalization": train.scaler,
+        "train_indices": train_rows,
+        "test_indices": test_rows,
+    });
+    let json = serde_json::to_string_pretty(&doc).map_err(|e| CliError::input(e.to_string()))?;
+    for (name, bytes) in [("train.csv", csv(&train_rows)), ("test.csv", csv(&test_rows)), ("split.json", json + "\n")] {
+        zkdl::runtime::files::write_atomically(&dir.join(name), bytes.as_bytes()).map_err(fail)?;
+    }
+    Ok(())
 }
 
 /// Parses an option value with the data module's own parser, naming the flag in the error.

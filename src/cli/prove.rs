@@ -192,7 +192,11 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::input(format!("cannot write the secrets file {}: {e}", secrets_path.display())))?;
     }
     if let Some(path) = &args.weights_out {
-        proving.training.weights.save(path, &inputs.spec, steps as u64).map_err(|e| CliError::input(e.to_string()))?;
+        proving
+            .training
+            .weights
+            .save_with_normalization(path, &inputs.spec, steps as u64, inputs.train.scaler.as_ref())
+            .map_err(|e| CliError::input(e.to_string()))?;
     }
     let verification = if args.no_verify {
         None
@@ -218,6 +222,7 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
             "secrets": blinds.as_ref().map(|_| &secrets_path),
             "proof_bytes": proving.proof_bytes,
             "plan_digest": proving.plan.digest_hex(),
+            "normalization": inputs.train.scaler,
             "final_loss": loss,
             "test_accuracy": accuracy,
             "training_seconds": training,

@@ -93,6 +93,9 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
             steps,
             per_epoch
         );
+        if let Some(line) = super::options::normalization_line(&inputs) {
+            say!("{line}");
+        }
         if inputs.test.is_empty() {
             say!("no test set (--test-fraction {}): test accuracy is n/a", args.run.test_fraction);
         }
@@ -118,13 +121,17 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
     let run = result.map_err(|e| CliError::input(format!("training stopped: {e}")))?;
     let seconds = started.elapsed().as_secs_f64();
     if let Some(path) = &args.weights_out {
-        run.weights.save(path, &inputs.spec, steps).map_err(|e| CliError::input(e.to_string()))?;
+        run.weights
+            .save_with_normalization(path, &inputs.spec, steps, inputs.train.scaler.as_ref())
+            .map_err(|e| CliError::input(e.to_string()))?;
     }
     let last = run.epochs.last();
     if args.json {
         let doc = json!({
             "network": inputs.spec,
             "data": { "name": inputs.data.name, "examples": inputs.data.len(), "train": inputs.train.len(), "test": inputs.test.len() },
+            "normalization": inputs.train.scaler,
+            "test_values_clipped": inputs.test.clipped,
             "steps": steps,
             "seconds": seconds,
             "epochs": run.epochs,

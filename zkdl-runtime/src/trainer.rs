@@ -568,6 +568,32 @@ impl Trainer {
         }
         let mut loss = 0.0;
         let mut correct = 0usize;
+        self.forward_chunks(weights, data, |batch, output| {
+            let (loss_sum, right) = self.output_metrics(output, batch);
+            loss += loss_sum;
+            correct += right;
+        })?;
+        Ok(Evaluation { loss: loss / data.len() as f64, accuracy: correct as f64 / data.len() as f64 })
+    }
+
+    /// The fixed-point forward pass on every example: Z'^L per example in real units (`d_L` values at
+    /// scale 2^R), row-major, as training computes it. The labels of `data` are not used.
+    pub fn outputs(&self, weights: &FixedWeights, data: &Dataset) -> Result<Vec<f64>, TrainingError> {
+        self.check_shapes(weights)?;
+        let scale = (self.params.scale_bits as f64).exp2();
+        let mut out = Vec::with_capacity(data.len() * self.output_width());
+        self.forward_chunks(weights, data, |_, output| out.extend(output.iter().map(|&z| z as f64 / scale)))?;
+        Ok(out)
+    }
+
+    /// Runs the forward pass over `data` in chunks of 256 examples, handing each chunk's batch and
+    /// output Z'^L (row-major integers) to `each`.
+    fn forward_chunks(
+        &self,
+        weights: &FixedWeights,
+        data: &Dataset,
+        mut each: impl FnMut(&Batch, &[i128]),
+    ) -> Result<(), TrainingError> {
         let indices: Vec<usize> = (0..data.len()).collect();
         for chunk in indices.chunks(256) {
             let batch = self.batch(data, chunk, 0)?;
@@ -577,13 +603,11 @@ impl Trainer {
                 if l < self.depth() {
                     a = IntVec::from_i128(&rescaled.iter().map(|&v| v.max(0)).collect::<Vec<_>>());
                 } else {
-                    let (loss_sum, right) = self.output_metrics(&rescaled, &batch);
-                    loss += loss_sum;
-                    correct += right;
+                    each(&batch, &rescaled);
                 }
             }
         }
-        Ok(Evaluation { loss: loss / data.len() as f64, accuracy: correct as f64 / data.len() as f64 })
+        Ok(())
     }
 }
 

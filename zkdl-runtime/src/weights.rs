@@ -20,11 +20,14 @@
 //!   `load_model(model, path, strict=False)` loads it (the exact tensors below are the extra keys);
 //! - `"zkdl.fixed.{l}"`: int64, shape [d_(l−1), d_l], the exact fixed-point integers, so a run can be
 //!   resumed or proven again bit for bit;
-//! - metadata: `format = zkdl-weights`, the spec as JSON, S_W, and the steps trained.
+//! - metadata: `format = zkdl-weights`, the spec as JSON, S_W, the steps trained, and — when the run
+//!   says how its data was prepared — `normalization`, the fitted [`Scaler`] as JSON, which
+//!   `zkdl predict` applies to new data ([`ModelFile`]).
 //!
 //! Reading prefers the exact integers; a file with only float32 tensors (e.g. exported from PyTorch) is
 //! quantized to the weight scale. Files are written to a temporary name and renamed.
 
+use crate::data::Scaler;
 use crate::integers::IntVec;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -204,7 +207,19 @@ impl FixedWeights {
 
     /// Writes the float32 and exact tensors (module docs) atomically.
     pub fn save(&self, path: &Path, spec: &NetworkSpec, steps_trained: u64) -> Result<(), WeightsError> {
-        let bytes = self.safetensors_bytes(path, spec, steps_trained)?;
+        self.save_with_normalization(path, spec, steps_trained, None)
+    }
+
+    /// As [`save`](Self::save), recording how the training data was normalized (`normalization`
+    /// metadata), so that the model can be applied to new data.
+    pub fn save_with_normalization(
+        &self,
+        path: &Path,
+        spec: &NetworkSpec,
+        steps_trained: u64,
+        normalization: Option<&Scaler>,
+    ) -> Result<(), WeightsError> {
+        let bytes = self.safetensors_bytes_with(path, spec, steps_trained, normalization)?;
         crate::files::write_atomically(path, &bytes)
             .map_err(|source| WeightsError::Io { path: path.to_path_buf(), source })
     }
@@ -217,6 +232,17 @@ impl FixedWeights {
         path: &Path,
         spec: &NetworkSpec,
         steps_trained: u64,
+    ) -> Result<Vec<u8>, WeightsError> {
+        self.safetensors_bytes_with(path, spec, steps_trained, None)
+    }
+
+    /// The bytes [`save_with_normalization`](Self::save_with_normalization) writes.
+    pub fn safetensors_bytes_with(
+        &self,
+        path: &Path,
+        spec: &NetworkSpec,
+        steps_trained: u64,
+        normalization: Option<&Scaler>,
     ) -> Result<Vec<u8>, WeightsError> {
         let mut buffers: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
         for (l, (&(rows, cols), values)) in self.shapes.iter().zip(&self.layers).enumerate() {
@@ -243,13 +269,16 @@ impl FixedWeights {
                     .map_err(|e| WeightsError::Format { path: path.to_path_buf(), message: e.to_string() })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let metadata = HashMap::from([
+        let mut metadata = HashMap::from([
             ("format".to_string(), "zkdl-weights".to_string()),
             ("network".to_string(), spec.name.clone()),
             ("spec".to_string(), serde_json::to_string(spec).unwrap_or_default()),
             ("weight_scale_bits".to_string(), self.scale_bits.to_string()),
             ("steps_trained".to_string(), steps_trained.to_string()),
         ]);
+        if let Some(scaler) = normalization {
+            metadata.insert("normalization".to_string(), serde_json::to_string(scaler).unwrap_or_default());
+        }
         let bytes = safetensors::serialize(views, Some(metadata))
             .map_err(|e| WeightsError::Format { path: path.to_path_buf(), message: e.to_string() })?;
         canonical_header(&bytes).ok_or_else(|| WeightsError::Format {
@@ -330,6 +359,40 @@ impl FixedWeights {
             }
         }
         Ok(FixedWeights { scale_bits, shapes, layers })
+    }
+}
+
+/// What a weights file says about itself besides its tensors: the network it was written for and how
+/// its training data was normalized (absent in files from PyTorch, or written before it was recorded).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelFile {
+    pub spec: Option<NetworkSpec>,
+    pub normalization: Option<Scaler>,
+    pub steps_trained: Option<u64>,
+}
+
+impl ModelFile {
+    /// Reads the metadata of a safetensors file.
+    pub fn read(path: &Path) -> Result<ModelFile, WeightsError> {
+        let bytes = std::fs::read(path).map_err(|source| WeightsError::Io { path: path.to_path_buf(), source })?;
+        let (_, header) = SafeTensors::read_metadata(&bytes)
+            .map_err(|e| WeightsError::Format { path: path.to_path_buf(), message: e.to_string() })?;
+        let metadata = header.metadata().clone().unwrap_or_default();
+        let field = |key: &str| metadata.get(key);
+        let json = |key: &str, value: &String| WeightsError::Format {
+            path: path.to_path_buf(),
+            message: format!("metadata `{key}` is not valid: {value}"),
+        };
+        let spec = match field("spec") {
+            Some(text) => Some(NetworkSpec::from_json(text).map_err(|_| json("spec", text))?),
+            None => None,
+        };
+        let normalization = match field("normalization") {
+            Some(text) => Some(serde_json::from_str(text).map_err(|_| json("normalization", text))?),
+            None => None,
+        };
+        let steps_trained = field("steps_trained").and_then(|s| s.parse().ok());
+        Ok(ModelFile { spec, normalization, steps_trained })
     }
 }
 

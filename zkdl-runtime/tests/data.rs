@@ -159,7 +159,12 @@ fn csv_header_is_detected_and_values_are_min_max_normalized() {
     let with_header = dir.write("with.csv", b"width,height,class\n1,10,0\n3,30,1\n5,20,2\n");
     let without_header = dir.write("without.csv", b"1,10,0\n3,30,1\n5,20,2\n");
     let a = load(&with_header, &LoadOptions::default()).expect("loads");
-    let b = load(&without_header, &LoadOptions::default()).expect("loads");
+    // Min–max waits for a split (fitted on the training rows); used whole, it is fitted on all rows.
+    assert_eq!(a.scaler, None);
+    assert_eq!(a.features, vec![1.0, 10.0, 3.0, 30.0, 5.0, 20.0]);
+    assert!(a.check_fits(2, 3).is_err(), "raw values are not trained on");
+    let a = a.fitted_on_all();
+    let b = load(&without_header, &LoadOptions::default()).expect("loads").fitted_on_all();
     assert_eq!(a.name, "with.csv");
     assert_eq!((a.len(), a.feature_count, a.class_count), (3, 2, 3));
     assert_eq!(a.labels, vec![0, 1, 2]);
@@ -170,6 +175,39 @@ fn csv_header_is_detected_and_values_are_min_max_normalized() {
     let options = LoadOptions { has_header: Some(false), ..LoadOptions::default() };
     let err = load(&with_header, &options).expect_err("header parsed as data");
     assert!(matches!(err, DataError::NonNumeric { line: 1, column: 1, .. }), "{err}");
+}
+
+/// Min–max statistics come from the training rows alone: a test row outside their range maps outside
+/// [0, 1] (clipped at ±1.99 and counted), and a column constant over the training rows stays constant.
+#[test]
+fn minmax_is_fitted_on_the_training_split_only() {
+    let dir = TempDir::new("csv-split");
+    // Feature 0 ranges over 0..=98 in steps of 2 plus one outlier 1000; feature 1 is always 1.
+    let mut text = String::new();
+    for i in 0..50 {
+        text += &format!("{},1,{}\n", 2 * i, i % 3);
+    }
+    text += "1000,1,0\n";
+    let path = dir.write("split.csv", text.as_bytes());
+    let data = load(&path, &LoadOptions::default()).expect("loads");
+    let (train, test) = data.split(0.2, 9).expect("splits");
+    let Some(zkdl_runtime::data::Scaler::MinMax { min, max }) = &train.scaler else {
+        panic!("min–max fitted: {:?}", train.scaler)
+    };
+    assert_eq!(test.scaler, train.scaler, "the test rows get the training rows' map");
+    // The statistics are the training rows' own.
+    let raw_train: Vec<f32> = train.features.iter().step_by(2).map(|&v| v * (max[0] - min[0]) + min[0]).collect();
+    let (lo, hi) = raw_train.iter().fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    assert!((lo - min[0]).abs() < 1e-3 && (hi - max[0]).abs() < 1e-2, "{lo} {hi} vs {min:?} {max:?}");
+    assert!(train.features.iter().all(|v| (0.0..=1.0).contains(v)));
+    assert!(train.features.iter().skip(1).step_by(2).all(|&v| v == 1.0), "the constant column stays 1");
+    assert!(test.features.iter().skip(1).step_by(2).all(|&v| v == 1.0));
+    // The outlier is in the test rows or the training rows; either way nothing leaves ±1.99.
+    assert!(train.features.iter().chain(&test.features).all(|v| v.abs() <= 1.99));
+    if max[0] < 1000.0 {
+        assert_eq!(test.clipped, 1, "the outlier 1000 maps far past 1 and is clipped");
+    }
+    assert_eq!(train.clipped, 0);
 }
 
 #[test]
@@ -433,7 +471,7 @@ fn npy_features_with_companion_labels() {
     // `|u1` labels of shape (n, 1), gzipped, and the default min–max normalization.
     let labels_u1 = dir.write("y_u1.npy.gz", &gzip(&npy("|u1", false, &[4, 1], &[2, 2, 0, 1])));
     let options = LoadOptions { labels_path: Some(labels_u1), ..LoadOptions::default() };
-    let data = load(&features, &options).expect("loads");
+    let data = load(&features, &options).expect("loads").fitted_on_all();
     assert_eq!(data.labels, vec![2, 2, 0, 1]);
     assert_eq!(data.class_count, 3);
     // Columns range over [-0.5, 1.75], [0, 1.5], [-2, 1].

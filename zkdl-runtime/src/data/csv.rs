@@ -42,23 +42,26 @@ pub(super) fn load(path: &Path, bytes: &[u8], options: &LoadOptions) -> Result<D
     split_cells(first_data_line, delimiter, &mut cells);
     let columns = cells.len();
     let line_of = |index: usize| index + 1;
-    if columns < 2 {
+    let unlabelled = options.label_column == Some(LabelColumn::None);
+    if columns < 2 - usize::from(unlabelled) {
         return Err(DataError::TooFewColumns {
             path: path.to_path_buf(),
             line: line_of(first_data_index),
             found: columns,
         });
     }
+    // `columns` (no column) for unlabelled data.
     let label_column = match options.label_column.unwrap_or(LabelColumn::Last) {
         LabelColumn::First => 0,
         LabelColumn::Last => columns - 1,
+        LabelColumn::None => columns,
         LabelColumn::Index(index) if index < columns => index,
         LabelColumn::Index(index) => {
             return Err(DataError::LabelColumnOutOfRange { path: path.to_path_buf(), index, columns });
         }
     };
 
-    let feature_count = columns - 1;
+    let feature_count = columns - usize::from(!unlabelled);
     let mut features: Vec<f32> = Vec::new();
     let mut labels: Vec<u32> = Vec::new();
     let mut example_lines: Vec<usize> = Vec::new();
@@ -100,6 +103,9 @@ pub(super) fn load(path: &Path, bytes: &[u8], options: &LoadOptions) -> Result<D
                 }
                 features.push(feature);
             }
+        }
+        if unlabelled {
+            labels.push(0);
         }
         example_lines.push(line_number);
     }
@@ -155,6 +161,18 @@ mod tests {
         let data = load(Path::new("t.csv"), text.as_bytes(), &LoadOptions::default()).expect("parses");
         assert_eq!(data.len(), 2);
         assert_eq!(data.labels, vec![0, 1]);
-        assert_eq!(data.features, vec![0.0, 0.0, 1.0, 1.0]);
+        // Raw until min–max is fitted (on the training split, or here on all rows).
+        assert_eq!(data.features, vec![1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(data.fitted_on_all().features, vec![0.0, 0.0, 1.0, 1.0]);
+    }
+
+    #[test]
+    fn a_file_without_a_label_column_reads_every_column_as_a_feature() {
+        let options = LoadOptions { label_column: Some(LabelColumn::None), ..LoadOptions::default() };
+        let data = load(Path::new("t.csv"), b"a,b\n1,2\n3,4\n", &options).expect("parses");
+        assert_eq!((data.feature_count, data.len(), data.class_count), (2, 2, 1));
+        assert_eq!(data.labels, vec![0, 0]);
+        let one = load(Path::new("t.csv"), b"7\n8\n", &options).expect("one column");
+        assert_eq!(one.feature_count, 1);
     }
 }

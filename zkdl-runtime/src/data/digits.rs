@@ -89,6 +89,9 @@ impl Dataset {
             class_count: digits.class_count,
             features,
             labels: digits.labels,
+            // Pixels 0–16 divided by 16, then each repeated over a 4×4 block and 3 channels.
+            scaler: digits.scaler,
+            clipped: 0,
         }
     }
 }

@@ -7,6 +7,16 @@
 //! non-finite values are rejected, the features are normalized ([`Normalization`]; the default depends
 //! on the format), and values outside `[−2, 2)` are rejected with their example and feature index.
 //!
+//! **Normalization is fitted on the training split.** A fixed map (divide by 255, or none) is applied
+//! when the file is read. Min–max needs statistics, and statistics taken over every row would let the
+//! test rows shape the inputs the model trains on: a file read with min–max keeps its raw values
+//! ([`Dataset::scaler`] `None`) until [`Dataset::split`] fits per-feature minima and maxima on the
+//! training rows alone and applies them to both halves. Either way the map applied is a [`Scaler`],
+//! with its statistics, which is printed, written to the JSON output and saved with the model
+//! (`zkdl predict` applies it to new data). A feature constant over the training rows keeps its value
+//! (clipped to `[−1, 1]`): a constant-1 column stays a column of ones. A test or new value that the map
+//! sends past `±INPUT_CLIP` is clipped there and counted ([`Dataset::clipped`]).
+//!
 //! Sources:
 //! - [`Dataset::digits`] / [`Dataset::digits_rgb32`]: the UCI handwritten digits set embedded in the
 //!   binary (see [`digits`] for the attribution and the upscaling).
@@ -50,8 +60,121 @@ pub use error::DataError;
 /// The fixed-point input range of the protocol: normalized features must lie in `[−INPUT_BOUND, INPUT_BOUND)`.
 pub const INPUT_BOUND: f32 = 2.0;
 
-/// A labelled classification data set, features already normalized to real values (the trainer
-/// quantizes them to the fixed-point input scale `2^R`).
+/// The bound normalized inputs are clipped to when a fitted map sends a new value beyond it (a test
+/// example outside the training range, say): inside the protocol's input range `[−2, 2)` with room for
+/// the rounding to `2^R`.
+pub const INPUT_CLIP: f32 = 1.99;
+
+/// The map from a file's raw feature values to the network's inputs, with the statistics it was
+/// fitted with; what a model must be given new data through.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Scaler {
+    /// The values as they are.
+    None,
+    /// Every value divided by `divisor`.
+    Divide { divisor: f32 },
+    /// Feature j to `(v − min[j]) / (max[j] − min[j])`, fitted on the training rows; a feature with
+    /// `min[j] = max[j]` keeps its value, clipped to `[−1, 1]`.
+    #[serde(rename = "minmax")]
+    MinMax { min: Vec<f32>, max: Vec<f32> },
+}
+
+impl Scaler {
+    /// Maps row-major `features` in place without clipping (a data file's own values, whose range is
+    /// then checked, not clipped).
+    fn apply_unclipped(&self, features: &mut [f32], feature_count: usize) {
+        for row in features.chunks_exact_mut(feature_count.max(1)) {
+            for (j, value) in row.iter_mut().enumerate() {
+                *value = self.map(j, *value);
+            }
+        }
+    }
+
+    /// Min–max statistics of row-major `features` of `feature_count` columns (rows with no
+    /// features give an empty map; callers fit on at least one row).
+    pub fn fit_min_max(features: &[f32], feature_count: usize) -> Scaler {
+        let mut min = vec![f32::INFINITY; feature_count];
+        let mut max = vec![f32::NEG_INFINITY; feature_count];
+        for row in features.chunks_exact(feature_count.max(1)) {
+            for (j, &value) in row.iter().enumerate() {
+                min[j] = min[j].min(value);
+                max[j] = max[j].max(value);
+            }
+        }
+        Scaler::MinMax { min, max }
+    }
+
+    /// The input for raw value `v` of feature `j`, before clipping.
+    pub fn map(&self, j: usize, v: f32) -> f32 {
+        match self {
+            Scaler::None => v,
+            Scaler::Divide { divisor } => (f64::from(v) / f64::from(*divisor)) as f32,
+            Scaler::MinMax { min, max } => {
+                let (lo, hi) = (f64::from(min[j]), f64::from(max[j]));
+                if hi > lo {
+                    ((f64::from(v) - lo) / (hi - lo)) as f32
+                } else {
+                    v.clamp(-1.0, 1.0)
+                }
+            }
+        }
+    }
+
+    /// Maps row-major raw `features` in place, clipping to `±INPUT_CLIP`; returns how many values were
+    /// clipped.
+    pub fn apply(&self, features: &mut [f32], feature_count: usize) -> usize {
+        let mut clipped = 0;
+        for row in features.chunks_exact_mut(feature_count.max(1)) {
+            for (j, value) in row.iter_mut().enumerate() {
+                let mapped = self.map(j, *value);
+                *value = mapped.clamp(-INPUT_CLIP, INPUT_CLIP);
+                clipped += usize::from(*value != mapped);
+            }
+        }
+        clipped
+    }
+
+    /// The number of features a fitted map is for (`None` for a map of any width).
+    pub fn width(&self) -> Option<usize> {
+        match self {
+            Scaler::MinMax { min, .. } => Some(min.len()),
+            _ => None,
+        }
+    }
+
+    /// The features a min–max map keeps as they are (constant over the rows it was fitted on).
+    pub fn constant_features(&self) -> Vec<usize> {
+        match self {
+            Scaler::MinMax { min, max } => (0..min.len()).filter(|&j| min[j] >= max[j]).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// One line for humans: `min–max per feature over 1438 rows (2 constant features kept: 0, 5)`.
+    pub fn describe(&self) -> String {
+        match self {
+            Scaler::None => "none (values as given)".to_string(),
+            Scaler::Divide { divisor } => format!("divide by {divisor}"),
+            Scaler::MinMax { min, .. } => {
+                let constant = self.constant_features();
+                let kept = match constant.len() {
+                    0 => String::new(),
+                    n => {
+                        let shown: Vec<String> = constant.iter().take(8).map(usize::to_string).collect();
+                        let more = if n > 8 { ", …" } else { "" };
+                        let (s, is) = if n == 1 { ("", "is") } else { ("s", "are") };
+                        format!("; constant, so kept as {is}: feature{s} {}{more}", shown.join(", "))
+                    }
+                };
+                format!("min–max per feature, fitted on the training split ({} features{kept})", min.len())
+            }
+        }
+    }
+}
+
+/// A labelled classification data set, features normalized to real values (the trainer quantizes
+/// them to the fixed-point input scale `2^R`), or raw ones waiting for min–max statistics.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
     /// A name for messages: `digits`, or the file name.
@@ -64,6 +187,11 @@ pub struct Dataset {
     pub features: Vec<f32>,
     /// The class label of each example.
     pub labels: Vec<u32>,
+    /// The map applied to the features; `None` while they are raw values that min–max will be fitted
+    /// on ([`split`](Self::split) fits it on the training rows).
+    pub scaler: Option<Scaler>,
+    /// Values the map sent beyond `±INPUT_CLIP` and that were clipped there.
+    pub clipped: usize,
 }
 
 /// How to read a file; every field left `None` takes the format's default.
@@ -82,6 +210,9 @@ pub struct LoadOptions {
     pub normalization: Option<Normalization>,
     /// The number of classes; `None` = 10 for IDX and CIFAR-10, the largest label + 1 for CSV and npy.
     pub class_count: Option<usize>,
+    /// Keep the raw values (no normalization, no range check; `scaler` `None`): new data that a
+    /// model's saved normalization is applied to ([`Dataset::normalized_with`]).
+    pub raw: bool,
 }
 
 /// A data file format.
@@ -106,6 +237,9 @@ pub enum LabelColumn {
     Last,
     /// The column with this 0-based index.
     Index(usize),
+    /// No label column: every column is a feature, and every example gets label 0 (data a model
+    /// makes predictions for).
+    None,
 }
 
 /// How raw feature values are mapped to the real inputs of the network.
@@ -113,7 +247,7 @@ pub enum LabelColumn {
 pub enum Normalization {
     /// Divide every feature by this (pixels: 255; digits: 16). Must be positive and finite.
     Divide(f32),
-    /// Per-feature min–max to `[0, 1]` over the data set (a constant feature becomes 0).
+    /// Per-feature min–max to `[0, 1]`, fitted on the training split ([`Scaler::MinMax`]).
     MinMax,
     /// Leave the values as they are.
     None,
@@ -187,6 +321,22 @@ impl Dataset {
     /// (with `test_fraction = 0`, or a fraction too small for one example). Both halves keep the name
     /// and the class count of `self`.
     pub fn split(&self, test_fraction: f64, seed: u64) -> Result<(Dataset, Dataset), DataError> {
+        let (train, test) = self.split_indices(test_fraction, seed)?;
+        let (mut train, mut test) = (self.subset(&train), self.subset(&test));
+        if self.scaler.is_none() {
+            // Min–max statistics of the training rows only, applied to both halves.
+            let scaler = Scaler::fit_min_max(&train.features, self.feature_count);
+            for half in [&mut train, &mut test] {
+                half.clipped = scaler.apply(&mut half.features, self.feature_count);
+                half.scaler = Some(scaler.clone());
+            }
+        }
+        Ok((train, test))
+    }
+
+    /// The example indices of [`split`](Self::split)'s halves: (training, test), each in the order of
+    /// the permutation.
+    pub fn split_indices(&self, test_fraction: f64, seed: u64) -> Result<(Vec<usize>, Vec<usize>), DataError> {
         let bad = |reason| DataError::BadSplit {
             name: self.name.clone(),
             examples: self.len(),
@@ -205,9 +355,39 @@ impl Dataset {
         }
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(SPLIT_STREAM);
-        let permutation = shuffled(n, &mut rng);
-        let (train, test) = permutation.split_at(train_count);
-        Ok((self.subset(train), self.subset(test)))
+        let mut permutation = shuffled(n, &mut rng);
+        let test = permutation.split_off(train_count);
+        Ok((permutation, test))
+    }
+
+    /// The data set with min–max fitted on all its examples, if it still holds raw values (for a data
+    /// set used whole, with no test split); otherwise itself.
+    pub fn fitted_on_all(mut self) -> Dataset {
+        if self.scaler.is_none() {
+            let scaler = Scaler::fit_min_max(&self.features, self.feature_count);
+            self.clipped = scaler.apply(&mut self.features, self.feature_count);
+            self.scaler = Some(scaler);
+        }
+        self
+    }
+
+    /// Raw values ([`Scaler::None`], or `scaler` `None`) mapped through a model's `scaler`, clipped to
+    /// `±INPUT_CLIP` ([`clipped`](Self::clipped) counts them): new data prepared as the model's training
+    /// data was.
+    pub fn normalized_with(mut self, scaler: &Scaler) -> Result<Dataset, DataError> {
+        if !matches!(self.scaler, None | Some(Scaler::None)) {
+            return Err(DataError::InvalidOption {
+                what: format!("{} is already normalized; read it with no normalization to apply a model's", self.name),
+            });
+        }
+        if let Some(width) = scaler.width().filter(|&w| w != self.feature_count) {
+            return Err(DataError::InvalidOption {
+                what: format!("the normalization is for {width} features; {} has {}", self.name, self.feature_count),
+            });
+        }
+        self.clipped = scaler.apply(&mut self.features, self.feature_count);
+        self.scaler = Some(scaler.clone());
+        Ok(self)
     }
 
     /// The examples at `indices`, in that order (repetitions allowed); same name and class count.
@@ -227,12 +407,23 @@ impl Dataset {
             class_count: self.class_count,
             features,
             labels,
+            scaler: self.scaler.clone(),
+            clipped: 0,
         }
     }
 
     /// Checks that the data set fits a network: `feature_count == input_width` and
     /// `class_count <= output_width`.
     pub fn check_fits(&self, input_width: usize, output_width: usize) -> Result<(), DataError> {
+        if self.scaler.is_none() {
+            return Err(DataError::InvalidOption {
+                what: format!(
+                    "{} holds raw values: min–max is fitted on a training split (Dataset::split) or on all of it \
+                     (Dataset::fitted_on_all) before training",
+                    self.name
+                ),
+            });
+        }
         if self.feature_count != input_width {
             return Err(DataError::FeatureCountMismatch {
                 name: self.name.clone(),
@@ -300,8 +491,9 @@ impl FromStr for LabelColumn {
         match s.to_ascii_lowercase().as_str() {
             "first" => Ok(LabelColumn::First),
             "last" => Ok(LabelColumn::Last),
+            "none" => Ok(LabelColumn::None),
             other => other.parse().map(LabelColumn::Index).map_err(|_| DataError::InvalidOption {
-                what: format!("unknown label column `{s}`: expected first, last or a 0-based column index"),
+                what: format!("unknown label column `{s}`: expected first, last, none or a 0-based column index"),
             }),
         }
     }
@@ -517,7 +709,18 @@ impl<L: Fn(usize) -> String> RawData<L> {
         }
         let normalization = options.normalization.unwrap_or(default_normalization);
         check_normalization(normalization)?;
-        normalize(&mut features, feature_count, normalization);
+        let scaler = match normalization {
+            // Fitted on the training rows when the data is split (module docs).
+            Normalization::MinMax => {
+                return Ok(Dataset { name, feature_count, class_count, features, labels, scaler: None, clipped: 0 })
+            }
+            Normalization::Divide(divisor) => Scaler::Divide { divisor },
+            Normalization::None => Scaler::None,
+        };
+        if options.raw {
+            return Ok(Dataset { name, feature_count, class_count, features, labels, scaler: None, clipped: 0 });
+        }
+        scaler.apply_unclipped(&mut features, feature_count);
         if let Some(position) = features.iter().position(|v| !(-INPUT_BOUND..INPUT_BOUND).contains(v)) {
             return Err(DataError::OutOfInputRange {
                 name: origin,
@@ -526,37 +729,7 @@ impl<L: Fn(usize) -> String> RawData<L> {
                 value: features[position],
             });
         }
-        Ok(Dataset { name, feature_count, class_count, features, labels })
-    }
-}
-
-/// Applies `normalization` in place to row-major `features` of `feature_count` columns.
-fn normalize(features: &mut [f32], feature_count: usize, normalization: Normalization) {
-    match normalization {
-        Normalization::None => {}
-        Normalization::Divide(divisor) => {
-            let divisor = f64::from(divisor);
-            for value in features.iter_mut() {
-                *value = (f64::from(*value) / divisor) as f32;
-            }
-        }
-        Normalization::MinMax => {
-            let mut min = vec![f32::INFINITY; feature_count];
-            let mut max = vec![f32::NEG_INFINITY; feature_count];
-            for row in features.chunks_exact(feature_count) {
-                for (j, &value) in row.iter().enumerate() {
-                    min[j] = min[j].min(value);
-                    max[j] = max[j].max(value);
-                }
-            }
-            for row in features.chunks_exact_mut(feature_count) {
-                for (j, value) in row.iter_mut().enumerate() {
-                    let (lo, hi) = (f64::from(min[j]), f64::from(max[j]));
-                    // In [0, 1] up to rounding; the clamp keeps a rounding of 1 + ε inside the range.
-                    *value = if hi > lo { ((f64::from(*value) - lo) / (hi - lo)).clamp(0.0, 1.0) as f32 } else { 0.0 };
-                }
-            }
-        }
+        Ok(Dataset { name, feature_count, class_count, features, labels, scaler: Some(scaler), clipped: 0 })
     }
 }
 
@@ -580,10 +753,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn minmax_maps_each_feature_to_unit_interval_and_constants_to_zero() {
-        let mut features = vec![1.0, 7.0, -3.0, 3.0, 7.0, 5.0];
-        normalize(&mut features, 3, Normalization::MinMax);
-        assert_eq!(features, vec![0.0, 0.0, 0.0, 1.0, 0.0, 1.0]);
+    fn minmax_maps_each_feature_to_unit_interval_and_keeps_constants() {
+        let mut features = vec![1.0, 7.0, -3.0, 3.0, 7.0, 5.0, 2.0, 7.0, 1.0];
+        let scaler = Scaler::fit_min_max(&features, 3);
+        assert_eq!(scaler, Scaler::MinMax { min: vec![1.0, 7.0, -3.0], max: vec![3.0, 7.0, 5.0] });
+        assert_eq!(scaler.apply(&mut features, 3), 0);
+        // The constant 7 keeps its value, clipped to [−1, 1]: a constant column stays constant.
+        assert_eq!(features, vec![0.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.5, 1.0, 0.5]);
+        assert_eq!(scaler.constant_features(), vec![1]);
+        // New values beyond the fitted range map past [0, 1], and past ±1.99 are clipped and counted.
+        let mut new = vec![5.0, 0.5, 13.0, -5.0, -2.0, -3.0];
+        assert_eq!(scaler.apply(&mut new, 3), 3);
+        assert_eq!(new, vec![1.99, 0.5, 1.99, -1.99, -1.0, 0.0]);
+        let json = serde_json::to_string(&scaler).unwrap();
+        assert_eq!(json, r#"{"kind":"minmax","min":[1.0,7.0,-3.0],"max":[3.0,7.0,5.0]}"#);
+        assert_eq!(serde_json::from_str::<Scaler>(&json).unwrap(), scaler);
+        assert_eq!(
+            serde_json::to_string(&Scaler::Divide { divisor: 255.0 }).unwrap(),
+            r#"{"kind":"divide","divisor":255.0}"#
+        );
     }
 
     #[test]

@@ -71,12 +71,15 @@ pub(super) fn load(path: &Path, bytes: &[u8], options: &LoadOptions) -> Result<D
             "(examples, columns) with the label in a column, or give a separate label file",
         ));
     };
-    if columns < 2 {
+    let unlabelled = options.label_column == Some(LabelColumn::None);
+    if columns < 2 - usize::from(unlabelled) {
         return Err(bad_shape(path, "features", &array.shape, "at least 2 columns: features and a label"));
     }
+    // `columns` (no column) for unlabelled data.
     let label_column = match options.label_column.unwrap_or(LabelColumn::Last) {
         LabelColumn::First => 0,
         LabelColumn::Last => columns - 1,
+        LabelColumn::None => columns,
         LabelColumn::Index(index) if index < columns => index,
         LabelColumn::Index(index) => {
             return Err(DataError::LabelColumnOutOfRange { path: path.to_path_buf(), index, columns });
@@ -99,8 +102,11 @@ pub(super) fn load(path: &Path, bytes: &[u8], options: &LoadOptions) -> Result<D
                 features.push(value as f32);
             }
         }
+        if unlabelled {
+            labels.push(0);
+        }
     }
-    RawData::new(name, columns - 1, features, labels, locate).with_origin(path).finish(
+    RawData::new(name, columns - usize::from(!unlabelled), features, labels, locate).with_origin(path).finish(
         Normalization::MinMax,
         None,
         options,
