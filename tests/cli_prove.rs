@@ -79,9 +79,23 @@ fn a_proof_without_zero_knowledge_is_marked_and_warned_about() {
 #[test]
 fn bench_reports_zero_knowledge_on_and_off_side_by_side() {
     let dir = temp_dir("bench");
-    let json = dir.join("bench.json");
-    let out = zkdl(&["bench", "--runs", "digits:1", "--quiet", "--json", json.to_str().unwrap()]);
+    let (json, plot) = (dir.join("bench.json"), dir.join("phases.svg"));
+    let out = zkdl(&[
+        "bench",
+        "--runs",
+        "digits:1",
+        "--quiet",
+        "--json",
+        json.to_str().unwrap(),
+        "--plot",
+        plot.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "a whole SVG document");
+    for group in ["Digits T = 1", "commit b", "matmuls (M1 M2 M3)", "bit relation (B)", "openings"] {
+        assert!(svg.contains(group), "the phase plot names {group}");
+    }
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("prover s") && text.contains("proof bytes") && text.contains("zk/clear"), "{text}");
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();

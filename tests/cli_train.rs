@@ -25,8 +25,16 @@ fn train_reports_json_and_writes_weights() {
 
 #[test]
 fn text_output_has_a_line_per_epoch_with_the_float_reference() {
-    let out = zkdl(&["train", "--epochs", "2"]);
+    let dir = temp_dir("plot");
+    let plot = dir.join("curves.svg");
+    let out = zkdl(&["train", "--epochs", "2", "--plot", plot.to_str().unwrap()]);
     assert!(out.status.success());
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "a whole SVG document");
+    for label in ["loss (mean per epoch)", "accuracy", "fixed point, test", "float reference, train"] {
+        assert!(svg.contains(label), "the curves name {label}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(text.lines().filter(|l| l.starts_with("epoch")).count(), 2, "{text}");
     assert!(text.contains("| float: mean batch loss"), "{text}");

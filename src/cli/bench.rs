@@ -84,6 +84,10 @@ pub struct BenchArgs {
     /// Skip the commitment floor (arkworks' MSM on the same values; minutes for the paper network).
     #[arg(long)]
     pub no_floor: bool,
+    /// Draw each run's prover time by phase (the zero-knowledge proof's, or the clear one's when only
+    /// it runs) to this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
 }
 
 /// The columns of the printed table: header and width (the first left-aligned, the others right-aligned).
@@ -222,7 +226,8 @@ fn commitment_floor(plan: &Plan, key: &CommitmentKey, seed: u64) -> f64 {
 }
 
 pub fn run(args: BenchArgs) -> Result<(), CliError> {
-    super::options::check_outputs(&[("--json", args.json.as_deref())])?;
+    super::options::check_outputs(&[("--json", args.json.as_deref()), ("--plot", args.plot.as_deref())])?;
+    let mut plotted: Vec<(String, Vec<(String, f64)>)> = Vec::new();
     let mut results = Vec::new();
     let mut modes: Vec<Mode> = Vec::new();
     for mode in args.modes.iter().map(|m| m.mode()) {
@@ -308,7 +313,7 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
                 cell(clear, |m| format!("{:.3}", m.prover)),
                 cell(prover_ratio, |r| format!("{r:.2}")),
                 format!("{:.3}", primary.prover / t as f64),
-                format!("{floor:.3}"),
+                if floor.is_nan() { "-".to_string() } else { format!("{floor:.3}") },
                 cell(zk, |m| format!("{:.4}", m.verifier)),
                 cell(clear, |m| format!("{:.4}", m.verifier)),
                 format!("{:.2}%", 100.0 * primary.verifier / primary.prover),
@@ -318,9 +323,17 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
                 format!("{:.1}", peak as f64 / (1u64 << 20) as f64),
             ];
             let floor_note = if zk.is_some() { "prover/floor" } else { "clear prover/floor" };
-            let note =
-                format!("test accuracy {}, {floor_note} {:.1}", super::percent(accuracy), primary.prover / floor);
+            let note = match floor.is_nan() {
+                true => format!("test accuracy {}", super::percent(accuracy)),
+                false => {
+                    format!("test accuracy {}, {floor_note} {:.1}", super::percent(accuracy), primary.prover / floor)
+                }
+            };
             say!("{}", table_row(&cells, &note));
+            plotted.push((
+                format!("{} T = {t}", spec.name),
+                proving.setup.iter().chain(&primary.proof.phases).map(|p| (p.phase.clone(), p.seconds)).collect(),
+            ));
 
             let phases = |m: &Measured| {
                 proving
@@ -354,6 +367,9 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
                 "learning_rate_shift": spec.optimizer.lr_shift(),
             }));
         }
+    }
+    if let Some(path) = &args.plot {
+        super::plot::prover_phases(path, &plotted).map_err(|e| CliError::input(format!("--plot: {e}")))?;
     }
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&results).map_err(|e| CliError::input(e.to_string()))?;

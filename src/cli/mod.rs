@@ -19,6 +19,7 @@ pub mod demo;
 pub mod inspect;
 pub mod options;
 pub mod pipeline;
+pub mod plot;
 pub mod predict;
 pub mod prove;
 pub mod train;

@@ -25,6 +25,9 @@ pub struct TrainArgs {
     /// Skip the float reference.
     #[arg(long)]
     pub no_reference: bool,
+    /// Draw the loss and accuracy per epoch of the run and its float reference to this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
     /// Print one JSON document instead of text.
     #[arg(long)]
     pub json: bool,
@@ -54,7 +57,7 @@ fn epoch_line(e: &EpochReport) -> String {
 }
 
 pub fn run(args: TrainArgs) -> Result<(), CliError> {
-    super::options::check_outputs(&[("--weights-out", args.weights_out.as_deref())])?;
+    super::options::check_outputs(&[("--weights-out", args.weights_out.as_deref()), ("--plot", args.plot.as_deref())])?;
     let inputs = args.run.inputs()?;
     let batch = inputs.spec.batch as u64;
     let per_epoch = (inputs.train.len() as u64).div_ceil(batch);
@@ -125,6 +128,10 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
             .save_with_normalization(path, &inputs.spec, steps, inputs.train.scaler.as_ref())
             .map_err(|e| CliError::input(e.to_string()))?;
     }
+    if let Some(path) = &args.plot {
+        let title = format!("{} on {}: {steps} steps, batch {}", inputs.spec.name, inputs.data.name, inputs.spec.batch);
+        super::plot::training_curves(path, &title, &run.epochs).map_err(|e| CliError::input(format!("--plot: {e}")))?;
+    }
     let last = run.epochs.last();
     if args.json {
         let doc = json!({
@@ -161,6 +168,9 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
         }
         if let Some(path) = &args.weights_out {
             say!("weights written to {}", path.display());
+        }
+        if let Some(path) = &args.plot {
+            say!("loss and accuracy curves drawn to {}", path.display());
         }
     }
     Ok(())
