@@ -401,7 +401,10 @@ pub fn run(args: VerifyArgs) -> Result<(), CliError> {
             say!("public inputs range-checked: {checked}");
         }
         if let Some(digest) = &final_weights_file {
-            say!("final weights public: their weights file (`zkdl prove --weights-out`) has sha256 {digest}");
+            say!(
+                "final weights public: as a weights file with no normalization record, sha256 {digest} \
+                 (check a model file with --final-weights FILE)"
+            );
         }
         say_pins_and_warnings(&pins, &warnings);
         match (&result, pins.iter().find(|p| p.matched.is_err())) {

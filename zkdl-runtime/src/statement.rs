@@ -464,9 +464,11 @@ impl InitialWeightsSecrets {
     }
 }
 
-/// The SHA-256 of the weights file (`zkdl prove --weights-out`, `FixedWeights::save` with
-/// `steps_trained` = T) of a proof's public final weights: what `zkdl verify` prints so that anyone
-/// can compare a model file with `sha256sum`.
+/// The SHA-256 of the weights file of a proof's public final weights as [`FixedWeights::save`]
+/// writes it with `steps_trained` = T and no normalization record: what `zkdl verify` prints, so
+/// that anyone can name the model. (`zkdl prove --weights-out` also records how the training data
+/// was normalized, which the proof does not cover; such a file is checked with
+/// `zkdl verify --final-weights FILE`, which compares the weights themselves.)
 pub fn public_final_weights_sha256(plan: &Plan, public: &PublicInputs) -> Result<[u8; 32], StatementError> {
     use ark_ff::{BigInteger, PrimeField};
     let shapes = crate::weights::layer_shapes(&plan.spec);
