@@ -154,6 +154,16 @@ impl IntVec {
         }
     }
 
+    /// `s ⊙ self`: entry i where bit i of `sign` is set, else 0 (ReLU's A = s ⊙ Z', G = s ⊙ H').
+    pub fn masked(&self, sign: &crate::bits::BitVector) -> IntVec {
+        let keep = |i: usize| sign.get(i);
+        match self {
+            IntVec::I32(v) => IntVec::I32(v.iter().enumerate().map(|(i, &x)| if keep(i) { x } else { 0 }).collect()),
+            IntVec::I64(v) => IntVec::I64(v.iter().enumerate().map(|(i, &x)| if keep(i) { x } else { 0 }).collect()),
+            IntVec::I128(v) => IntVec::I128(v.iter().enumerate().map(|(i, &x)| if keep(i) { x } else { 0 }).collect()),
+        }
+    }
+
     /// The largest |entry| (0 when empty).
     pub fn max_abs(&self) -> u128 {
         self.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0)

@@ -155,7 +155,7 @@ fn run(
             Some((batches, traces)) => {
                 let mut trace = trace;
                 trace.drop_weight_gradients();
-                trace.drop_recomposable();
+                trace.drop_derivable();
                 batches.push(batch);
                 traces.push(trace);
             }

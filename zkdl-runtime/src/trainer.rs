@@ -95,6 +95,27 @@ pub struct LayerTrace {
     pub weight_gradient: IntVec,
 }
 
+impl LayerTrace {
+    /// A^l of a hidden layer: stored, or s ⊙ Z' where a compact witness dropped it.
+    pub fn activation_values(&self) -> Option<std::borrow::Cow<'_, IntVec>> {
+        let relu = self.relu.as_ref()?;
+        Some(match relu.activation.is_empty() && !self.rescaled.is_empty() {
+            true => std::borrow::Cow::Owned(self.rescaled.masked(&relu.sign)),
+            false => std::borrow::Cow::Borrowed(&relu.activation),
+        })
+    }
+
+    /// G^l: stored, or s ⊙ H' where a compact witness dropped a hidden layer's.
+    pub fn signal_values(&self) -> std::borrow::Cow<'_, IntVec> {
+        match &self.relu {
+            Some(relu) if self.signal.is_empty() && !relu.backward_rescaled.is_empty() => {
+                std::borrow::Cow::Owned(relu.backward_rescaled.masked(&relu.sign))
+            }
+            _ => std::borrow::Cow::Borrowed(&self.signal),
+        }
+    }
+}
+
 /// Every tensor of one step, with its loss and the batch examples classified correctly.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StepTrace {
@@ -114,13 +135,18 @@ impl StepTrace {
         }
     }
 
-    /// Drops every layer's Z and H (a compact witness recomposes them: Z = 2^S·Z' + rz, H = 2^S·H' + rh),
-    /// two 128-bit integers per activation.
-    pub fn drop_recomposable(&mut self) {
+    /// Drops what a compact witness derives from the rest: every layer's Z and H (recomposed:
+    /// Z = 2^S·Z' + rz, H = 2^S·H' + rh, two 128-bit integers per activation), and each hidden layer's
+    /// A = s ⊙ Z', G = s ⊙ H' and magnitude bits m = Z' − 1 + (1 − s)·2^Q (zkReLU; with s = [Z' > 0]
+    /// and Z' in range, m is in [0, 2^Q)). The output layer's G = Z'^L − Y stays.
+    pub fn drop_derivable(&mut self) {
         for layer in &mut self.layers {
             layer.pre_activation = IntVec::zeros(0);
             if let Some(relu) = layer.relu.as_mut() {
                 relu.backward_pre_activation = IntVec::zeros(0);
+                relu.activation = IntVec::zeros(0);
+                relu.magnitude = BitVector::zeros(0);
+                layer.signal = IntVec::zeros(0);
             }
         }
     }

@@ -60,6 +60,8 @@ pub enum WeightsError {
     /// `detail`: the shape and dtype found and expected.
     #[error("{path}: tensor `{name}` {detail}")]
     Shape { path: PathBuf, name: String, detail: String },
+    #[error("{path}: tensor `{name}` is a bias, and zkdl's dense layers have none yet: the model would lose it (export the network with nn.Linear(…, bias=False), or fold the bias into a constant-1 input column)")]
+    Bias { path: PathBuf, name: String },
     #[error("{path}: the weights are at scale 2^{found}, the network's weight scale is 2^{expected} (S_W = 2R + k); they belong to another network or learning rate")]
     Scale { path: PathBuf, found: u32, expected: u32 },
     #[error("layer {layer}, entry ({row}, {col}): weight {value} is outside the initial-weight range |w| < 2 ({bits}-bit two's complement at scale 2^{scale_bits}); initialize with smaller values")]
@@ -298,6 +300,12 @@ impl FixedWeights {
         let file_scale =
             header.metadata().as_ref().and_then(|m| m.get("weight_scale_bits")).and_then(|s| s.parse().ok());
         let shapes = layer_shapes(spec);
+        // A bias would be dropped without a word: refuse the file instead.
+        let mut names = file.names();
+        names.sort();
+        if let Some(bias) = names.iter().find(|n| n.ends_with(".bias")) {
+            return Err(WeightsError::Bias { path: path.to_path_buf(), name: bias.to_string() });
+        }
         let has_exact = file.names().iter().any(|n| n.starts_with("zkdl.fixed."));
         if let (true, Some(found)) = (has_exact, file_scale) {
             if found != scale_bits {

@@ -79,6 +79,18 @@ pub enum Member<'a> {
         remainder: &'a IntVec,
         shift: u32,
     },
+    /// `s ⊙ values`: a hidden A = s ⊙ Z' or G = s ⊙ H' of a compact witness.
+    Masked {
+        sign: &'a BitVector,
+        values: &'a IntVec,
+    },
+    /// zkReLU's magnitude bit planes of a compact witness, from Z' and s: plane p of entry i is bit p
+    /// of m = Z' − 1 + (1 − s)·2^Q.
+    Magnitude {
+        sign: &'a BitVector,
+        scaled: &'a IntVec,
+        range_bits: u32,
+    },
 }
 
 impl Member<'_> {
@@ -87,7 +99,22 @@ impl Member<'_> {
         match self {
             Member::Values(v) => Some(v.get(i)),
             Member::Recomposed { scaled, remainder, shift } => Some((scaled.get(i) << shift) + remainder.get(i)),
-            Member::Bits(_) | Member::RangeBits(_) => None,
+            Member::Masked { sign, values } => Some(if sign.get(i) { values.get(i) } else { 0 }),
+            Member::Bits(_) | Member::RangeBits(_) | Member::Magnitude { .. } => None,
+        }
+    }
+
+    /// Bit `plane` of entry `i` of a member of bits (`Bits`, `RangeBits`, `Magnitude`; `plane_len`
+    /// entries per plane), or whether a member of values is 1 there.
+    fn bit(&self, plane: usize, plane_len: usize, i: usize) -> bool {
+        match self {
+            Member::Bits(b) => b.get(plane * plane_len + i),
+            Member::RangeBits(v) => twos_complement_bit(v.get(i), plane as u32),
+            Member::Magnitude { sign, scaled, range_bits } => {
+                let m = scaled.get(i) - 1 + (i128::from(!sign.get(i)) << range_bits);
+                (m >> plane) & 1 == 1
+            }
+            values => values.value(i) == Some(1),
         }
     }
 }
@@ -142,7 +169,7 @@ impl Witness {
             progress(t as u64, &trace);
             if !keep_all {
                 trace.drop_weight_gradients();
-                trace.drop_recomposable();
+                trace.drop_derivable();
                 if t > 0 {
                     weights.pop();
                 }
@@ -166,7 +193,7 @@ impl Witness {
     ) -> Witness {
         for trace in &mut traces {
             trace.drop_weight_gradients();
-            trace.drop_recomposable();
+            trace.drop_derivable();
         }
         let mut witness = Witness::from_parts(plan, batches, vec![initial, last], traces);
         witness.compact = true;
@@ -226,18 +253,19 @@ impl Witness {
         &self.weights[0].layers[l - 1]
     }
 
-    /// A^(l−1) of step `s`, the input of layer `l` (X_s for l = 1): B × d_(l−1).
-    pub fn layer_input(&self, l: usize, s: usize) -> &IntVec {
+    /// A^(l−1) of step `s`, the input of layer `l` (X_s for l = 1): B × d_(l−1); s ⊙ Z' where a
+    /// compact witness dropped A.
+    pub fn layer_input(&self, l: usize, s: usize) -> std::borrow::Cow<'_, IntVec> {
         if l == 1 {
-            &self.batches[s].x
+            std::borrow::Cow::Borrowed(&self.batches[s].x)
         } else {
-            &self.traces[s].layers[l - 2].relu.as_ref().expect("a hidden layer has a ReLU").activation
+            self.traces[s].layers[l - 2].activation_values().expect("a hidden layer has a ReLU")
         }
     }
 
-    /// G^l of step `s`, the signal of layer `l`: B × d_l.
-    pub fn layer_signal(&self, l: usize, s: usize) -> &IntVec {
-        &self.traces[s].layers[l - 1].signal
+    /// G^l of step `s`, the signal of layer `l`: B × d_l; s ⊙ H' where a compact witness dropped it.
+    pub fn layer_signal(&self, l: usize, s: usize) -> std::borrow::Cow<'_, IntVec> {
+        self.traces[s].layers[l - 1].signal_values()
     }
 
     /// The member of a stacked role at (layer, step), or `None` if the run has no such tensor.
@@ -271,9 +299,25 @@ impl Witness {
                 Role::Rescaled => Values(&trace(t)?.rescaled),
                 Role::Remainder => Values(&trace(t)?.remainder),
                 Role::SignBits => Bits(&relu(t)?.sign),
-                Role::MagnitudeBits => Bits(&relu(t)?.magnitude),
-                Role::Activation => Values(&relu(t)?.activation),
-                Role::Signal => Values(&trace(t)?.signal),
+                Role::MagnitudeBits => match relu(t)? {
+                    r if r.magnitude.is_empty() => Member::Magnitude {
+                        sign: &r.sign,
+                        scaled: &trace(t)?.rescaled,
+                        range_bits: self.plan.params.range_bits,
+                    },
+                    r => Bits(&r.magnitude),
+                },
+                Role::Activation => match relu(t)? {
+                    r if r.activation.is_empty() => Member::Masked { sign: &r.sign, values: &trace(t)?.rescaled },
+                    r => Values(&r.activation),
+                },
+                Role::Signal => match trace(t)? {
+                    x if x.signal.is_empty() => {
+                        let r = x.relu.as_ref()?;
+                        Member::Masked { sign: &r.sign, values: &r.backward_rescaled }
+                    }
+                    x => Values(&x.signal),
+                },
                 Role::BackwardPreActivation => {
                     let r = relu(t)?;
                     recomposable(&r.backward_pre_activation, &r.backward_rescaled, &r.backward_remainder)
@@ -444,13 +488,9 @@ impl Witness {
         let cols = (shape.cols as u64).saturating_sub(col).min(64);
         let base = (row * shape.cols as u64 + col) as usize;
         let mut word = 0u64;
+        let plane_len = (shape.rows * shape.cols) as usize;
         for k in 0..cols as usize {
-            let bit = match member {
-                Some(member @ (Member::Values(_) | Member::Recomposed { .. })) => member.value(base + k) == Some(1),
-                Some(Member::Bits(b)) => b.get(plane as usize * (shape.rows * shape.cols) as usize + base + k),
-                Some(Member::RangeBits(v)) => twos_complement_bit(v.get(base + k), plane as u32),
-                None => false,
-            };
+            let bit = member.is_some_and(|m| m.bit(plane as usize, plane_len, base + k));
             word |= u64::from(bit) << k;
         }
         Some(word)
@@ -588,10 +628,12 @@ impl Witness {
                 let (rows, cols) = shapes[l - 1];
                 let layer = &trace.layers[l - 1];
                 let a_prev = if l == 1 {
-                    &batch.x
+                    std::borrow::Cow::Borrowed(&batch.x)
                 } else {
-                    trace.layers[l - 2].relu.as_ref().map(|r| &r.activation).ok_or_else(|| missing(t, l - 1))?
+                    trace.layers[l - 2].activation_values().ok_or_else(|| missing(t, l - 1))?
                 };
+                let a_prev = a_prev.as_ref();
+                let signal = layer.signal_values();
                 let w = MatrixRef::new(&weights.layers[l - 1], rows, cols);
                 // M1, S1.
                 let z = product("M1 forward matmul", MatrixRef::new(a_prev, b, rows), w, t, l)?;
@@ -614,10 +656,18 @@ impl Witness {
                         // zkReLU: Z' − 1 = m − (1 − s)·2^Q with m < 2^Q, and A = s ⊙ Z' (H1).
                         let n = layer.rescaled.len();
                         let q = p.range_bits;
+                        // A compact witness's bits are those of m = Z' − 1 + (1 − s)·2^Q (`Member::Magnitude`):
+                        // they recompose Z' only when m is in [0, 2^Q), i.e. s = [Z' > 0] and Z' in range.
+                        let bit = |j: usize, i: usize| match relu.magnitude.is_empty() {
+                            true => {
+                                let m = layer.rescaled.get(i) - 1 + (i128::from(!relu.sign.get(i)) << q);
+                                (m >> j) & 1 == 1
+                            }
+                            false => relu.magnitude.get(j * n + i),
+                        };
                         let from_bits: Vec<i128> = (0..n)
                             .map(|i| {
-                                let m: i128 =
-                                    (0..q as usize).map(|j| (relu.magnitude.get(j * n + i) as i128) << j).sum();
+                                let m: i128 = (0..q as usize).map(|j| (bit(j, i) as i128) << j).sum();
                                 let s = relu.sign.get(i) as i128;
                                 m + 1 - ((1 - s) << q)
                             })
@@ -626,19 +676,22 @@ impl Witness {
                         check_range("range check of Z'", &layer.rescaled, sign_magnitude_range(q), t, l, cols)?;
                         let activation: Vec<i128> =
                             (0..n).map(|i| if relu.sign.get(i) { layer.rescaled.get(i) } else { 0 }).collect();
-                        equal("H1 ReLU", &activation, &relu.activation, t, l, cols)?;
+                        if !relu.activation.is_empty() {
+                            // (A compact witness's A is s ⊙ Z' by definition.)
+                            equal("H1 ReLU", &activation, &relu.activation, t, l, cols)?;
+                        }
                     }
                     None => {
                         check_range("range check of Z'^L", &layer.rescaled, wide_range, t, l, cols)?;
                         let g: Vec<i128> = layer.rescaled.iter().zip(batch.y.iter()).map(|(z, y)| z - y).collect();
-                        equal("L1 loss gradient", &g, &layer.signal, t, l, cols)?;
+                        equal("L1 loss gradient", &g, &signal, t, l, cols)?;
                     }
                 }
                 // M3.
                 let gw = product(
                     "M3 weight gradient",
                     MatrixRef::new(a_prev, b, rows).t(),
-                    MatrixRef::new(&layer.signal, b, cols),
+                    MatrixRef::new(&signal, b, cols),
                     t,
                     l,
                 )?;
@@ -649,7 +702,7 @@ impl Witness {
                 if l > 1 {
                     let below = &trace.layers[l - 2];
                     let relu = below.relu.as_ref().ok_or_else(|| missing(t, l - 1))?;
-                    let h = product("M2 backward matmul", MatrixRef::new(&layer.signal, b, cols), w.t(), t, l - 1)?;
+                    let h = product("M2 backward matmul", MatrixRef::new(&signal, b, cols), w.t(), t, l - 1)?;
                     check_range("range check of rh", &relu.backward_remainder, remainder_range, t, l - 1, rows)?;
                     check_range("range check of H'", &relu.backward_rescaled, wide_range, t, l - 1, rows)?;
                     let recomposed: Vec<i128> = relu
@@ -667,7 +720,10 @@ impl Witness {
                     let g: Vec<i128> = (0..relu.sign.len())
                         .map(|i| if relu.sign.get(i) { relu.backward_rescaled.get(i) } else { 0 })
                         .collect();
-                    equal("H2 ReLU backward", &g, &below.signal, t, l - 1, rows)?;
+                    if !below.signal.is_empty() {
+                        // (A compact witness's hidden G is s ⊙ H' by definition.)
+                        equal("H2 ReLU backward", &g, &below.signal, t, l - 1, rows)?;
+                    }
                 }
                 // U1.
                 let next: Vec<i128> = weights.layers[l - 1].iter().zip(&gw).map(|(w, g)| w - g).collect();
@@ -704,9 +760,8 @@ struct MemberRow<'a> {
 /// Entry `i` of plane `plane` (of `plane_len` entries) of a member; zero for none.
 fn member_value(member: Option<&Member<'_>>, plane: usize, plane_len: usize, i: usize) -> i128 {
     match member {
-        Some(m @ (Member::Values(_) | Member::Recomposed { .. })) => m.value(i).unwrap_or(0),
-        Some(Member::Bits(b)) => b.get(plane * plane_len + i) as i128,
-        Some(Member::RangeBits(v)) => twos_complement_bit(v.get(i), plane as u32) as i128,
+        Some(m @ (Member::Values(_) | Member::Recomposed { .. } | Member::Masked { .. })) => m.value(i).unwrap_or(0),
+        Some(m) => i128::from(m.bit(plane, plane_len, i)),
         None => 0,
     }
 }

@@ -105,9 +105,36 @@ fn compact_witness_keeps_the_ends_and_checks_the_walk() {
     bump_int(&mut w.weights[1].layers[2], 3);
     assert_eq!(w.check_relations().unwrap_err().relation, "U1 update", "W_T changed");
     let mut w = compact.clone();
-    bump_int(&mut w.traces[1].layers[1].signal, 2);
-    assert!(w.check_relations().is_err(), "G changed");
-    // Z and H are dropped and read recomposed from Z', rz and H', rh: the same entries.
+    bump_int(&mut w.traces[1].layers[2].signal, 2);
+    assert!(w.check_relations().is_err(), "G^L changed");
+    // A hidden G is s ⊙ H': an H' changed changes it, and the recomposed H, which M2 rejects.
+    let mut w = compact.clone();
+    bump_int(&mut w.traces[1].layers[1].relu.as_mut().unwrap().backward_rescaled, 2);
+    assert!(w.check_relations().is_err(), "H' changed");
+    // A sign bit flipped where Z' > 0 leaves m = Z' − 1 + 2^Q out of [0, 2^Q): its bits no longer
+    // recompose Z'.
+    let mut w = compact.clone();
+    let positive =
+        (0..w.traces[0].layers[0].rescaled.len()).find(|&i| w.traces[0].layers[0].rescaled.get(i) > 0).unwrap();
+    let sign = &mut w.traces[0].layers[0].relu.as_mut().unwrap().sign;
+    sign.set(positive, false);
+    assert_eq!(w.check_relations().unwrap_err().relation, "zkReLU sign and magnitude bits", "s flipped");
+    // A, G and m of hidden layers are dropped and read as s ⊙ Z', s ⊙ H' and the bits of
+    // Z' − 1 + (1 − s)·2^Q; Z and H are dropped and read recomposed from Z', rz and H', rh: the same
+    // entries, and the same bit tensor b.
+    for l in compact.traces.iter().flat_map(|t| &t.layers) {
+        if let Some(r) = &l.relu {
+            assert!(r.activation.is_empty() && r.magnitude.is_empty() && l.signal.is_empty());
+        }
+    }
+    for t in &full.plan.tensors {
+        if let StackRole::Tensor(Role::Activation | Role::Signal | Role::MagnitudeBits) = t.role {
+            for i in 0..t.padded_entries() {
+                assert_eq!(compact.entry(t.id, i), full.entry(t.id, i), "{} entry {i}", t.name());
+            }
+        }
+    }
+    assert_eq!(compact.bit_tensor(), full.bit_tensor());
     assert!(compact.traces.iter().flat_map(|t| &t.layers).all(|l| l.pre_activation.is_empty()));
     assert!(compact
         .traces
@@ -160,6 +187,9 @@ fn stacked_layout_reads_members_and_zero_padding() {
                     Member::RangeBits(v) => (0..n)
                         .map(|i| (0..shape.planes).map(|p| twos_complement_bit(v.get(i), p) as i128).sum::<i128>())
                         .sum(),
+                    Member::Masked { .. } | Member::Magnitude { .. } => {
+                        unreachable!("a full witness stores A, G and m")
+                    }
                 };
                 let _ = pos;
             }
@@ -220,7 +250,10 @@ fn bit_tensor_recomposes_every_range_checked_value() {
                                     assert_eq!(bit, b.get(p * plane_size + i), "{} plane {p}", t.name());
                                 }
                             }
-                            Member::Values(_) | Member::Recomposed { .. } => panic!("a bit tensor stores values"),
+                            Member::Values(_) | Member::Recomposed { .. } | Member::Masked { .. } => {
+                                panic!("a bit tensor stores values")
+                            }
+                            Member::Magnitude { .. } => unreachable!("a full witness stores m"),
                         }
                     }
                 }
@@ -349,6 +382,18 @@ fn weights_round_trip_exactly_through_safetensors() {
             assert!(((a - b) as f64).abs() / scale < 1e-7, "layer {l}");
         }
     }
+    // A PyTorch file with biases (`nn.Linear`'s default) is refused, not loaded without them.
+    let bias = vec![0u8; 16 * 4];
+    let mut views: Vec<(String, safetensors::tensor::TensorView<'_>)> =
+        names.iter().map(|n| (n.clone(), file.tensor(n).unwrap())).collect();
+    views.push((
+        "0.bias".into(),
+        safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![16], &bias).unwrap(),
+    ));
+    let with_bias = dir.join("bias.safetensors");
+    std::fs::write(&with_bias, safetensors::serialize(views, None).unwrap()).unwrap();
+    let err = FixedWeights::load(&with_bias, &spec).unwrap_err();
+    assert!(matches!(err, WeightsError::Bias { .. }) && err.to_string().contains("`0.bias`"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -28,6 +28,7 @@
 
 use ark_ff::Zero;
 use rayon::prelude::*;
+use std::borrow::Cow;
 use zkdl_compiler::plan::StackedTensor;
 
 use crate::integers::IntVec;
@@ -64,8 +65,9 @@ fn int_times(x: i128, e: &Fr) -> Fr {
     }
 }
 
-/// The per-step factors of layer `l` (1-based) at step `s`: (A^{l−1}_s, B × d_in) and (G^l_s, B × d_out).
-fn factors(witness: &Witness, l: usize, s: usize) -> (&IntVec, &IntVec) {
+/// The per-step factors of layer `l` (1-based) at step `s`: (A^{l−1}_s, B × d_in) and (G^l_s, B × d_out),
+/// derived from s, Z' and H' where a compact witness dropped them (activation-sized, per step).
+fn factors(witness: &Witness, l: usize, s: usize) -> (Cow<'_, IntVec>, Cow<'_, IntVec>) {
     (witness.layer_input(l, s), witness.layer_signal(l, s))
 }
 
@@ -75,8 +77,8 @@ fn gradient_partial(witness: &Witness, l: usize, s: usize, bound: Bound, e: &[Fr
     let (b, (d_in, d_out)) = (witness.batch_size(), witness.layer_shape(l));
     let (a, g) = factors(witness, l, s);
     match bound {
-        Bound::Column => transpose_times_vector(a, b, d_in, &times_vector(g, b, d_out, e)),
-        Bound::Row => transpose_times_vector(g, b, d_out, &times_vector(a, b, d_in, e)),
+        Bound::Column => transpose_times_vector(&a, b, d_in, &times_vector(&g, b, d_out, e)),
+        Bound::Row => transpose_times_vector(&g, b, d_out, &times_vector(&a, b, d_in, e)),
     }
 }
 
@@ -139,8 +141,8 @@ pub fn gradient_evaluation(witness: &Witness, tensor: &StackedTensor, c: &[Fr], 
             .into_par_iter()
             .map(|(t, w)| {
                 let (a, g) = factors(witness, l, tensor.steps.first as usize + t);
-                let left = times_vector(a, b, d_in, &e_k);
-                let right = times_vector(g, b, d_out, &e_c);
+                let left = times_vector(&a, b, d_in, &e_k);
+                let right = times_vector(&g, b, d_out, &e_c);
                 w * left.iter().zip(&right).map(|(x, y)| *x * y).sum::<Fr>()
             })
             .sum::<Fr>();
