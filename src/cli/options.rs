@@ -256,7 +256,7 @@ fn export_split(dir: &Path, data: &Dataset, train: &Dataset, test_fraction: f64,
 }
 
 /// Parses an option value with the data module's own parser, naming the flag in the error.
-fn parse<T: std::str::FromStr<Err = DataError>>(flag: &str, value: &str) -> Result<T, CliError> {
+pub(super) fn parse<T: std::str::FromStr<Err = DataError>>(flag: &str, value: &str) -> Result<T, CliError> {
     value.parse().map_err(|e: DataError| CliError::input(format!("--{flag} {value}: {e}")))
 }
 

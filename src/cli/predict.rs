@@ -10,12 +10,12 @@
 //! (the largest output) and the outputs, as CSV (`--out FILE` or stdout) or JSON; `evaluate` needs
 //! labels and reports accuracy and the mean MSE loss (½‖Z'^L − onehot‖², as training reports it).
 
-use super::options::{check_output, load_network, DataFileOptions};
+use super::options::{check_output, load_network, parse, DataFileOptions};
 use super::{percent, CliError};
 use clap::Args;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use zkdl::runtime::data::{DataError, Dataset, LabelColumn, LoadOptions, Normalization, Scaler};
+use zkdl::runtime::data::{Dataset, LabelColumn, LoadOptions, Normalization, Scaler};
 use zkdl::runtime::trainer::{argmax, Trainer};
 use zkdl::runtime::weights::{FixedWeights, ModelFile};
 use zkdl::NetworkSpec;
@@ -148,15 +148,9 @@ fn prepare(args: &ModelDataArgs) -> Result<Prepared, CliError> {
 /// Reads a data file's raw values. Without `--label-column`, a file whose columns are exactly the
 /// network's inputs has no label column; otherwise the label is in the last column.
 fn load_raw(path: &Path, file: &DataFileOptions, input: usize) -> Result<(Dataset, bool), CliError> {
-    let parse_flag = |flag: &str, value: &str, e: DataError| CliError::input(format!("--{flag} {value}: {e}"));
-    let format = match file.format.as_deref() {
-        Some(v) => Some(v.parse().map_err(|e| parse_flag("format", v, e))?),
-        None => None,
-    };
-    let label_column: Option<LabelColumn> = match file.label_column.as_deref() {
-        Some(v) => Some(v.parse().map_err(|e| parse_flag("label-column", v, e))?),
-        None => None,
-    };
+    let format = file.format.as_deref().map(|v| parse("format", v)).transpose()?;
+    let label_column: Option<LabelColumn> =
+        file.label_column.as_deref().map(|v| parse("label-column", v)).transpose()?;
     let options = |label_column| LoadOptions {
         format,
         label_column,

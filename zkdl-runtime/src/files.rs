@@ -13,10 +13,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
+    let dir = parent_dir(path);
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
     let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
@@ -32,7 +29,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// The directory a file at `path` is written into (`.` for a bare file name).
-fn parent_dir(path: &Path) -> std::path::PathBuf {
+pub fn parent_dir(path: &Path) -> std::path::PathBuf {
     match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),

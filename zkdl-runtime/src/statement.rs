@@ -264,10 +264,7 @@ pub fn safetensors_sha256(path: &Path) -> std::io::Result<[u8; 32]> {
 /// Writes a file that holds secrets: created with mode 0600 (owner only) under a temporary name,
 /// flushed, then moved into place — without replacing an existing file unless `replace`.
 pub fn write_secret_file(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
+    let dir = crate::files::parent_dir(path);
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "secrets".into());
     let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
