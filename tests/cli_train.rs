@@ -53,6 +53,37 @@ fn no_test_set_is_said_not_reported_as_zero_accuracy() {
     assert!(text.contains("no test set") && text.contains("test n/a") && !text.contains("test 0.0%"), "{text}");
 }
 
+/// `--lr-schedule K:EPOCHS,…,K` becomes the spec's schedule in steps of the training split (45 steps
+/// per digits epoch), and a malformed one is refused before any work.
+#[test]
+fn a_learning_rate_schedule_in_epochs_becomes_steps() {
+    let out = zkdl(&["train", "--epochs", "3", "--lr-schedule", "2:1,3:1,4", "--json", "--no-reference"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let optimizer = &doc["network"]["optimizer"];
+    assert_eq!(optimizer["lr_shift"], 2, "{optimizer}");
+    assert_eq!(
+        optimizer["schedule"],
+        serde_json::json!([{ "from_step": 45, "lr_shift": 3 }, { "from_step": 90, "lr_shift": 4 }]),
+        "{optimizer}"
+    );
+    for (schedule, says) in [
+        ("2:0,3", "not a number of epochs ≥ 1"),
+        ("2,3", "has no number of epochs"),
+        ("2:1,3:4", "runs to the end and takes no epochs"),
+        ("x:1,3", "not a shift K ≥ 0"),
+        ("2:1,30", "more than 2^16"),
+    ] {
+        let out = zkdl(&["train", "--epochs", "1", "--lr-schedule", schedule]);
+        assert_eq!(out.status.code(), Some(2), "{schedule}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says) && stderr.contains("--lr-schedule"), "{schedule}: {stderr}");
+        assert!(out.stdout.is_empty(), "{schedule}: nothing ran");
+    }
+    let both = zkdl(&["train", "--lr-shift", "3", "--lr-schedule", "2:1,3"]);
+    assert_eq!(both.status.code(), Some(2), "--lr-shift and --lr-schedule together");
+}
+
 #[test]
 fn an_epoch_count_that_overflows_is_refused() {
     let out = zkdl(&["train", "--epochs", "18446744073709551615"]);

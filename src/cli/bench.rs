@@ -368,6 +368,7 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
                 "commitment_floor_seconds": (!args.no_floor).then_some(floor),
                 "test_accuracy": accuracy,
                 "learning_rate_shift": spec.optimizer.lr_shift(),
+                "learning_rate_schedule": spec.optimizer.schedule(),
             }));
         }
     }

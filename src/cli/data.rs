@@ -104,6 +104,7 @@ fn run_commit(args: CommitArgs) -> Result<(), CliError> {
         weights_in: None,
         init: Default::default(),
         lr_shift: None,
+        lr_schedule: None,
         export_split: None,
     };
     let spec = options.network_spec()?;

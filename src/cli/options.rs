@@ -41,6 +41,10 @@ pub struct RunOptions {
     /// Override the network's learning rate: 2^-K on the mean gradient (part of the proven plan).
     #[arg(long, value_name = "K")]
     pub lr_shift: Option<u32>,
+    /// A step schedule of learning rates, in epochs of the training split: `3:20,4:10,5` is 2^-3 for
+    /// 20 epochs, then 2^-4 for 10, then 2^-5 to the end (part of the proven plan, stored in steps).
+    #[arg(long, value_name = "K:EPOCHS,…,K", conflicts_with = "lr_shift")]
+    pub lr_schedule: Option<String>,
     /// Write the rows of the split to this directory before training: `train.csv` and `test.csv`
     /// (the file's values, label last) and `split.json` (the example indices of each half, the seed
     /// and the normalization fitted on the training rows).
@@ -78,6 +82,7 @@ impl RunOptions {
             weights_in: None,
             init: Init::default(),
             lr_shift: None,
+            lr_schedule: None,
             export_split: None,
         }
     }
@@ -106,8 +111,12 @@ impl RunOptions {
             (Some(name), _) => load_network(name)?,
         };
         if let Some(lr_shift) = self.lr_shift {
-            spec.optimizer = zkdl_compiler::Optimizer::Sgd { lr_shift };
+            spec.optimizer = zkdl_compiler::Optimizer::sgd(lr_shift);
             spec.validate().map_err(|e| CliError::input(format!("--lr-shift {lr_shift}: {e}")))?;
+        }
+        if let Some(schedule) = &self.lr_schedule {
+            // Checked here for its form; its epochs become steps once the training split is known.
+            parse_lr_schedule(schedule)?;
         }
         Ok(spec)
     }
@@ -142,11 +151,16 @@ impl RunOptions {
         if let Some(dir) = &self.export_split {
             check_output_dir("--export-split", dir)?;
         }
-        let spec = self.network_spec()?;
+        let mut spec = self.network_spec()?;
         let data = self.dataset(&spec)?;
         let widths = spec.widths();
         // Split first: min–max normalization is fitted on the training rows.
         let (train, test) = data.split(test_fraction, split_seed).map_err(|e| CliError::input(e.to_string()))?;
+        if let Some(schedule) = &self.lr_schedule {
+            let per_epoch = (train.len() as u64).div_ceil(spec.batch.max(1) as u64);
+            spec.optimizer = schedule_in_steps(&parse_lr_schedule(schedule)?, per_epoch)?;
+            spec.validate().map_err(|e| CliError::input(format!("--lr-schedule {schedule}: {e}")))?;
+        }
         train
             .check_fits(widths[0] as usize, *widths.last().unwrap_or(&0) as usize)
             .map_err(|e| CliError::input(format!("{e} (network {})", spec.name)))?;
@@ -172,6 +186,54 @@ impl RunOptions {
         }?;
         Ok(RunInputs { spec, data, train, test, initial, initial_seed })
     }
+}
+
+/// `K:E,K:E,…,K` as (shift, epochs) pairs, the last with no epochs (it runs to the end).
+pub fn parse_lr_schedule(text: &str) -> Result<Vec<(u32, Option<u64>)>, CliError> {
+    let bad = |what: String| {
+        CliError::input(format!(
+            "--lr-schedule {text}: {what}; write K:EPOCHS entries and a last K, e.g. `3:20,4:10,5` (2^-3 for 20 epochs, 2^-4 for 10, then 2^-5)"
+        ))
+    };
+    let entries: Vec<&str> = text.split(',').map(str::trim).collect();
+    let mut out = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        let last = i + 1 == entries.len();
+        let (shift, epochs) = match entry.split_once(':') {
+            Some((k, e)) => (k.trim(), Some(e.trim())),
+            None => (*entry, None),
+        };
+        let shift: u32 =
+            shift.parse().map_err(|_| bad(format!("`{shift}` in entry {} is not a shift K ≥ 0", i + 1)))?;
+        let epochs = match (epochs, last) {
+            (Some(e), false) => match e.parse::<u64>() {
+                Ok(n) if n > 0 => Some(n),
+                _ => return Err(bad(format!("`{e}` in entry {} is not a number of epochs ≥ 1", i + 1))),
+            },
+            (None, false) => return Err(bad(format!("entry {} (`{entry}`) has no number of epochs", i + 1))),
+            (Some(_), true) => {
+                return Err(bad(format!("the last entry (`{entry}`) runs to the end and takes no epochs")))
+            }
+            (None, true) => None,
+        };
+        out.push((shift, epochs));
+    }
+    Ok(out)
+}
+
+/// A parsed `--lr-schedule` as the spec's optimizer, its epochs counted in steps of `per_epoch`.
+fn schedule_in_steps(entries: &[(u32, Option<u64>)], per_epoch: u64) -> Result<zkdl_compiler::Optimizer, CliError> {
+    let mut step = 0u64;
+    let mut schedule = Vec::new();
+    for pair in entries.windows(2) {
+        let epochs = pair[0].1.expect("every entry but the last has epochs");
+        step = epochs
+            .checked_mul(per_epoch)
+            .and_then(|s| s.checked_add(step))
+            .ok_or_else(|| CliError::input("--lr-schedule: more steps than can be counted".to_string()))?;
+        schedule.push(zkdl_compiler::LrChange { from_step: step, lr_shift: pair[1].0 });
+    }
+    Ok(zkdl_compiler::Optimizer::Sgd { lr_shift: entries[0].0, schedule })
 }
 
 /// The line that says how the run's features were normalized, and what of the test split was clipped.

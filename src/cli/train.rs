@@ -76,11 +76,11 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
     if !args.json {
         let p = inputs.spec.fixed_point_params();
         say!(
-            "network {} ({} parameters), batch {}, lr 2^-{} on the mean gradient; R = {}, Q = {}, S_W = {}",
+            "network {} ({} parameters), batch {}, lr {} on the mean gradient; R = {}, Q = {}, S_W = {}",
             inputs.spec.name,
             inputs.spec.parameter_count(),
             inputs.spec.batch,
-            inputs.spec.optimizer.lr_shift(),
+            inputs.spec.optimizer.describe(),
             p.scale_bits,
             p.range_bits,
             p.weight_scale_bits

@@ -355,6 +355,7 @@ pub fn run(args: VerifyArgs) -> Result<(), CliError> {
             "mode": mode.label(),
             "zero_knowledge": mode.is_zero_knowledge(),
             "learning_rate_shift": p.update_shift,
+            "learning_rate_schedule": file.spec.optimizer.schedule(),
             "visibility": { "public_data": file.visibility.public_data, "public_initial_weights": file.visibility.public_initial_weights, "public_final_weights": file.visibility.public_final_weights },
             "initial_weights_seed": file.initial_seed.map(|s| s.seed),
             "initial_weights_init": file.initial_seed.map(|s| s.init.name()),
@@ -385,11 +386,11 @@ pub fn run(args: VerifyArgs) -> Result<(), CliError> {
             file.spec.batch
         );
         say!(
-            "fixed point R = {}, Q = {}, learning rate 2^-{} on the summed gradient (2^-{} on the mean)",
+            "fixed point R = {}, Q = {}, S_W = {}; learning rate {} on the mean gradient",
             p.scale_bits,
             p.range_bits,
-            p.update_shift,
-            file.spec.optimizer.lr_shift()
+            p.weight_scale_bits,
+            file.spec.optimizer.describe()
         );
         say!("statement: {}", statement_summary(file.visibility, file.initial_seed, file.public.dataset.as_ref()));
         say!("plan digest {}", plan.digest_hex());

@@ -23,6 +23,6 @@ pub use plan::{
 };
 pub use render::to_dot;
 pub use spec::{
-    FixedPoint, FixedPointParams, Layer, Loss, MagnitudeBounds, Network, NetworkSpec, NetworkSpecBuilder, Optimizer,
-    SpecError, SpecErrors, SpecFileError, SpecKey,
+    FixedPoint, FixedPointParams, Layer, Loss, LrChange, MagnitudeBounds, Network, NetworkSpec, NetworkSpecBuilder,
+    Optimizer, SpecError, SpecErrors, SpecFileError, SpecKey,
 };

@@ -1037,6 +1037,13 @@ fn order_rank(r: &AggregatedRelation, tensors: &[StackedTensor]) -> (u32, Option
 }
 
 impl Plan {
+    /// log2 of U1's multiplier m_t at step `t` of this proof (step `steps_before + t` of the run):
+    /// W_(t+1) = W_t − m_t·G_W,t, with m_t = 2^(k'_max − k'_t) under a learning-rate schedule and 1
+    /// otherwise.
+    pub fn update_multiplier_log2(&self, t: u64) -> u32 {
+        self.spec.optimizer.multiplier_log2_at(self.initial_weights.steps_before().saturating_add(t))
+    }
+
     /// Checks the claim routing: every operand's tensor exists; every derived tensor is defined by exactly
     /// one relation, which comes after every relation producing claims on it; every tensor that receives
     /// claims is committed, public, derived or bit planes.

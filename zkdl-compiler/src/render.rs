@@ -61,11 +61,12 @@ impl Plan {
         );
         let _ = writeln!(
             o,
-            "training: T = {} steps of SGD, batch {}, learning rate 2^-{} on the mean gradient (shift k = {} on the summed gradient)",
+            "training: T = {} steps of SGD, batch {}, learning rate {} on the mean gradient (shift k = {} on the summed gradient{})",
             self.steps,
             spec.batch,
-            spec.optimizer.lr_shift(),
-            p.update_shift
+            spec.optimizer.describe(),
+            p.update_shift,
+            if spec.optimizer.is_constant() { "" } else { " at the smallest rate; larger rates multiply the update by 2^(k'_max − k'_t)" }
         );
         let _ = writeln!(
             o,

@@ -37,6 +37,9 @@ pub const DEFAULT_RANGE_BITS: u32 = 32;
 pub const STEP_HORIZON_LOG2: u32 = 32;
 /// Magnitudes must stay at most 2^253, below p/2 ≈ 2^253.86 for the BLS12-381 scalar field.
 pub const FIELD_MAGNITUDE_LIMIT_LOG2: u32 = 253;
+/// The most a learning-rate schedule may span, in halvings: 2^16 between its largest and smallest rate.
+pub const MAX_SCHEDULE_SPREAD: u32 = 16;
+
 /// Largest width or batch accepted (2^24); larger values are surely a typo.
 pub const MAX_DIMENSION: u32 = 1 << 24;
 
@@ -60,22 +63,84 @@ pub enum Loss {
 }
 
 /// The optimizer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Optimizer {
-    /// Plain SGD with learning rate η' = 2^(−lr_shift) on the mean gradient of the batch.
+    /// Plain SGD with learning rate η'_t = 2^(−k'_t) on the mean gradient of the batch: k'_t is
+    /// `lr_shift` until the first entry of `schedule`, then each entry's `lr_shift` from its
+    /// `from_step` on (a step schedule of powers of two).
     Sgd {
-        /// k' in η' = 2^(−k').
+        /// k' in η' = 2^(−k'), from step 0.
         lr_shift: u32,
+        /// Later rates, by first step (strictly increasing, above 0). Left out of the serialized form
+        /// when empty, so the digests of plans with one rate do not change.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        schedule: Vec<LrChange>,
     },
 }
 
+/// One change of a learning-rate schedule: from step `from_step` on (counted from the run's first
+/// step, across the segments of a chain), the rate is 2^(−lr_shift).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LrChange {
+    pub from_step: u64,
+    pub lr_shift: u32,
+}
+
 impl Optimizer {
-    /// k' of the mean-gradient learning rate 2^(−k').
+    /// SGD at one rate 2^(−lr_shift) for the whole run.
+    pub fn sgd(lr_shift: u32) -> Optimizer {
+        Optimizer::Sgd { lr_shift, schedule: Vec::new() }
+    }
+
+    /// k' of the mean-gradient learning rate 2^(−k') at the first step.
     pub fn lr_shift(&self) -> u32 {
         match self {
-            Optimizer::Sgd { lr_shift } => *lr_shift,
+            Optimizer::Sgd { lr_shift, .. } => *lr_shift,
         }
+    }
+
+    /// The schedule's changes (empty for one rate).
+    pub fn schedule(&self) -> &[LrChange] {
+        match self {
+            Optimizer::Sgd { schedule, .. } => schedule,
+        }
+    }
+
+    /// k'_t, the mean-gradient rate's shift at step `step` of the run.
+    pub fn lr_shift_at(&self, step: u64) -> u32 {
+        self.schedule().iter().take_while(|c| c.from_step <= step).last().map_or(self.lr_shift(), |c| c.lr_shift)
+    }
+
+    /// The largest k'_t of the run (its smallest rate): it sets the weight scale S_W.
+    pub fn max_lr_shift(&self) -> u32 {
+        self.schedule().iter().map(|c| c.lr_shift).fold(self.lr_shift(), u32::max)
+    }
+
+    /// The smallest k'_t of the run (its largest rate).
+    pub fn min_lr_shift(&self) -> u32 {
+        self.schedule().iter().map(|c| c.lr_shift).fold(self.lr_shift(), u32::min)
+    }
+
+    /// log2 of the update multiplier m_t = 2^(k'_max − k'_t) of step `step`: the weights are at the
+    /// scale of the smallest rate, and step t subtracts m_t·G_W (`docs/schedules.md`).
+    pub fn multiplier_log2_at(&self, step: u64) -> u32 {
+        self.max_lr_shift() - self.lr_shift_at(step)
+    }
+
+    /// Whether the rate is the same at every step.
+    pub fn is_constant(&self) -> bool {
+        self.min_lr_shift() == self.max_lr_shift()
+    }
+
+    /// The schedule as people write it: `2^-3` or `2^-3, 2^-4 from step 900, …`.
+    pub fn describe(&self) -> String {
+        let mut out = format!("2^-{}", self.lr_shift());
+        for c in self.schedule() {
+            out.push_str(&format!(", 2^-{} from step {}", c.lr_shift, c.from_step));
+        }
+        out
     }
 }
 
@@ -137,6 +202,8 @@ pub enum SpecKey {
     Layer(usize),
     Loss,
     LearningRate,
+    /// The entry of the learning-rate schedule at this index.
+    Schedule(usize),
     Batch,
     ScaleBits,
     RangeBits,
@@ -152,6 +219,7 @@ impl SpecKey {
             SpecKey::Layer(i) => format!("layers[{i}]"),
             SpecKey::Loss => "loss".into(),
             SpecKey::LearningRate => "optimizer.lr_shift".into(),
+            SpecKey::Schedule(i) => format!("optimizer.schedule[{i}]"),
             SpecKey::Batch => "batch".into(),
             SpecKey::ScaleBits => "fixed_point.scale_bits".into(),
             SpecKey::RangeBits => "fixed_point.range_bits".into(),
@@ -218,7 +286,8 @@ pub struct FixedPointParams {
     pub scale_bits: u32,
     /// Q.
     pub range_bits: u32,
-    /// k = k' + log2 B, the shift on the batch-summed gradient.
+    /// k = k' + log2 B, the shift on the batch-summed gradient (k'_max, the smallest rate's, under a
+    /// schedule; steps at a larger rate multiply their gradient by 2^(k'_max − k'_t)).
     pub update_shift: u32,
     /// S_W = 2R + k, the weight scale and the rescaling shift.
     pub weight_scale_bits: u32,
@@ -253,11 +322,7 @@ impl NetworkSpec {
         field("input", self.input.to_string(), other.input.to_string());
         field("layers", format!("[{}]", layers(self)), format!("[{}]", layers(other)));
         field("loss", format!("{:?}", self.loss).to_lowercase(), format!("{:?}", other.loss).to_lowercase());
-        field(
-            "learning rate",
-            format!("2^-{}", self.optimizer.lr_shift()),
-            format!("2^-{}", other.optimizer.lr_shift()),
-        );
+        field("learning rate", self.optimizer.describe(), other.optimizer.describe());
         field("batch", self.batch.to_string(), other.batch.to_string());
         field(
             "fixed point (R, Q)",
@@ -275,7 +340,7 @@ impl NetworkSpec {
                 input: 0,
                 layers: Vec::new(),
                 loss: Loss::Mse,
-                optimizer: Optimizer::Sgd { lr_shift: 0 },
+                optimizer: Optimizer::sgd(0),
                 batch: 0,
                 fixed_point: FixedPoint::default(),
             },
@@ -340,7 +405,7 @@ impl NetworkSpec {
     pub fn fixed_point_params(&self) -> FixedPointParams {
         let r = self.fixed_point.scale_bits;
         // Saturating: an invalid spec must still yield (nonsense) parameters rather than overflow.
-        let k = self.optimizer.lr_shift().saturating_add(self.batch.max(1).ilog2());
+        let k = self.optimizer.max_lr_shift().saturating_add(self.batch.max(1).ilog2());
         let s_w = r.saturating_mul(2).saturating_add(k);
         FixedPointParams {
             scale_bits: r,
@@ -441,6 +506,34 @@ impl NetworkSpec {
                 "no training moves a weight at that rate; use a learning rate between 2^-1 and 2^-20",
             );
         }
+        let mut previous = 0u64;
+        for (i, change) in self.optimizer.schedule().iter().enumerate() {
+            let key = SpecKey::Schedule(i);
+            if change.from_step <= previous {
+                let after = if i == 0 { "step 0".to_string() } else { format!("step {previous} of the entry before") };
+                err(
+                    key,
+                    format!("from_step {} does not come after {after}", change.from_step),
+                    "list the changes in order of their first step, each after the one before (step 0 is `lr_shift`)",
+                );
+            }
+            previous = previous.max(change.from_step);
+            if change.lr_shift > 64 {
+                err(
+                    key,
+                    format!("learning rate 2^-{} is below 2^-64", change.lr_shift),
+                    "no training moves a weight at that rate; use a learning rate between 2^-1 and 2^-20",
+                );
+            }
+        }
+        let spread = self.optimizer.max_lr_shift().saturating_sub(self.optimizer.min_lr_shift());
+        if spread > MAX_SCHEDULE_SPREAD {
+            err(
+                SpecKey::LearningRate,
+                format!("the schedule's rates span 2^{spread}, more than 2^{MAX_SCHEDULE_SPREAD}"),
+                "the weights are kept at the smallest rate's scale, which costs a bit of range per halving: keep the largest rate within 2^16 of the smallest",
+            );
+        }
 
         let structure_ok = errors.is_empty();
         if structure_ok {
@@ -510,7 +603,10 @@ impl MagnitudeBounds {
         let signal = q.max(data) + 1;
         let initial_weight = s_w + 1;
         let weight_gradient = log_b + activation + signal;
-        let weight = initial_weight.max(weight_gradient + ceil_log2(steps.max(1))) + 1;
+        // A step at a larger rate than the smallest subtracts m_t·G_W, m_t ≤ 2^spread.
+        let spread = spec.optimizer.max_lr_shift() - spec.optimizer.min_lr_shift();
+        let step_update = weight_gradient + spread;
+        let weight = initial_weight.max(step_update + ceil_log2(steps.max(1))) + 1;
         let pre_activation = log_d + activation + weight;
         let backward_pre_activation = log_d + signal + weight;
         let remainder = s_w.saturating_sub(1);
@@ -525,7 +621,7 @@ impl MagnitudeBounds {
             ("H1 ReLU", q + 1),
             ("H2 ReLU backward", q + 1),
             ("L1 loss", signal + 2),
-            ("U1 update", weight.max(weight_gradient) + 2),
+            ("U1 update", weight.max(step_update) + 2),
         ];
         let (worst, max) = relations.iter().max_by_key(|(_, b)| *b).copied().expect("nonempty");
         MagnitudeBounds {
@@ -590,7 +686,7 @@ impl NetworkSpecBuilder {
     }
     /// SGD with learning rate 2^(−lr_shift) on the mean gradient.
     pub fn sgd(mut self, lr_shift: u32) -> Self {
-        self.spec.optimizer = Optimizer::Sgd { lr_shift };
+        self.spec.optimizer = Optimizer::sgd(lr_shift);
         self
     }
     pub fn batch(mut self, batch: u32) -> Self {
@@ -749,6 +845,43 @@ mod tests {
         let many = MagnitudeBounds::new(&spec, 1 << 20);
         assert_eq!(many.weight, one.weight.max(one.weight_gradient + 20 + 1).max(many.weight));
         assert!(many.max_relation_log2 > one.max_relation_log2);
+    }
+
+    #[test]
+    fn a_learning_rate_schedule_reads_validates_and_sets_the_weight_scale() {
+        let base = "name = \"x\"\ninput = 64\nlayers = [{ dense = 8 }, \"relu\", { dense = 4 }]\nbatch = 16\n";
+        let good = format!(
+            "{base}optimizer = {{ kind = \"sgd\", lr_shift = 2, schedule = [{{ from_step = 100, lr_shift = 4 }}, {{ from_step = 200, lr_shift = 3 }}] }}\n"
+        );
+        let spec = NetworkSpec::from_toml(&good).unwrap();
+        let o = &spec.optimizer;
+        assert_eq!((o.lr_shift_at(0), o.lr_shift_at(99), o.lr_shift_at(100), o.lr_shift_at(250)), (2, 2, 4, 3));
+        assert_eq!((o.max_lr_shift(), o.min_lr_shift()), (4, 2));
+        assert_eq!((o.multiplier_log2_at(0), o.multiplier_log2_at(150), o.multiplier_log2_at(9999)), (2, 0, 1));
+        assert_eq!(o.describe(), "2^-2, 2^-4 from step 100, 2^-3 from step 200");
+        // S_W is the smallest rate's: 2R + k'_max + log2 B.
+        assert_eq!(spec.fixed_point_params().weight_scale_bits, 2 * 16 + 4 + 4);
+        assert_eq!(NetworkSpec::from_toml(&spec.to_toml()).unwrap(), spec);
+        // One rate serializes without `schedule`, so one-rate plans keep their digests.
+        let one = NetworkSpec { optimizer: Optimizer::sgd(2), ..spec.clone() };
+        assert!(!one.to_toml().contains("schedule") && !serde_json::to_string(&one).unwrap().contains("schedule"));
+        assert!(o.multiplier_log2_at(0) > 0 && one.optimizer.is_constant() && !o.is_constant());
+
+        for (schedule, says) in [
+            ("[{ from_step = 0, lr_shift = 3 }]", "from_step 0 does not come after step 0"),
+            ("[{ from_step = 9, lr_shift = 3 }, { from_step = 9, lr_shift = 4 }]", "does not come after step 9"),
+            ("[{ from_step = 9, lr_shift = 65 }]", "below 2^-64"),
+            ("[{ from_step = 9, lr_shift = 20 }]", "span 2^18, more than 2^16"),
+        ] {
+            let text = format!("{base}optimizer = {{ kind = \"sgd\", lr_shift = 2, schedule = {schedule} }}\n");
+            let SpecFileError::Invalid(errors) = NetworkSpec::from_toml(&text).unwrap_err() else {
+                panic!("{schedule}")
+            };
+            assert!(
+                errors.iter().any(|(line, e)| e.message.contains(says) && *line == Some(5)),
+                "{schedule}: {errors:?}"
+            );
+        }
     }
 
     #[test]

@@ -163,7 +163,7 @@ fn digest_is_stable_and_binds_every_parameter() {
 
     let others = [
         plan(&spec, 5),
-        plan(&NetworkSpec { optimizer: zkdl_compiler::Optimizer::Sgd { lr_shift: 4 }, ..spec.clone() }, 4),
+        plan(&NetworkSpec { optimizer: zkdl_compiler::Optimizer::sgd(4), ..spec.clone() }, 4),
         plan(&NetworkSpec::builder("two-layer").input(6).dense(6).relu().dense(3).sgd(3).batch(4).build().unwrap(), 4),
         plan(
             &NetworkSpec { fixed_point: zkdl_compiler::FixedPoint { scale_bits: 15, range_bits: 32 }, ..spec.clone() },

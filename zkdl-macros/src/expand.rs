@@ -39,10 +39,10 @@ fn generate(decl: &NetworkDecl, spec: &NetworkSpec) -> TokenStream {
     let loss = match spec.loss {
         Loss::Mse => quote!(::zkdl::compiler::Loss::Mse),
     };
-    let optimizer = match spec.optimizer {
-        Optimizer::Sgd { lr_shift } => {
-            let lr_shift = number(lr_shift);
-            quote!(::zkdl::compiler::Optimizer::Sgd { lr_shift: #lr_shift })
+    let optimizer = match &spec.optimizer {
+        Optimizer::Sgd { lr_shift, .. } => {
+            let lr_shift = number(*lr_shift);
+            quote!(::zkdl::compiler::Optimizer::sgd(#lr_shift))
         }
     };
     let batch = number(spec.batch);

@@ -79,12 +79,10 @@ pub fn validate(decl: &NetworkDecl) -> syn::Result<NetworkSpec> {
         input: number(&decl.input, Key::Input, 1),
         layers: if known(Key::Layers) { layers.iter().map(|l| l.layer).collect() } else { vec![Layer::Dense(1)] },
         loss: decl.loss.as_ref().map_or(Loss::Mse, |field| field.value.loss),
-        optimizer: Optimizer::Sgd {
-            lr_shift: match &decl.optimizer {
-                Some(field) if known(Key::Optimizer) => field.value.lr.shift,
-                _ => 0,
-            },
-        },
+        optimizer: Optimizer::sgd(match &decl.optimizer {
+            Some(field) if known(Key::Optimizer) => field.value.lr.shift,
+            _ => 0,
+        }),
         batch: number(&decl.batch, Key::Batch, 1),
         fixed_point: FixedPoint { scale_bits, range_bits },
     };
@@ -97,7 +95,7 @@ pub fn validate(decl: &NetworkDecl) -> syn::Result<NetworkSpec> {
                 SpecKey::Input => &[Key::Input],
                 SpecKey::Layers | SpecKey::Layer(_) => &[Key::Layers],
                 SpecKey::Loss => &[Key::Loss],
-                SpecKey::LearningRate => &[Key::Optimizer],
+                SpecKey::LearningRate | SpecKey::Schedule(_) => &[Key::Optimizer],
                 SpecKey::Batch => &[Key::Batch],
                 SpecKey::ScaleBits => &[Key::ScaleBits],
                 // With range_bits above scale_bits, the only range error left is the magnitude bound,
@@ -136,7 +134,7 @@ fn site(decl: &NetworkDecl, layers: &[ExpandedLayer], key: SpecKey) -> SpanRange
         SpecKey::Layers => layer_list,
         SpecKey::Layer(i) => layers.get(i).map(|l| l.source).or(layer_list),
         SpecKey::Loss => decl.loss.as_ref().map(|f| SpanRange::single(f.value.keyword.span())),
-        SpecKey::LearningRate => decl.optimizer.as_ref().map(|f| f.value.lr.source),
+        SpecKey::LearningRate | SpecKey::Schedule(_) => decl.optimizer.as_ref().map(|f| f.value.lr.source),
         SpecKey::Batch => value(&decl.batch),
         SpecKey::ScaleBits => value(&decl.scale_bits),
         SpecKey::RangeBits => value(&decl.range_bits).or(value(&decl.scale_bits)),

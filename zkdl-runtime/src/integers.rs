@@ -145,6 +145,18 @@ impl IntVec {
         IntVec::from_i128(&(0..self.len()).into_par_iter().map(|i| self.get(i) - other.get(i)).collect::<Vec<_>>())
     }
 
+    /// `self − 2^shift · other`, elementwise (U1 under a learning-rate schedule; `shift` 0 is
+    /// [`difference`](Self::difference)). The caller bounds the result below 2^127.
+    pub fn difference_shifted(&self, other: &IntVec, shift: u32) -> IntVec {
+        if shift == 0 {
+            return self.difference(other);
+        }
+        assert_eq!(self.len(), other.len(), "difference of tensors of different lengths");
+        IntVec::from_i128(
+            &(0..self.len()).into_par_iter().map(|i| self.get(i) - (other.get(i) << shift)).collect::<Vec<_>>(),
+        )
+    }
+
     /// The entries as an i64 slice, borrowing when stored as i64 (i32 entries are widened into a copy).
     fn as_i64_slice(&self) -> Option<std::borrow::Cow<'_, [i64]>> {
         match self {

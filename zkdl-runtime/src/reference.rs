@@ -51,6 +51,11 @@ impl FloatNetwork {
         }
     }
 
+    /// Sets the step size to 2^(−update_shift), for the step of a learning-rate schedule about to run.
+    pub fn set_update_shift(&mut self, update_shift: u32) {
+        self.step_size = (-(update_shift as f32)).exp2();
+    }
+
     /// Forward pass: the pre-activations of every layer.
     fn forward(&self, x: &[f32], rows: usize) -> Vec<Vec<f32>> {
         let mut zs: Vec<Vec<f32>> = Vec::with_capacity(self.layers.len());

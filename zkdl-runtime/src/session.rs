@@ -145,6 +145,8 @@ fn run(
         epoch_correct += trace.correct;
         epoch_steps += 1;
         if let Some(net) = float.as_mut() {
+            let spec = &trainer.spec;
+            net.set_update_shift(spec.optimizer.lr_shift_at(chain_step) + spec.batch.max(1).ilog2());
             let (x, y) = float_batch(train_data, &indices, dl);
             let (loss, correct) = net.step(&x, &y, &batch.labels);
             float_losses.push(loss);

@@ -9,7 +9,7 @@
 //! backward, l = L … 1:   G_W^l = (A^(l−1))ᵀ·G^l
 //!                        l > 1:  H^(l−1) = G^l·(W^l_t)ᵀ,  (H'^(l−1), rh^(l−1)) = rescale_{S_W}(H^(l−1)),
 //!                                G^(l−1) = s^(l−1) ⊙ H'^(l−1)
-//! update:                W^l_(t+1) = W^l_t − G_W^l
+//! update:                W^l_(t+1) = W^l_t − m_t·G_W^l     (m_t = 2^(k'_max − k'_t), 1 at one rate)
 //! ```
 //!
 //! All arithmetic is on integers wide enough for every bound: products run through [`exact_matmul`]
@@ -239,7 +239,8 @@ pub struct LayerBounds {
     pub activation: u128,
     /// max |G^l|.
     pub signal: u128,
-    /// max |G_W^l| = B·|A^(l−1)|·|G^l|: the most a weight moves in one step.
+    /// max m_t·|G_W^l| = m_max·B·|A^(l−1)|·|G^l|: the most a weight moves in one step (m_max the
+    /// largest update multiplier of a learning-rate schedule, 1 at one rate).
     pub gradient: u128,
 }
 
@@ -259,6 +260,8 @@ impl StepBounds {
         let shapes = layer_shapes(spec);
         let depth = shapes.len();
         let batch = spec.batch.max(1) as u128;
+        // The largest update multiplier of a learning-rate schedule (1 at one rate).
+        let multiplier = pow(spec.optimizer.max_lr_shift() - spec.optimizer.min_lr_shift());
         let layers = shapes
             .iter()
             .enumerate()
@@ -270,7 +273,7 @@ impl StepBounds {
                     fan_out: if i == 0 { 0 } else { cols as u128 },
                     activation,
                     signal,
-                    gradient: batch.saturating_mul(activation).saturating_mul(signal),
+                    gradient: batch.saturating_mul(activation).saturating_mul(signal).saturating_mul(multiplier),
                 }
             })
             .collect();
@@ -518,12 +521,13 @@ impl Trainer {
             }
         }
 
-        // Update: W_(t+1) = W_t − G_W.
+        // Update: W_(t+1) = W_t − m_t·G_W (m_t = 1 but under a learning-rate schedule).
+        let m = self.spec.optimizer.multiplier_log2_at(step);
         let next: Vec<IntVec> = weights
             .layers
             .iter()
             .zip(&gradients)
-            .map(|(w, gw)| w.difference(gw.as_ref().expect("gradient of every layer")))
+            .map(|(w, gw)| w.difference_shifted(gw.as_ref().expect("gradient of every layer"), m))
             .collect();
 
         let layers = forward

@@ -165,7 +165,9 @@ impl Witness {
         let mut traces = Vec::with_capacity(batches.len());
         for (t, batch) in batches.iter().enumerate() {
             let current = weights.last().expect("W_0 is there");
-            let (mut trace, next) = trainer.step(current, batch, t as u64)?;
+            // The run's step: it sets a learning-rate schedule's rate (and names the step in errors).
+            let step = plan.initial_weights.steps_before() + t as u64;
+            let (mut trace, next) = trainer.step(current, batch, step)?;
             progress(t as u64, &trace);
             if !keep_all {
                 trace.drop_weight_gradients();
@@ -726,7 +728,8 @@ impl Witness {
                     }
                 }
                 // U1.
-                let next: Vec<i128> = weights.layers[l - 1].iter().zip(&gw).map(|(w, g)| w - g).collect();
+                let m = self.plan.update_multiplier_log2(t as u64);
+                let next: Vec<i128> = weights.layers[l - 1].iter().zip(&gw).map(|(w, g)| w - (g << m)).collect();
                 if self.compact {
                     next_layers.push(IntVec::from_i128(&next));
                 } else {

@@ -1,17 +1,20 @@
 //! U1, the SGD update over all T steps at once (`PROTOCOL.md` §2, §4):
 //!
 //! ```text
-//!     W_t = W_0 − Σ_{s<t} G_W,s   (t < T),        W_T = W_0 − Σ_{s<T} G_W,s,
+//!     W_t = W_0 − Σ_{s<t} m_s·G_W,s   (t < T),        W_T = W_0 − Σ_{s<T} m_s·G_W,s,
 //! ```
 //!
-//! exact because weights are at scale 2^{2R+k}. Both are linear, so no sumcheck is needed, and no
+//! exact because weights are at scale 2^{2R+k}. The public multiplier m_s = 2^(k'_max − k'_s) is 1 at
+//! one learning rate; under a step schedule of powers of two the weights are at the smallest rate's
+//! scale and a step at a larger rate subtracts its gradient times m_s (`docs/schedules.md`), so the
+//! G_W weights c(s, j) below carry a factor m_s. Both are linear, so no sumcheck is needed, and no
 //! claim on the stacked W is merged (merging would need its table, `T · |W|` entries): each claim
 //! `Σ_{t,j} w(t, j) · W(t, j, ρ_y) = v` that M1 and M2 leave on W (index (t, j, row, col)) is
 //! rewritten by itself as
 //!
 //! ```text
 //!     v = Σ_j a(j) · W_0(j, ρ_y) − Σ_{s,j} c(s, j) · G_W(s, j, ρ_y),
-//!     a(j) = Σ_{t<T} w(t, j),     c(s, j) = Σ_{s<t<T} w(t, j),
+//!     a(j) = Σ_{t<T} w(t, j),     c(s, j) = m_s · Σ_{s<t<T} w(t, j),
 //! ```
 //!
 //! the prover sends the W_0 term and the G_W term, which become claims (the second a weighted claim on
@@ -19,7 +22,7 @@
 //! own index — `k` its layer slot — the prover sends
 //!
 //! ```text
-//!     Σ_k u(k) · W_T(k, ρ'_y),   Σ_k u(k) · W_0(k, ρ'_y),   Σ_{s<T, j} u(slot(j)) · G_W(s, j, ρ'_y),
+//!     Σ_k u(k) · W_T(k, ρ'_y),   Σ_k u(k) · W_0(k, ρ'_y),   Σ_{s<T, j} m_s · u(slot(j)) · G_W(s, j, ρ'_y),
 //!     u(k) = eq(ρ'_k, k) for the slots of the relation's layers and the padding slots (k ≥ #layers),
 //! ```
 //!
@@ -30,6 +33,7 @@
 //! checked to be zero there. Without them a prover could commit anything in that slot under C_WT.
 
 use zkdl_compiler::plan::AggregatedRelation;
+use zkdl_compiler::Plan;
 
 use super::routing::{relation_instance_bits, relation_name, rest_bits, Route};
 use super::{Prover, Verifier};
@@ -37,7 +41,7 @@ use crate::error::VerificationError;
 use crate::sumcheck::PublicTensor;
 use crate::tensor::eq_table;
 use crate::Fr;
-use ark_ff::Zero;
+use ark_ff::{Field, Zero};
 use zkdl_compiler::spec::ceil_log2;
 
 struct Routes<'p> {
@@ -94,6 +98,7 @@ fn final_slot_weights(r: &Routes, rho_k: &[Fr]) -> (Vec<Fr>, Vec<Fr>) {
 /// `a(j) = Σ_{t<T} w(t, j)` of its W_0 term, the instance weight `c(s, j) = Σ_{s<t<T} w(t, j)` of its
 /// G_W term, and `ρ_y`.
 fn split_claim(
+    plan: &Plan,
     relation: &AggregatedRelation,
     r: &Routes,
     weight: &PublicTensor,
@@ -108,10 +113,14 @@ fn split_claim(
     let steps = (relation.steps.count as usize).min(1 << step_bits);
     let mut initial = vec![Fr::zero(); slots];
     let mut gradients = vec![Fr::zero(); w.len()];
+    let multiplier = multipliers(plan, relation);
     for j in 0..slots {
         let mut suffix = Fr::zero();
         for t in (0..steps).rev() {
-            gradients[t * slots + j] = suffix;
+            gradients[t * slots + j] = match &multiplier {
+                Some(m) => suffix * m[t],
+                None => suffix,
+            };
             suffix += w[t * slots + j];
         }
         initial[j] = suffix;
@@ -119,20 +128,32 @@ fn split_claim(
     Ok((PublicTensor::Dense(initial), PublicTensor::Dense(gradients), rho_y))
 }
 
-/// The same for `W_T`: `[s < T] · u(slot(j))`.
-fn final_gradient_weight(relation: &AggregatedRelation, per_layer: Vec<Fr>) -> PublicTensor {
+/// U1's multipliers m_s = 2^(k'_max − k'_s) of the relation's steps, as field elements, or `None`
+/// when every step's is 1 (one learning rate for the segment).
+fn multipliers(plan: &Plan, relation: &AggregatedRelation) -> Option<Vec<Fr>> {
+    let first = relation.steps.first as u64;
+    let shifts: Vec<u32> = (0..relation.steps.count as u64).map(|s| plan.update_multiplier_log2(first + s)).collect();
+    shifts.iter().any(|&k| k > 0).then(|| shifts.iter().map(|&k| Fr::from(2u64).pow([k as u64])).collect())
+}
+
+/// The same for `W_T`: `[s < T] · m_s · u(slot(j))`.
+fn final_gradient_weight(plan: &Plan, relation: &AggregatedRelation, per_layer: Vec<Fr>) -> PublicTensor {
     let (step_bits, _) = relation_instance_bits(relation);
-    PublicTensor::Kron(vec![
-        PublicTensor::Prefix { num_vars: step_bits, count: relation.steps.count as u64 },
-        PublicTensor::Dense(per_layer),
-    ])
+    let steps = match multipliers(plan, relation) {
+        None => PublicTensor::Prefix { num_vars: step_bits, count: relation.steps.count as u64 },
+        Some(mut m) => {
+            m.resize(1 << step_bits, Fr::zero());
+            PublicTensor::Dense(m)
+        }
+    };
+    PublicTensor::Kron(vec![steps, PublicTensor::Dense(per_layer)])
 }
 
 /// The prover's half.
 pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), VerificationError> {
     let r = routes(p.plan, relation)?;
     for claim in p.take_claims(&r.weights)? {
-        let (initial_weight, gradient_weight, rho_y) = split_claim(relation, &r, &claim.weight)?;
+        let (initial_weight, gradient_weight, rho_y) = split_claim(p.plan, relation, &r, &claim.weight)?;
         let initial = p.send(p.weighted_value(&r.initial_weights, initial_weight.clone(), &rho_y));
         p.claim(&r.initial_weights, initial_weight, rho_y.clone(), initial);
         let gradients = p.send(p.gradient_value(&r.gradients, gradient_weight.clone(), &rho_y));
@@ -149,7 +170,7 @@ pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), Verifi
         p.claim(route, PublicTensor::Dense(u.clone()), rho_y.to_vec(), value);
         values.push(value);
     }
-    let weight = final_gradient_weight(relation, per_layer);
+    let weight = final_gradient_weight(p.plan, relation, per_layer);
     let gradients = p.send(p.gradient_value(&r.gradients, weight.clone(), rho_y));
     p.claim(&r.gradients, weight, rho_y.to_vec(), gradients);
     p.require_equal(values[0], values[1] - gradients);
@@ -160,7 +181,7 @@ pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), Verifi
 pub fn verify(v: &mut Verifier, relation: &AggregatedRelation) -> Result<(), VerificationError> {
     let r = routes(v.plan, relation)?;
     for claim in v.take_claims(&r.weights)? {
-        let (initial_weight, gradient_weight, rho_y) = split_claim(relation, &r, &claim.weight)?;
+        let (initial_weight, gradient_weight, rho_y) = split_claim(v.plan, relation, &r, &claim.weight)?;
         let initial = v.receive()?;
         v.claim(&r.initial_weights, initial_weight, rho_y.clone(), initial)?;
         let gradients = v.receive()?;
@@ -177,7 +198,7 @@ pub fn verify(v: &mut Verifier, relation: &AggregatedRelation) -> Result<(), Ver
         v.claim(route, PublicTensor::Dense(u.clone()), rho_y.to_vec(), value)?;
         values.push(value);
     }
-    let weight = final_gradient_weight(relation, per_layer);
+    let weight = final_gradient_weight(v.plan, relation, per_layer);
     let gradients = v.receive()?;
     v.claim(&r.gradients, weight, rho_y.to_vec(), gradients)?;
     v.require_equal(values[0], values[1] - gradients, "W_T(ρ') = W_0(ρ') − Σ_{s<T} G_W,s(ρ')")

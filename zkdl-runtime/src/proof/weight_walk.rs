@@ -7,7 +7,7 @@
 //!
 //! ```text
 //!     G_W,s(k, c) = Σ_i A_s(i, k) · G_s(i, c)                 (M3; A_s = A^{l−1}, G_s = G^l of step s)
-//!     W_t       = W_0 − Σ_{s<t} G_W,s                          (U1)
+//!     W_t       = W_0 − Σ_{s<t} m_s·G_W,s                      (U1; m_s = 1 at one learning rate)
 //! ```
 //!
 //! are bilinear and linear. For a point ρ_c over the columns (M1 binds W's column) and ρ_k over the
@@ -17,7 +17,7 @@
 //!     G_W,s(k, ρ_c)   = Σ_i A_s(i, k) · G_s(i, ρ_c)      = A_sᵀ · (G_s · eq(ρ_c))
 //!     G_W,s(ρ_k, c)   = Σ_i A_s(i, ρ_k) · G_s(i, c)      = G_sᵀ · (A_s · eq(ρ_k))
 //!     G_W,s(ρ_k, ρ_c) = ⟨A_s · eq(ρ_k), G_s · eq(ρ_c)⟩
-//!     W_t(k, ρ_c)     = W_0(k, ρ_c) − Σ_{s<t} G_W,s(k, ρ_c)     (prefix sums over the steps)
+//!     W_t(k, ρ_c)     = W_0(k, ρ_c) − Σ_{s<t} m_s·G_W,s(k, ρ_c)     (prefix sums over the steps)
 //! ```
 //!
 //! so [`bound_weights`] builds the table `W_t(·, ρ_c)` (or `W_t(ρ_k, ·)`) of every step in one walk
@@ -26,7 +26,7 @@
 //! neither ever holds a parameter-sized table per step. The integers of A_s and G_s are read from the
 //! witness; a product of an integer and a field element is one field multiplication.
 
-use ark_ff::Zero;
+use ark_ff::{Field, Zero};
 use rayon::prelude::*;
 use std::borrow::Cow;
 use zkdl_compiler::plan::StackedTensor;
@@ -113,7 +113,13 @@ pub fn bound_weights(witness: &Witness, tensor: &StackedTensor, bound: Bound, po
             }
             if t + 1 < first + count {
                 let delta = gradient_partial(witness, l, t, bound, &e);
-                current.par_iter_mut().zip(delta).for_each(|(w, d)| *w -= d);
+                match witness.plan.update_multiplier_log2(t as u64) {
+                    0 => current.par_iter_mut().zip(delta).for_each(|(w, d)| *w -= d),
+                    k => {
+                        let m = Fr::from(2u64).pow([k as u64]);
+                        current.par_iter_mut().zip(delta).for_each(|(w, d)| *w -= d * m)
+                    }
+                }
             }
         }
     }
