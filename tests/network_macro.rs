@@ -53,7 +53,7 @@ fn paper_net_spec() {
 fn macro_spec_equals_builder_spec() {
     let built = NetworkSpec::builder("PaperNet")
         .input(3072)
-        .repeat(8, &[Layer::Dense(1024), Layer::Relu])
+        .repeat(8, &[Layer::dense(1024), Layer::Relu])
         .dense(10)
         .sgd(7)
         .batch(64)
@@ -79,7 +79,7 @@ fn macro_spec_equals_builder_spec() {
 
 #[test]
 fn nested_repeat_unrolls_in_order() {
-    let block: Vec<Layer> = [[Layer::Dense(8), Layer::Relu].repeat(3), vec![Layer::Dense(4), Layer::Relu]].concat();
+    let block: Vec<Layer> = [[Layer::dense(8), Layer::Relu].repeat(3), vec![Layer::dense(4), Layer::Relu]].concat();
     let built = NetworkSpec::builder("Nested").input(16).repeat(2, &block).dense(2).sgd(0).batch(1).build().unwrap();
     assert_eq!(Nested::spec(), built);
     assert_eq!(Nested::spec().widths(), vec![16, 8, 8, 8, 4, 8, 8, 8, 4, 2]);

@@ -10,7 +10,7 @@ use zkdl_compiler::{compile, CompileOptions, Layer, NetworkSpec};
 fn paper() -> NetworkSpec {
     NetworkSpec::builder("paper")
         .input(3072)
-        .repeat(8, &[Layer::Dense(1024), Layer::Relu])
+        .repeat(8, &[Layer::dense(1024), Layer::Relu])
         .dense(10)
         .sgd(7)
         .batch(64)

@@ -46,7 +46,8 @@ impl Plan {
             .layers
             .iter()
             .map(|l| match l {
-                Layer::Dense(n) => n.to_string(),
+                Layer::Dense { units, bias: true } => units.to_string(),
+                Layer::Dense { units, bias: false } => format!("{units} (no bias)"),
                 Layer::Relu => "relu".into(),
             })
             .collect();

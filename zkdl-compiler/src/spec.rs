@@ -43,14 +43,84 @@ pub const MAX_SCHEDULE_SPREAD: u32 = 16;
 /// Largest width or batch accepted (2^24); larger values are surely a typo.
 pub const MAX_DIMENSION: u32 = 1 << 24;
 
-/// One entry of the layer list, as written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// One entry of the layer list, as written: `{ dense = N }` (with a bias, as PyTorch's `nn.Linear`),
+/// `{ dense = N, bias = false }`, or `"relu"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Layer {
-    /// A fully connected layer with this many outputs: Z = A · W.
-    Dense(u32),
+    /// A fully connected layer with `units` outputs: Z = A · W + 1·bᵀ, or Z = A · W without a bias.
+    Dense { units: u32, bias: bool },
     /// ReLU on the preceding dense layer's rescaled output: A = [Z' > 0] ⊙ Z'.
     Relu,
+}
+
+impl Layer {
+    /// `dense(units)` with a bias (the default, as `nn.Linear`).
+    pub fn dense(units: u32) -> Layer {
+        Layer::Dense { units, bias: true }
+    }
+
+    /// The number of outputs of a dense layer.
+    pub fn units(&self) -> Option<u32> {
+        match self {
+            Layer::Dense { units, .. } => Some(*units),
+            Layer::Relu => None,
+        }
+    }
+
+    /// As written in `network!`: `dense(16)`, `dense(16, bias = false)`, `relu`.
+    pub fn describe(&self) -> String {
+        match self {
+            Layer::Dense { units, bias: true } => format!("dense({units})"),
+            Layer::Dense { units, bias: false } => format!("dense({units}, bias = false)"),
+            Layer::Relu => "relu".into(),
+        }
+    }
+}
+
+/// The serialized forms of a layer (a bias is left out when present, so `{ dense = N }` reads as
+/// PyTorch's default).
+#[derive(Serialize, Deserialize)]
+#[serde(untagged, expecting = "a layer: \"relu\", { dense = N } or { dense = N, bias = false }")]
+enum LayerForm {
+    Name(LayerName),
+    Dense(DenseForm),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum LayerName {
+    Relu,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DenseForm {
+    dense: u32,
+    #[serde(default = "with_bias", skip_serializing_if = "Clone::clone")]
+    bias: bool,
+}
+
+fn with_bias() -> bool {
+    true
+}
+
+impl Serialize for Layer {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Layer::Dense { units, bias } => LayerForm::Dense(DenseForm { dense: units, bias }),
+            Layer::Relu => LayerForm::Name(LayerName::Relu),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Layer {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match LayerForm::deserialize(deserializer)? {
+            LayerForm::Dense(DenseForm { dense, bias }) => Layer::Dense { units: dense, bias },
+            LayerForm::Name(LayerName::Relu) => Layer::Relu,
+        })
+    }
 }
 
 /// The loss whose gradient starts back-propagation.
@@ -306,7 +376,7 @@ impl NetworkSpec {
             spec.layers
                 .iter()
                 .map(|l| match l {
-                    Layer::Dense(n) => format!("dense({n})"),
+                    l @ Layer::Dense { .. } => l.describe(),
                     Layer::Relu => "relu".to_string(),
                 })
                 .collect::<Vec<_>>()
@@ -383,22 +453,29 @@ impl NetworkSpec {
 
     /// The layer widths d_0 … d_L (input first). Meaningful for a valid spec.
     pub fn widths(&self) -> Vec<u32> {
-        std::iter::once(self.input)
-            .chain(self.layers.iter().filter_map(|l| match l {
-                Layer::Dense(n) => Some(*n),
+        std::iter::once(self.input).chain(self.layers.iter().filter_map(Layer::units)).collect()
+    }
+
+    /// Whether each dense layer l = 1 … L has a bias.
+    pub fn biases(&self) -> Vec<bool> {
+        self.layers
+            .iter()
+            .filter_map(|l| match l {
+                Layer::Dense { bias, .. } => Some(*bias),
                 Layer::Relu => None,
-            }))
+            })
             .collect()
     }
 
     /// L, the number of dense layers.
     pub fn depth(&self) -> usize {
-        self.layers.iter().filter(|l| matches!(l, Layer::Dense(_))).count()
+        self.layers.iter().filter(|l| matches!(l, Layer::Dense { .. })).count()
     }
 
-    /// Trainable parameters Σ d_(l−1)·d_l (no biases in version 0).
+    /// Trainable parameters Σ (d_(l−1) + [layer l has a bias])·d_l.
     pub fn parameter_count(&self) -> u64 {
-        self.widths().windows(2).map(|w| w[0] as u64 * w[1] as u64).sum()
+        let biases = self.biases();
+        self.widths().windows(2).zip(biases).map(|(w, bias)| (w[0] as u64 + bias as u64) * w[1] as u64).sum()
     }
 
     /// The derived fixed-point quantities. Meaningful for a valid spec (batch a power of two).
@@ -427,7 +504,7 @@ impl NetworkSpec {
         }
         check_dimension(self.input, "input width", SpecKey::Input, &mut err);
 
-        if !self.layers.iter().any(|l| matches!(l, Layer::Dense(_))) {
+        if !self.layers.iter().any(|l| matches!(l, Layer::Dense { .. })) {
             err(
                 SpecKey::Layers,
                 "there is no dense layer".into(),
@@ -437,9 +514,9 @@ impl NetworkSpec {
         for (i, layer) in self.layers.iter().enumerate() {
             let previous = i.checked_sub(1).map(|j| self.layers[j]);
             match (layer, previous) {
-                (Layer::Dense(n), prev) => {
+                (Layer::Dense { units: n, .. }, prev) => {
                     check_dimension(*n, "dense layer width", SpecKey::Layer(i), &mut err);
-                    if let Some(Layer::Dense(m)) = prev {
+                    if let Some(Layer::Dense { units: m, .. }) = prev {
                         err(
                             SpecKey::Layer(i),
                             format!("dense({n}) follows dense({m}) with no relu between them"),
@@ -455,7 +532,7 @@ impl NetworkSpec {
                 (Layer::Relu, Some(Layer::Relu)) => {
                     err(SpecKey::Layer(i), "relu follows relu".into(), "a second ReLU changes nothing; remove it")
                 }
-                (Layer::Relu, Some(Layer::Dense(_))) => {}
+                (Layer::Relu, Some(Layer::Dense { .. })) => {}
             }
         }
         if self.layers.len() > 1 && self.layers.last() == Some(&Layer::Relu) {
@@ -665,8 +742,14 @@ impl NetworkSpecBuilder {
         self.spec.input = width;
         self
     }
+    /// A dense layer with a bias.
     pub fn dense(mut self, width: u32) -> Self {
-        self.spec.layers.push(Layer::Dense(width));
+        self.spec.layers.push(Layer::dense(width));
+        self
+    }
+    /// A dense layer without a bias.
+    pub fn dense_no_bias(mut self, width: u32) -> Self {
+        self.spec.layers.push(Layer::Dense { units: width, bias: false });
         self
     }
     pub fn relu(mut self) -> Self {

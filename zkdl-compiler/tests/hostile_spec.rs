@@ -23,7 +23,7 @@ fn hostile() -> NetworkSpec {
 fn paper() -> NetworkSpec {
     NetworkSpec::builder("paper")
         .input(3072)
-        .repeat(8, &[Layer::Dense(1024), Layer::Relu])
+        .repeat(8, &[Layer::dense(1024), Layer::Relu])
         .dense(10)
         .sgd(7)
         .batch(64)
@@ -79,7 +79,7 @@ fn a_spec_whose_stacked_tensors_overflow_u64_is_a_compile_error_not_a_panic() {
 
 #[test]
 fn a_deep_network_over_many_steps_is_a_compile_error_before_unrolling() {
-    let deep = NetworkSpec::builder("deep").input(4).repeat(1023, &[Layer::Dense(4), Layer::Relu]).dense(4).batch(1);
+    let deep = NetworkSpec::builder("deep").input(4).repeat(1023, &[Layer::dense(4), Layer::Relu]).dense(4).batch(1);
     let deep = deep.build().unwrap();
     let started = std::time::Instant::now();
     let message = too_large(compile(&deep, CompileOptions::steps(1 << 16)), "1024 layers × 2^16 steps");

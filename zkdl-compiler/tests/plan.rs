@@ -9,7 +9,7 @@ use zkdl_compiler::{
 fn uniform(width: u32, depth: usize) -> NetworkSpec {
     NetworkSpec::builder(format!("uniform-{depth}"))
         .input(width)
-        .repeat(depth - 1, &[Layer::Dense(width), Layer::Relu])
+        .repeat(depth - 1, &[Layer::dense(width), Layer::Relu])
         .dense(width)
         .sgd(4)
         .batch(8)

@@ -30,9 +30,9 @@ fn generate(decl: &NetworkDecl, spec: &NetworkSpec) -> TokenStream {
     let name_text = &spec.name;
     let input = number(spec.input);
     let layers = spec.layers.iter().map(|layer| match layer {
-        Layer::Dense(width) => {
-            let width = number(*width);
-            quote!(::zkdl::compiler::Layer::Dense(#width))
+        Layer::Dense { units, bias } => {
+            let units = number(*units);
+            quote!(::zkdl::compiler::Layer::Dense { units: #units, bias: #bias })
         }
         Layer::Relu => quote!(::zkdl::compiler::Layer::Relu),
     });
@@ -124,7 +124,7 @@ mod tests {
         let spec = validate(&syn::parse2(tokens).unwrap()).unwrap();
         let expected = NetworkSpec::builder("Digits")
             .input(64)
-            .repeat(2, &[Layer::Dense(32), Layer::Relu])
+            .repeat(2, &[Layer::dense(32), Layer::Relu])
             .dense(10)
             .sgd(4)
             .batch(32)

@@ -7,7 +7,7 @@
 //! network   := attribute* visibility NAME '{' (key ':' value),* '}'
 //! key       := input | layers | loss | optimizer | batch | scale_bits | range_bits
 //! layers    := '[' entry,* ']'
-//! entry     := dense '(' INT ')' | relu | repeat '(' INT ')' '{' entry,* '}'
+//! entry     := dense '(' INT [',' bias '=' BOOL] ')' | relu | repeat '(' INT ')' '{' entry,* '}'
 //! loss      := mse
 //! optimizer := sgd '(' lr '=' rate ')'          rate := 2 '^' '-' INT | 1
 //! ```
@@ -130,7 +130,7 @@ pub struct LayerList {
 /// One entry of a layer list, as written.
 #[derive(Clone, Debug)]
 pub enum LayerEntry {
-    Dense { keyword: Ident, paren: token::Paren, width: Number },
+    Dense { keyword: Ident, paren: token::Paren, width: Number, bias: bool },
     Relu { keyword: Ident },
     Repeat { keyword: Ident, count: Number, brace: token::Brace, body: Vec<LayerEntry> },
 }
@@ -380,17 +380,33 @@ impl Parse for LayerEntry {
                 }
                 let content;
                 let paren = parenthesized!(content in input);
-                let width = within(&content, "`dense` takes one width, e.g. `dense(10)`", |c| {
+                const DENSE: &str = "`dense` takes a width and optionally `bias = false`, e.g. `dense(10)` or `dense(10, bias = false)`";
+                let (width, bias) = within(&content, DENSE, |c| {
                     if c.is_empty() {
-                        Err(Error::new(
+                        return Err(Error::new(
                             paren.span.join(),
                             "`dense()` has no width; write its number of outputs, e.g. `dense(10)`",
-                        ))
-                    } else {
-                        c.parse::<Number>()
+                        ));
                     }
+                    let width = c.parse::<Number>()?;
+                    if c.is_empty() {
+                        return Ok((width, true));
+                    }
+                    c.parse::<Token![,]>()?;
+                    let argument =
+                        Ident::parse_any(c).map_err(|_| c.error(format!("expected `bias = false`; {DENSE}")))?;
+                    if argument != "bias" {
+                        return Err(Error::new(
+                            argument.span(),
+                            format!("unknown argument `{argument}` of `dense`; {DENSE}"),
+                        ));
+                    }
+                    c.parse::<Token![=]>().map_err(|_| c.error("expected `=` after `bias`, e.g. `bias = false`"))?;
+                    let value: syn::LitBool =
+                        c.parse().map_err(|_| c.error("expected `true` or `false` after `bias =`"))?;
+                    Ok((width, value.value))
                 })?;
-                Ok(LayerEntry::Dense { keyword, paren, width })
+                Ok(LayerEntry::Dense { keyword, paren, width, bias })
             }
             "relu" => {
                 if input.peek(token::Paren) {

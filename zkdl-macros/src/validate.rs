@@ -77,7 +77,7 @@ pub fn validate(decl: &NetworkDecl) -> syn::Result<NetworkSpec> {
     let spec = NetworkSpec {
         name: decl.name.unraw().to_string(),
         input: number(&decl.input, Key::Input, 1),
-        layers: if known(Key::Layers) { layers.iter().map(|l| l.layer).collect() } else { vec![Layer::Dense(1)] },
+        layers: if known(Key::Layers) { layers.iter().map(|l| l.layer).collect() } else { vec![Layer::dense(1)] },
         loss: decl.loss.as_ref().map_or(Loss::Mse, |field| field.value.loss),
         optimizer: Optimizer::sgd(match &decl.optimizer {
             Some(field) if known(Key::Optimizer) => field.value.lr.shift,
@@ -173,8 +173,9 @@ fn push_expanded(entries: &[LayerEntry], out: &mut Vec<ExpandedLayer>, next_entr
         let id = *next_entry;
         *next_entry += 1;
         match entry {
-            LayerEntry::Dense { width, .. } => {
-                out.push(ExpandedLayer { layer: Layer::Dense(width.value), entry: id, source: entry.source() })
+            LayerEntry::Dense { width, bias, .. } => {
+                let layer = Layer::Dense { units: width.value, bias: *bias };
+                out.push(ExpandedLayer { layer, entry: id, source: entry.source() })
             }
             LayerEntry::Relu { .. } => {
                 out.push(ExpandedLayer { layer: Layer::Relu, entry: id, source: entry.source() })

@@ -48,7 +48,7 @@ static ALLOCATOR: Counting = Counting;
 fn paper() -> NetworkSpec {
     NetworkSpec::builder("paper")
         .input(3072)
-        .repeat(8, &[Layer::Dense(1024), Layer::Relu])
+        .repeat(8, &[Layer::dense(1024), Layer::Relu])
         .dense(10)
         .sgd(7)
         .batch(64)
