@@ -64,6 +64,10 @@ pub enum Role {
     BackwardRemainder,
     /// G_W^l = (A^(l−1))ᵀ·G^l.
     WeightGradient,
+    /// b^l_t (1 × d_l), the bias of a dense layer with one, at W's scale 2^S_W, for t = 0 … T.
+    Bias,
+    /// g_b^l = 2^R·1ᵀ·G^l (1 × d_l), the bias gradient at G_W's scale.
+    BiasGradient,
     /// The bit planes of a range-checked value of the given role.
     RangeBits(RangeChecked),
 }
@@ -74,6 +78,7 @@ pub enum RangeChecked {
     Input,
     Target,
     InitialWeight,
+    InitialBias,
     Remainder,
     OutputRescaled,
     BackwardRescaled,
@@ -98,10 +103,13 @@ impl Role {
             Role::BackwardRescaled => "H'",
             Role::BackwardRemainder => "rh",
             Role::WeightGradient => "G_W",
+            Role::Bias => "β",
+            Role::BiasGradient => "g_β",
             Role::RangeBits(of) => match of {
                 RangeChecked::Input => "bits(X)",
                 RangeChecked::Target => "bits(Y)",
                 RangeChecked::InitialWeight => "bits(W_0)",
+                RangeChecked::InitialBias => "bits(β_0)",
                 RangeChecked::Remainder => "bits(rz)",
                 RangeChecked::OutputRescaled => "bits(Z'^L)",
                 RangeChecked::BackwardRescaled => "bits(H')",
@@ -183,6 +191,10 @@ impl BitEncoding {
 pub enum GateKind {
     /// M1: Z^l = A^(l−1)·W^l_t.
     MatMulForward,
+    /// M1 of a layer with a bias: Z^l = A^(l−1)·W^l_t + 2^R·1·(b^l_t)ᵀ.
+    BiasedMatMulForward,
+    /// M4: g_b^l = 2^R·1ᵀ·G^l, the bias gradient (a column sum).
+    BiasGradient,
     /// M2: H^(l−1) = G^l·(W^l_t)ᵀ.
     MatMulBackward,
     /// M3: G_W^l = (A^(l−1))ᵀ·G^l.
@@ -195,7 +207,7 @@ pub enum GateKind {
     ReluBackward,
     /// L1: G^L = Z'^L − Y.
     MseGrad,
-    /// U1: W_(t+1) = W_t − G_W.
+    /// U1: W_(t+1) = W_t − m_t·G_W, and b_(t+1) = b_t − m_t·g_b for a bias.
     SgdUpdate,
     /// B and the recomposition of a value from its bits.
     RangeCheck(BitEncoding),
@@ -205,7 +217,8 @@ impl GateKind {
     /// The relation's name in PROTOCOL.md §4.
     pub fn protocol_name(&self) -> &'static str {
         match self {
-            GateKind::MatMulForward => "M1",
+            GateKind::MatMulForward | GateKind::BiasedMatMulForward => "M1",
+            GateKind::BiasGradient => "M4",
             GateKind::MatMulBackward => "M2",
             GateKind::WeightGradient => "M3",
             GateKind::Rescale(Pass::Forward) => "S1",
@@ -222,6 +235,8 @@ impl GateKind {
     pub fn name(&self) -> &'static str {
         match self {
             GateKind::MatMulForward => "MatMulForward",
+            GateKind::BiasedMatMulForward => "BiasedMatMulForward",
+            GateKind::BiasGradient => "BiasGradient",
             GateKind::MatMulBackward => "MatMulBackward",
             GateKind::WeightGradient => "WeightGradient",
             GateKind::Rescale(_) => "Rescale",
@@ -237,6 +252,8 @@ impl GateKind {
     pub fn arity(&self) -> (usize, usize) {
         match self {
             GateKind::MatMulForward | GateKind::MatMulBackward | GateKind::WeightGradient => (2, 1),
+            GateKind::BiasedMatMulForward => (3, 1),
+            GateKind::BiasGradient => (1, 1),
             GateKind::Rescale(_) => (1, 2),
             GateKind::ZkRelu => (1, 3),
             GateKind::ReluBackward | GateKind::MseGrad | GateKind::SgdUpdate => (2, 1),
@@ -404,16 +421,23 @@ pub fn lower_segment(spec: &NetworkSpec, steps: u32, visibility: Visibility, ini
     let batch = spec.batch;
     let (s_w, q) = (params.weight_scale_bits, params.range_bits);
     let mut b = Builder { graph: DiGraph::with_capacity(0, 0), step: 0 };
-    let per_step_nodes = 24 * depth + 8;
+    let per_step_nodes = 30 * depth + 8;
     b.graph.reserve_nodes(per_step_nodes * steps as usize + depth);
     b.graph.reserve_edges(2 * per_step_nodes * steps as usize);
 
     let mut weights: Vec<NodeIndex> = (1..=depth)
         .map(|l| b.tensor(Role::Weight, l as u32, 0, TensorShape::matrix(widths[l - 1], widths[l])))
         .collect();
+    let has_bias = spec.biases();
+    let mut biases: Vec<Option<NodeIndex>> = (1..=depth)
+        .map(|l| has_bias[l - 1].then(|| b.tensor(Role::Bias, l as u32, 0, TensorShape::matrix(1, widths[l]))))
+        .collect();
     if !visibility.public_initial_weights && initial_weights.is_checked() {
         for &w in &weights {
             b.range_check(w, RangeChecked::InitialWeight, params.weight_bits);
+        }
+        for &bias in biases.iter().flatten() {
+            b.range_check(bias, RangeChecked::InitialBias, params.weight_bits);
         }
     }
 
@@ -433,12 +457,20 @@ pub fn lower_segment(spec: &NetworkSpec, steps: u32, visibility: Visibility, ini
         for l in 1..=depth {
             let lu = l as u32;
             let out = TensorShape::matrix(batch, widths[l]);
-            let z = b.gate(
-                GateKind::MatMulForward,
-                lu,
-                &[activations[l - 1], weights[l - 1]],
-                &[(Role::PreActivation, t, out)],
-            )[0];
+            let z = match biases[l - 1] {
+                None => b.gate(
+                    GateKind::MatMulForward,
+                    lu,
+                    &[activations[l - 1], weights[l - 1]],
+                    &[(Role::PreActivation, t, out)],
+                )[0],
+                Some(bias) => b.gate(
+                    GateKind::BiasedMatMulForward,
+                    lu,
+                    &[activations[l - 1], weights[l - 1], bias],
+                    &[(Role::PreActivation, t, out)],
+                )[0],
+            };
             let rescaled = b.gate(
                 GateKind::Rescale(Pass::Forward),
                 lu,
@@ -500,6 +532,11 @@ pub fn lower_segment(spec: &NetworkSpec, steps: u32, visibility: Visibility, ini
                 None
             };
             weights[l - 1] = b.gate(GateKind::SgdUpdate, lu, &[w, g_w], &[(Role::Weight, t + 1, grad_shape)])[0];
+            if let Some(bias) = biases[l - 1] {
+                let bias_shape = TensorShape::matrix(1, widths[l]);
+                let g_b = b.gate(GateKind::BiasGradient, lu, &[signal], &[(Role::BiasGradient, t, bias_shape)])[0];
+                biases[l - 1] = Some(b.gate(GateKind::SgdUpdate, lu, &[bias, g_b], &[(Role::Bias, t + 1, bias_shape)])[0]);
+            }
             if let Some(s) = next_signal {
                 signal = s;
             }
@@ -560,7 +597,7 @@ impl Ir {
 
 /// Whether a tensor of this role and step is an input of the whole run (has no producer).
 pub fn is_run_input(t: &TensorNode) -> bool {
-    matches!(t.role, Role::Input | Role::Target) || (t.role == Role::Weight && t.step == 0)
+    matches!(t.role, Role::Input | Role::Target) || (matches!(t.role, Role::Weight | Role::Bias) && t.step == 0)
 }
 
 /// The check pass: ports, shapes, producers, acyclicity. Returns the first defect found.
@@ -583,10 +620,21 @@ pub fn check(ir: &Ir) -> Result<(), IrError> {
         let (a, o) = (shape(ops[0])?, shape(outs[0])?);
         let mismatch = |what: &str| err(format!("shapes disagree: {what}"));
         match gate.kind {
-            GateKind::MatMulForward => {
+            GateKind::MatMulForward | GateKind::BiasedMatMulForward => {
                 let w = shape(ops[1])?;
                 if a.cols != w.rows || o != TensorShape::matrix(a.rows, w.cols) || a.planes != 1 || w.planes != 1 {
                     return Err(mismatch(&format!("A {a} · W {w} → Z {o}")));
+                }
+                if gate.kind == GateKind::BiasedMatMulForward {
+                    let b = shape(ops[2])?;
+                    if b != TensorShape::matrix(1, w.cols) {
+                        return Err(mismatch(&format!("bias {b} for Z {o}")));
+                    }
+                }
+            }
+            GateKind::BiasGradient => {
+                if o != TensorShape::matrix(1, a.cols) || a.planes != 1 {
+                    return Err(mismatch(&format!("column sums of G {a} → g_b {o}")));
                 }
             }
             GateKind::MatMulBackward => {
@@ -614,6 +662,7 @@ pub fn check(ir: &Ir) -> Result<(), IrError> {
                 }
             }
             GateKind::ReluBackward | GateKind::MseGrad | GateKind::SgdUpdate => {
+                // (A bias update reads b and g_b, both 1 × d.)
                 let b = shape(ops[1])?;
                 if a != b.with_planes(1) || o != a || b.planes != 1 {
                     return Err(mismatch(&format!("{a}, {b} → {o}")));
@@ -663,22 +712,33 @@ mod tests {
     fn lowering_has_every_relation_per_layer_and_step() {
         let ir = lower(&two_layer(), 3, Visibility::default());
         check(&ir).unwrap();
-        assert_eq!(count(&ir, |k| *k == GateKind::MatMulForward), 2 * 3);
+        assert_eq!(count(&ir, |k| *k == GateKind::BiasedMatMulForward), 2 * 3);
+        assert_eq!(count(&ir, |k| *k == GateKind::MatMulForward), 0);
         assert_eq!(count(&ir, |k| *k == GateKind::MatMulBackward), 3);
         assert_eq!(count(&ir, |k| *k == GateKind::WeightGradient), 2 * 3);
+        assert_eq!(count(&ir, |k| *k == GateKind::BiasGradient), 2 * 3);
         assert_eq!(count(&ir, |k| *k == GateKind::ZkRelu), 3);
         assert_eq!(count(&ir, |k| *k == GateKind::ReluBackward), 3);
         assert_eq!(count(&ir, |k| *k == GateKind::MseGrad), 3);
-        assert_eq!(count(&ir, |k| *k == GateKind::SgdUpdate), 2 * 3);
+        // W and b of both layers.
+        assert_eq!(count(&ir, |k| *k == GateKind::SgdUpdate), 2 * 2 * 3);
         assert_eq!(count(&ir, |k| matches!(k, GateKind::Rescale(_))), 3 * 3);
-        // Per step: X, Y, rz ×2, Z'^L, H', rh; once: W_0 ×2.
-        assert_eq!(count(&ir, |k| matches!(k, GateKind::RangeCheck(_))), 7 * 3 + 2);
+        // Per step: X, Y, rz ×2, Z'^L, H', rh; once: W_0 ×2, b_0 ×2.
+        assert_eq!(count(&ir, |k| matches!(k, GateKind::RangeCheck(_))), 7 * 3 + 4);
         let public = lower(
             &two_layer(),
             3,
             Visibility { public_data: true, public_initial_weights: true, public_final_weights: false },
         );
         assert_eq!(count(&public, |k| matches!(k, GateKind::RangeCheck(_))), 5 * 3);
+        // Without biases: plain M1, no M4, W updates only.
+        let spec = NetworkSpec::builder("two").input(6).dense_no_bias(5).relu().dense(3).sgd(3).batch(4).build().unwrap();
+        let mixed = lower(&spec, 3, Visibility::default());
+        check(&mixed).unwrap();
+        assert_eq!(count(&mixed, |k| *k == GateKind::MatMulForward), 3);
+        assert_eq!(count(&mixed, |k| *k == GateKind::BiasedMatMulForward), 3);
+        assert_eq!(count(&mixed, |k| *k == GateKind::BiasGradient), 3);
+        assert_eq!(count(&mixed, |k| *k == GateKind::SgdUpdate), 3 * 3);
     }
 
     #[test]
@@ -697,7 +757,7 @@ mod tests {
             t.shape.cols = 7;
         }
         let e = check(&ir).unwrap_err();
-        assert!(matches!(e, IrError::Gate { gate: "MatMulForward", layer: 2, step: 0, .. }), "{e}");
+        assert!(matches!(e, IrError::Gate { gate: "BiasedMatMulForward", layer: 2, step: 0, .. }), "{e}");
     }
 
     #[test]

@@ -77,16 +77,32 @@ pub enum StackRole {
     InitialWeight,
     /// W_T, the statement's final weights.
     FinalWeight,
+    /// b_0, the statement's initial biases (beside W_0, committed or public alike).
+    InitialBias,
+    /// b_T, the statement's final biases (beside W_T).
+    FinalBias,
     /// b: every bit plane of the run.
     AllBits,
 }
 
 impl StackRole {
+    /// Part of the statement's initial parameters: W_0 or b_0.
+    pub fn is_initial(&self) -> bool {
+        matches!(self, StackRole::InitialWeight | StackRole::InitialBias)
+    }
+
+    /// Part of the statement's final parameters: W_T or b_T.
+    pub fn is_final(&self) -> bool {
+        matches!(self, StackRole::FinalWeight | StackRole::FinalBias)
+    }
+
     pub fn symbol(&self) -> &'static str {
         match self {
             StackRole::Tensor(r) => r.symbol(),
             StackRole::InitialWeight => "W_0",
             StackRole::FinalWeight => "W_T",
+            StackRole::InitialBias => "β_0",
+            StackRole::FinalBias => "β_T",
             StackRole::AllBits => "b",
         }
     }
@@ -195,8 +211,11 @@ pub enum RelationKind {
     ZkRelu,
     ReluBackward,
     MseGrad,
-    /// W_t = W_0 − Σ_(s<t) G_W,s and W_T = W_0 − Σ_s G_W,s (U1 over all steps at once).
+    /// W_t = W_0 − Σ_(s<t) m_s·G_W,s and W_T = W_0 − Σ_s m_s·G_W,s (U1 over all steps at once); the
+    /// same for biases with g_b.
     SgdUpdate,
+    /// g_b = 2^R·1ᵀ·G, the bias gradient (M4: linear, a claim on g_b is a claim on G).
+    BiasGradient,
     /// A value as a fixed affine combination of its bit planes.
     Recompose(Recomposition),
     /// Σ_x eq(ρ, x)·(b(x)² − b(x)) = 0 over the whole bit tensor.
@@ -225,6 +244,7 @@ impl RelationKind {
             RelationKind::ReluBackward => "H2",
             RelationKind::MseGrad => "L1",
             RelationKind::SgdUpdate => "U1",
+            RelationKind::BiasGradient => "M4",
             RelationKind::Recompose(_) => "§3",
             RelationKind::Binary => "B",
         }
@@ -239,6 +259,7 @@ impl RelationKind {
             RelationKind::ReluBackward => "ReluBackward".into(),
             RelationKind::MseGrad => "MseGrad".into(),
             RelationKind::SgdUpdate => "SgdUpdate".into(),
+            RelationKind::BiasGradient => "BiasGradient".into(),
             RelationKind::Recompose(Recomposition::TwosComplement(n)) => format!("Recompose({n}-bit two's complement)"),
             RelationKind::Recompose(Recomposition::SignMagnitude(q)) => format!("Recompose(sign + {q} magnitude bits)"),
             RelationKind::Binary => "Binary".into(),
@@ -494,6 +515,8 @@ fn stack_roles(t: &TensorNode, steps: u32) -> impl Iterator<Item = StackRole> {
     let (first, second) = match t.role {
         Role::Weight if t.step == 0 => (Some(StackRole::Tensor(Role::Weight)), Some(StackRole::InitialWeight)),
         Role::Weight if t.step == steps => (Some(StackRole::FinalWeight), None),
+        Role::Bias if t.step == 0 => (Some(StackRole::Tensor(Role::Bias)), Some(StackRole::InitialBias)),
+        Role::Bias if t.step == steps => (Some(StackRole::FinalBias), None),
         r => (Some(StackRole::Tensor(r)), None),
     };
     first.into_iter().chain(second)
@@ -541,6 +564,7 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
             .map(|t| {
                 let role = match (gate.kind, t.role) {
                     (GateKind::RangeCheck(_), Role::Weight) => StackRole::InitialWeight,
+                    (GateKind::RangeCheck(_), Role::Bias) => StackRole::InitialBias,
                     (_, r) => StackRole::Tensor(r),
                 };
                 Ok((lookup(role, t.layer)?, t.layer, t.step as i32 - gate.step as i32))
@@ -600,6 +624,22 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
                 vec![port(2, "Z^l", root), port(0, "A^(l−1)", produces), port(1, "W^l_t", produces)],
                 vec![SumcheckShape { rounds: instance_bits + shape_of(0).col_bits, degree: 3 }],
             ),
+            GateKind::BiasedMatMulForward => (
+                RelationKind::MatMulForward,
+                vec![
+                    port(3, "Z^l", root),
+                    port(0, "A^(l−1)", produces),
+                    port(1, "W^l_t", produces),
+                    port(2, "β^l_t", produces),
+                ],
+                vec![SumcheckShape { rounds: instance_bits + shape_of(0).col_bits, degree: 3 }],
+            ),
+            GateKind::BiasGradient => (
+                RelationKind::BiasGradient,
+                // Linear: Σ_j g_b(n, j)·w(j) = 2^R·Σ_{i,j} G(n, i, j)·w(j), checked at the claimed point.
+                vec![port(1, "g_β^l", incoming), port(0, "G^l", produces)],
+                Vec::new(),
+            ),
             GateKind::MatMulBackward => (
                 RelationKind::MatMulBackward,
                 vec![port(2, "H^(l−1)", root), port(0, "G^l", produces), port(1, "W^l_t", produces)],
@@ -651,11 +691,17 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
                 vec![],
             ),
             GateKind::SgdUpdate => {
-                let w = port(0, "W^l_t", incoming);
-                let g_w = port(1, "G_W^l", produces);
-                let mut w_t = Operand { symbol: "W^l_T".into(), flow: root, ..w.clone() };
-                let mut w_0 = Operand { symbol: "W^l_0".into(), flow: produces, ..w.clone() };
-                for (op, role) in [(&mut w_0, StackRole::InitialWeight), (&mut w_t, StackRole::FinalWeight)] {
+                let bias = tensors[group.layers.values().next().expect("nonempty")[0].0 .0 as usize].role
+                    == StackRole::Tensor(Role::Bias);
+                let (symbols, initial, last) = match bias {
+                    false => (["W^l_t", "G_W^l", "W^l_T", "W^l_0"], StackRole::InitialWeight, StackRole::FinalWeight),
+                    true => (["β^l_t", "g_β^l", "β^l_T", "β^l_0"], StackRole::InitialBias, StackRole::FinalBias),
+                };
+                let w = port(0, symbols[0], incoming);
+                let g_w = port(1, symbols[1], produces);
+                let mut w_t = Operand { symbol: symbols[2].into(), flow: root, ..w.clone() };
+                let mut w_0 = Operand { symbol: symbols[3].into(), flow: produces, ..w.clone() };
+                for (op, role) in [(&mut w_0, initial), (&mut w_t, last)] {
                     op.tensor = lookup(role, layers[0])?;
                     op.step_offset = 0;
                     op.identity = false;
@@ -671,7 +717,7 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
             GateKind::RangeCheck(BitEncoding::TwosComplement(n)) => {
                 let source = tensors[group.layers.values().next().expect("nonempty")[0].0 .0 as usize].role;
                 let committed_source =
-                    matches!(source, StackRole::Tensor(Role::Input | Role::Target) | StackRole::InitialWeight);
+                    matches!(source, StackRole::Tensor(Role::Input | Role::Target)) || source.is_initial();
                 let bits = port(1, "bits", produces);
                 bit_chunks_of.push(bits.tensor);
                 (
@@ -771,21 +817,21 @@ pub fn aggregate(ir: &Ir) -> Result<Plan, CompileError> {
     for t in tensors.iter_mut() {
         t.storage = match t.role {
             StackRole::Tensor(Role::Input | Role::Target) if ir.visibility.public_data => Storage::Public,
-            StackRole::InitialWeight if ir.visibility.public_initial_weights => Storage::Public,
-            StackRole::FinalWeight if ir.visibility.public_final_weights => Storage::Public,
+            role if role.is_initial() && ir.visibility.public_initial_weights => Storage::Public,
+            role if role.is_final() && ir.visibility.public_final_weights => Storage::Public,
             StackRole::Tensor(Role::Input | Role::Target) => {
                 committed(t, ValueKind::Signed(params.data_bits), true, key_cols)
             }
             // W_0's layout depends on the spec alone (not on T through b's key width), so a commitment
             // published before training (`zkdl weights commit`) fits a run of any length.
-            StackRole::InitialWeight if ir.initial_weights.is_checked() => {
+            role if role.is_initial() && ir.initial_weights.is_checked() => {
                 committed(t, ValueKind::Signed(params.weight_bits), true, u32::MAX)
             }
             // A carried W_0 is the previous segment's W_T, as wide as W_T may be here.
-            StackRole::InitialWeight => committed(t, ValueKind::Signed(bounds.weight + 1), true, u32::MAX),
+            role if role.is_initial() => committed(t, ValueKind::Signed(bounds.weight + 1), true, u32::MAX),
             // W_T's magnitude bound plus the sign; its layout depends on the spec alone, as W_0's, so a
-            // segment's C_WT is the next segment's C_W0 row by row.
-            StackRole::FinalWeight => committed(t, ValueKind::Signed(bounds.weight + 1), true, u32::MAX),
+            // segment's C_WT is the next segment's C_W0 row by row. (Biases alike, b_0 and b_T.)
+            role if role.is_final() => committed(t, ValueKind::Signed(bounds.weight + 1), true, u32::MAX),
             StackRole::AllBits => committed(t, ValueKind::Bits, false, key_cols),
             role if role_is_bits(role) => Storage::BitPlanes(placed.remove(&t.id).unwrap_or_default()),
             _ => Storage::Public, // replaced by the defining relation below
@@ -940,6 +986,8 @@ impl StackClasses<'_> {
                 Some(("M3", vec![input, (Role::Signal, l)]))
             }
             Role::Weight => Some(("U1", vec![(Role::WeightGradient, l)])),
+            Role::Bias => Some(("U1", vec![(Role::BiasGradient, l)])),
+            Role::BiasGradient => Some(("M4", vec![(Role::Signal, l)])),
             Role::Input | Role::Target | Role::SignBits | Role::MagnitudeBits | Role::RangeBits(_) => None,
         }
     }
@@ -1022,7 +1070,7 @@ fn order_rank(r: &AggregatedRelation, tensors: &[StackedTensor]) -> (u32, Option
         RelationKind::MatMulForward => 0,
         RelationKind::MatMulBackward => 1,
         RelationKind::SgdUpdate => 2,
-        RelationKind::WeightGradient => 3,
+        RelationKind::WeightGradient | RelationKind::BiasGradient => 3,
         RelationKind::MseGrad => 4,
         RelationKind::ReluBackward => 5,
         RelationKind::ZkRelu => 6,

@@ -673,6 +673,9 @@ impl MagnitudeBounds {
         let (r, q, s_w) = (p.scale_bits, p.range_bits, p.weight_scale_bits);
         let d_max = spec.widths().into_iter().max().unwrap_or(1).max(1);
         let log_d = ceil_log2(d_max as u64);
+        // A bias adds one term to Z = A·W + 2^R·b (|2^R·b| ≤ |A|·|W| bound: 2^R ≤ 2^a, |b| ≤ |W|);
+        // |g_b| = B·2^R·|G| ≤ the G_W bound, so biases share the weights' bounds.
+        let log_terms_forward = ceil_log2(d_max as u64 + spec.biases().contains(&true) as u64);
         let log_b = spec.batch.max(1).ilog2();
 
         let data = r + 1;
@@ -684,7 +687,7 @@ impl MagnitudeBounds {
         let spread = spec.optimizer.max_lr_shift() - spec.optimizer.min_lr_shift();
         let step_update = weight_gradient + spread;
         let weight = initial_weight.max(step_update + ceil_log2(steps.max(1))) + 1;
-        let pre_activation = log_d + activation + weight;
+        let pre_activation = log_terms_forward + activation + weight;
         let backward_pre_activation = log_d + signal + weight;
         let remainder = s_w.saturating_sub(1);
         let rescaled = q.max(signal);
@@ -693,6 +696,7 @@ impl MagnitudeBounds {
             ("M1 forward matmul", pre_activation + 1),
             ("M2 backward matmul", backward_pre_activation + 1),
             ("M3 weight gradient", weight_gradient + 1),
+            ("M4 bias gradient", weight_gradient + 1),
             ("S1 forward rescale", pre_activation.max(s_w + rescaled).max(remainder) + 2),
             ("S2 backward rescale", backward_pre_activation.max(s_w + rescaled).max(remainder) + 2),
             ("H1 ReLU", q + 1),
@@ -850,7 +854,8 @@ mod tests {
         let spec = digits().build().unwrap();
         assert_eq!(spec.widths(), vec![64, 32, 32, 10]);
         assert_eq!(spec.depth(), 3);
-        assert_eq!(spec.parameter_count(), 64 * 32 + 32 * 32 + 32 * 10);
+        assert_eq!(spec.parameter_count(), 65 * 32 + 33 * 32 + 33 * 10, "weights and biases");
+        assert_eq!(spec.biases(), [true, true, true]);
         let p = spec.fixed_point_params();
         assert_eq!((p.update_shift, p.weight_scale_bits), (4 + 5, 2 * 16 + 9));
     }

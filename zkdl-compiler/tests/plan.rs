@@ -113,8 +113,11 @@ fn committed_tensors_are_exactly_the_statement_and_the_bits() {
         StackRole::Tensor(zkdl_compiler::Role::Input | zkdl_compiler::Role::Target)
             | StackRole::InitialWeight
             | StackRole::FinalWeight
+            | StackRole::InitialBias
+            | StackRole::FinalBias
             | StackRole::AllBits
     )));
+    assert!(committed.contains(&StackRole::InitialBias) && committed.contains(&StackRole::FinalBias), "{committed:?}");
     assert_eq!(committed.iter().filter(|r| **r == StackRole::AllBits).count(), 1);
 
     let public = compile(
@@ -128,6 +131,7 @@ fn committed_tensors_are_exactly_the_statement_and_the_bits() {
     let public_roles: Vec<StackRole> =
         public.tensors.iter().filter(|t| t.storage == Storage::Public).map(|t| t.role).collect();
     assert!(public_roles.contains(&StackRole::InitialWeight) && public_roles.len() >= 3, "{public_roles:?}");
+    assert!(public_roles.contains(&StackRole::InitialBias), "public initial weights include b_0: {public_roles:?}");
     assert!(public.cost().bits_used < p.cost().bits_used, "public inputs need no range-check bits");
     assert_ne!(public.digest(), p.digest());
 }
