@@ -16,6 +16,8 @@ use crate::weights::FixedWeights;
 pub struct FloatNetwork {
     pub shapes: Vec<(usize, usize)>,
     pub layers: Vec<Vec<f32>>,
+    /// β^l of each layer with a bias.
+    pub biases: Vec<Option<Vec<f32>>>,
     /// 2^(−k), on the batch-summed gradient.
     pub step_size: f32,
 }
@@ -47,6 +49,9 @@ impl FloatNetwork {
             layers: (0..weights.layers.len())
                 .map(|l| weights.to_f64(l).into_iter().map(|w| w as f32).collect())
                 .collect(),
+            biases: (0..weights.layers.len())
+                .map(|l| weights.bias_to_f64(l).map(|b| b.into_iter().map(|v| v as f32).collect()))
+                .collect(),
             step_size: (-(update_shift as f32)).exp2(),
         }
     }
@@ -61,7 +66,13 @@ impl FloatNetwork {
         let mut zs: Vec<Vec<f32>> = Vec::with_capacity(self.layers.len());
         for (l, (w, &(k, n))) in self.layers.iter().zip(&self.shapes).enumerate() {
             let a: Vec<f32> = if l == 0 { x.to_vec() } else { zs[l - 1].iter().map(|&z| z.max(0.0)).collect() };
-            zs.push(matmul(&a, rows, k, false, w, n, false));
+            let mut z = matmul(&a, rows, k, false, w, n, false);
+            if let Some(bias) = &self.biases[l] {
+                for (i, v) in z.iter_mut().enumerate() {
+                    *v += bias[i % n];
+                }
+            }
+            zs.push(z);
         }
         zs
     }
@@ -80,6 +91,15 @@ impl FloatNetwork {
             let (k, n) = self.shapes[l];
             let a: Vec<f32> = if l == 0 { x.to_vec() } else { zs[l - 1].iter().map(|&z| z.max(0.0)).collect() };
             let gw = matmul(&a, k, b, true, &g, n, false);
+            if let Some(bias) = self.biases[l].as_mut() {
+                let mut sums = vec![0f32; n];
+                for (i, v) in g.iter().enumerate() {
+                    sums[i % n] += v;
+                }
+                for (beta, d) in bias.iter_mut().zip(sums) {
+                    *beta -= self.step_size * d;
+                }
+            }
             if l > 0 {
                 let h = matmul(&g, b, n, false, &self.layers[l], k, true);
                 g = h.iter().zip(&zs[l - 1]).map(|(&h, &z)| if z > 0.0 { h } else { 0.0 }).collect();
@@ -117,9 +137,10 @@ impl FloatNetwork {
 
     /// The largest |w_fixed − w_float| over all layers, in real units.
     pub fn max_weight_difference(&self, fixed: &FixedWeights) -> f64 {
-        (0..self.layers.len())
-            .flat_map(|l| fixed.to_f64(l).into_iter().zip(self.layers[l].clone()))
-            .map(|(a, b)| (a - b as f64).abs())
-            .fold(0.0, f64::max)
+        let weights = (0..self.layers.len()).flat_map(|l| fixed.to_f64(l).into_iter().zip(self.layers[l].clone()));
+        let biases = (0..self.layers.len()).flat_map(|l| {
+            fixed.bias_to_f64(l).unwrap_or_default().into_iter().zip(self.biases[l].clone().unwrap_or_default())
+        });
+        weights.chain(biases).map(|(a, b)| (a - b as f64).abs()).fold(0.0, f64::max)
     }
 }

@@ -44,7 +44,8 @@ use crate::Fr;
 use rayon::prelude::*;
 
 /// The stacked W_0 or W_T tensor `tensor` of `plan` filled from `weights`: entry
-/// (layer slot, row, col) is W^l[row][col] of the slot's layer, zero in padding.
+/// (layer slot, row, col) is W^l[row][col] of the slot's layer, zero in padding. For a stacked β_0
+/// or β_T (one row per slot) it is β^l[col].
 ///
 /// Built in parallel, each entry written once (no zeroed table filled afterwards).
 pub fn weight_stack_values(tensor: &StackedTensor, weights: &FixedWeights) -> Vec<Fr> {
@@ -52,12 +53,17 @@ pub fn weight_stack_values(tensor: &StackedTensor, weights: &FixedWeights) -> Ve
     let row_len = 1usize << l.col_bits;
     let rows_per_slot = 1usize << l.row_bits;
     // Each slot's layer as (W^l, its column count), or `None` for a padding slot.
+    let bias = is_bias_stack(tensor);
     let slots: Vec<Option<(&IntVec, usize)>> = tensor
         .layers
         .iter()
         .map(|&layer| {
             let i = (layer as usize).checked_sub(1)?;
-            Some((weights.layers.get(i)?, weights.shapes.get(i)?.1))
+            let values = match bias {
+                true => weights.biases.get(i)?.as_ref()?,
+                false => weights.layers.get(i)?,
+            };
+            Some((values, weights.shapes.get(i)?.1))
         })
         .collect();
     let (col_mask, row_mask) = (row_len - 1, rows_per_slot - 1);
@@ -72,15 +78,27 @@ pub fn weight_stack_values(tensor: &StackedTensor, weights: &FixedWeights) -> Ve
     values
 }
 
-/// The stacked tensors of `role` (W_0 or W_T) in the plan.
-fn stacks(plan: &Plan, role: StackRole) -> impl Iterator<Item = &StackedTensor> {
-    plan.tensors.iter().filter(move |t| t.role == role)
+/// The stacked tensors of the plan whose role is one of `kind` (the initial parameters W_0 and β_0,
+/// or the final W_T and β_T: [`StackRole::is_initial`], [`StackRole::is_final`]).
+fn stacks(plan: &Plan, kind: fn(&StackRole) -> bool) -> impl Iterator<Item = &StackedTensor> {
+    plan.tensors.iter().filter(move |t| kind(&t.role))
+}
+
+/// Whether a stacked parameter tensor holds biases (β_0, β_T, β) rather than weights.
+pub fn is_bias_stack(t: &StackedTensor) -> bool {
+    matches!(t.role, StackRole::InitialBias | StackRole::FinalBias | StackRole::Tensor(zkdl_compiler::Role::Bias))
+}
+
+/// Whether two stacked parameter tensors hold the same parameters (weights or biases of the same
+/// layers) at two points of a run: a W_T and the next segment's W_0, say.
+fn same_parameters(a: &StackedTensor, b: &StackedTensor) -> bool {
+    a.layers == b.layers && is_bias_stack(a) == is_bias_stack(b)
 }
 
 /// The public values of the plan's stacked W_0 tensors for the seeded initialization `seeded`.
 pub fn seeded_initial_weights(plan: &Plan, seeded: SeededInit) -> Result<Vec<(u32, Vec<Fr>)>, WeightsError> {
     let weights = seeded.weights(&plan.spec)?;
-    Ok(stacks(plan, StackRole::InitialWeight).map(|t| (t.id.0, weight_stack_values(t, &weights))).collect())
+    Ok(stacks(plan, StackRole::is_initial).map(|t| (t.id.0, weight_stack_values(t, &weights))).collect())
 }
 
 /// SHA-256 of the statement's commitments to W_T (every stacked W_T tensor, in tensor order): the
@@ -92,7 +110,7 @@ pub fn final_weights_digest(plan: &Plan, public: &PublicInputs) -> Option<[u8; 3
     }
     let mut hasher = Sha256::new();
     let mut any = false;
-    for t in stacks(plan, StackRole::FinalWeight) {
+    for t in stacks(plan, StackRole::is_final) {
         hasher.update(encode(public.commitment(t.id.0)?));
         any = true;
     }
@@ -109,7 +127,7 @@ pub const SECRETS_MAGIC: &[u8; 8] = b"ZKDLSEC\0";
 /// The magic bytes of an opening of C_WT.
 pub const OPENING_MAGIC: &[u8; 8] = b"ZKDLOPN\0";
 /// The version of both layouts.
-pub const STATEMENT_FILE_VERSION: u32 = 1;
+pub const STATEMENT_FILE_VERSION: u32 = 2;
 
 /// The blinds of C_WT, for the commitment named by `final_weights`. A run's secrets file holds
 /// them; an opening is the same content handed to an auditor.
@@ -126,7 +144,7 @@ impl FinalWeightsBlinds {
     /// weights: there is nothing to open).
     pub fn from_secrets(plan: &Plan, public: &PublicInputs, secrets: &StatementSecrets) -> Option<FinalWeightsBlinds> {
         let final_weights = final_weights_digest(plan, public)?;
-        let blinds = stacks(plan, StackRole::FinalWeight)
+        let blinds = stacks(plan, StackRole::is_final)
             .map(|t| Some((t.id.0, secrets.blinds(t.id.0)?.clone())))
             .collect::<Option<Vec<_>>>()?;
         Some(FinalWeightsBlinds { final_weights, blinds })
@@ -173,7 +191,7 @@ pub fn check_final_weights(
             hex(&digest[..8])
         )));
     }
-    for t in stacks(plan, StackRole::FinalWeight) {
+    for t in stacks(plan, StackRole::is_final) {
         let Storage::Committed { col_vars, .. } = t.storage else { continue };
         let commitment = public
             .commitment(t.id.0)
@@ -220,7 +238,7 @@ pub fn check_public_final_weights(
             weights.shapes
         )));
     }
-    for t in stacks(plan, StackRole::FinalWeight) {
+    for t in stacks(plan, StackRole::is_final) {
         let values = public
             .values(t.id.0)
             .ok_or_else(|| StatementError::Format(format!("the proof has no public values for {}", t.name())))?;
@@ -305,8 +323,8 @@ pub const WEIGHTS_SECRETS_MAGIC: &[u8; 8] = b"ZKDLWSC\0";
 pub struct InitialWeightsCommitment {
     /// The network's spec as JSON.
     pub spec: Vec<u8>,
-    /// (the layers of a W_0 stack, its commitment).
-    pub stacks: Vec<(Vec<u32>, TensorCommitment)>,
+    /// ((whether the stack holds biases β_0, the layers of the W_0 or β_0 stack), its commitment).
+    pub stacks: Vec<((bool, Vec<u32>), TensorCommitment)>,
 }
 
 /// The blinds of an [`InitialWeightsCommitment`], stack by stack in the same order.
@@ -353,12 +371,12 @@ impl InitialWeightsCommitment {
     ) -> Result<(InitialWeightsCommitment, InitialWeightsSecrets), StatementError> {
         let mut stacks_out = Vec::new();
         let mut blinds_out = Vec::new();
-        for t in stacks(plan, StackRole::InitialWeight) {
+        for t in stacks(plan, StackRole::is_initial) {
             let Storage::Committed { col_vars, .. } = t.storage else {
                 return Err(StatementError::Format("the plan's initial weights are not committed".into()));
             };
             let (commitment, blinds) = key.commit(&weight_stack_values(t, weights)[..], col_vars, rng);
-            stacks_out.push((t.layers.clone(), commitment));
+            stacks_out.push(((is_bias_stack(t), t.layers.clone()), commitment));
             blinds_out.push(blinds);
         }
         let spec = serde_json::to_vec(&plan.spec).map_err(|e| StatementError::Format(e.to_string()))?;
@@ -380,9 +398,10 @@ impl InitialWeightsCommitment {
         from_file_bytes(bytes, WEIGHTS_MAGIC, "initial-weights commitment")
     }
 
-    /// The commitment of the W_0 stack holding `layers`.
-    fn stack(&self, layers: &[u32]) -> Option<(usize, &TensorCommitment)> {
-        self.stacks.iter().enumerate().find(|(_, (l, _))| l == layers).map(|(i, (_, c))| (i, c))
+    /// The commitment of the W_0 (or β_0) stack of `t`'s layers.
+    fn stack(&self, t: &StackedTensor) -> Option<(usize, &TensorCommitment)> {
+        let key = (is_bias_stack(t), t.layers.clone());
+        self.stacks.iter().enumerate().find(|(_, (k, _))| *k == key).map(|(i, (_, c))| (i, c))
     }
 
     /// Makes the statement's C_W0 this commitment: checks that `weights` open it with `secrets`, then
@@ -401,11 +420,11 @@ impl InitialWeightsCommitment {
                 "the secrets file belongs to another initial-weights commitment".into(),
             ));
         }
-        for t in stacks(plan, StackRole::InitialWeight) {
+        for t in stacks(plan, StackRole::is_initial) {
             let Storage::Committed { col_vars, .. } = t.storage else {
                 return Err(StatementError::Format("the run's initial weights are public, not committed".into()));
             };
-            let (i, published) = self.stack(&t.layers).ok_or_else(|| {
+            let (i, published) = self.stack(t).ok_or_else(|| {
                 StatementError::Format(format!("the commitment has no W_0 of layers {:?}: another network", t.layers))
             })?;
             let blinds = secrets
@@ -433,11 +452,11 @@ impl InitialWeightsCommitment {
     /// Whether the proof's C_W0 is this commitment (the pin `--initial-weights NAME.zkdw`).
     pub fn check_pin(&self, plan: &Plan, public: &PublicInputs) -> Result<(), String> {
         let mut any = false;
-        for t in stacks(plan, StackRole::InitialWeight) {
+        for t in stacks(plan, StackRole::is_initial) {
             let Some(proof_commitment) = public.commitment(t.id.0) else {
                 return Err("the proof's initial weights are not committed".into());
             };
-            match self.stack(&t.layers) {
+            match self.stack(t) {
                 Some((_, c)) if c == proof_commitment => any = true,
                 Some(_) => return Err(format!("the proof's C_W0 of layers {:?} is not the published one", t.layers)),
                 None => return Err(format!("the published commitment has no W_0 of layers {:?}", t.layers)),
@@ -469,12 +488,12 @@ impl InitialWeightsSecrets {
 pub fn public_final_weights_sha256(plan: &Plan, public: &PublicInputs) -> Result<[u8; 32], StatementError> {
     use ark_ff::{BigInteger, PrimeField};
     let shapes = crate::weights::layer_shapes(&plan.spec);
-    let mut layers = Vec::with_capacity(shapes.len());
-    for (l, &(rows, cols)) in shapes.iter().enumerate() {
-        let layer = l as u32 + 1;
-        let t = stacks(plan, StackRole::FinalWeight)
-            .find(|t| t.layers.contains(&layer))
-            .ok_or_else(|| StatementError::Format(format!("the plan has no W_T of layer {layer}")))?;
+    // Layer `layer`'s `rows × cols` entries of the public W_T (or β_T) stack that holds them.
+    let entries = |layer: u32, bias: bool, rows: usize, cols: usize| -> Result<IntVec, StatementError> {
+        let what = if bias { "β_T" } else { "W_T" };
+        let t = stacks(plan, StackRole::is_final)
+            .find(|t| t.layers.contains(&layer) && is_bias_stack(t) == bias)
+            .ok_or_else(|| StatementError::Format(format!("the plan has no {what} of layer {layer}")))?;
         let values = public
             .values(t.id.0)
             .ok_or_else(|| StatementError::Format(format!("the proof has no public values for {}", t.name())))?;
@@ -489,15 +508,21 @@ pub fn public_final_weights_sha256(plan: &Plan, public: &PublicInputs) -> Result
                     if v.into_bigint() > Fr::MODULUS_MINUS_ONE_DIV_TWO { (true, -v) } else { (false, v) };
                 let m = magnitude.into_bigint();
                 if m.num_bits() > 126 {
-                    return Err(StatementError::Format(format!("a public W_T entry of layer {layer} exceeds 2^126")));
+                    return Err(StatementError::Format(format!("a public {what} entry of layer {layer} exceeds 2^126")));
                 }
                 let m = i128::from(m.as_ref()[0]) | (i128::from(m.as_ref()[1]) << 64);
                 exact.push(if negative { -m } else { m });
             }
         }
-        layers.push(crate::integers::IntVec::from_i128(&exact));
+        Ok(IntVec::from_i128(&exact))
+    };
+    let mut layers = Vec::with_capacity(shapes.len());
+    let mut biases = Vec::with_capacity(shapes.len());
+    for ((l, &(rows, cols)), bias) in shapes.iter().enumerate().zip(plan.spec.biases()) {
+        layers.push(entries(l as u32 + 1, false, rows, cols)?);
+        biases.push(bias.then(|| entries(l as u32 + 1, true, 1, cols)).transpose()?);
     }
-    let weights = FixedWeights { scale_bits: plan.params.weight_scale_bits, shapes, layers };
+    let weights = FixedWeights { scale_bits: plan.params.weight_scale_bits, shapes, layers, biases };
     let bytes = weights.safetensors_bytes(Path::new("the public W_T"), &plan.spec, u64::from(plan.steps))?;
     Ok(Sha256::digest(bytes).into())
 }
@@ -518,12 +543,12 @@ pub fn carry_final_weights(
     secrets: &mut StatementSecrets,
 ) -> Result<(), StatementError> {
     let format = |m: String| StatementError::Format(m);
-    for t in stacks(plan, StackRole::InitialWeight) {
+    for t in stacks(plan, StackRole::is_initial) {
         let Storage::Committed { col_vars, row_vars, .. } = t.storage else {
             return Err(format("a carried W_0 must be committed".into()));
         };
-        let before = stacks(previous, StackRole::FinalWeight)
-            .find(|p| p.layers == t.layers)
+        let before = stacks(previous, StackRole::is_final)
+            .find(|p| same_parameters(p, t))
             .ok_or_else(|| format(format!("the previous segment has no W_T of layers {:?}", t.layers)))?;
         match before.storage {
             Storage::Committed { col_vars: c, row_vars: r, .. } if (c, r) == (col_vars, row_vars) => {}
@@ -569,15 +594,15 @@ pub fn check_chain_link(
     if plan.initial_weights.is_checked() {
         return Err("its W_0 is range-checked as a chain's first segment's, not carried from a segment".into());
     }
-    let finals: Vec<&StackedTensor> = stacks(previous, StackRole::FinalWeight).collect();
-    let initials: Vec<&StackedTensor> = stacks(plan, StackRole::InitialWeight).collect();
+    let finals: Vec<&StackedTensor> = stacks(previous, StackRole::is_final).collect();
+    let initials: Vec<&StackedTensor> = stacks(plan, StackRole::is_initial).collect();
     if finals.len() != initials.len() || finals.is_empty() {
         return Err(format!("{} W_0 stacks, the previous segment {} W_T stacks", initials.len(), finals.len()));
     }
     for t in initials {
         let before = finals
             .iter()
-            .find(|p| p.layers == t.layers)
+            .find(|p| same_parameters(p, t))
             .ok_or_else(|| format!("the previous segment has no W_T of layers {:?}", t.layers))?;
         let (Some(now), Some(then)) = (public.commitment(t.id.0), previous_public.commitment(before.id.0)) else {
             return Err(format!("C_W0 or the previous C_WT of layers {:?} is missing", t.layers));

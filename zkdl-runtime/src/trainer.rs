@@ -3,13 +3,14 @@
 //! For a batch (X_t, Y_t) and weights W_t, with A^0 = X_t:
 //!
 //! ```text
-//! forward,  l = 1 … L:   Z^l = A^(l−1)·W^l_t,   (Z'^l, rz^l) = rescale_{S_W}(Z^l)
+//! forward,  l = 1 … L:   Z^l = A^(l−1)·W^l_t + 2^R·1·(β^l_t)ᵀ,   (Z'^l, rz^l) = rescale_{S_W}(Z^l)
 //!                        l < L:  s^l = [Z'^l > 0],  m^l = Z'^l − 1 + (1 − s^l)·2^Q,  A^l = s^l ⊙ Z'^l
 //! loss:                  G^L = Z'^L − Y_t
-//! backward, l = L … 1:   G_W^l = (A^(l−1))ᵀ·G^l
+//! backward, l = L … 1:   G_W^l = (A^(l−1))ᵀ·G^l,   g_β^l = 2^R·1ᵀ·G^l
 //!                        l > 1:  H^(l−1) = G^l·(W^l_t)ᵀ,  (H'^(l−1), rh^(l−1)) = rescale_{S_W}(H^(l−1)),
 //!                                G^(l−1) = s^(l−1) ⊙ H'^(l−1)
-//! update:                W^l_(t+1) = W^l_t − m_t·G_W^l     (m_t = 2^(k'_max − k'_t), 1 at one rate)
+//! update:                W^l_(t+1) = W^l_t − m_t·G_W^l,   β^l_(t+1) = β^l_t − m_t·g_β^l
+//!                        (m_t = 2^(k'_max − k'_t), 1 at one rate; the β terms for layers with a bias)
 //! ```
 //!
 //! All arithmetic is on integers wide enough for every bound: products run through [`exact_matmul`]
@@ -93,6 +94,11 @@ pub struct LayerTrace {
     pub signal: IntVec,
     /// G_W^l.
     pub weight_gradient: IntVec,
+    /// β^l_t, the bias this step read, for a layer with a bias (d_l entries: kept by compact
+    /// witnesses, which drop W_t).
+    pub bias: Option<IntVec>,
+    /// g_β^l = 2^R·1ᵀ·G^l, for a layer with a bias.
+    pub bias_gradient: Option<IntVec>,
 }
 
 impl LayerTrace {
@@ -168,6 +174,8 @@ impl StepTrace {
                     + l.remainder.heap_bytes()
                     + l.signal.heap_bytes()
                     + l.weight_gradient.heap_bytes()
+                    + l.bias.as_ref().map_or(0, IntVec::heap_bytes)
+                    + l.bias_gradient.as_ref().map_or(0, IntVec::heap_bytes)
                     + relu
             })
             .sum()
@@ -231,7 +239,7 @@ pub struct StepBounds {
 /// The bounds of one layer's values at one step. Products saturate at `u128::MAX` (above the limit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LayerBounds {
-    /// d_(l−1), the inner dimension of Z^l = A^(l−1)·W^l.
+    /// d_(l−1) (+ 1 with a bias), the terms of Z^l = A^(l−1)·W^l (+ 2^R·β).
     pub fan_in: u128,
     /// d_l, the inner dimension of H^(l−1) = G^l·(W^l)ᵀ; 0 for layer 1 (no H).
     pub fan_out: u128,
@@ -262,6 +270,7 @@ impl StepBounds {
         let batch = spec.batch.max(1) as u128;
         // The largest update multiplier of a learning-rate schedule (1 at one rate).
         let multiplier = pow(spec.optimizer.max_lr_shift() - spec.optimizer.min_lr_shift());
+        let has_bias = spec.biases();
         let layers = shapes
             .iter()
             .enumerate()
@@ -269,7 +278,8 @@ impl StepBounds {
                 let activation = if i == 0 { data } else { range };
                 let signal = if i + 1 == depth { range.saturating_add(data) } else { range };
                 LayerBounds {
-                    fan_in: rows as u128,
+                    // A bias adds one term of at most 2^R·|β| ≤ |A|·|W| bound to each Z entry.
+                    fan_in: rows as u128 + u128::from(has_bias[i]),
                     fan_out: if i == 0 { 0 } else { cols as u128 },
                     activation,
                     signal,
@@ -352,7 +362,7 @@ impl Trainer {
     /// How many steps from `weights` stay within the trainer's integers (at least 1, or an error
     /// naming the layer and product that could overflow at `step`).
     pub fn steps_within_limit(&self, weights: &FixedWeights, step: u64) -> Result<u64, TrainingError> {
-        let maxima: Vec<u128> = weights.layers.iter().map(|w| w.max_abs()).collect();
+        let maxima: Vec<u128> = (0..weights.layers.len()).map(|l| weights.max_abs(l)).collect();
         match self.bounds.steps_within_limit(&maxima) {
             0 => {
                 let (layer, what) = self.bounds.first_excess(&maxima).unwrap_or((1, "Z = A·W"));
@@ -422,6 +432,18 @@ impl Trainer {
 
     /// Checks that `weights` have the network's shapes and scale.
     pub fn check_shapes(&self, weights: &FixedWeights) -> Result<(), TrainingError> {
+        let biases_fit = weights.biases.len() == self.shapes.len()
+            && weights.biases.iter().zip(self.spec.biases()).zip(&self.shapes).all(|((b, has), &(_, cols))| match b {
+                Some(b) => has && b.len() == cols,
+                None => !has,
+            });
+        if !biases_fit {
+            return Err(TrainingError::Mismatch(format!(
+                "the weights' biases do not fit the network {}: it has a bias in layers {:?}",
+                self.spec.name,
+                self.spec.biases().iter().enumerate().filter(|(_, b)| **b).map(|(l, _)| l + 1).collect::<Vec<_>>()
+            )));
+        }
         if weights.shapes != self.shapes || weights.scale_bits != self.params.weight_scale_bits {
             return Err(TrainingError::Mismatch(format!(
                 "weights of shapes {:?} at scale 2^{} do not fit the network {} (shapes {:?}, scale 2^{})",
@@ -495,6 +517,7 @@ impl Trainer {
         // Backward.
         let mut signals: Vec<Option<IntVec>> = vec![None; depth];
         let mut gradients: Vec<Option<IntVec>> = vec![None; depth];
+        let mut bias_gradients: Vec<Option<IntVec>> = vec![None; depth];
         let mut backward: Vec<Option<(IntVec, IntVec, IntVec)>> = vec![None; depth];
         signals[depth - 1] = Some(IntVec::from_i128(&g_last));
         for l in (1..=depth).rev() {
@@ -504,6 +527,15 @@ impl Trainer {
             let gw = exact_matmul(MatrixRef::new(a_prev, b, rows).t(), MatrixRef::new(g, b, cols))
                 .map_err(matmul_error(l, "M3 G_W = Aᵀ·G"))?;
             gradients[l - 1] = Some(gw);
+            if weights.biases[l - 1].is_some() {
+                // g_β = 2^R·1ᵀ·G: column sums of the signal at G_W's scale.
+                let r = self.params.scale_bits;
+                let mut sums = vec![0i128; cols];
+                for (i, v) in g.iter().enumerate() {
+                    sums[i % cols] += v;
+                }
+                bias_gradients[l - 1] = Some(IntVec::from_i128(&sums.iter().map(|s| s << r).collect::<Vec<_>>()));
+            }
             if l > 1 {
                 let h =
                     exact_matmul(MatrixRef::new(g, b, cols), MatrixRef::new(&weights.layers[l - 1], rows, cols).t())
@@ -529,13 +561,20 @@ impl Trainer {
             .zip(&gradients)
             .map(|(w, gw)| w.difference_shifted(gw.as_ref().expect("gradient of every layer"), m))
             .collect();
+        let next_biases: Vec<Option<IntVec>> = weights
+            .biases
+            .iter()
+            .zip(&bias_gradients)
+            .map(|(b, g)| b.as_ref().map(|b| b.difference_shifted(g.as_ref().expect("gradient of every bias"), m)))
+            .collect();
 
         let layers = forward
             .into_iter()
             .zip(signals)
             .zip(gradients)
             .zip(backward)
-            .map(|(((f, signal), gradient), back)| LayerTrace {
+            .zip(weights.biases.iter().cloned().zip(bias_gradients))
+            .map(|((((f, signal), gradient), back), (bias, bias_gradient))| LayerTrace {
                 pre_activation: f.pre_activation,
                 rescaled: IntVec::from_i128(&f.rescaled),
                 remainder: f.remainder,
@@ -552,9 +591,16 @@ impl Trainer {
                 }),
                 signal: signal.expect("signal of every layer"),
                 weight_gradient: gradient.expect("gradient of every layer"),
+                bias,
+                bias_gradient,
             })
             .collect();
-        let next = FixedWeights { scale_bits: weights.scale_bits, shapes: weights.shapes.clone(), layers: next };
+        let next = FixedWeights {
+            scale_bits: weights.scale_bits,
+            shapes: weights.shapes.clone(),
+            layers: next,
+            biases: next_biases,
+        };
         Ok((StepTrace { layers, loss, correct }, next))
     }
 
@@ -568,8 +614,15 @@ impl Trainer {
         step: u64,
     ) -> Result<(IntVec, Vec<i128>, IntVec), TrainingError> {
         let (inputs, cols) = self.shapes[l - 1];
-        let z = exact_matmul(MatrixRef::new(input, rows, inputs), MatrixRef::new(&weights.layers[l - 1], inputs, cols))
-            .map_err(|source| TrainingError::MatMul { step, layer: l, relation: "M1 Z = A·W", source })?;
+        let mut z =
+            exact_matmul(MatrixRef::new(input, rows, inputs), MatrixRef::new(&weights.layers[l - 1], inputs, cols))
+                .map_err(|source| TrainingError::MatMul { step, layer: l, relation: "M1 Z = A·W", source })?;
+        if let Some(bias) = &weights.biases[l - 1] {
+            // Z += 2^R·1·βᵀ: β is at W's scale, 1.0 at the activations' 2^R (bounded with Z, `StepBounds`).
+            let r = self.params.scale_bits;
+            let shifted: Vec<i128> = bias.iter().map(|v| v << r).collect();
+            z = IntVec::from_i128(&(0..rows * cols).map(|i| z.get(i) + shifted[i % cols]).collect::<Vec<_>>());
+        }
         let (rescaled, remainder) = rescale_all(&z, self.params.weight_scale_bits);
         Ok((z, rescaled, remainder))
     }

@@ -1,7 +1,8 @@
 //! Network weights in fixed point: seeded initialization and safetensors files.
 //!
 //! W^l is the d_(l−1) × d_l matrix of layer l, row-major, at scale 2^S_W with S_W = 2R + k (`PROTOCOL.md`
-//! §2), so Z^l = A^(l−1)·W^l.
+//! §2), and β^l (d_l entries, for a layer with a bias) is at the same scale, so that
+//! Z^l = A^(l−1)·W^l + 2^R·1·(β^l)ᵀ (`docs/bias.md`).
 //!
 //! **Initialization** ([`Init`]), drawn from ChaCha20 seeded with the seed, stream l for layer l, then
 //! quantized to round(w·2^S_W):
@@ -10,6 +11,9 @@
 //!   gives weights inside the range below, whatever the input width.
 //! - `he`: w ~ N(0, 2/d_(l−1)) by Box–Muller (four words per draw). For small inputs (d_0 = 4: std
 //!   0.71) a draw can leave the range, and the seed is refused.
+//!
+//! Biases: `pytorch` draws β ~ U(−1/√d_(l−1), 1/√d_(l−1)) as PyTorch does, from stream 2^32 + l; `he`
+//! starts them at zero.
 //!
 //! The initial weights are range-checked as (S_W+2)-bit two's complement (|w| < 2); a draw outside is
 //! an error.
@@ -20,6 +24,8 @@
 //!   `load_model(model, path, strict=False)` loads it (the exact tensors below are the extra keys);
 //! - `"zkdl.fixed.{l}"`: int64, shape [d_(l−1), d_l], the exact fixed-point integers, so a run can be
 //!   resumed or proven again bit for bit;
+//! - for a layer with a bias, `"{2(l−1)}.bias"` (float32 [d_l], PyTorch's) and `"zkdl.fixed_bias.{l}"`
+//!   (int64 [d_l], exact);
 //! - metadata: `format = zkdl-weights`, the spec as JSON, S_W, the steps trained, and — when the run
 //!   says how its data was prepared — `normalization`, the fitted [`Scaler`] as JSON, which
 //!   `zkdl predict` applies to new data ([`ModelFile`]).
@@ -46,6 +52,8 @@ pub struct FixedWeights {
     pub shapes: Vec<(usize, usize)>,
     /// W^l, row-major d_(l−1) × d_l.
     pub layers: Vec<IntVec>,
+    /// β^l (d_l entries) of each layer with a bias, `None` for a layer without.
+    pub biases: Vec<Option<IntVec>>,
 }
 
 /// What went wrong with weights.
@@ -60,8 +68,8 @@ pub enum WeightsError {
     /// `detail`: the shape and dtype found and expected.
     #[error("{path}: tensor `{name}` {detail}")]
     Shape { path: PathBuf, name: String, detail: String },
-    #[error("{path}: tensor `{name}` is a bias, and zkdl's dense layers have none yet: the model would lose it (export the network with nn.Linear(…, bias=False), or fold the bias into a constant-1 input column)")]
-    Bias { path: PathBuf, name: String },
+    #[error("{path}: tensor `{name}` is a bias, and layer {layer} of the network has none (`bias = false`): the model would lose it (declare the layer `{{ dense = N }}` with its bias, or export it with nn.Linear(…, bias=False))")]
+    Bias { path: PathBuf, name: String, layer: usize },
     #[error("{path}: the weights are at scale 2^{found}, the network's weight scale is 2^{expected} (S_W = 2R + k); they belong to another network or learning rate")]
     Scale { path: PathBuf, found: u32, expected: u32 },
     #[error("layer {layer}, entry ({row}, {col}): weight {value} is outside the initial-weight range |w| < 2 ({bits}-bit two's complement at scale 2^{scale_bits}); initialize with smaller values")]
@@ -140,17 +148,23 @@ impl FixedWeights {
     /// positioned at the chunk's first word: the same values as one generator drawing them in order.
     pub fn init(spec: &NetworkSpec, init: Init, seed: u64) -> Result<FixedWeights, WeightsError> {
         match init {
-            Init::PyTorch => Self::draw(spec, seed, WORDS_PER_UNIFORM, |rng, fan_in| {
-                let bound = 1.0 / (fan_in as f64).sqrt();
-                bound * (2.0 * rng.gen::<f64>() - 1.0)
-            }),
+            Init::PyTorch => Self::draw(
+                spec,
+                seed,
+                WORDS_PER_UNIFORM,
+                |rng, fan_in| {
+                    let bound = 1.0 / (fan_in as f64).sqrt();
+                    bound * (2.0 * rng.gen::<f64>() - 1.0)
+                },
+                true,
+            ),
             Init::He => Self::he_init(spec, seed),
         }
     }
 
     /// He initialization, quantized (see the module docs); deterministic for the seed.
     pub fn he_init(spec: &NetworkSpec, seed: u64) -> Result<FixedWeights, WeightsError> {
-        Self::draw(spec, seed, WORDS_PER_DRAW, |rng, fan_in| (2.0 / fan_in as f64).sqrt() * standard_normal(rng))
+        Self::draw(spec, seed, WORDS_PER_DRAW, |rng, fan_in| (2.0 / fan_in as f64).sqrt() * standard_normal(rng), false)
     }
 
     /// Every layer's entries drawn by `draw(rng, fan_in)`, which takes `words` ChaCha words per call.
@@ -159,6 +173,7 @@ impl FixedWeights {
         seed: u64,
         words: usize,
         draw: impl Fn(&mut ChaCha20Rng, usize) -> f64 + Sync,
+        draw_biases: bool,
     ) -> Result<FixedWeights, WeightsError> {
         let scale_bits = spec.fixed_point_params().weight_scale_bits;
         let shapes = layer_shapes(spec);
@@ -175,10 +190,43 @@ impl FixedWeights {
             });
             layers.push(quantize_layer(l + 1, cols, &values, scale_bits)?);
         }
-        Ok(FixedWeights { scale_bits, shapes, layers })
+        let biases = spec
+            .biases()
+            .into_iter()
+            .zip(&shapes)
+            .enumerate()
+            .map(|(l, (bias, &(rows, cols)))| {
+                bias.then(|| {
+                    let values: Vec<f64> = match draw_biases {
+                        true => {
+                            let mut rng = ChaCha20Rng::seed_from_u64(seed);
+                            rng.set_stream(BIAS_STREAMS + l as u64 + 1);
+                            (0..cols).map(|_| draw(&mut rng, rows)).collect()
+                        }
+                        false => vec![0.0; cols],
+                    };
+                    quantize_layer(l + 1, cols, &values, scale_bits)
+                })
+                .transpose()
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(FixedWeights { scale_bits, shapes, layers, biases })
     }
 
-    /// Weights from real values per layer (row-major d_(l−1) × d_l), quantized and range-checked.
+    /// Zero biases for every layer of `spec` that has one.
+    fn zero_biases(spec: &NetworkSpec) -> Vec<Option<IntVec>> {
+        let shapes = layer_shapes(spec);
+        spec.biases().into_iter().zip(shapes).map(|(b, (_, cols))| b.then(|| IntVec::from_i64(vec![0; cols]))).collect()
+    }
+
+    /// β^l as real numbers (f64), for a layer with a bias.
+    pub fn bias_to_f64(&self, layer: usize) -> Option<Vec<f64>> {
+        let scale = (self.scale_bits as f64).exp2();
+        self.biases[layer].as_ref().map(|b| b.iter().map(|v| v as f64 / scale).collect())
+    }
+
+    /// Weights from real values per layer (row-major d_(l−1) × d_l), quantized and range-checked;
+    /// biases zero.
     pub fn from_f64(spec: &NetworkSpec, layers: &[Vec<f64>]) -> Result<FixedWeights, WeightsError> {
         let scale_bits = spec.fixed_point_params().weight_scale_bits;
         let shapes = layer_shapes(spec);
@@ -188,7 +236,7 @@ impl FixedWeights {
             .enumerate()
             .map(|(l, (&(_, cols), values))| quantize_layer(l + 1, cols, values, scale_bits))
             .collect::<Result<_, _>>()?;
-        Ok(FixedWeights { scale_bits, shapes, layers })
+        Ok(FixedWeights { scale_bits, shapes, layers, biases: Self::zero_biases(spec) })
     }
 
     /// W^l as real numbers (f64), row-major.
@@ -199,12 +247,18 @@ impl FixedWeights {
 
     /// Parameters in all layers.
     pub fn parameter_count(&self) -> usize {
-        self.shapes.iter().map(|(r, c)| r * c).sum()
+        self.shapes.iter().map(|(r, c)| r * c).sum::<usize>() + self.biases.iter().flatten().map(IntVec::len).sum::<usize>()
     }
 
     /// Heap bytes of the integers.
     pub fn heap_bytes(&self) -> usize {
-        self.layers.iter().map(IntVec::heap_bytes).sum()
+        self.layers.iter().chain(self.biases.iter().flatten()).map(IntVec::heap_bytes).sum()
+    }
+
+    /// The largest |w| of layer l's weights and bias (0-based l).
+    pub fn max_abs(&self, l: usize) -> u128 {
+        let bias = self.biases[l].as_ref().map_or(0, IntVec::max_abs);
+        self.layers[l].max_abs().max(bias)
     }
 
     /// Writes the float32 and exact tensors (module docs) atomically.
@@ -262,6 +316,16 @@ impl FixedWeights {
                 exact.extend_from_slice(&v.to_le_bytes());
             }
             buffers.push((format!("zkdl.fixed.{}", l + 1), Dtype::I64, vec![rows, cols], exact));
+            if let (Some(bias), Some(real)) = (&self.biases[l], self.bias_to_f64(l)) {
+                let torch: Vec<u8> = real.iter().flat_map(|&v| (v as f32).to_le_bytes()).collect();
+                buffers.push((format!("{}.bias", 2 * l), Dtype::F32, vec![cols], torch));
+                let mut exact = Vec::with_capacity(cols * 8);
+                for v in bias.iter() {
+                    let v = i64::try_from(v).map_err(|_| WeightsError::TooWide { layer: l + 1, value: v })?;
+                    exact.extend_from_slice(&v.to_le_bytes());
+                }
+                buffers.push((format!("zkdl.fixed_bias.{}", l + 1), Dtype::I64, vec![cols], exact));
+            }
         }
         let views = buffers
             .iter()
@@ -300,11 +364,14 @@ impl FixedWeights {
         let file_scale =
             header.metadata().as_ref().and_then(|m| m.get("weight_scale_bits")).and_then(|s| s.parse().ok());
         let shapes = layer_shapes(spec);
-        // A bias would be dropped without a word: refuse the file instead.
-        let mut names = file.names();
-        names.sort();
-        if let Some(bias) = names.iter().find(|n| n.ends_with(".bias")) {
-            return Err(WeightsError::Bias { path: path.to_path_buf(), name: bias.to_string() });
+        // A bias of a layer that has none would be dropped without a word: refuse the file instead.
+        let has_bias = spec.biases();
+        for (l, _) in has_bias.iter().enumerate().filter(|(_, b)| !**b) {
+            for name in [format!("{}.bias", 2 * l), format!("zkdl.fixed_bias.{}", l + 1)] {
+                if file.tensor(&name).is_ok() {
+                    return Err(WeightsError::Bias { path: path.to_path_buf(), name, layer: l + 1 });
+                }
+            }
         }
         let has_exact = file.names().iter().any(|n| n.starts_with("zkdl.fixed."));
         if let (true, Some(found)) = (has_exact, file_scale) {
@@ -313,6 +380,7 @@ impl FixedWeights {
             }
         }
         let mut layers = Vec::with_capacity(shapes.len());
+        let mut biases = Vec::with_capacity(shapes.len());
         for (l, &(rows, cols)) in shapes.iter().enumerate() {
             let tensor = |name: &str| {
                 file.tensor(name).map_err(|_| WeightsError::Missing {
@@ -365,8 +433,37 @@ impl FixedWeights {
                 }
                 layers.push(quantize_layer(l + 1, cols, &real, scale_bits)?);
             }
+            biases.push(match (has_bias[l], has_exact) {
+                (false, _) => None,
+                (true, true) => {
+                    let name = format!("zkdl.fixed_bias.{}", l + 1);
+                    let view = tensor(&name)?;
+                    if view.dtype() != Dtype::I64 || view.shape() != [cols] {
+                        return Err(wrong_shape(&name, &view, vec![cols], "int64 [d_l]"));
+                    }
+                    let values: Vec<i64> =
+                        view.data().chunks_exact(8).map(|b| i64::from_le_bytes(b.try_into().expect("8 bytes"))).collect();
+                    Some(IntVec::from_i64(values))
+                }
+                (true, false) => {
+                    let name = format!("{}.bias", 2 * l);
+                    let view = tensor(&name)?;
+                    if view.dtype() != Dtype::F32 || view.shape() != [cols] {
+                        return Err(wrong_shape(&name, &view, vec![cols], "float32 [d_l], PyTorch's Linear bias"));
+                    }
+                    let mut real = Vec::with_capacity(cols);
+                    for (c, b) in view.data().chunks_exact(4).enumerate() {
+                        let value = f32::from_le_bytes(b.try_into().expect("4 bytes"));
+                        if !value.is_finite() {
+                            return Err(WeightsError::NotFinite { layer: l + 1, row: 0, col: c, value });
+                        }
+                        real.push(value as f64);
+                    }
+                    Some(quantize_layer(l + 1, cols, &real, scale_bits)?)
+                }
+            });
         }
-        Ok(FixedWeights { scale_bits, shapes, layers })
+        Ok(FixedWeights { scale_bits, shapes, layers, biases })
     }
 }
 
@@ -416,6 +513,8 @@ const HE_CHUNK: usize = 1 << 14;
 const WORDS_PER_DRAW: usize = 4;
 /// The ChaCha20 words one uniform draw takes: one `f64` from one `u64`.
 const WORDS_PER_UNIFORM: usize = 2;
+/// Layer l's bias is drawn from stream `BIAS_STREAMS + l` (its weights from stream l).
+const BIAS_STREAMS: u64 = 1 << 32;
 
 /// Quantizes a layer's real weights to the weight scale and range-checks them as (S_W+2)-bit two's
 /// complement, in parallel; the error names the first entry outside the range.
@@ -481,7 +580,7 @@ mod tests {
             let quantized: Vec<i128> = values.iter().map(|&w| crate::fixed_point::quantize(w, scale_bits)).collect();
             layers.push(IntVec::from_i128(&quantized));
         }
-        FixedWeights { scale_bits, shapes, layers }
+        FixedWeights { scale_bits, shapes, layers, biases: FixedWeights::zero_biases(spec) }
     }
 
     #[test]

@@ -277,6 +277,12 @@ impl Witness {
         let trace = |t: usize| self.traces.get(t).and_then(|s| s.layers.get(l.checked_sub(1)?));
         let relu = |t: usize| trace(t).and_then(|x| x.relu.as_ref());
         let weight = |t: usize| self.weights_at(t).and_then(|w| w.layers.get(l.checked_sub(1)?));
+        // β_t: from the weights where held (W_0, W_T, every W_t of a full witness), else from the
+        // trace of the step that read it.
+        let bias = |t: usize| match self.weights_at(t) {
+            Some(w) => w.biases.get(l.checked_sub(1)?)?.as_ref(),
+            None => trace(t)?.bias.as_ref(),
+        };
         let shift = self.plan.params.weight_scale_bits;
         // Z and H as stored, or recomposed from Z', rz (H', rh) where a compact witness dropped them.
         let recomposable = |stored: &'a IntVec, scaled: &'a IntVec, remainder: &'a IntVec| {
@@ -289,11 +295,13 @@ impl Witness {
         use Member::{Bits, RangeBits, Values};
         Some(match role {
             StackRole::InitialWeight | StackRole::FinalWeight | StackRole::Tensor(Role::Weight) => Values(weight(t)?),
+            StackRole::InitialBias | StackRole::FinalBias | StackRole::Tensor(Role::Bias) => Values(bias(t)?),
             StackRole::AllBits => return None,
             StackRole::Tensor(r) => match r {
                 Role::Input => Values(&self.batches.get(t)?.x),
                 Role::Target => Values(&self.batches.get(t)?.y),
-                Role::Weight => unreachable!("matched above"),
+                Role::Weight | Role::Bias => unreachable!("matched above"),
+                Role::BiasGradient => Values(trace(t)?.bias_gradient.as_ref()?),
                 Role::PreActivation => {
                     let x = trace(t)?;
                     recomposable(&x.pre_activation, &x.rescaled, &x.remainder)
@@ -332,6 +340,7 @@ impl Witness {
                     RangeChecked::Input => &self.batches.get(t)?.x,
                     RangeChecked::Target => &self.batches.get(t)?.y,
                     RangeChecked::InitialWeight => weight(0)?,
+                    RangeChecked::InitialBias => bias(0)?,
                     RangeChecked::Remainder => &trace(t)?.remainder,
                     RangeChecked::OutputRescaled if l == depth => &trace(t)?.rescaled,
                     RangeChecked::OutputRescaled => return None,
@@ -616,6 +625,11 @@ impl Witness {
         for (l, w) in self.weights[0].layers.iter().enumerate() {
             check_range("range check of W_0", w, twos_complement_range(p.weight_bits), 0, l + 1, shapes[l].1)?;
         }
+        for (l, bias) in self.weights[0].biases.iter().enumerate() {
+            if let Some(bias) = bias {
+                check_range("range check of β_0", bias, twos_complement_range(p.weight_bits), 0, l + 1, shapes[l].1)?;
+            }
+        }
         // A compact witness's W_t, walked from W_0 with the recomputed G_W.
         let mut walked = self.compact.then(|| self.weights[0].clone());
         for (t, (batch, trace)) in self.batches.iter().zip(&self.traces).enumerate() {
@@ -626,6 +640,7 @@ impl Witness {
                 None => &self.weights[t],
             };
             let mut next_layers = Vec::with_capacity(depth);
+            let mut next_biases = Vec::with_capacity(depth);
             for l in 1..=depth {
                 let (rows, cols) = shapes[l - 1];
                 let layer = &trace.layers[l - 1];
@@ -637,8 +652,18 @@ impl Witness {
                 let a_prev = a_prev.as_ref();
                 let signal = layer.signal_values();
                 let w = MatrixRef::new(&weights.layers[l - 1], rows, cols);
-                // M1, S1.
-                let z = product("M1 forward matmul", MatrixRef::new(a_prev, b, rows), w, t, l)?;
+                // M1, S1 (Z = A·W + 2^R·1·βᵀ with a bias).
+                let mut z = product("M1 forward matmul", MatrixRef::new(a_prev, b, rows), w, t, l)?;
+                let bias = weights.biases[l - 1].as_ref();
+                if let Some(beta) = bias {
+                    if let Some(read) = &layer.bias {
+                        // The β the step recorded is the β_t of the run (a compact witness proves from it).
+                        equal("U1 bias update", &beta.to_i128(), read, t, l, cols)?;
+                    }
+                    for (i, v) in z.iter_mut().enumerate() {
+                        *v += beta.get(i % cols) << p.scale_bits;
+                    }
+                }
                 check_range("range check of rz", &layer.remainder, remainder_range, t, l, cols)?;
                 let recomposed: Vec<i128> = layer
                     .rescaled
@@ -700,6 +725,17 @@ impl Witness {
                 if !self.compact {
                     equal("M3 weight gradient", &gw, &layer.weight_gradient, t, l, cols)?;
                 }
+                // M4: g_β = 2^R·1ᵀ·G.
+                let bias_gradient: Option<Vec<i128>> = bias.map(|_| {
+                    let mut sums = vec![0i128; cols];
+                    for (i, v) in signal.iter().enumerate() {
+                        sums[i % cols] += v;
+                    }
+                    sums.into_iter().map(|v| v << p.scale_bits).collect()
+                });
+                if let (Some(expected), Some(found)) = (&bias_gradient, &layer.bias_gradient) {
+                    equal("M4 bias gradient", expected, found, t, l, cols)?;
+                }
                 // M2, S2, H2 into layer l − 1.
                 if l > 1 {
                     let below = &trace.layers[l - 2];
@@ -730,20 +766,37 @@ impl Witness {
                 // U1.
                 let m = self.plan.update_multiplier_log2(t as u64);
                 let next: Vec<i128> = weights.layers[l - 1].iter().zip(&gw).map(|(w, g)| w - (g << m)).collect();
+                let next_bias: Option<Vec<i128>> = bias
+                    .zip(bias_gradient.as_ref())
+                    .map(|(beta, g)| beta.iter().zip(g).map(|(v, g)| v - (g << m)).collect());
                 if self.compact {
                     next_layers.push(IntVec::from_i128(&next));
+                    next_biases.push(next_bias.map(|v| IntVec::from_i128(&v)));
                 } else {
                     equal("U1 update", &next, &self.weights[t + 1].layers[l - 1], t, l, cols)?;
+                    match (&next_bias, &self.weights[t + 1].biases[l - 1]) {
+                        (Some(expected), Some(found)) => equal("U1 bias update", expected, found, t, l, cols)?,
+                        (None, None) => {}
+                        _ => return Err(missing(t, l)),
+                    }
                 }
             }
             if let Some(w) = walked.as_mut() {
                 w.layers = next_layers;
+                w.biases = next_biases;
             }
         }
         if let (Some(walked), Some(last)) = (&walked, self.weights.last()) {
             let t = self.steps().saturating_sub(1);
             for (l, (w, stored)) in walked.layers.iter().zip(&last.layers).enumerate() {
                 equal("U1 update", &w.to_i128(), stored, t, l + 1, shapes[l].1)?;
+            }
+            for (l, (b, stored)) in walked.biases.iter().zip(&last.biases).enumerate() {
+                match (b, stored) {
+                    (Some(b), Some(stored)) => equal("U1 bias update", &b.to_i128(), stored, t, l + 1, shapes[l].1)?,
+                    (None, None) => {}
+                    _ => return Err(missing(t, l + 1)),
+                }
             }
         }
         Ok(())

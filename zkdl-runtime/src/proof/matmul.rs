@@ -20,6 +20,11 @@
 //! over the instance and summed variables. It ends at `(r_n, r_b)` with the claims
 //! `L(r_n, ρ_a, r_b)` (or `L(r_n, r_b, ρ_a)`) and `R(…)` on the operands, routed to their tensors.
 //!
+//! **Bias.** M1 of layers with a bias has a fourth operand β (`docs/bias.md`):
+//! `Z(n, i, j) = Σ_k A(n, i, k) · W(n, k, j) + 2^R · β(n, j)` for the B rows i of the batch. At the
+//! point ρ the prover sends `β(ρ_n, ρ_c)` (a claim on β), and the sumcheck proves
+//! `Z(ρ) − 2^R · e · β(ρ_n, ρ_c)` with `e = Σ_{i<B} eq(ρ_a, i)` (1 when B fills the rows).
+//!
 //! The stacked W (R of M1 and M2) is bound without its table ([`super::weight_walk`]). M3 does not
 //! merge the claims on G_W (that would need G_W's table, `T · |W|` entries): it proves them together
 //! in one sumcheck over the factors ([`gradient_statement`]).
@@ -135,6 +140,35 @@ fn free_index(sum_is_column: bool) -> Bound {
     }
 }
 
+/// The route of M1's bias operand β (operand 3), for a relation of layers with a bias, checked to be
+/// one row of Z's columns per instance.
+fn bias_route<'p>(
+    plan: &'p zkdl_compiler::Plan,
+    relation: &'p AggregatedRelation,
+    s: &Shape,
+) -> Result<Option<Route<'p>>, VerificationError> {
+    if relation.kind != RelationKind::MatMulForward || relation.operands.len() != 4 {
+        return Ok(None);
+    }
+    let route = Route::new(plan, relation, 3, false)?;
+    let l = route.tensor.layout;
+    if l.row_bits != 0 || l.plane_bits != 0 || l.col_bits as usize != s.c_bits || route.view_instance_bits() != s.instance_bits
+    {
+        return Err(VerificationError::Malformed {
+            relation: relation_name(relation),
+            what: "the bias is not one row of Z's columns per instance".into(),
+        });
+    }
+    Ok(Some(route))
+}
+
+/// `2^R · Σ_{i<B} eq(ρ_a, i)`: the bias term's coefficient at Z's row point ρ_a.
+fn bias_coefficient(plan: &zkdl_compiler::Plan, rho_a: &[Fr]) -> Fr {
+    let rows = plan.spec.batch as usize;
+    let e: Fr = crate::tensor::eq_table(rho_a).iter().take(rows).sum();
+    crate::tensor::power_of_two(plan.params.scale_bits) * e
+}
+
 /// The prover's half.
 pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), VerificationError> {
     let s = shape(p.plan, relation)?;
@@ -154,6 +188,14 @@ pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), Verifi
     };
     let (rho_n, rest) = rho.split_at(s.instance_bits);
     let (rho_a, rho_c) = rest.split_at(s.a_bits);
+    let claimed = match bias_route(p.plan, relation, &s)? {
+        Some(bias) => {
+            let beta = p.send(p.view_value(&bias, &[rho_n, rho_c].concat()));
+            p.claim(&bias, PublicTensor::Eq(rho_n.to_vec()), rho_c.to_vec(), beta);
+            claimed - beta * bias_coefficient(p.plan, rho_a)
+        }
+        None => claimed,
+    };
     let left = p.bound_view(&s.left, rho_a, free_index(s.layout.left_sum_is_column));
     let right = p.bound_view(&s.right, rho_c, free_index(s.layout.right_sum_is_column));
     let (point, values) = p.prove_sumcheck(&s.statement(relation, rho_n), claimed, vec![left, right]);
@@ -183,6 +225,14 @@ pub fn verify(v: &mut Verifier, relation: &AggregatedRelation) -> Result<(), Ver
     };
     let (rho_n, rest) = rho.split_at(s.instance_bits);
     let (rho_a, rho_c) = rest.split_at(s.a_bits);
+    let claimed = match bias_route(v.plan, relation, &s)? {
+        Some(bias) => {
+            let beta = v.receive()?;
+            v.claim(&bias, PublicTensor::Eq(rho_n.to_vec()), rho_c.to_vec(), beta)?;
+            claimed - beta * bias_coefficient(v.plan, rho_a)
+        }
+        None => claimed,
+    };
     let (point, values) = v.verify_sumcheck(&s.statement(relation, rho_n), claimed)?;
     let (r_n, r_b) = point.split_at(s.instance_bits);
     let (left_point, right_point) = s.operand_points(rho_a, rho_c, r_b);

@@ -34,6 +34,7 @@
 //! the mode, the plan digest, every public commitment or public value, and the commitment to b before
 //! any challenge; then each relation's name and messages before the challenges that depend on them.
 
+pub mod bias;
 pub mod binary;
 pub mod bit_opening;
 pub mod dataset_link;
@@ -1093,6 +1094,7 @@ pub fn prove_with_dataset<R: RngCore + CryptoRng>(
             RelationKind::ZkRelu | RelationKind::ReluBackward => hadamard::prove(&mut prover, relation)?,
             RelationKind::Rescale(_) => rescale::prove(&mut prover, relation)?,
             RelationKind::MseGrad => loss::prove(&mut prover, relation)?,
+            RelationKind::BiasGradient => bias::prove(&mut prover, relation)?,
             RelationKind::SgdUpdate => update::prove(&mut prover, relation)?,
             RelationKind::Recompose(Recomposition::TwosComplement(n)) => {
                 recompose::prove_twos_complement(&mut prover, relation, n)?
@@ -1289,6 +1291,7 @@ pub fn verify_with_dataset(
             RelationKind::ZkRelu | RelationKind::ReluBackward => hadamard::verify(&mut verifier, relation)?,
             RelationKind::Rescale(_) => rescale::verify(&mut verifier, relation)?,
             RelationKind::MseGrad => loss::verify(&mut verifier, relation)?,
+            RelationKind::BiasGradient => bias::verify(&mut verifier, relation)?,
             RelationKind::SgdUpdate => update::verify(&mut verifier, relation)?,
             RelationKind::Recompose(Recomposition::TwosComplement(n)) => {
                 recompose::verify_twos_complement(&mut verifier, relation, n)?
@@ -1555,11 +1558,11 @@ pub fn public_range_bits(plan: &Plan, t: &StackedTensor) -> Result<u32, Verifica
     use zkdl_compiler::Role;
     match t.role {
         StackRole::Tensor(Role::Input | Role::Target) => Ok(plan.params.data_bits),
-        StackRole::InitialWeight => Ok(plan.params.weight_bits),
-        StackRole::FinalWeight => Ok(plan.bounds.weight + 1),
+        StackRole::InitialWeight | StackRole::InitialBias => Ok(plan.params.weight_bits),
+        StackRole::FinalWeight | StackRole::FinalBias => Ok(plan.bounds.weight + 1),
         _ => Err(VerificationError::Malformed {
             relation: "statement".into(),
-            what: format!("{} is public, but only X, Y, W_0 and W_T may be", t.name()),
+            what: format!("{} is public, but only X, Y, W_0, β_0, W_T and β_T may be", t.name()),
         }),
     }
 }
