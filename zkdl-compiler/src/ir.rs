@@ -535,7 +535,8 @@ pub fn lower_segment(spec: &NetworkSpec, steps: u32, visibility: Visibility, ini
             if let Some(bias) = biases[l - 1] {
                 let bias_shape = TensorShape::matrix(1, widths[l]);
                 let g_b = b.gate(GateKind::BiasGradient, lu, &[signal], &[(Role::BiasGradient, t, bias_shape)])[0];
-                biases[l - 1] = Some(b.gate(GateKind::SgdUpdate, lu, &[bias, g_b], &[(Role::Bias, t + 1, bias_shape)])[0]);
+                biases[l - 1] =
+                    Some(b.gate(GateKind::SgdUpdate, lu, &[bias, g_b], &[(Role::Bias, t + 1, bias_shape)])[0]);
             }
             if let Some(s) = next_signal {
                 signal = s;
@@ -732,7 +733,8 @@ mod tests {
         );
         assert_eq!(count(&public, |k| matches!(k, GateKind::RangeCheck(_))), 5 * 3);
         // Without biases: plain M1, no M4, W updates only.
-        let spec = NetworkSpec::builder("two").input(6).dense_no_bias(5).relu().dense(3).sgd(3).batch(4).build().unwrap();
+        let spec =
+            NetworkSpec::builder("two").input(6).dense_no_bias(5).relu().dense(3).sgd(3).batch(4).build().unwrap();
         let mixed = lower(&spec, 3, Visibility::default());
         check(&mixed).unwrap();
         assert_eq!(count(&mixed, |k| *k == GateKind::MatMulForward), 3);

@@ -508,7 +508,9 @@ pub fn public_final_weights_sha256(plan: &Plan, public: &PublicInputs) -> Result
                     if v.into_bigint() > Fr::MODULUS_MINUS_ONE_DIV_TWO { (true, -v) } else { (false, v) };
                 let m = magnitude.into_bigint();
                 if m.num_bits() > 126 {
-                    return Err(StatementError::Format(format!("a public {what} entry of layer {layer} exceeds 2^126")));
+                    return Err(StatementError::Format(format!(
+                        "a public {what} entry of layer {layer} exceeds 2^126"
+                    )));
                 }
                 let m = i128::from(m.as_ref()[0]) | (i128::from(m.as_ref()[1]) << 64);
                 exact.push(if negative { -m } else { m });

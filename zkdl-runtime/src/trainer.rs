@@ -416,7 +416,7 @@ impl Trainer {
         Ok(Batch { x: IntVec::from_i128(&x), y: IntVec::from_i128(&y), labels, indices: indices.to_vec() })
     }
 
-    /// Checks W_0 against its (S_W+2)-bit range and the network's shapes.
+    /// Checks W_0 and β_0 against their (S_W+2)-bit range and the network's shapes.
     pub fn check_initial_weights(&self, weights: &FixedWeights) -> Result<(), TrainingError> {
         self.check_shapes(weights)?;
         let bits = self.params.weight_bits;
@@ -425,6 +425,12 @@ impl Trainer {
             if let Some(i) = w.iter().position(|v| !(min..=max).contains(&v)) {
                 let help = "initial weights must lie in (−2, 2) in real units";
                 return Err(out_of_range(0, l + 1, "W_0", i / cols, i % cols, w.get(i), min, max, bits, help));
+            }
+            if let Some(bias) = &weights.biases[l] {
+                if let Some(i) = bias.iter().position(|v| !(min..=max).contains(&v)) {
+                    let help = "initial biases must lie in (−2, 2) in real units";
+                    return Err(out_of_range(0, l + 1, "β_0", 0, i, bias.get(i), min, max, bits, help));
+                }
             }
         }
         Ok(())
@@ -802,7 +808,8 @@ mod tests {
         assert_eq!(b.layers[1].signal, 1 << 32);
         assert_eq!(b.layers[1].gradient, 1 << 69);
         assert_eq!(b.layers[0].fan_out, 0);
-        assert_eq!((b.layers[2].fan_in, b.layers[2].fan_out), (32, 10));
+        // Z = A·W + 2^R·β: 32 products and the bias.
+        assert_eq!((b.layers[2].fan_in, b.layers[2].fan_out), (33, 10));
         // S_W = 2R + k = 32 + 9 = 41: |W_0| ≤ 2^42.
         assert_eq!(b.initial_weight, 1 << 42);
     }

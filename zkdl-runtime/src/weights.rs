@@ -247,7 +247,8 @@ impl FixedWeights {
 
     /// Parameters in all layers.
     pub fn parameter_count(&self) -> usize {
-        self.shapes.iter().map(|(r, c)| r * c).sum::<usize>() + self.biases.iter().flatten().map(IntVec::len).sum::<usize>()
+        self.shapes.iter().map(|(r, c)| r * c).sum::<usize>()
+            + self.biases.iter().flatten().map(IntVec::len).sum::<usize>()
     }
 
     /// Heap bytes of the integers.
@@ -441,8 +442,11 @@ impl FixedWeights {
                     if view.dtype() != Dtype::I64 || view.shape() != [cols] {
                         return Err(wrong_shape(&name, &view, vec![cols], "int64 [d_l]"));
                     }
-                    let values: Vec<i64> =
-                        view.data().chunks_exact(8).map(|b| i64::from_le_bytes(b.try_into().expect("8 bytes"))).collect();
+                    let values: Vec<i64> = view
+                        .data()
+                        .chunks_exact(8)
+                        .map(|b| i64::from_le_bytes(b.try_into().expect("8 bytes")))
+                        .collect();
                     Some(IntVec::from_i64(values))
                 }
                 (true, false) => {

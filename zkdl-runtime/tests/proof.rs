@@ -94,7 +94,8 @@ fn public_data_and_public_initial_weights_are_checked_in_the_clear() {
         let key = CommitmentKey::new(key_log_cols(&plan));
         let mut rng = ChaCha20Rng::seed_from_u64(2);
         let (public, secrets) = proof::commit_statement(&plan, &key, &tables, &mut rng);
-        let expected = usize::from(visibility.public_data) * 2 + usize::from(visibility.public_initial_weights) * 3;
+        // X and Y; W_0 and β_0 of each of the three layers.
+        let expected = usize::from(visibility.public_data) * 2 + usize::from(visibility.public_initial_weights) * 6;
         assert_eq!(public.public_values.len(), expected, "{visibility:?}");
         let (body, _) = proof::prove(&plan, &key, &tables, &public, &secrets, &mut rng, |_| {}).unwrap();
         proof::verify(&plan, &key, &public, &body).unwrap_or_else(|e| panic!("{visibility:?}: {e}"));

@@ -26,7 +26,7 @@ mod common;
 
 use common::{bit, entry, tensor, witness};
 
-/// 64 → 16 → relu → 8 → relu → 10, batch 8, lr 2^-3, T = 2.
+/// 64 → 16 → relu → 8 → relu → 10 (every layer with a bias), batch 8, lr 2^-3, T = 2.
 fn spec(width: u32, lr_shift: u32) -> NetworkSpec {
     NetworkSpec::builder("small")
         .input(64)
@@ -131,6 +131,21 @@ corrupting_one_entry_is_rejected! {
     forward_remainder_entry: value(Role::Remainder), step 0, layer 1, (1, 12);
     output_remainder_entry: value(Role::Remainder), step 1, layer 3, (7, 0);
     backward_remainder_entry: value(Role::BackwardRemainder), step 1, layer 2, (6, 1);
+    // Biases (every layer of the small network has one): β_t read by M1, β_0 in the statement,
+    // the bias gradient g_β = 2^R·1ᵀ·G that U1 subtracts.
+    bias_entry_at_step_1: value(Role::Bias), step 1, layer 2, (0, 5);
+    initial_bias_entry: StackRole::InitialBias, step 0, layer 1, (0, 9);
+    bias_gradient_entry: value(Role::BiasGradient), step 0, layer 3, (0, 7);
+    hidden_bias_gradient_entry: value(Role::BiasGradient), step 1, layer 1, (0, 2);
+}
+
+#[test]
+fn final_bias_entry() {
+    // β_T is committed in the statement beside W_T: the prover commits to a wrong final bias.
+    rejected(prove_corrupted(|plan, tables| {
+        let id = tensor(plan, StackRole::FinalBias, 3);
+        bump(tables, id, 4);
+    }));
 }
 
 #[test]

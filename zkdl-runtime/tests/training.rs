@@ -369,8 +369,13 @@ fn weights_round_trip_exactly_through_safetensors() {
     assert_eq!(t.shape(), [8, 16]);
     let first = f32::from_le_bytes(t.data()[4..8].try_into().unwrap()); // row 0 (output 0), input 1
     assert!((first as f64 - w.to_f64(1)[8]).abs() < 1e-6);
-    // A file with only the float tensors (as PyTorch writes it) is quantized to the weight scale.
-    let names: Vec<String> = (0..3).map(|l| format!("{}.weight", 2 * l)).collect();
+    let b = file.tensor("4.bias").unwrap();
+    assert_eq!(b.shape(), [10]);
+    let b0 = f32::from_le_bytes(b.data()[0..4].try_into().unwrap());
+    assert!((b0 as f64 - w.bias_to_f64(2).unwrap()[0]).abs() < 1e-6, "PyTorch's bias layout, [out]");
+    // A file with only the float tensors (as PyTorch writes nn.Linear's weight and bias) is quantized
+    // to the weight scale.
+    let names: Vec<String> = (0..3).flat_map(|l| [format!("{}.weight", 2 * l), format!("{}.bias", 2 * l)]).collect();
     let views: Vec<(String, safetensors::tensor::TensorView<'_>)> =
         names.iter().map(|n| (n.clone(), file.tensor(n).unwrap())).collect();
     let torch_only = dir.join("torch.safetensors");
@@ -378,22 +383,32 @@ fn weights_round_trip_exactly_through_safetensors() {
     let from_float = FixedWeights::load(&torch_only, &spec).unwrap();
     let scale = (w.scale_bits as f64).exp2();
     for l in 0..3 {
-        for (a, b) in from_float.layers[l].iter().zip(w.layers[l].iter()) {
+        let (ours, theirs) = (from_float.biases[l].as_ref().unwrap(), w.biases[l].as_ref().unwrap());
+        for (a, b) in from_float.layers[l].iter().zip(w.layers[l].iter()).chain(ours.iter().zip(theirs.iter())) {
             assert!(((a - b) as f64).abs() / scale < 1e-7, "layer {l}");
         }
     }
-    // A PyTorch file with biases (`nn.Linear`'s default) is refused, not loaded without them.
-    let bias = vec![0u8; 16 * 4];
-    let mut views: Vec<(String, safetensors::tensor::TensorView<'_>)> =
-        names.iter().map(|n| (n.clone(), file.tensor(n).unwrap())).collect();
-    views.push((
-        "0.bias".into(),
-        safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![16], &bias).unwrap(),
-    ));
-    let with_bias = dir.join("bias.safetensors");
-    std::fs::write(&with_bias, safetensors::serialize(views, None).unwrap()).unwrap();
-    let err = FixedWeights::load(&with_bias, &spec).unwrap_err();
-    assert!(matches!(err, WeightsError::Bias { .. }) && err.to_string().contains("`0.bias`"), "{err}");
+    // Without its biases the file does not fit a network with them: the missing tensor is named.
+    let weights_only: Vec<(String, safetensors::tensor::TensorView<'_>)> =
+        (0..3).map(|l| format!("{}.weight", 2 * l)).map(|n| (n.clone(), file.tensor(&n).unwrap())).collect();
+    let no_bias_file = dir.join("weights-only.safetensors");
+    std::fs::write(&no_bias_file, safetensors::serialize(weights_only, None).unwrap()).unwrap();
+    let err = FixedWeights::load(&no_bias_file, &spec).unwrap_err();
+    assert!(matches!(err, WeightsError::Missing { .. }) && err.to_string().contains("`0.bias`"), "{err}");
+    // A bias for a layer declared without one is refused, not dropped.
+    let no_bias = NetworkSpec::builder("small")
+        .input(64)
+        .dense_no_bias(16)
+        .relu()
+        .dense(8)
+        .relu()
+        .dense(10)
+        .sgd(3)
+        .batch(8)
+        .build()
+        .unwrap();
+    let err = FixedWeights::load(&torch_only, &no_bias).unwrap_err();
+    assert!(matches!(err, WeightsError::Bias { layer: 1, .. }) && err.to_string().contains("`0.bias`"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -250,18 +250,11 @@ impl ProofFile {
         Ok((ProofFile { spec, steps, visibility, initial_seed, initial_weights, plan_digest, public, body }, plan))
     }
 
-    /// The ids of the stacked W_0 tensors of this file's plan.
+    /// The ids of the stacked W_0 and β_0 tensors of this file's plan.
     fn initial_weight_ids(&self) -> Vec<u32> {
         let options = CompileOptions { steps: self.steps, visibility: self.visibility };
         let plan = compile_segment(&self.spec, options, self.initial_weights);
-        plan.map(|p| {
-            p.tensors
-                .iter()
-                .filter(|t| t.role == zkdl_compiler::plan::StackRole::InitialWeight)
-                .map(|t| t.id.0)
-                .collect()
-        })
-        .unwrap_or_default()
+        plan.map(|p| p.tensors.iter().filter(|t| t.role.is_initial()).map(|t| t.id.0).collect()).unwrap_or_default()
     }
 
     /// Writes the file atomically.

@@ -152,7 +152,10 @@ fn bias_route<'p>(
     }
     let route = Route::new(plan, relation, 3, false)?;
     let l = route.tensor.layout;
-    if l.row_bits != 0 || l.plane_bits != 0 || l.col_bits as usize != s.c_bits || route.view_instance_bits() != s.instance_bits
+    if l.row_bits != 0
+        || l.plane_bits != 0
+        || l.col_bits as usize != s.c_bits
+        || route.view_instance_bits() != s.instance_bits
     {
         return Err(VerificationError::Malformed {
             relation: relation_name(relation),

@@ -79,7 +79,7 @@ use routing::{is_bit_planes, relation_name, split_bit_claim, BitPlaneClaim, Chun
 use weight_walk::Bound;
 
 /// The protocol version absorbed first by every transcript and written into proof files.
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// The transcript's domain-separation label.
 pub const TRANSCRIPT_DOMAIN: &[u8] = b"zkdl-proof-of-training";
