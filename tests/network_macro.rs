@@ -32,6 +32,37 @@ zkdl::network! {
     }
 }
 
+zkdl::network! {
+    /// A hidden layer without a bias, as nn.Linear(…, bias=False); the others keep theirs.
+    Unbiased {
+        input: 8,
+        layers: [dense(4, bias = false), relu, dense(2, bias = true), relu, dense(3)],
+        optimizer: sgd(lr = 2^-2),
+        batch: 4,
+    }
+}
+
+#[test]
+fn a_dense_layer_has_a_bias_unless_declared_without() {
+    let spec = Unbiased::spec();
+    assert_eq!(spec.biases(), [false, true, true]);
+    assert_eq!(spec.parameter_count(), 8 * 4 + (4 + 1) * 2 + (2 + 1) * 3);
+    let built = NetworkSpec::builder("Unbiased")
+        .input(8)
+        .dense_no_bias(4)
+        .relu()
+        .dense(2)
+        .relu()
+        .dense(3)
+        .sgd(2)
+        .batch(4)
+        .build()
+        .unwrap();
+    assert_eq!(spec, built);
+    assert!(built.to_toml().contains("{ dense = 4, bias = false }"), "{}", built.to_toml());
+    assert_eq!(NetworkSpec::from_toml(&built.to_toml()).unwrap(), built);
+}
+
 #[test]
 fn paper_net_spec() {
     let spec = PaperNet::spec();

@@ -15,7 +15,8 @@ fn main() {
     let spec = Digits::spec();
     assert_eq!(spec.widths(), vec![64, 32, 32, 10]);
     assert_eq!(spec.depth(), 3);
-    assert_eq!(spec.parameter_count(), 64 * 32 + 32 * 32 + 32 * 10);
+    assert_eq!(spec.parameter_count(), 65 * 32 + 33 * 32 + 33 * 10, "weights and biases");
+    assert_eq!(spec.biases(), [true, true, true]);
     assert_eq!(spec.batch, 32);
     assert_eq!(spec.optimizer.lr_shift(), 4);
     assert_eq!(spec.fixed_point, zkdl::compiler::FixedPoint::default());
