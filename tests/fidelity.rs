@@ -1,14 +1,15 @@
 //! Fixed-point training is real training: on the embedded digits data, the default network trained in
-//! exact fixed point reaches at least 90% test accuracy, within 1.5 percentage points of the same network
+//! exact fixed point reaches at least 95% test accuracy, within 1 percentage point of the same network
 //! trained in f32 from the same initial weights on the same batches.
 //!
-//! Setting: `zkdl::presets::Digits` (64 → 32 → 32 → 10, batch 32, SGD with learning rate 2^-4 on the mean
-//! gradient, R = 16, Q = 32), 40 epochs of 45 steps (1800 steps) on 80% of the 1797 examples, tested on
-//! the other 20%; seeds as `zkdl train --seed 1` uses them (weights 1, split 2, batch order 3).
+//! Setting: `zkdl::presets::Digits` (64 → 32 → 32 → 10 with biases, batch 32, SGD with learning rate
+//! 2^-4 on the mean gradient, R = 16, Q = 32), 40 epochs of 45 steps (1800 steps) on 80% of the 1797
+//! examples, tested on the other 20%; PyTorch's initialization and seeds as `zkdl train --seed 1` uses
+//! them (weights 1, split 2, batch order 3). Measured: 96.1% in fixed point and in f32.
 
 use zkdl::runtime::data::Dataset;
 use zkdl::runtime::session::{train, TrainConfig};
-use zkdl::runtime::weights::FixedWeights;
+use zkdl::runtime::weights::{FixedWeights, Init};
 use zkdl::{presets::Digits, Network};
 
 #[test]
@@ -19,7 +20,8 @@ fn digits_fixed_point_matches_float_training() {
     let epochs = 40;
     let steps = epochs * train_data.len().div_ceil(spec.batch as usize) as u64;
     assert_eq!(steps, 1800);
-    let initial = FixedWeights::he_init(&spec, 1).unwrap();
+    assert_eq!(spec.biases(), [true, true, true], "the default network has biases");
+    let initial = FixedWeights::init(&spec, Init::PyTorch, 1).unwrap();
     let run =
         train(&spec, &train_data, &test_data, initial, &TrainConfig { steps, seed: 3, reference: true }, &mut |_| {})
             .unwrap();
@@ -30,9 +32,9 @@ fn digits_fixed_point_matches_float_training() {
         100.0 * drift.float_test_accuracy,
         drift.max_weight_difference
     );
-    assert!(drift.fixed_test_accuracy >= 0.90, "fixed-point test accuracy {}", drift.fixed_test_accuracy);
+    assert!(drift.fixed_test_accuracy >= 0.95, "fixed-point test accuracy {}", drift.fixed_test_accuracy);
     assert!(
-        (drift.fixed_test_accuracy - drift.float_test_accuracy).abs() <= 0.015,
+        (drift.fixed_test_accuracy - drift.float_test_accuracy).abs() <= 0.01,
         "fixed {} vs float {}",
         drift.fixed_test_accuracy,
         drift.float_test_accuracy

@@ -3,19 +3,17 @@
 //! network mixing layers with and without a bias, from full and compact witnesses, and soundness of
 //! what only a bias can get wrong (the corruptions of single entries are in `proof_soundness.rs`).
 
-use rand::SeedableRng;
-use rand_chacha::ChaCha20Rng;
 use zkdl_compiler::plan::StackRole;
 use zkdl_compiler::{compile, CompileOptions, NetworkSpec, Plan, Role};
 use zkdl_runtime::commitment::CommitmentKey;
-use zkdl_runtime::proof::{self, key_log_cols, ProofBody, PublicInputs, Tables};
+use zkdl_runtime::proof::{self, ProofBody, PublicInputs, Tables};
 use zkdl_runtime::trainer::Trainer;
 use zkdl_runtime::weights::{FixedWeights, Init};
 use zkdl_runtime::witness::Witness;
 
 mod common;
 
-use common::witness;
+use common::{compact, prove_tables, witness};
 
 /// 64 → 16 (bias) → relu → 8 (no bias) → relu → 10 (bias), batch 8.
 fn mixed() -> NetworkSpec {
@@ -33,11 +31,7 @@ fn mixed() -> NetworkSpec {
 }
 
 fn prove(plan: &Plan, tables: &Tables) -> (CommitmentKey, PublicInputs, ProofBody) {
-    let key = CommitmentKey::new(key_log_cols(plan));
-    let mut rng = ChaCha20Rng::seed_from_u64(9);
-    let (public, secrets) = proof::commit_statement(plan, &key, tables, &mut rng);
-    let (body, _) = proof::prove(plan, &key, tables, &public, &secrets, &mut rng, |_| {}).unwrap();
-    (key, public, body)
+    prove_tables(plan, tables, 9)
 }
 
 #[test]
@@ -50,15 +44,9 @@ fn layers_with_and_without_a_bias_prove_and_verify_from_full_and_compact_witness
     assert!(has(StackRole::Tensor(Role::BiasGradient), 3) && !has(StackRole::Tensor(Role::BiasGradient), 2));
     let (key, public, body) = prove(plan, &Tables::from_witness(&run));
     proof::verify(plan, &key, &public, &body).unwrap();
-    let compact = Witness::from_compact_parts(
-        plan,
-        run.batches.clone(),
-        run.weights[0].clone(),
-        run.weights.last().unwrap().clone(),
-        run.traces.clone(),
-    );
-    compact.check_relations().unwrap();
-    let (_, _, compact_body) = prove(plan, &Tables::streaming(&compact));
+    let compacted = compact(&run);
+    compacted.check_relations().unwrap();
+    let (_, _, compact_body) = prove(plan, &Tables::streaming(&compacted));
     assert!(compact_body == body, "the compact witness gives a different proof");
 }
 

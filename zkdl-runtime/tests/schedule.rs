@@ -3,16 +3,14 @@
 //! m_t = 2^(k'_max − k'_t). Completeness of such a run's proof, from full and compact witnesses, and
 //! soundness: a witness updated at the wrong rate, and a proof checked against another schedule.
 
-use rand::SeedableRng;
-use rand_chacha::ChaCha20Rng;
 use zkdl_compiler::{compile, CompileOptions, LrChange, NetworkSpec, Optimizer, Plan};
 use zkdl_runtime::commitment::CommitmentKey;
-use zkdl_runtime::proof::{self, key_log_cols, ProofBody, PublicInputs, Tables};
+use zkdl_runtime::proof::{self, ProofBody, PublicInputs, Tables};
 use zkdl_runtime::witness::Witness;
 
 mod common;
 
-use common::{small_spec, witness};
+use common::{compact, prove_tables, small_spec, witness};
 
 /// The small network at 2^-1 for steps 0–1, 2^-3 for steps 2–3, then 2^-2: k'_max = 3 as for
 /// `small_spec`'s one rate 2^-3, so both have the same S_W and W_0.
@@ -27,11 +25,7 @@ fn scheduled() -> NetworkSpec {
 }
 
 fn prove(plan: &Plan, tables: &Tables) -> (CommitmentKey, PublicInputs, ProofBody) {
-    let key = CommitmentKey::new(key_log_cols(plan));
-    let mut rng = ChaCha20Rng::seed_from_u64(5);
-    let (public, secrets) = proof::commit_statement(plan, &key, tables, &mut rng);
-    let (body, _) = proof::prove(plan, &key, tables, &public, &secrets, &mut rng, |_| {}).unwrap();
-    (key, public, body)
+    prove_tables(plan, tables, 5)
 }
 
 #[test]
@@ -63,15 +57,9 @@ fn a_scheduled_run_proves_and_verifies_from_full_and_compact_witnesses() {
     let plan = &run.plan;
     let (key, public, body) = prove(plan, &Tables::from_witness(&run));
     proof::verify(plan, &key, &public, &body).unwrap();
-    let compact = Witness::from_compact_parts(
-        plan,
-        run.batches.clone(),
-        run.weights[0].clone(),
-        run.weights.last().unwrap().clone(),
-        run.traces.clone(),
-    );
-    compact.check_relations().unwrap();
-    let (_, _, compact_body) = prove(plan, &Tables::streaming(&compact));
+    let compacted = compact(&run);
+    compacted.check_relations().unwrap();
+    let (_, _, compact_body) = prove(plan, &Tables::streaming(&compacted));
     assert!(compact_body == body, "the walk from W_0 gives the same proof as the stored W_t");
 }
 

@@ -37,6 +37,31 @@ pub fn witness_with(spec: &NetworkSpec, options: CompileOptions, seed: u64) -> W
     Witness::generate(&plan, w0, batches, |_, _| {}).unwrap()
 }
 
+/// The compact witness of a full one (W_0, W_T and the steps' traces), as the CLI proves from.
+pub fn compact(full: &Witness) -> Witness {
+    Witness::from_compact_parts(
+        &full.plan,
+        full.batches.clone(),
+        full.weights[0].clone(),
+        full.weights.last().unwrap().clone(),
+        full.traces.clone(),
+    )
+}
+
+/// Commits the statement of `tables` under `plan` and proves it, with randomness from `seed`.
+pub fn prove_tables(
+    plan: &Plan,
+    tables: &zkdl_runtime::proof::Tables,
+    seed: u64,
+) -> (zkdl_runtime::commitment::CommitmentKey, zkdl_runtime::proof::PublicInputs, zkdl_runtime::proof::ProofBody) {
+    use zkdl_runtime::proof;
+    let key = zkdl_runtime::commitment::CommitmentKey::new(proof::key_log_cols(plan));
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let (public, secrets) = proof::commit_statement(plan, &key, tables, &mut rng);
+    let (body, _) = proof::prove(plan, &key, tables, &public, &secrets, &mut rng, |_| {}).unwrap();
+    (key, public, body)
+}
+
 /// The stacked tensor of `role` holding layer `layer`.
 pub fn tensor(plan: &Plan, role: StackRole, layer: u32) -> StackedTensorId {
     plan.tensors
