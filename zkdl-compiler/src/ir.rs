@@ -457,20 +457,11 @@ pub fn lower_segment(spec: &NetworkSpec, steps: u32, visibility: Visibility, ini
         for l in 1..=depth {
             let lu = l as u32;
             let out = TensorShape::matrix(batch, widths[l]);
-            let z = match biases[l - 1] {
-                None => b.gate(
-                    GateKind::MatMulForward,
-                    lu,
-                    &[activations[l - 1], weights[l - 1]],
-                    &[(Role::PreActivation, t, out)],
-                )[0],
-                Some(bias) => b.gate(
-                    GateKind::BiasedMatMulForward,
-                    lu,
-                    &[activations[l - 1], weights[l - 1], bias],
-                    &[(Role::PreActivation, t, out)],
-                )[0],
+            let (kind, operands) = match biases[l - 1] {
+                None => (GateKind::MatMulForward, vec![activations[l - 1], weights[l - 1]]),
+                Some(bias) => (GateKind::BiasedMatMulForward, vec![activations[l - 1], weights[l - 1], bias]),
             };
+            let z = b.gate(kind, lu, &operands, &[(Role::PreActivation, t, out)])[0];
             let rescaled = b.gate(
                 GateKind::Rescale(Pass::Forward),
                 lu,

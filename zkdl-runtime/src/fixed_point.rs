@@ -47,8 +47,13 @@ pub fn sign_magnitude_range(range_bits: u32) -> (i128, i128) {
 #[inline]
 pub fn sign_magnitude(z: i128, range_bits: u32) -> (bool, u128) {
     let s = z > 0;
-    let m = z - 1 + if s { 0 } else { 1i128 << range_bits };
-    (s, m as u128)
+    (s, magnitude(z, s, range_bits) as u128)
+}
+
+/// zkReLU's magnitude m = Z' − 1 + (1 − s)·2^Q for a value and a sign bit s (in [0, 2^Q) exactly when
+/// s = [Z' > 0] and Z' is in range; a compact witness reads its bits from Z' and the committed s).
+pub fn magnitude(z: i128, sign: bool, range_bits: u32) -> i128 {
+    z - 1 + (i128::from(!sign) << range_bits)
 }
 
 #[cfg(test)]

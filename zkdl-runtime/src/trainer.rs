@@ -534,13 +534,7 @@ impl Trainer {
                 .map_err(matmul_error(l, "M3 G_W = Aᵀ·G"))?;
             gradients[l - 1] = Some(gw);
             if weights.biases[l - 1].is_some() {
-                // g_β = 2^R·1ᵀ·G: column sums of the signal at G_W's scale.
-                let r = self.params.scale_bits;
-                let mut sums = vec![0i128; cols];
-                for (i, v) in g.iter().enumerate() {
-                    sums[i % cols] += v;
-                }
-                bias_gradients[l - 1] = Some(IntVec::from_i128(&sums.iter().map(|s| s << r).collect::<Vec<_>>()));
+                bias_gradients[l - 1] = Some(IntVec::from_i128(&bias_gradient(g, cols, self.params.scale_bits)));
             }
             if l > 1 {
                 let h =
@@ -624,10 +618,10 @@ impl Trainer {
             exact_matmul(MatrixRef::new(input, rows, inputs), MatrixRef::new(&weights.layers[l - 1], inputs, cols))
                 .map_err(|source| TrainingError::MatMul { step, layer: l, relation: "M1 Z = A·W", source })?;
         if let Some(bias) = &weights.biases[l - 1] {
-            // Z += 2^R·1·βᵀ: β is at W's scale, 1.0 at the activations' 2^R (bounded with Z, `StepBounds`).
-            let r = self.params.scale_bits;
-            let shifted: Vec<i128> = bias.iter().map(|v| v << r).collect();
-            z = IntVec::from_i128(&(0..rows * cols).map(|i| z.get(i) + shifted[i % cols]).collect::<Vec<_>>());
+            // (Bounded with Z: `StepBounds` counts the bias as one more term.)
+            let mut values = z.to_i128();
+            add_bias(&mut values, bias, self.params.scale_bits);
+            z = IntVec::from_i128(&values);
         }
         let (rescaled, remainder) = rescale_all(&z, self.params.weight_scale_bits);
         Ok((z, rescaled, remainder))
@@ -718,6 +712,23 @@ fn rescale_all(values: &IntVec, shift: u32) -> (Vec<i128>, IntVec) {
 }
 
 /// (s, m planes, A) of a hidden Z' already checked to lie in [1 − 2^Q, 2^Q].
+/// Z += 2^R·1·βᵀ for a row-major Z of β's width: β is at W's scale, 1.0 at the activations' 2^R.
+pub fn add_bias(z: &mut [i128], bias: &IntVec, scale_bits: u32) {
+    let shifted: Vec<i128> = bias.iter().map(|v| v << scale_bits).collect();
+    for (i, v) in z.iter_mut().enumerate() {
+        *v += shifted[i % shifted.len()];
+    }
+}
+
+/// g_β = 2^R·1ᵀ·G: the column sums of a row-major signal with `cols` columns, at G_W's scale.
+pub fn bias_gradient(signal: &IntVec, cols: usize, scale_bits: u32) -> Vec<i128> {
+    let mut sums = vec![0i128; cols];
+    for (i, v) in signal.iter().enumerate() {
+        sums[i % cols] += v;
+    }
+    sums.into_iter().map(|s| s << scale_bits).collect()
+}
+
 fn zk_relu(rescaled: &[i128], range_bits: u32) -> (BitVector, BitVector, IntVec) {
     let n = rescaled.len();
     let mut sign = BitVector::zeros(n);

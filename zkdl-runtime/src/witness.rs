@@ -111,8 +111,7 @@ impl Member<'_> {
             Member::Bits(b) => b.get(plane * plane_len + i),
             Member::RangeBits(v) => twos_complement_bit(v.get(i), plane as u32),
             Member::Magnitude { sign, scaled, range_bits } => {
-                let m = scaled.get(i) - 1 + (i128::from(!sign.get(i)) << range_bits);
-                (m >> plane) & 1 == 1
+                (crate::fixed_point::magnitude(scaled.get(i), sign.get(i), *range_bits) >> plane) & 1 == 1
             }
             values => values.value(i) == Some(1),
         }
@@ -660,9 +659,7 @@ impl Witness {
                         // The β the step recorded is the β_t of the run (a compact witness proves from it).
                         equal("U1 bias update", &beta.to_i128(), read, t, l, cols)?;
                     }
-                    for (i, v) in z.iter_mut().enumerate() {
-                        *v += beta.get(i % cols) << p.scale_bits;
-                    }
+                    crate::trainer::add_bias(&mut z, beta, p.scale_bits);
                 }
                 check_range("range check of rz", &layer.remainder, remainder_range, t, l, cols)?;
                 let recomposed: Vec<i128> = layer
@@ -687,8 +684,8 @@ impl Witness {
                         // they recompose Z' only when m is in [0, 2^Q), i.e. s = [Z' > 0] and Z' in range.
                         let bit = |j: usize, i: usize| match relu.magnitude.is_empty() {
                             true => {
-                                let m = layer.rescaled.get(i) - 1 + (i128::from(!relu.sign.get(i)) << q);
-                                (m >> j) & 1 == 1
+                                (crate::fixed_point::magnitude(layer.rescaled.get(i), relu.sign.get(i), q) >> j) & 1
+                                    == 1
                             }
                             false => relu.magnitude.get(j * n + i),
                         };
@@ -726,13 +723,8 @@ impl Witness {
                     equal("M3 weight gradient", &gw, &layer.weight_gradient, t, l, cols)?;
                 }
                 // M4: g_β = 2^R·1ᵀ·G.
-                let bias_gradient: Option<Vec<i128>> = bias.map(|_| {
-                    let mut sums = vec![0i128; cols];
-                    for (i, v) in signal.iter().enumerate() {
-                        sums[i % cols] += v;
-                    }
-                    sums.into_iter().map(|v| v << p.scale_bits).collect()
-                });
+                let bias_gradient: Option<Vec<i128>> =
+                    bias.map(|_| crate::trainer::bias_gradient(signal.as_ref(), cols, p.scale_bits));
                 if let (Some(expected), Some(found)) = (&bias_gradient, &layer.bias_gradient) {
                     equal("M4 bias gradient", expected, found, t, l, cols)?;
                 }

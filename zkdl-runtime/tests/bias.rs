@@ -13,7 +13,7 @@ use zkdl_runtime::witness::Witness;
 
 mod common;
 
-use common::{compact, prove_tables, witness};
+use common::{prove_full_and_compact, prove_tables, witness};
 
 /// 64 → 16 (bias) → relu → 8 (no bias) → relu → 10 (bias), batch 8.
 fn mixed() -> NetworkSpec {
@@ -42,12 +42,7 @@ fn layers_with_and_without_a_bias_prove_and_verify_from_full_and_compact_witness
     let has = |role: StackRole, layer: u32| plan.tensors.iter().any(|t| t.role == role && t.layers.contains(&layer));
     assert!(has(StackRole::InitialBias, 1) && has(StackRole::InitialBias, 3) && !has(StackRole::InitialBias, 2));
     assert!(has(StackRole::Tensor(Role::BiasGradient), 3) && !has(StackRole::Tensor(Role::BiasGradient), 2));
-    let (key, public, body) = prove(plan, &Tables::from_witness(&run));
-    proof::verify(plan, &key, &public, &body).unwrap();
-    let compacted = compact(&run);
-    compacted.check_relations().unwrap();
-    let (_, _, compact_body) = prove(plan, &Tables::streaming(&compacted));
-    assert!(compact_body == body, "the compact witness gives a different proof");
+    prove_full_and_compact(&run, 9);
 }
 
 /// The biases move: each step subtracts 2^R times the signal's column sums, exactly.

@@ -10,7 +10,7 @@ use zkdl_runtime::witness::Witness;
 
 mod common;
 
-use common::{compact, prove_tables, small_spec, witness};
+use common::{prove_full_and_compact, prove_tables, small_spec, witness};
 
 /// The small network at 2^-1 for steps 0–1, 2^-3 for steps 2–3, then 2^-2: k'_max = 3 as for
 /// `small_spec`'s one rate 2^-3, so both have the same S_W and W_0.
@@ -53,14 +53,8 @@ fn a_schedule_multiplies_each_steps_update() {
 
 #[test]
 fn a_scheduled_run_proves_and_verifies_from_full_and_compact_witnesses() {
-    let run = witness(&scheduled(), 5, 7);
-    let plan = &run.plan;
-    let (key, public, body) = prove(plan, &Tables::from_witness(&run));
-    proof::verify(plan, &key, &public, &body).unwrap();
-    let compacted = compact(&run);
-    compacted.check_relations().unwrap();
-    let (_, _, compact_body) = prove(plan, &Tables::streaming(&compacted));
-    assert!(compact_body == body, "the walk from W_0 gives the same proof as the stored W_t");
+    // The compact witness's proof walks W_t from W_0 with the multipliers: it must equal the stored W_t's.
+    prove_full_and_compact(&witness(&scheduled(), 5, 7), 5);
 }
 
 /// A prover that trained at one rate (no multipliers) and claims the schedule: the witness check names

@@ -396,17 +396,9 @@ fn weights_round_trip_exactly_through_safetensors() {
     let err = FixedWeights::load(&no_bias_file, &spec).unwrap_err();
     assert!(matches!(err, WeightsError::Missing { .. }) && err.to_string().contains("`0.bias`"), "{err}");
     // A bias for a layer declared without one is refused, not dropped.
-    let no_bias = NetworkSpec::builder("small")
-        .input(64)
-        .dense_no_bias(16)
-        .relu()
-        .dense(8)
-        .relu()
-        .dense(10)
-        .sgd(3)
-        .batch(8)
-        .build()
-        .unwrap();
+    let mut no_bias = small_spec();
+    no_bias.layers[0] = zkdl_compiler::Layer::Dense { units: 16, bias: false };
+    no_bias.validate().unwrap();
     let err = FixedWeights::load(&torch_only, &no_bias).unwrap_err();
     assert!(matches!(err, WeightsError::Bias { layer: 1, .. }) && err.to_string().contains("`0.bias`"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();

@@ -62,6 +62,22 @@ pub fn prove_tables(
     (key, public, body)
 }
 
+/// Proves a full witness and its compact copy (after checking the copy's relations), verifies the
+/// first proof and requires the two to be byte-identical; returns the key, statement and proof.
+pub fn prove_full_and_compact(
+    run: &Witness,
+    seed: u64,
+) -> (zkdl_runtime::commitment::CommitmentKey, zkdl_runtime::proof::PublicInputs, zkdl_runtime::proof::ProofBody) {
+    use zkdl_runtime::proof::{self, Tables};
+    let (key, public, body) = prove_tables(&run.plan, &Tables::from_witness(run), seed);
+    proof::verify(&run.plan, &key, &public, &body).unwrap();
+    let compacted = compact(run);
+    compacted.check_relations().unwrap();
+    let (_, _, compact_body) = prove_tables(&run.plan, &Tables::streaming(&compacted), seed);
+    assert!(compact_body == body, "the compact witness gives a different proof");
+    (key, public, body)
+}
+
 /// The stacked tensor of `role` holding layer `layer`.
 pub fn tensor(plan: &Plan, role: StackRole, layer: u32) -> StackedTensorId {
     plan.tensors
