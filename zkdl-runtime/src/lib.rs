@@ -41,6 +41,7 @@ pub mod files;
 pub mod fixed_point;
 pub mod gemm;
 pub mod integers;
+pub mod logup;
 pub mod proof;
 pub mod reference;
 pub mod serialization;
