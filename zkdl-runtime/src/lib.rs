@@ -13,6 +13,9 @@
 //! - [`commitment`]: hiding Hyrax-style row commitments with a logarithmic opening proof (§6).
 //! - [`serialization`]: decoding proof objects from untrusted bytes.
 //! - [`bits`]: packed bit vectors, the prover's form of the stacked bit tensor b.
+//! - [`logup`]: range checks by lookup (logUp with a GKR fraction sum). Proofs of training do not use
+//!   it: at the same range it costs 1.7× the bit decomposition they use (`docs/range-checks.md`,
+//!   `benches/range_checks.rs`).
 //!
 //! Training (`PROTOCOL.md` §1–§3):
 //! - [`data`]: the embedded UCI digits set and loaders for CSV, IDX, npy and CIFAR-10; normalization,

@@ -1,6 +1,10 @@
 //! Range checks by lookup: logUp (Haböck 2022) with the fraction sum proven by a GKR-style
 //! sumcheck over a binary tree of fractions (Papini–Haböck 2023, "logUp-GKR").
 //!
+//! Proofs of training range-check by bit decomposition instead: with byte-table commitments a limb
+//! costs as much to commit as its bits, and this argument costs more than the bit relation
+//! (`docs/range-checks.md`; `benches/range_checks.rs` measures both on the same range).
+//!
 //! **The lookup.** Leaves `f_0 … f_{2^N − 1}` (field elements: the prover's limbs, or linear images of
 //! them) are claimed to lie in the table `[0, 2^w)`. The prover commits to the multiplicities
 //! `m(j) = #{i : f_i = j}` before the challenge `α` is drawn, and shows
