@@ -36,7 +36,7 @@ use zkdl_compiler::Plan;
 use crate::commitment::{CommitmentBlinds, CommitmentKey, TensorCommitment};
 use crate::files::hex;
 use crate::integers::IntVec;
-use crate::proof::{PublicInputs, StatementSecrets};
+use crate::proof::{PublicInputs, PublicValues, StatementSecrets};
 use crate::serialization::{decode, encode};
 use crate::tensor::PARALLEL_MIN;
 use crate::weights::{FixedWeights, SeededInit, WeightsError};
@@ -49,33 +49,57 @@ use rayon::prelude::*;
 ///
 /// Built in parallel, each entry written once (no zeroed table filled afterwards).
 pub fn weight_stack_values(tensor: &StackedTensor, weights: &FixedWeights) -> Vec<Fr> {
-    let l = tensor.layout;
-    let row_len = 1usize << l.col_bits;
-    let rows_per_slot = 1usize << l.row_bits;
-    // Each slot's layer as (W^l, its column count), or `None` for a padding slot.
-    let bias = is_bias_stack(tensor);
-    let slots: Vec<Option<(&IntVec, usize)>> = tensor
-        .layers
-        .iter()
-        .map(|&layer| {
-            let i = (layer as usize).checked_sub(1)?;
-            let values = match bias {
-                true => weights.biases.get(i)?.as_ref()?,
-                false => weights.layers.get(i)?,
-            };
-            Some((values, weights.shapes.get(i)?.1))
-        })
-        .collect();
-    let (col_mask, row_mask) = (row_len - 1, rows_per_slot - 1);
-    let mut values = Vec::with_capacity(1usize << l.num_vars());
-    values.par_extend((0..1usize << l.num_vars()).into_par_iter().with_min_len(PARALLEL_MIN).map(|i| {
-        let (slot, row, col) = (i >> (l.row_bits + l.col_bits), (i >> l.col_bits) & row_mask, i & col_mask);
-        match slots.get(slot).copied().flatten() {
-            Some((w, cols)) if col < cols && row * cols + col < w.len() => Fr::from(w.get(row * cols + col)),
-            _ => Fr::from(0u64),
-        }
-    }));
+    let stack = StackEntries::new(tensor, weights);
+    let mut values = Vec::with_capacity(stack.len());
+    values.par_extend((0..stack.len()).into_par_iter().with_min_len(PARALLEL_MIN).map(|i| Fr::from(stack.entry(i))));
     values
+}
+
+/// [`weight_stack_values`] as 64-bit integers, if every entry is one.
+pub fn weight_stack_integers(tensor: &StackedTensor, weights: &FixedWeights) -> Option<Vec<i64>> {
+    let stack = StackEntries::new(tensor, weights);
+    (0..stack.len()).into_par_iter().with_min_len(PARALLEL_MIN).map(|i| i64::try_from(stack.entry(i)).ok()).collect()
+}
+
+/// The entries of a stacked parameter tensor, read from the layers of `weights`.
+struct StackEntries<'a> {
+    layout: zkdl_compiler::plan::IndexLayout,
+    /// Each slot's layer as (its values, its column count), or `None` for a padding slot.
+    slots: Vec<Option<(&'a IntVec, usize)>>,
+}
+
+impl<'a> StackEntries<'a> {
+    fn new(tensor: &StackedTensor, weights: &'a FixedWeights) -> Self {
+        let bias = is_bias_stack(tensor);
+        let slots = tensor
+            .layers
+            .iter()
+            .map(|&layer| {
+                let i = (layer as usize).checked_sub(1)?;
+                let values = match bias {
+                    true => weights.biases.get(i)?.as_ref()?,
+                    false => weights.layers.get(i)?,
+                };
+                Some((values, weights.shapes.get(i)?.1))
+            })
+            .collect();
+        Self { layout: tensor.layout, slots }
+    }
+
+    fn len(&self) -> usize {
+        1usize << self.layout.num_vars()
+    }
+
+    /// Entry `i` (slot, row, col): the slot's layer's `[row][col]`, zero in padding.
+    fn entry(&self, i: usize) -> i128 {
+        let l = self.layout;
+        let (slot, row, col) =
+            (i >> (l.row_bits + l.col_bits), (i >> l.col_bits) & ((1 << l.row_bits) - 1), i & ((1 << l.col_bits) - 1));
+        match self.slots.get(slot).copied().flatten() {
+            Some((w, cols)) if col < cols && row * cols + col < w.len() => w.get(row * cols + col),
+            _ => 0,
+        }
+    }
 }
 
 /// The stacked tensors of the plan whose role is one of `kind` (the initial parameters W_0 and β_0,
@@ -96,9 +120,19 @@ fn same_parameters(a: &StackedTensor, b: &StackedTensor) -> bool {
 }
 
 /// The public values of the plan's stacked W_0 tensors for the seeded initialization `seeded`.
-pub fn seeded_initial_weights(plan: &Plan, seeded: SeededInit) -> Result<Vec<(u32, Vec<Fr>)>, WeightsError> {
+/// As integers where every weight fits 64 bits (W_0 is within S_W + 2 bits), which the verifier
+/// range-checks, hashes and evaluates without converting them.
+pub fn seeded_initial_weights(plan: &Plan, seeded: SeededInit) -> Result<Vec<(u32, PublicValues)>, WeightsError> {
     let weights = seeded.weights(&plan.spec)?;
-    Ok(stacks(plan, StackRole::is_initial).map(|t| (t.id.0, weight_stack_values(t, &weights))).collect())
+    Ok(stacks(plan, StackRole::is_initial)
+        .map(|t| {
+            let values = match weight_stack_integers(t, &weights) {
+                Some(small) => PublicValues::Small(small),
+                None => PublicValues::Field(weight_stack_values(t, &weights)),
+            };
+            (t.id.0, values)
+        })
+        .collect())
 }
 
 /// SHA-256 of the statement's commitments to W_T (every stacked W_T tensor, in tensor order): the
@@ -251,7 +285,7 @@ pub fn check_public_final_weights(
                 expected.len()
             )));
         }
-        if let Some(i) = expected.iter().zip(values).position(|(a, b)| a != b) {
+        if let Some(i) = expected.iter().zip(values.field().iter()).position(|(a, b)| a != b) {
             let l = t.layout;
             let (slot, row, col) = (
                 i >> (l.row_bits + l.col_bits),
@@ -503,7 +537,7 @@ pub fn public_final_weights_sha256(plan: &Plan, public: &PublicInputs) -> Result
         for row in 0..rows {
             for col in 0..cols {
                 let index = (((slot << l_bits.row_bits) | row) << l_bits.col_bits) | col;
-                let v = values.get(index).copied().unwrap_or_default();
+                let v = values.get(index).unwrap_or_default();
                 let (negative, magnitude) =
                     if v.into_bigint() > Fr::MODULUS_MINUS_ONE_DIV_TWO { (true, -v) } else { (false, v) };
                 let m = magnitude.into_bigint();

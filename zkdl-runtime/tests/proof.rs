@@ -101,7 +101,7 @@ fn public_data_and_public_initial_weights_are_checked_in_the_clear() {
         proof::verify(&plan, &key, &public, &body).unwrap_or_else(|e| panic!("{visibility:?}: {e}"));
         // Public values that differ from the ones proven are rejected.
         let mut altered = public.clone();
-        altered.public_values[0].1[3] += zkdl_runtime::Fr::from(1u64);
+        altered.public_values[0].1.field_mut()[3] += zkdl_runtime::Fr::from(1u64);
         assert!(proof::verify(&plan, &key, &altered, &body).is_err(), "{visibility:?}");
     }
 }

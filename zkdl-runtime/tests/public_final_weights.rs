@@ -12,7 +12,7 @@ use zkdl_compiler::plan::{StackRole, StackedTensor, Storage};
 use zkdl_compiler::{CompileOptions, NetworkSpec, Plan, Visibility};
 use zkdl_runtime::commitment::CommitmentKey;
 use zkdl_runtime::proof::file::ProofFile;
-use zkdl_runtime::proof::{self, key_log_cols, PublicInputs, Tables};
+use zkdl_runtime::proof::{self, key_log_cols, PublicInputs, PublicValues, Tables};
 use zkdl_runtime::statement::{
     check_final_weights, check_public_final_weights, final_weights_digest, safetensors_sha256, weight_stack_values,
     FinalWeightsBlinds, StatementError,
@@ -106,7 +106,7 @@ fn assert_rejected(verdicts: Vec<Result<(), VerificationError>>, expected: &str)
 }
 
 /// The public W_T values of a proof's statement, stack by stack.
-fn public_final_values<'a>(plan: &'a Plan, public: &'a PublicInputs) -> Vec<(u32, &'a [Fr])> {
+fn public_final_values<'a>(plan: &'a Plan, public: &'a PublicInputs) -> Vec<(u32, &'a PublicValues)> {
     final_stacks(plan).map(|t| (t.id.0, public.values(t.id.0).expect("public W_T values"))).collect()
 }
 
@@ -154,7 +154,7 @@ fn public_final_weights_prove_and_verify_in_both_modes() {
                 assert!(file.public.commitment(t.id.0).is_none(), "{context}: a commitment to {}", t.name());
                 assert_eq!(
                     file.public.values(t.id.0),
-                    Some(&weight_stack_values(t, final_weights(&w))[..]),
+                    Some(&PublicValues::Field(weight_stack_values(t, final_weights(&w)))),
                     "{context}: {}",
                     t.name()
                 );
@@ -295,7 +295,7 @@ fn a_public_final_weight_changed_after_proving_is_rejected() {
         verify_file(&file, &replan).unwrap();
         let (id, index) = final_entry(plan, 2, 3, 5);
         let values = &mut file.public.public_values.iter_mut().find(|(i, _)| *i == id).unwrap().1;
-        values[index] += Fr::one();
+        values.field_mut()[index] += Fr::one();
         assert!(verify_file(&file, &replan).is_err(), "{mode:?}: a changed W_T was accepted");
         let (reread, replan) = ProofFile::from_bytes(&file.to_bytes()).unwrap();
         assert!(verify_file(&reread, &replan).is_err(), "{mode:?}: a changed W_T was accepted from the file");
@@ -316,7 +316,7 @@ fn public_final_weights_of_another_run_are_rejected() {
         verify_file(&file, &replan).unwrap();
         let (other_file, _) = prove_file(plan, &Tables::from_witness(&other), mode, None, 4);
         for (id, values) in public_final_values(plan, &other_file.public) {
-            file.public.public_values.iter_mut().find(|(i, _)| *i == id).unwrap().1 = values.to_vec();
+            file.public.public_values.iter_mut().find(|(i, _)| *i == id).unwrap().1 = values.clone();
         }
         assert!(verify_file(&file, &replan).is_err(), "{mode:?}: another run's W_T was accepted");
     }

@@ -365,7 +365,7 @@ impl sumcheck::Blocks for ViewBlocks<'_> {
 #[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct PublicInputs {
     pub commitments: Vec<(u32, TensorCommitment)>,
-    pub public_values: Vec<(u32, Vec<Fr>)>,
+    pub public_values: Vec<(u32, PublicValues)>,
     /// The committed dataset the batches are drawn from, and the sampling rule (`crate::dataset`).
     pub dataset: Option<DatasetStatement>,
 }
@@ -377,8 +377,119 @@ impl PublicInputs {
     }
 
     /// The public values of stacked tensor `id`.
-    pub fn values(&self, id: u32) -> Option<&[Fr]> {
-        self.public_values.iter().find(|(i, _)| *i == id).map(|(_, v)| v.as_slice())
+    pub fn values(&self, id: u32) -> Option<&PublicValues> {
+        self.public_values.iter().find(|(i, _)| *i == id).map(|(_, v)| v)
+    }
+}
+
+/// A public tensor's values: field elements, as a proof file carries them, or signed integers, as a
+/// verifier regenerates W_0 from its seed. The verifier range-checks, hashes and evaluates integers
+/// without converting them (10.5M for the paper network's W_0). Both forms mean the same field elements:
+/// they compare equal and encode alike (as the `Vec<Fr>` of those elements), and a decoded one is
+/// always `Field`.
+#[derive(Clone, Debug)]
+pub enum PublicValues {
+    Field(Vec<Fr>),
+    Small(Vec<i64>),
+}
+
+impl PublicValues {
+    /// The number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Field(v) => v.len(),
+            Self::Small(v) => v.len(),
+        }
+    }
+
+    /// Whether there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Value `i` as a field element.
+    pub fn get(&self, i: usize) -> Option<Fr> {
+        match self {
+            Self::Field(v) => v.get(i).copied(),
+            Self::Small(v) => v.get(i).map(|&x| Fr::from(x)),
+        }
+    }
+
+    /// The values as field elements.
+    pub fn field(&self) -> Cow<'_, [Fr]> {
+        match self {
+            Self::Field(v) => Cow::Borrowed(v),
+            Self::Small(v) => {
+                Cow::Owned(v.par_iter().with_min_len(crate::tensor::PARALLEL_MIN).map(|&x| Fr::from(x)).collect())
+            }
+        }
+    }
+
+    /// The values as field elements to change (tests forge public inputs through this).
+    pub fn field_mut(&mut self) -> &mut Vec<Fr> {
+        if let Self::Small(v) = self {
+            *self = Self::Field(v.iter().map(|&x| Fr::from(x)).collect());
+        }
+        match self {
+            Self::Field(v) => v,
+            Self::Small(_) => unreachable!("converted above"),
+        }
+    }
+
+    /// [`public_value_digests`] of the values (from the integers without conversion).
+    pub fn digests(&self) -> Vec<u8> {
+        match self {
+            Self::Field(v) => public_value_digests(v),
+            Self::Small(v) => small_value_digests(v),
+        }
+    }
+}
+
+impl PartialEq for PublicValues {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Field(a), Self::Field(b)) => a == b,
+            (Self::Small(a), Self::Small(b)) => a == b,
+            _ => self.len() == other.len() && (0..self.len()).all(|i| self.get(i) == other.get(i)),
+        }
+    }
+}
+
+impl Eq for PublicValues {}
+
+impl CanonicalSerialize for PublicValues {
+    fn serialize_with_mode<W: std::io::Write>(
+        &self,
+        mut writer: W,
+        compress: ark_serialize::Compress,
+    ) -> Result<(), ark_serialize::SerializationError> {
+        match self {
+            Self::Field(v) => v.serialize_with_mode(writer, compress),
+            Self::Small(v) => {
+                (v.len() as u64).serialize_with_mode(&mut writer, compress)?;
+                v.iter().try_for_each(|&x| Fr::from(x).serialize_with_mode(&mut writer, compress))
+            }
+        }
+    }
+
+    fn serialized_size(&self, compress: ark_serialize::Compress) -> usize {
+        8 + self.len() * Fr::zero().serialized_size(compress)
+    }
+}
+
+impl ark_serialize::Valid for PublicValues {
+    fn check(&self) -> Result<(), ark_serialize::SerializationError> {
+        Ok(()) // field elements are validated as they are decoded
+    }
+}
+
+impl CanonicalDeserialize for PublicValues {
+    fn deserialize_with_mode<R: std::io::Read>(
+        reader: R,
+        compress: ark_serialize::Compress,
+        validate: ark_serialize::Validate,
+    ) -> Result<Self, ark_serialize::SerializationError> {
+        Vec::<Fr>::deserialize_with_mode(reader, compress, validate).map(Self::Field)
     }
 }
 
@@ -442,7 +553,9 @@ pub fn commit_statement<R: RngCore + CryptoRng>(
                 blinds.push((t.id.0, b));
             }
             // The compiler leaves only the statement's public X, Y, W_0 and W_T public; all else is derived.
-            Storage::Public => public_values.push((t.id.0, tables.tensor(plan, t.id).into_owned())),
+            Storage::Public => {
+                public_values.push((t.id.0, PublicValues::Field(tables.tensor(plan, t.id).into_owned())))
+            }
             _ => {}
         }
     }
@@ -1074,7 +1187,7 @@ pub fn prove_with_dataset<R: RngCore + CryptoRng>(
         transcript: start_transcript(
             plan,
             public,
-            &public.public_values.par_iter().map(|(_, v)| public_value_digests(v)).collect::<Vec<_>>(),
+            &public.public_values.par_iter().map(|(_, v)| v.digests()).collect::<Vec<_>>(),
             &bit_commitment,
             mode,
         ),
@@ -1402,17 +1515,21 @@ enum Entries<'a> {
     Field(&'a [Fr]),
 }
 
-/// The entries of a public tensor, converted once for all its claims.
+/// The entries of a public tensor, converted once for all its claims (integers stay integers).
 enum PublicEntries<'a> {
-    Small(Vec<i64>),
+    Small(Cow<'a, [i64]>),
     Field(&'a [Fr]),
 }
 
 impl<'a> PublicEntries<'a> {
-    fn new(values: &'a [Fr]) -> PublicEntries<'a> {
+    fn new(values: &'a PublicValues) -> PublicEntries<'a> {
+        let values = match values {
+            PublicValues::Small(v) => return PublicEntries::Small(Cow::Borrowed(v)),
+            PublicValues::Field(v) => v,
+        };
         let small: Option<Vec<i64>> =
             values.par_iter().with_min_len(crate::tensor::PARALLEL_MIN).map(small_signed).collect();
-        small.map_or(PublicEntries::Field(values), PublicEntries::Small)
+        small.map_or(PublicEntries::Field(values), |v| PublicEntries::Small(Cow::Owned(v)))
     }
 
     fn entries(&self) -> Entries<'_> {
@@ -1636,12 +1753,33 @@ enum BadEntry {
 /// An entry (step, layer slot, plane, row, col) is used when `step < steps`, the slot holds one of the
 /// tensor's shapes and `plane`, `row` and `col` are within that shape: the indicator
 /// [`routing::used_region`] is, read entry by entry without building its table.
-fn first_bad_public_entry(t: &StackedTensor, values: &[Fr], bits: u32) -> Option<BadEntry> {
+fn first_bad_public_entry(t: &StackedTensor, values: &PublicValues, bits: u32) -> Option<BadEntry> {
+    match values {
+        PublicValues::Field(v) => {
+            let range = SignedRange::new(bits);
+            first_bad_entry(t, v, |v: &Fr| fits_shifted(*v, &range), Fr::is_zero)
+        }
+        PublicValues::Small(v) => {
+            let in_range = |x: &i64| match bits {
+                0 => false,
+                b if b > 64 => true,
+                b => (-(1i128 << (b - 1))..1i128 << (b - 1)).contains(&i128::from(*x)),
+            };
+            first_bad_entry(t, v, in_range, |x: &i64| *x == 0)
+        }
+    }
+}
+
+/// [`first_bad_public_entry`] over entries of either form.
+fn first_bad_entry<V: Sync>(
+    t: &StackedTensor,
+    values: &[V],
+    in_range: impl Fn(&V) -> bool + Sync,
+    is_zero: impl Fn(&V) -> bool + Sync,
+) -> Option<BadEntry> {
     let l = t.layout;
     let row_len = 1usize << l.col_bits;
     let (plane_row_bits, row_bits) = (l.plane_bits + l.row_bits, l.row_bits);
-    let range = SignedRange::new(bits);
-    let in_range = |v: &Fr| fits_shifted(*v, &range);
     // The number of used entries at the start of row `r` (slot, plane, row).
     let used_in_row = |r: usize| -> usize {
         let instance = r >> plane_row_bits;
@@ -1656,10 +1794,12 @@ fn first_bad_public_entry(t: &StackedTensor, values: &[Fr], bits: u32) -> Option
     };
     values.par_chunks(row_len).enumerate().find_map_first(|(r, row)| {
         let used = used_in_row(r);
-        let bad =
-            row[..used].iter().position(|v| !in_range(v)).map(|c| BadEntry::Range(r * row_len + c)).into_iter().chain(
-                row[used..].iter().position(|v| !v.is_zero()).map(|c| BadEntry::Padding(r * row_len + used + c)),
-            );
+        let bad = row[..used]
+            .iter()
+            .position(|v| !in_range(v))
+            .map(|c| BadEntry::Range(r * row_len + c))
+            .into_iter()
+            .chain(row[used..].iter().position(|v| !is_zero(v)).map(|c| BadEntry::Padding(r * row_len + used + c)));
         bad.min_by_key(|b| match b {
             BadEntry::Padding(i) | BadEntry::Range(i) => *i,
         })
@@ -1704,7 +1844,7 @@ fn check_public_inputs(plan: &Plan, public: &PublicInputs) -> Result<(), Verific
                                 "public {} entry {i} is {}, outside the {bits}-bit signed range [−2^{}, 2^{}) that \
                                  the proof relies on",
                                 t.name(),
-                                signed_display(v[i]),
+                                signed_display(v.get(i).unwrap_or_default()),
                                 bits.saturating_sub(1),
                                 bits.saturating_sub(1)
                             ),
