@@ -6,9 +6,9 @@ use ark_ff::{One, Zero};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkdl_compiler::plan::Storage;
-use zkdl_compiler::{CompileOptions, NetworkSpec, Visibility};
+use zkdl_compiler::{CompileOptions, NetworkSpec, Plan, Visibility};
 use zkdl_runtime::commitment::CommitmentKey;
-use zkdl_runtime::proof::{self, key_log_cols, routing, ProofBody, Tables};
+use zkdl_runtime::proof::{self, key_log_cols, routing, ProofBody, PublicInputs, Tables};
 use zkdl_runtime::tensor::power_of_two;
 use zkdl_runtime::{Fr, VerificationError};
 
@@ -19,18 +19,24 @@ fn padded() -> NetworkSpec {
     NetworkSpec::builder("padded").input(64).dense(12).relu().dense(10).sgd(3).batch(8).build().unwrap()
 }
 
-#[test]
-fn padding_is_the_complement_of_the_used_region() {
+/// The padded network with everything public: its plan, key, public inputs and a clear proof (whose
+/// commitment to b `check_layouts` checks first).
+fn everything_public() -> (Plan, CommitmentKey, PublicInputs, ProofBody) {
     let visibility = Visibility { public_data: true, public_initial_weights: true, public_final_weights: true };
     let w = common::witness_with(&padded(), CompileOptions { steps: 3, visibility }, 2);
     let plan = w.plan.clone();
     let tables = Tables::from_witness(&w);
     let key = CommitmentKey::new(key_log_cols(&plan));
     let (public, secrets) = proof::commit_statement(&plan, &key, &tables, &mut ChaCha20Rng::seed_from_u64(1));
-    // A proof only for its commitment to b, whose layout `check_layouts` checks first.
     let mode = zkdl_runtime::zk::Mode::Clear;
     let rng = &mut ChaCha20Rng::seed_from_u64(2);
     let body: ProofBody = proof::prove_in_mode(mode, &plan, &key, &tables, &public, &secrets, rng, |_| {}).unwrap().0;
+    (plan, key, public, body)
+}
+
+#[test]
+fn padding_is_the_complement_of_the_used_region() {
+    let (plan, _, public, body) = everything_public();
     proof::check_layouts(&plan, &public, &body).unwrap();
     let mut checked = 0;
     for t in plan.tensors.iter().filter(|t| t.storage == Storage::Public) {
@@ -74,15 +80,7 @@ fn integer_public_values_are_checked_as_their_field_elements() {
     use ark_ff::PrimeField;
     use zkdl_runtime::proof::PublicValues;
     use zkdl_runtime::serialization::encode;
-    let visibility = Visibility { public_data: true, public_initial_weights: true, public_final_weights: true };
-    let w = common::witness_with(&padded(), CompileOptions { steps: 3, visibility }, 2);
-    let plan = w.plan.clone();
-    let tables = Tables::from_witness(&w);
-    let key = CommitmentKey::new(key_log_cols(&plan));
-    let (public, secrets) = proof::commit_statement(&plan, &key, &tables, &mut ChaCha20Rng::seed_from_u64(1));
-    let mode = zkdl_runtime::zk::Mode::Clear;
-    let rng = &mut ChaCha20Rng::seed_from_u64(2);
-    let body: ProofBody = proof::prove_in_mode(mode, &plan, &key, &tables, &public, &secrets, rng, |_| {}).unwrap().0;
+    let (plan, key, public, body) = everything_public();
     let to_integer = |v: &Fr| -> i64 {
         let negative = v.into_bigint() > Fr::MODULUS_MINUS_ONE_DIV_TWO;
         let magnitude = if negative { -*v } else { *v }.into_bigint().0[0] as i64;
