@@ -19,10 +19,10 @@ pub use zkdl_compiler as compiler;
 pub use zkdl_compiler::{compile, CompileOptions, Layer, Loss, Network, NetworkSpec, Optimizer, Plan};
 pub use zkdl_macros::network;
 pub use zkdl_runtime as runtime;
-pub use zkdl_runtime::data::Dataset;
-pub use zkdl_runtime::session::{train, train_with_witness, TrainConfig, TrainingRun};
-pub use zkdl_runtime::weights::FixedWeights;
-pub use zkdl_runtime::witness::Witness;
+pub use zkdl_runtime::training::data::Dataset;
+pub use zkdl_runtime::training::session::{train, train_with_witness, TrainConfig, TrainingRun};
+pub use zkdl_runtime::training::weights::FixedWeights;
+pub use zkdl_runtime::training::witness::Witness;
 
 /// Generates the `main` of a prover binary for a network declared with [`network!`]: the `zkdl`
 /// subcommands (`train`, `prove`, `verify`, `inspect`, `bench`) with that network built in.

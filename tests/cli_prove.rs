@@ -399,7 +399,7 @@ fn public_final_weights_are_checked_against_a_model_file() {
     // Without the file, verify names the weights by the SHA-256 of their file with no normalization
     // record (`--weights-out` adds how the data was normalized, which the proof does not cover).
     let spec = <zkdl::presets::Digits as zkdl::Network>::spec();
-    let weights = zkdl::runtime::weights::FixedWeights::load(&dir.join("p.safetensors"), &spec).unwrap();
+    let weights = zkdl::runtime::training::weights::FixedWeights::load(&dir.join("p.safetensors"), &spec).unwrap();
     let canonical = weights.safetensors_bytes(&dir.join("p.safetensors"), &spec, 1).unwrap();
     let file_digest: String =
         <sha2::Sha256 as sha2::Digest>::digest(canonical).iter().map(|b| format!("{b:02x}")).collect();

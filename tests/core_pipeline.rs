@@ -10,10 +10,10 @@
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use zkdl::runtime::claims::{prove_merge, verify_merge, Claim, ClaimMergeProof};
-use zkdl::runtime::commitment::{CommitmentKey, OpeningProof, TensorCommitment};
-use zkdl::runtime::serialization::{decode, encode};
-use zkdl::runtime::sumcheck::{self, Factor, ProductTerm, SumcheckProof, SumcheckStatement};
+use zkdl::runtime::crypto::claims::{prove_merge, verify_merge, Claim, ClaimMergeProof};
+use zkdl::runtime::crypto::commitment::{CommitmentKey, OpeningProof, TensorCommitment};
+use zkdl::runtime::crypto::serialization::{decode, encode};
+use zkdl::runtime::crypto::sumcheck::{self, Factor, ProductTerm, SumcheckProof, SumcheckStatement};
 use zkdl::runtime::{Fr, TensorId, Transcript, VerificationError};
 
 const SIGNS: TensorId = TensorId(0);
@@ -71,7 +71,7 @@ fn prove(
     let a: Vec<Fr> = activation.iter().map(|v| Fr::from(*v)).collect();
 
     let rho = t.challenge_fields(b"rho", NUM_VARS);
-    let activation_at_rho = zkdl::runtime::tensor::evaluate(&a, &rho);
+    let activation_at_rho = zkdl::runtime::crypto::tensor::evaluate(&a, &rho);
     t.append_field(b"a(rho)", &activation_at_rho);
     let hadamard = sumcheck::prove(&hadamard_statement(rho.clone()), vec![s.clone(), z.clone()], &mut t);
     let rho_bits = t.challenge_fields(b"rho-bits", NUM_VARS);

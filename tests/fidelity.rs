@@ -7,9 +7,9 @@
 //! examples, tested on the other 20%; PyTorch's initialization and seeds as `zkdl train --seed 1` uses
 //! them (weights 1, split 2, batch order 3). Measured: 96.1% in fixed point and in f32.
 
-use zkdl::runtime::data::Dataset;
-use zkdl::runtime::session::{train, TrainConfig};
-use zkdl::runtime::weights::{FixedWeights, Init};
+use zkdl::runtime::training::data::Dataset;
+use zkdl::runtime::training::session::{train, TrainConfig};
+use zkdl::runtime::training::weights::{FixedWeights, Init};
 use zkdl::{presets::Digits, Network};
 
 #[test]

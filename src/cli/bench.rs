@@ -29,9 +29,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 use zkdl_compiler::plan::{Storage, ValueKind};
 use zkdl_compiler::{compile, CompileOptions, Plan, Visibility};
-use zkdl_runtime::commitment::CommitmentKey;
+use zkdl_runtime::crypto::commitment::CommitmentKey;
+use zkdl_runtime::crypto::zk::Mode;
 use zkdl_runtime::proof::{binary, is_field_tensor, is_streamed};
-use zkdl_runtime::zk::Mode;
 use zkdl_runtime::{Fr, G1Projective};
 
 /// The statement every run proves, as `zkdl prove` makes it for a fresh run: committed data (X, Y),
@@ -73,7 +73,7 @@ pub struct BenchArgs {
     pub seed: u64,
     /// How the initial weights are drawn from the seed: `pytorch` or `he` (as `zkdl prove --init`).
     #[arg(long, default_value = "pytorch", value_name = "pytorch|he")]
-    pub init: zkdl_runtime::weights::Init,
+    pub init: zkdl_runtime::training::weights::Init,
     /// Proof modes to run on each training run, in this order: `zk` (zero-knowledge), `clear` (not
     /// zero-knowledge). One mode alone saves time on huge networks.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [BenchMode::Zk, BenchMode::Clear], value_name = "zk,clear")]

@@ -25,12 +25,12 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use zkdl_compiler::{InitialWeights, Plan, Visibility};
-use zkdl_runtime::commitment::CommitmentKey;
-use zkdl_runtime::dataset::DatasetCommitment;
+use zkdl_runtime::crypto::commitment::CommitmentKey;
+use zkdl_runtime::crypto::zk::Mode;
 use zkdl_runtime::proof::file::{ProofFile, MAX_STEPS};
 use zkdl_runtime::proof::key_log_cols;
+use zkdl_runtime::statement::dataset::DatasetCommitment;
 use zkdl_runtime::statement::{check_chain_link, write_secret_file, FinalWeightsBlinds, SECRETS_MAGIC};
-use zkdl_runtime::zk::Mode;
 
 use super::options::RunInputs;
 use super::pipeline::{prove_training, verify_file, ChainProgress, Pinned, PreviousSegment};
@@ -244,7 +244,7 @@ fn prove_into(
     mode: Mode,
     dir: &Path,
     show: bool,
-) -> Result<(FinalWeightsBlinds, zkdl_runtime::weights::FixedWeights, f64, u64), CliError> {
+) -> Result<(FinalWeightsBlinds, zkdl_runtime::training::weights::FixedWeights, f64, u64), CliError> {
     let started = Instant::now();
     let multi = MultiProgress::new();
     let style = |t: &str| ProgressStyle::with_template(t).unwrap_or_else(|_| ProgressStyle::default_bar());

@@ -1,7 +1,7 @@
 //! `zkdl data commit DATA --out NAME.zkdd` and `zkdl data show NAME.zkdd`: a data owner commits a
 //! training set once, before anyone trains on it, and publishes the commitment; a proof of training
 //! made with `zkdl prove --dataset NAME.zkdd` shows that every batch is rows of it, drawn by the
-//! statement's sampling rule (`zkdl_runtime::dataset`, `docs/statement.md`).
+//! statement's sampling rule (`zkdl_runtime::statement::dataset`, `docs/statement.md`).
 //!
 //! The commitment is public (`NAME.zkdd`); its blinds go to `NAME.zkdd.secrets` (mode 0600), which
 //! the prover needs. Neither file is ever replaced unless `--replace` says so.
@@ -14,9 +14,9 @@ use rand::rngs::OsRng;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use zkdl_runtime::commitment::CommitmentKey;
-use zkdl_runtime::dataset::{dataset_log_cols, DatasetCommitment, DatasetSecrets};
+use zkdl_runtime::crypto::commitment::CommitmentKey;
 use zkdl_runtime::files::hex;
+use zkdl_runtime::statement::dataset::{dataset_log_cols, DatasetCommitment, DatasetSecrets};
 use zkdl_runtime::statement::write_secret_file;
 
 #[derive(Args, Debug)]

@@ -4,8 +4,8 @@ use super::CliError;
 use clap::Args;
 use std::path::{Path, PathBuf};
 use zkdl::presets::{Digits, Paper};
-use zkdl::runtime::data::{DataError, Dataset, LoadOptions};
-use zkdl::runtime::weights::{FixedWeights, Init, SeededInit};
+use zkdl::runtime::training::data::{DataError, Dataset, LoadOptions};
+use zkdl::runtime::training::weights::{FixedWeights, Init, SeededInit};
 use zkdl::{Network, NetworkSpec};
 
 /// The network and data of a run.
@@ -244,7 +244,7 @@ pub fn normalization_line(inputs: &RunInputs) -> Option<String> {
         n => format!(
             "; {n} test value{} outside the training range clipped to ±{}",
             if n == 1 { "" } else { "s" },
-            zkdl::runtime::data::INPUT_CLIP
+            zkdl::runtime::training::data::INPUT_CLIP
         ),
     };
     Some(format!("normalization: {}{clipped}", scaler.describe()))
@@ -274,7 +274,7 @@ pub fn check_outputs(outputs: &[(&str, Option<&Path>)]) -> Result<(), CliError> 
 /// missing). The rows are in the file's own units: raw values, or values divided by a fixed divisor
 /// multiplied back.
 fn export_split(dir: &Path, data: &Dataset, train: &Dataset, test_fraction: f64, seed: u64) -> Result<(), CliError> {
-    use zkdl::runtime::data::Scaler;
+    use zkdl::runtime::training::data::Scaler;
     let (train_rows, test_rows) =
         data.split_indices(test_fraction, seed).map_err(|e| CliError::input(e.to_string()))?;
     let fail = |e: std::io::Error| CliError::input(format!("--export-split {}: {e}", dir.display()));

@@ -10,7 +10,7 @@
 
 use plotters::prelude::*;
 use std::path::Path;
-use zkdl::runtime::session::EpochReport;
+use zkdl::runtime::training::session::EpochReport;
 
 /// The colours of the series and phase groups, in order (Tableau 10).
 const PALETTE: [RGBColor; 10] = [

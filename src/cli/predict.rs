@@ -3,7 +3,7 @@
 //!
 //! The model is a weights file (`zkdl train/prove --weights-out`): its exact fixed-point tensors, the
 //! network it was written for, and the normalization fitted on its training split (`normalization`
-//! metadata, `zkdl_runtime::data::Scaler`). The data file is read raw (CSV or npy, with or without a
+//! metadata, `zkdl_runtime::training::data::Scaler`). The data file is read raw (CSV or npy, with or without a
 //! label column: a file with exactly the network's input width of columns has none), mapped through
 //! that normalization — values past ±1.99 clipped and counted — and run through the same fixed-point
 //! forward pass as training. `predict` writes one row per example: its index, the predicted class
@@ -15,9 +15,9 @@ use super::{percent, CliError};
 use clap::Args;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use zkdl::runtime::data::{Dataset, LabelColumn, LoadOptions, Normalization, Scaler};
-use zkdl::runtime::trainer::{argmax, Trainer};
-use zkdl::runtime::weights::{FixedWeights, ModelFile};
+use zkdl::runtime::training::data::{Dataset, LabelColumn, LoadOptions, Normalization, Scaler};
+use zkdl::runtime::training::trainer::{argmax, Trainer};
+use zkdl::runtime::training::weights::{FixedWeights, ModelFile};
 use zkdl::NetworkSpec;
 
 /// The model and the data of `predict` and `evaluate`.
@@ -246,7 +246,7 @@ fn clipped_note(clipped: usize) -> String {
         n => format!(
             " ({n} value{} beyond the training range clipped to ±{})",
             if n == 1 { "" } else { "s" },
-            zkdl::runtime::data::INPUT_CLIP
+            zkdl::runtime::training::data::INPUT_CLIP
         ),
     }
 }

@@ -7,9 +7,9 @@ use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
 use zkdl_compiler::Visibility;
+use zkdl_runtime::crypto::zk::Mode;
 use zkdl_runtime::proof::file::ProofFile;
 use zkdl_runtime::statement::{write_secret_file, FinalWeightsBlinds, SECRETS_MAGIC};
-use zkdl_runtime::zk::Mode;
 
 #[derive(Args, Debug)]
 pub struct ProveArgs {
@@ -117,7 +117,7 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
         // The dataset's rows need the generators of its widths, whatever T.
         let plan = zkdl_compiler::compile(&inputs.spec, zkdl_compiler::CompileOptions::steps(1))
             .map_err(|e| CliError::input(format!("network {}: {e}", inputs.spec.name)))?;
-        let key = zkdl_runtime::commitment::CommitmentKey::cached(zkdl_runtime::proof::key_log_cols(&plan));
+        let key = zkdl_runtime::crypto::commitment::CommitmentKey::cached(zkdl_runtime::proof::key_log_cols(&plan));
         commitment
             .check_training_set(&key, &inputs.spec, &inputs.train, secrets)
             .map_err(|e| CliError::input(format!("--dataset {}: {e}", path.display())))?;
@@ -173,7 +173,7 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
         );
         say!("{}", mode_line(mode));
         let seed = inputs.initial_seed.filter(|_| visibility.public_initial_weights);
-        let dataset_statement = dataset.as_ref().map(|(c, _)| zkdl_runtime::dataset::DatasetStatement {
+        let dataset_statement = dataset.as_ref().map(|(c, _)| zkdl_runtime::statement::dataset::DatasetStatement {
             digest: c.digest().to_vec(),
             examples: c.header.examples,
             sampling_seed: args.run.seed.wrapping_add(2),

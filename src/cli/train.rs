@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::Instant;
-use zkdl::runtime::session::{train, EpochReport, TrainConfig, TrainEvent};
+use zkdl::runtime::training::session::{train, EpochReport, TrainConfig, TrainEvent};
 
 #[derive(Args, Debug)]
 pub struct TrainArgs {

@@ -12,17 +12,17 @@ use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
 use zkdl_compiler::{Plan, Visibility};
-use zkdl_runtime::commitment::CommitmentKey;
-use zkdl_runtime::dataset::{DatasetCommitment, DatasetStatement};
+use zkdl_runtime::crypto::commitment::CommitmentKey;
+use zkdl_runtime::crypto::zk::Mode;
 use zkdl_runtime::files::hex as digest_hex;
 use zkdl_runtime::proof::file::ProofFile;
 use zkdl_runtime::proof::key_log_cols;
+use zkdl_runtime::statement::dataset::{DatasetCommitment, DatasetStatement};
 use zkdl_runtime::statement::{
     check_final_weights, check_public_final_weights, commitment_digest, FinalWeightsBlinds, InitialWeightsCommitment,
     StatementError, OPENING_MAGIC,
 };
-use zkdl_runtime::weights::{FixedWeights, Init, SeededInit};
-use zkdl_runtime::zk::Mode;
+use zkdl_runtime::training::weights::{FixedWeights, Init, SeededInit};
 
 #[derive(Args, Debug)]
 pub struct VerifyArgs {

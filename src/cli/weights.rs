@@ -12,7 +12,7 @@ use super::CliError;
 use clap::{Args, Subcommand};
 use std::path::Path;
 use std::path::PathBuf;
-use zkdl_runtime::commitment::CommitmentKey;
+use zkdl_runtime::crypto::commitment::CommitmentKey;
 use zkdl_runtime::files::write_atomically;
 use zkdl_runtime::proof::file::ProofFile;
 use zkdl_runtime::proof::key_log_cols;
@@ -20,7 +20,7 @@ use zkdl_runtime::statement::{
     check_final_weights, write_secret_file, FinalWeightsBlinds, InitialWeightsCommitment, InitialWeightsSecrets,
     OPENING_MAGIC, SECRETS_MAGIC,
 };
-use zkdl_runtime::weights::FixedWeights;
+use zkdl_runtime::training::weights::FixedWeights;
 
 #[derive(Args, Debug)]
 pub struct WeightsArgs {

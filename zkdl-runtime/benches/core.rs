@@ -51,8 +51,8 @@ use criterion::{BatchSize, BenchmarkGroup, Criterion, SamplingMode};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
-use zkdl_runtime::commitment::{CommitValues, CommitmentBlinds, CommitmentKey};
-use zkdl_runtime::sumcheck::{self, Factor, ProductTerm, SumcheckStatement};
+use zkdl_runtime::crypto::commitment::{CommitValues, CommitmentBlinds, CommitmentKey};
+use zkdl_runtime::crypto::sumcheck::{self, Factor, ProductTerm, SumcheckStatement};
 use zkdl_runtime::{Claim, Fr, G1Affine, G1Projective, TensorId, Transcript};
 
 const LOG_COLS: u32 = 10;

@@ -4,7 +4,7 @@
 //!   binary relation `Σ_x eq(ρ, x)·(b(x)² − b(x)·used(x)) = 0` proven by the bit-aware prover;
 //! - **limbs** (logUp): `2^20` 16-bit limbs committed by signed digits (`2^10` columns), their
 //!   multiplicities in `[0, 2^16)` committed, and the fraction sum proven by logUp-GKR
-//!   ([`zkdl_runtime::logup`]).
+//!   ([`zkdl_runtime::crypto::logup`]).
 //!
 //! Both commit with fresh blinds; both arguments are proven in the clear (zero-knowledge adds the same
 //! kind of cost to both). Rounds alternate; the summary gives each phase's median and the ratio of the
@@ -14,11 +14,11 @@ use ark_ff::One;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use std::time::Instant;
-use zkdl_runtime::bits::{BitVector, PagedBits};
-use zkdl_runtime::commitment::CommitmentKey;
-use zkdl_runtime::logup::{self, SmallLeaves};
+use zkdl_runtime::crypto::bits::{BitVector, PagedBits};
+use zkdl_runtime::crypto::commitment::CommitmentKey;
+use zkdl_runtime::crypto::logup::{self, SmallLeaves};
+use zkdl_runtime::crypto::sumcheck::{Factor, ProductTerm, PublicTensor, SumcheckStatement};
 use zkdl_runtime::proof::binary::prove_packed;
-use zkdl_runtime::sumcheck::{Factor, ProductTerm, PublicTensor, SumcheckStatement};
 use zkdl_runtime::{Fr, TensorId, Transcript};
 
 const BITS: usize = 24;

@@ -18,11 +18,11 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use zkdl_compiler::{compile, CompileOptions, Layer, NetworkSpec};
-use zkdl_runtime::data::Dataset;
-use zkdl_runtime::reference::{float_batch, FloatNetwork};
-use zkdl_runtime::trainer::Trainer;
-use zkdl_runtime::weights::FixedWeights;
-use zkdl_runtime::witness::Witness;
+use zkdl_runtime::training::data::Dataset;
+use zkdl_runtime::training::reference::{float_batch, FloatNetwork};
+use zkdl_runtime::training::trainer::Trainer;
+use zkdl_runtime::training::weights::FixedWeights;
+use zkdl_runtime::training::witness::Witness;
 
 /// Counts live heap bytes.
 struct Counting;

@@ -1,4 +1,4 @@
-//! Prints the table of generator digests (`zkdl_runtime::commitment::cache::GENERATOR_DIGESTS`) up to
+//! Prints the table of generator digests (`zkdl_runtime::crypto::commitment::cache::GENERATOR_DIGESTS`) up to
 //! a largest `c`, and times deriving the key against loading it from a cache file.
 //!
 //! ```text
@@ -15,8 +15,8 @@ use ark_ec::hashing::HashToCurve;
 use ark_ff::field_hashers::DefaultFieldHasher;
 use rayon::prelude::*;
 use sha2::Sha256;
-use zkdl_runtime::commitment::cache::{self, generators_digest, GENERATOR_DIGESTS};
-use zkdl_runtime::commitment::{CommitmentKey, GENERATOR_DOMAIN};
+use zkdl_runtime::crypto::commitment::cache::{self, generators_digest, GENERATOR_DIGESTS};
+use zkdl_runtime::crypto::commitment::{CommitmentKey, GENERATOR_DOMAIN};
 use zkdl_runtime::{G1Affine, G1Projective};
 
 fn main() {

@@ -5,11 +5,11 @@
 
 use zkdl_compiler::plan::StackRole;
 use zkdl_compiler::{compile, CompileOptions, NetworkSpec, Plan, Role};
-use zkdl_runtime::commitment::CommitmentKey;
+use zkdl_runtime::crypto::commitment::CommitmentKey;
 use zkdl_runtime::proof::{self, ProofBody, PublicInputs, Tables};
-use zkdl_runtime::trainer::Trainer;
-use zkdl_runtime::weights::{FixedWeights, Init};
-use zkdl_runtime::witness::Witness;
+use zkdl_runtime::training::trainer::Trainer;
+use zkdl_runtime::training::weights::{FixedWeights, Init};
+use zkdl_runtime::training::witness::Witness;
 
 mod common;
 

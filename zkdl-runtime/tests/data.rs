@@ -6,7 +6,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use zkdl_runtime::data::{DataError, DataFormat, Dataset, EpochBatches, LabelColumn, LoadOptions, Normalization};
+use zkdl_runtime::training::data::{
+    DataError, DataFormat, Dataset, EpochBatches, LabelColumn, LoadOptions, Normalization,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -191,7 +193,7 @@ fn minmax_is_fitted_on_the_training_split_only() {
     let path = dir.write("split.csv", text.as_bytes());
     let data = load(&path, &LoadOptions::default()).expect("loads");
     let (train, test) = data.split(0.2, 9).expect("splits");
-    let Some(zkdl_runtime::data::Scaler::MinMax { min, max }) = &train.scaler else {
+    let Some(zkdl_runtime::training::data::Scaler::MinMax { min, max }) = &train.scaler else {
         panic!("min–max fitted: {:?}", train.scaler)
     };
     assert_eq!(test.scaler, train.scaler, "the test rows get the training rows' map");

@@ -6,16 +6,16 @@ use std::sync::OnceLock;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkdl_compiler::{compile, CompileOptions, NetworkSpec, Plan};
-use zkdl_runtime::commitment::CommitmentKey;
-use zkdl_runtime::data::{Dataset, EpochBatches};
-use zkdl_runtime::dataset::{DatasetCommitment, DatasetSecrets, DatasetStatement};
+use zkdl_runtime::crypto::commitment::CommitmentKey;
+use zkdl_runtime::crypto::zk::Mode;
 use zkdl_runtime::proof::dataset_link::DatasetProverInput;
 use zkdl_runtime::proof::file::ProofFile;
 use zkdl_runtime::proof::{self, key_log_cols, Tables};
-use zkdl_runtime::trainer::Trainer;
-use zkdl_runtime::weights::FixedWeights;
-use zkdl_runtime::witness::Witness;
-use zkdl_runtime::zk::Mode;
+use zkdl_runtime::statement::dataset::{DatasetCommitment, DatasetSecrets, DatasetStatement};
+use zkdl_runtime::training::data::{Dataset, EpochBatches};
+use zkdl_runtime::training::trainer::Trainer;
+use zkdl_runtime::training::weights::FixedWeights;
+use zkdl_runtime::training::witness::Witness;
 use zkdl_runtime::VerificationError;
 
 mod common;
@@ -211,7 +211,7 @@ fn a_dataset_commitment_with_a_row_dropped_or_duplicated() {
 /// commitment the signed-digit engine makes of the same rows with the same blinds.
 #[test]
 fn value_tables_commit_as_the_digit_engine_does() {
-    use zkdl_runtime::commitment::CommitmentBlinds;
+    use zkdl_runtime::crypto::commitment::CommitmentBlinds;
     let f = fixture();
     let trainer = Trainer::new(&f.spec, 1).unwrap();
     let rows = f.commitment.features.rows.len();

@@ -5,13 +5,13 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkdl_compiler::{compile, CompileOptions, NetworkSpec};
-use zkdl_runtime::commitment::CommitmentKey;
-use zkdl_runtime::data::Dataset;
+use zkdl_runtime::crypto::commitment::CommitmentKey;
 use zkdl_runtime::proof::file::{ProofFile, ProofFileError, MAX_STEPS};
 use zkdl_runtime::proof::{self, key_log_cols, Tables};
-use zkdl_runtime::trainer::Trainer;
-use zkdl_runtime::weights::FixedWeights;
-use zkdl_runtime::witness::Witness;
+use zkdl_runtime::training::data::Dataset;
+use zkdl_runtime::training::trainer::Trainer;
+use zkdl_runtime::training::weights::FixedWeights;
+use zkdl_runtime::training::witness::Witness;
 
 /// Input, dense width and batch 2^24 (the largest each may be), R = 1, Q = 2: it passes
 /// `NetworkSpec::validate`, but W alone is 2^48 entries, 2^64 over 2^16 steps.

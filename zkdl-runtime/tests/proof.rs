@@ -3,9 +3,9 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkdl_compiler::{compile, CompileOptions};
-use zkdl_runtime::commitment::CommitmentKey;
+use zkdl_runtime::crypto::commitment::CommitmentKey;
 use zkdl_runtime::proof::{self, key_log_cols, Tables};
-use zkdl_runtime::witness::Witness;
+use zkdl_runtime::training::witness::Witness;
 
 mod common;
 

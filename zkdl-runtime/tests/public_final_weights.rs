@@ -10,17 +10,17 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkdl_compiler::plan::{StackRole, StackedTensor, Storage};
 use zkdl_compiler::{CompileOptions, NetworkSpec, Plan, Visibility};
-use zkdl_runtime::commitment::CommitmentKey;
+use zkdl_runtime::crypto::commitment::CommitmentKey;
+use zkdl_runtime::crypto::tensor::power_of_two;
+use zkdl_runtime::crypto::zk::Mode;
 use zkdl_runtime::proof::file::ProofFile;
 use zkdl_runtime::proof::{self, key_log_cols, PublicInputs, PublicValues, Tables};
 use zkdl_runtime::statement::{
     check_final_weights, check_public_final_weights, final_weights_digest, safetensors_sha256, weight_stack_values,
     FinalWeightsBlinds, StatementError,
 };
-use zkdl_runtime::tensor::power_of_two;
-use zkdl_runtime::weights::{FixedWeights, Init, SeededInit};
-use zkdl_runtime::witness::Witness;
-use zkdl_runtime::zk::Mode;
+use zkdl_runtime::training::weights::{FixedWeights, Init, SeededInit};
+use zkdl_runtime::training::witness::Witness;
 use zkdl_runtime::{Fr, VerificationError};
 
 mod common;

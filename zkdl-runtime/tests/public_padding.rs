@@ -7,9 +7,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkdl_compiler::plan::Storage;
 use zkdl_compiler::{CompileOptions, NetworkSpec, Plan, Visibility};
-use zkdl_runtime::commitment::CommitmentKey;
+use zkdl_runtime::crypto::commitment::CommitmentKey;
+use zkdl_runtime::crypto::tensor::power_of_two;
 use zkdl_runtime::proof::{self, key_log_cols, routing, ProofBody, PublicInputs, Tables};
-use zkdl_runtime::tensor::power_of_two;
 use zkdl_runtime::{Fr, VerificationError};
 
 mod common;
@@ -28,7 +28,7 @@ fn everything_public() -> (Plan, CommitmentKey, PublicInputs, ProofBody) {
     let tables = Tables::from_witness(&w);
     let key = CommitmentKey::new(key_log_cols(&plan));
     let (public, secrets) = proof::commit_statement(&plan, &key, &tables, &mut ChaCha20Rng::seed_from_u64(1));
-    let mode = zkdl_runtime::zk::Mode::Clear;
+    let mode = zkdl_runtime::crypto::zk::Mode::Clear;
     let rng = &mut ChaCha20Rng::seed_from_u64(2);
     let body: ProofBody = proof::prove_in_mode(mode, &plan, &key, &tables, &public, &secrets, rng, |_| {}).unwrap().0;
     (plan, key, public, body)
@@ -78,8 +78,8 @@ fn padding_is_the_complement_of_the_used_region() {
 #[test]
 fn integer_public_values_are_checked_as_their_field_elements() {
     use ark_ff::PrimeField;
+    use zkdl_runtime::crypto::serialization::encode;
     use zkdl_runtime::proof::PublicValues;
-    use zkdl_runtime::serialization::encode;
     let (plan, key, public, body) = everything_public();
     let to_integer = |v: &Fr| -> i64 {
         let negative = v.into_bigint() > Fr::MODULUS_MINUS_ONE_DIV_TWO;

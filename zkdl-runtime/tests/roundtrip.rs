@@ -4,10 +4,10 @@ mod common;
 
 use common::*;
 use rand::Rng;
-use zkdl_runtime::claims::{prove_merge, verify_merge, Claim};
-use zkdl_runtime::commitment::{CommitmentBlinds, CommitmentKey};
-use zkdl_runtime::sumcheck::{self};
-use zkdl_runtime::tensor::evaluate;
+use zkdl_runtime::crypto::claims::{prove_merge, verify_merge, Claim};
+use zkdl_runtime::crypto::commitment::{CommitmentBlinds, CommitmentKey};
+use zkdl_runtime::crypto::sumcheck::{self};
+use zkdl_runtime::crypto::tensor::evaluate;
 use zkdl_runtime::{Fr, G1Projective, TensorId, Transcript};
 
 use ark_ec::{CurveGroup, VariableBaseMSM};

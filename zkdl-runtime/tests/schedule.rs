@@ -4,9 +4,9 @@
 //! soundness: a witness updated at the wrong rate, and a proof checked against another schedule.
 
 use zkdl_compiler::{compile, CompileOptions, LrChange, NetworkSpec, Optimizer, Plan};
-use zkdl_runtime::commitment::CommitmentKey;
+use zkdl_runtime::crypto::commitment::CommitmentKey;
 use zkdl_runtime::proof::{self, ProofBody, PublicInputs, Tables};
-use zkdl_runtime::witness::Witness;
+use zkdl_runtime::training::witness::Witness;
 
 mod common;
 

@@ -4,11 +4,11 @@ mod common;
 
 use common::*;
 use rand::{Rng, RngCore};
-use zkdl_runtime::claims::{prove_merge, verify_merge, Claim, ClaimMergeProof};
-use zkdl_runtime::commitment::{CommitmentBlinds, CommitmentKey, OpeningProof, TensorCommitment};
-use zkdl_runtime::serialization::{decode, encode};
-use zkdl_runtime::sumcheck::{self, SumcheckProof};
-use zkdl_runtime::tensor::evaluate;
+use zkdl_runtime::crypto::claims::{prove_merge, verify_merge, Claim, ClaimMergeProof};
+use zkdl_runtime::crypto::commitment::{CommitmentBlinds, CommitmentKey, OpeningProof, TensorCommitment};
+use zkdl_runtime::crypto::serialization::{decode, encode};
+use zkdl_runtime::crypto::sumcheck::{self, SumcheckProof};
+use zkdl_runtime::crypto::tensor::evaluate;
 use zkdl_runtime::{Fr, TensorId, Transcript};
 
 struct Fixture {

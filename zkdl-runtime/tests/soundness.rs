@@ -5,10 +5,10 @@ mod common;
 use ark_ec::CurveGroup;
 use common::*;
 use rand::Rng;
-use zkdl_runtime::claims::{prove_merge, verify_merge, Claim};
-use zkdl_runtime::commitment::{CommitmentBlinds, CommitmentKey, OpeningProof, TensorCommitment};
-use zkdl_runtime::sumcheck::{self, SumcheckProof};
-use zkdl_runtime::tensor::evaluate;
+use zkdl_runtime::crypto::claims::{prove_merge, verify_merge, Claim};
+use zkdl_runtime::crypto::commitment::{CommitmentBlinds, CommitmentKey, OpeningProof, TensorCommitment};
+use zkdl_runtime::crypto::sumcheck::{self, SumcheckProof};
+use zkdl_runtime::crypto::tensor::evaluate;
 use zkdl_runtime::{Fr, TensorId, Transcript, VerificationError};
 
 /// Sumcheck soundness as a reduction: a tampered proof is rejected, or the claims it reduces to are
@@ -270,7 +270,7 @@ fn merge_rejects_a_missing_sumcheck_and_foreign_claims() {
     let o = opened(41);
     let mut claims = vec![o.claim.clone(), o.claim.clone()];
     let (proof, _) = prove_merge(TensorId(1), &claims, &o.values, &mut Transcript::new(b"m"));
-    let empty = zkdl_runtime::claims::ClaimMergeProof { sumcheck: None };
+    let empty = zkdl_runtime::crypto::claims::ClaimMergeProof { sumcheck: None };
     assert!(verify_merge(TensorId(1), &claims, &empty, &mut Transcript::new(b"m")).is_err());
     claims[1].tensor = TensorId(2);
     assert!(verify_merge(TensorId(1), &claims, &proof, &mut Transcript::new(b"m")).is_err());

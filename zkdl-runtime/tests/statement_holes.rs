@@ -8,11 +8,11 @@ use rand_chacha::ChaCha20Rng;
 use zkdl_compiler::ir::RangeChecked;
 use zkdl_compiler::plan::StackRole;
 use zkdl_compiler::{CompileOptions, NetworkSpec, Plan, Role, Visibility};
-use zkdl_runtime::commitment::CommitmentKey;
+use zkdl_runtime::crypto::commitment::CommitmentKey;
+use zkdl_runtime::crypto::tensor::power_of_two;
+use zkdl_runtime::crypto::zk::Mode;
 use zkdl_runtime::proof::file::ProofFile;
 use zkdl_runtime::proof::{self, key_log_cols, Tables};
-use zkdl_runtime::tensor::power_of_two;
-use zkdl_runtime::zk::Mode;
 use zkdl_runtime::{Fr, VerificationError};
 
 mod common;

@@ -4,12 +4,12 @@
 
 use zkdl_compiler::plan::{StackRole, Storage};
 use zkdl_compiler::{compile, CompileOptions, NetworkSpec, Role};
-use zkdl_runtime::data::Dataset;
-use zkdl_runtime::fixed_point::twos_complement_bit;
-use zkdl_runtime::session::{train, train_with_witness, TrainConfig};
-use zkdl_runtime::trainer::{Trainer, TrainingError};
-use zkdl_runtime::weights::{FixedWeights, WeightsError};
-use zkdl_runtime::witness::{Member, Witness};
+use zkdl_runtime::training::data::Dataset;
+use zkdl_runtime::training::fixed_point::twos_complement_bit;
+use zkdl_runtime::training::session::{train, train_with_witness, TrainConfig};
+use zkdl_runtime::training::trainer::{Trainer, TrainingError};
+use zkdl_runtime::training::weights::{FixedWeights, WeightsError};
+use zkdl_runtime::training::witness::{Member, Witness};
 
 mod common;
 
@@ -158,7 +158,7 @@ fn compact_witness_keeps_the_ends_and_checks_the_walk() {
     assert_eq!(w.check_relations().unwrap_err().relation, "M2 backward matmul", "rh changed");
 }
 
-fn bump_int(v: &mut zkdl_runtime::integers::IntVec, i: usize) {
+fn bump_int(v: &mut zkdl_runtime::training::integers::IntVec, i: usize) {
     let x = v.get(i);
     v.set(i, x + 1);
 }

@@ -8,12 +8,12 @@ use std::collections::HashSet;
 
 use ark_serialize::CanonicalSerialize;
 use zkdl_compiler::Plan;
-use zkdl_runtime::claims::ClaimMergeProof;
-use zkdl_runtime::commitment::{CommitmentKey, OpeningProof};
+use zkdl_runtime::crypto::claims::ClaimMergeProof;
+use zkdl_runtime::crypto::commitment::{CommitmentKey, OpeningProof};
+use zkdl_runtime::crypto::sumcheck::SumcheckProof;
+use zkdl_runtime::crypto::zk::{Mode, ProductProof, ZeroProof};
 use zkdl_runtime::proof::file::ProofFile;
 use zkdl_runtime::proof::{self, key_log_cols, ProofBody, PublicInputs, StatementSecrets, Tables};
-use zkdl_runtime::sumcheck::SumcheckProof;
-use zkdl_runtime::zk::{Mode, ProductProof, ZeroProof};
 use zkdl_runtime::{Fr, G1Affine};
 
 mod common;

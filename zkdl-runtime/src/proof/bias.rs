@@ -21,9 +21,9 @@ use zkdl_compiler::plan::AggregatedRelation;
 
 use super::routing::{relation_name, Route};
 use super::{Prover, Verifier};
+use crate::crypto::sumcheck::PublicTensor;
+use crate::crypto::tensor::power_of_two;
 use crate::error::VerificationError;
-use crate::sumcheck::PublicTensor;
-use crate::tensor::power_of_two;
 use crate::Fr;
 use ark_ff::Field;
 

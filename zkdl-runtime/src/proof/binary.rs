@@ -77,13 +77,13 @@ use zkdl_compiler::Plan;
 
 use super::routing::{bit_tensor_used_boxes, bit_tensor_used_region, bit_tensor_used_table, relation_name};
 use super::{BitTable, Prover, Verifier};
-use crate::bits::{BitVector, PagedBits, PAGE_WORDS};
-use crate::error::VerificationError;
-use crate::sumcheck::{
+use crate::crypto::bits::{BitVector, PagedBits, PAGE_WORDS};
+use crate::crypto::sumcheck::{
     self, Factor, ProductTerm, PublicTensor, SumcheckProverOutput, SumcheckProverState, SumcheckStatement,
 };
-use crate::tensor::eq_table;
-use crate::zk::{Secret, Sent};
+use crate::crypto::tensor::eq_table;
+use crate::crypto::zk::{Secret, Sent};
+use crate::error::VerificationError;
 use crate::{Claim, Fr, TensorId, Transcript};
 
 fn statement(relation: &AggregatedRelation, plan: &Plan, rho: Vec<Fr>) -> SumcheckStatement {

@@ -20,7 +20,7 @@
 //!
 //! The prover's work is additions selected by bits: each `v_m` sums the rows of its support, so the
 //! whole reduction is a few passes over b's set bits ([`row_combination`]), against a sumcheck over
-//! `2^n` field elements for the generic merge (`crate::claims`). The chunk values that split a
+//! `2^n` field elements for the generic merge (`crate::crypto::claims`). The chunk values that split a
 //! bit-plane claim ([`weighted_bit_sum`]) are computed the same way.
 
 use ark_ff::{One, Zero};
@@ -30,11 +30,13 @@ use rayon::prelude::*;
 
 use super::routing::index_indicator;
 use super::BitTable;
-use crate::claims::{draw_claim_coefficients, TensorId, WeightedClaim};
-use crate::commitment::{CommitmentBlinds, CommitmentKey, OpeningProof, TensorCommitment};
+use crate::crypto::claims::{draw_claim_coefficients, TensorId, WeightedClaim};
+use crate::crypto::commitment::{CommitmentBlinds, CommitmentKey, OpeningProof, TensorCommitment};
+use crate::crypto::sumcheck::{
+    self, Factor, ProductTerm, PublicTensor, SumcheckProof, SumcheckProverState, SumcheckStatement,
+};
+use crate::crypto::zk::{Blinder, Mode, Secret, Sent, Value};
 use crate::error::VerificationError;
-use crate::sumcheck::{self, Factor, ProductTerm, PublicTensor, SumcheckProof, SumcheckProverState, SumcheckStatement};
-use crate::zk::{Blinder, Mode, Secret, Sent, Value};
 use crate::{Fr, Transcript};
 
 /// The most row/column terms the claims on b may split into (each costs the prover a pass over its rows).
@@ -389,7 +391,7 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tensor::evaluate;
+    use crate::crypto::tensor::evaluate;
     use ark_std::UniformRand;
     use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
@@ -444,7 +446,7 @@ mod tests {
     #[test]
     fn bit_sums_match_field_sums() {
         let mut rng = ChaCha20Rng::seed_from_u64(9);
-        let bits = crate::bits::BitVector::from_fn(1 << 10, |i| ((i * 2654435761usize) >> 7) % 3 == 0);
+        let bits = crate::crypto::bits::BitVector::from_fn(1 << 10, |i| ((i * 2654435761usize) >> 7) % 3 == 0);
         let packed = BitTable::Packed(bits.clone());
         let mut field = packed.clone();
         let values = field.field_mut().clone();

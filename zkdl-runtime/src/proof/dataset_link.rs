@@ -1,5 +1,5 @@
 //! The batches are rows of the committed dataset, selected by the public sampling rule
-//! (`crate::dataset`, `docs/statement.md`).
+//! (`crate::statement::dataset`, `docs/statement.md`).
 //!
 //! Last in the proof, after every opening, for X and then Y: at a fresh point `ρ = (ρ_t, ρ_b, ρ_c)`
 //! of the stacked tensor the prover sends `v = X(ρ)` (committed in a zero-knowledge proof), then
@@ -21,11 +21,13 @@ use rand::{CryptoRng, RngCore};
 use zkdl_compiler::plan::{StackRole, StackedTensor, Storage};
 use zkdl_compiler::{Plan, Role};
 
-use crate::commitment::{CommitmentBlinds, CommitmentKey, OpeningProof, TensorCommitment};
-use crate::dataset::{combined_batch_row, selection_weights, DatasetCommitment, DatasetSecrets, DatasetStatement};
+use crate::crypto::commitment::{CommitmentBlinds, CommitmentKey, OpeningProof, TensorCommitment};
+use crate::crypto::tensor::{eq_table, evaluate, inner_product};
+use crate::crypto::zk::{Blinder, Secret, Sent};
 use crate::error::VerificationError;
-use crate::tensor::{eq_table, evaluate, inner_product};
-use crate::zk::{Blinder, Secret, Sent};
+use crate::statement::dataset::{
+    combined_batch_row, selection_weights, DatasetCommitment, DatasetSecrets, DatasetStatement,
+};
 use crate::{Fr, G1Affine, Transcript};
 
 use super::{PublicInputs, StatementSecrets, Tables};
@@ -177,7 +179,8 @@ pub(super) fn verify(
             }
             _ => return Err(malformed("the linked value has the wrong form for the proof's mode".into())),
         };
-        let claim = crate::claims::Claim { tensor: crate::claims::TensorId(t.id.0), point: rho.clone(), value };
+        let claim =
+            crate::crypto::claims::Claim { tensor: crate::crypto::claims::TensorId(t.id.0), point: rho.clone(), value };
         key.verify_opening_sent(transcript, commitment, &claim, &link.tensor_opening)
             .map_err(|_| VerificationError::Opening { relation: format!("dataset link: opening of {}", t.name()) })?;
         let (rho_t, rho_b, rho_c) = split_point(t, &rho);

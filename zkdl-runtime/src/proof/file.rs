@@ -36,9 +36,9 @@ use std::path::Path;
 use zkdl_compiler::{compile_segment, CompileOptions, InitialWeights, NetworkSpec, Plan, Visibility};
 
 use super::{ProofBody, PublicInputs, PROTOCOL_VERSION};
+use crate::crypto::serialization::{decode, encode, DecodeError};
 use crate::files::{hex, write_atomically};
-use crate::serialization::{decode, encode, DecodeError};
-use crate::weights::{Init, SeededInit};
+use crate::training::weights::{Init, SeededInit};
 
 /// The file's magic bytes.
 pub const MAGIC: &[u8; 8] = b"ZKDLPRF\0";
@@ -92,7 +92,7 @@ pub enum ProofFileError {
     #[error("the plan digest in the file is {written}, but its spec, T and visibility compile to {computed}")]
     Digest { written: String, computed: String },
     #[error("the initial weights {seeded} cannot be regenerated: {source}")]
-    Seed { seeded: SeededInit, source: crate::weights::WeightsError },
+    Seed { seeded: SeededInit, source: crate::training::weights::WeightsError },
 }
 
 impl ProofFile {

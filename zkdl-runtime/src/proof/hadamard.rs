@@ -17,8 +17,8 @@ use zkdl_compiler::plan::AggregatedRelation;
 
 use super::routing::{relation_name, Route};
 use super::{Prover, Verifier};
+use crate::crypto::sumcheck::{Factor, ProductTerm, PublicTensor, SumcheckStatement};
 use crate::error::VerificationError;
-use crate::sumcheck::{Factor, ProductTerm, PublicTensor, SumcheckStatement};
 use crate::{Fr, TensorId};
 
 fn routes<'p>(

@@ -34,10 +34,10 @@ use zkdl_compiler::plan::{AggregatedRelation, RelationKind};
 use super::routing::{relation_name, Route};
 use super::weight_walk::Bound;
 use super::{is_root, Prover, Verifier};
-use crate::claims::WeightedClaim;
+use crate::crypto::claims::WeightedClaim;
+use crate::crypto::sumcheck::{Factor, ProductTerm, PublicTensor, SumcheckStatement};
+use crate::crypto::zk::Value;
 use crate::error::VerificationError;
-use crate::sumcheck::{Factor, ProductTerm, PublicTensor, SumcheckStatement};
-use crate::zk::Value;
 use crate::{Fr, TensorId};
 
 /// Where the summed index sits in each factor's (row, column) layout.
@@ -168,8 +168,8 @@ fn bias_route<'p>(
 /// `2^R · Σ_{i<B} eq(ρ_a, i)`: the bias term's coefficient at Z's row point ρ_a.
 fn bias_coefficient(plan: &zkdl_compiler::Plan, rho_a: &[Fr]) -> Fr {
     let rows = plan.spec.batch as usize;
-    let e: Fr = crate::tensor::eq_table(rho_a).iter().take(rows).sum();
-    crate::tensor::power_of_two(plan.params.scale_bits) * e
+    let e: Fr = crate::crypto::tensor::eq_table(rho_a).iter().take(rows).sum();
+    crate::crypto::tensor::power_of_two(plan.params.scale_bits) * e
 }
 
 /// The prover's half.

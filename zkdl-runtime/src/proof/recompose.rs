@@ -19,10 +19,10 @@ use zkdl_compiler::plan::AggregatedRelation;
 
 use super::routing::{relation_name, rest_bits, used_region, Route};
 use super::{is_root, Prover, Verifier};
+use crate::crypto::sumcheck::PublicTensor;
+use crate::crypto::tensor::power_of_two;
+use crate::crypto::zk::{Secret, Sent, Value};
 use crate::error::VerificationError;
-use crate::sumcheck::PublicTensor;
-use crate::tensor::power_of_two;
-use crate::zk::{Secret, Sent, Value};
 use crate::Fr;
 use ark_ff::One;
 

@@ -27,9 +27,9 @@ use zkdl_compiler::plan::{AggregatedRelation, BitChunk, Operand, StackedTensor, 
 use zkdl_compiler::spec::ceil_log2;
 use zkdl_compiler::Plan;
 
+use crate::crypto::sumcheck::PublicTensor;
+use crate::crypto::tensor::bind_leading;
 use crate::error::VerificationError;
-use crate::sumcheck::PublicTensor;
-use crate::tensor::bind_leading;
 use crate::Fr;
 use ark_ff::{One, Zero};
 use rayon::prelude::*;

@@ -37,9 +37,9 @@ use zkdl_compiler::Plan;
 
 use super::routing::{relation_instance_bits, relation_name, rest_bits, Route};
 use super::{Prover, Verifier};
+use crate::crypto::sumcheck::PublicTensor;
+use crate::crypto::tensor::eq_table;
 use crate::error::VerificationError;
-use crate::sumcheck::PublicTensor;
-use crate::tensor::eq_table;
 use crate::Fr;
 use ark_ff::{Field, Zero};
 use zkdl_compiler::spec::ceil_log2;

@@ -31,9 +31,9 @@ use rayon::prelude::*;
 use std::borrow::Cow;
 use zkdl_compiler::plan::StackedTensor;
 
-use crate::integers::IntVec;
-use crate::tensor::eq_table;
-use crate::witness::Witness;
+use crate::crypto::tensor::eq_table;
+use crate::training::integers::IntVec;
+use crate::training::witness::Witness;
 use crate::Fr;
 
 /// Which index of W a point binds.

@@ -6,12 +6,12 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use zkdl_compiler::plan::{StackRole, StackedTensorId, Storage};
 use zkdl_compiler::{compile, CompileOptions, NetworkSpec, Plan};
-use zkdl_runtime::data::{Dataset, EpochBatches};
-use zkdl_runtime::sumcheck::{Factor, ProductTerm, PublicTensor, SumcheckStatement};
-use zkdl_runtime::tensor::{eq_table, evaluate, power_of_two};
-use zkdl_runtime::trainer::Trainer;
-use zkdl_runtime::weights::FixedWeights;
-use zkdl_runtime::witness::Witness;
+use zkdl_runtime::crypto::sumcheck::{Factor, ProductTerm, PublicTensor, SumcheckStatement};
+use zkdl_runtime::crypto::tensor::{eq_table, evaluate, power_of_two};
+use zkdl_runtime::training::data::{Dataset, EpochBatches};
+use zkdl_runtime::training::trainer::Trainer;
+use zkdl_runtime::training::weights::FixedWeights;
+use zkdl_runtime::training::witness::Witness;
 use zkdl_runtime::{Fr, TensorId};
 
 /// 64 → 16 → relu → 8 → relu → 10, batch 8, lr 2^-3: small enough to check every relation naively
@@ -53,9 +53,10 @@ pub fn prove_tables(
     plan: &Plan,
     tables: &zkdl_runtime::proof::Tables,
     seed: u64,
-) -> (zkdl_runtime::commitment::CommitmentKey, zkdl_runtime::proof::PublicInputs, zkdl_runtime::proof::ProofBody) {
+) -> (zkdl_runtime::crypto::commitment::CommitmentKey, zkdl_runtime::proof::PublicInputs, zkdl_runtime::proof::ProofBody)
+{
     use zkdl_runtime::proof;
-    let key = zkdl_runtime::commitment::CommitmentKey::new(proof::key_log_cols(plan));
+    let key = zkdl_runtime::crypto::commitment::CommitmentKey::new(proof::key_log_cols(plan));
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let (public, secrets) = proof::commit_statement(plan, &key, tables, &mut rng);
     let (body, _) = proof::prove(plan, &key, tables, &public, &secrets, &mut rng, |_| {}).unwrap();
@@ -67,7 +68,8 @@ pub fn prove_tables(
 pub fn prove_full_and_compact(
     run: &Witness,
     seed: u64,
-) -> (zkdl_runtime::commitment::CommitmentKey, zkdl_runtime::proof::PublicInputs, zkdl_runtime::proof::ProofBody) {
+) -> (zkdl_runtime::crypto::commitment::CommitmentKey, zkdl_runtime::proof::PublicInputs, zkdl_runtime::proof::ProofBody)
+{
     use zkdl_runtime::proof::{self, Tables};
     let (key, public, body) = prove_tables(&run.plan, &Tables::from_witness(run), seed);
     proof::verify(&run.plan, &key, &public, &body).unwrap();

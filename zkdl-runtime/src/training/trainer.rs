@@ -40,12 +40,12 @@
 //! The step is deterministic: the same weights and batch give the same integers, whatever the thread count
 //! (every sum is exact, so the order of additions cannot matter).
 
-use crate::bits::BitVector;
-use crate::data::Dataset;
-use crate::exact_matmul::{exact_matmul, MatMulError, MatrixRef};
-use crate::fixed_point::{quantize, rescale, sign_magnitude, sign_magnitude_range, twos_complement_range};
-use crate::integers::IntVec;
-use crate::weights::{layer_shapes, FixedWeights};
+use crate::crypto::bits::BitVector;
+use crate::training::data::Dataset;
+use crate::training::exact_matmul::{exact_matmul, MatMulError, MatrixRef};
+use crate::training::fixed_point::{quantize, rescale, sign_magnitude, sign_magnitude_range, twos_complement_range};
+use crate::training::integers::IntVec;
+use crate::training::weights::{layer_shapes, FixedWeights};
 use rayon::prelude::*;
 use zkdl_compiler::{FixedPointParams, MagnitudeBounds, NetworkSpec};
 

@@ -24,7 +24,7 @@
 //! The verifier checks everything in one multi-scalar multiplication over the row commitments, the
 //! generators, the `L`/`R` messages, `A`, `U` and `h` (`2^{n_r} + 2^{n_c} + 2 n_c + 3` points).
 //! The random `r_L`, `r_R`, `d`, `δ` hide `v` apart from `y` itself. In a zero-knowledge proof `y` is
-//! not sent: it is committed as `Y = y · U + β_y · h` (`crate::zk`), and the argument runs on
+//! not sent: it is committed as `Y = y · U + β_y · h` (`crate::crypto::zk`), and the argument runs on
 //! `P = C' + x_0 · Y = ⟨v, g⟩ + ⟨v, b⟩ U* + (β + x_0 β_y) h` — the same form, with the blind
 //! `β + x_0 β_y` — so the verifier puts `Y` into its multi-scalar multiplication in place of `y · U`.
 //! Then the whole opening is honest-verifier zero-knowledge (Hyrax's `proof_log`).
@@ -36,11 +36,11 @@ use rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
 
 use super::{CommitmentBlinds, CommitmentKey, TensorCommitment};
-use crate::claims::Claim;
+use crate::crypto::claims::Claim;
+use crate::crypto::sumcheck::Blocks;
+use crate::crypto::tensor::{bind_leading, eq_table, inner_product, weighted_product_table};
+use crate::crypto::zk::{Secret, Sent, Value};
 use crate::error::VerificationError;
-use crate::sumcheck::Blocks;
-use crate::tensor::{bind_leading, eq_table, inner_product, weighted_product_table};
-use crate::zk::{Secret, Sent, Value};
 use crate::{Fr, G1Affine, G1Projective, Transcript};
 
 /// The proof that a committed tensor takes a claimed value at a point.

@@ -6,11 +6,11 @@
 //! the fixed-point W_0 and sees the same examples in the same order. Test accuracy is measured at the end
 //! of each epoch (and of a final partial epoch).
 
-use crate::data::{Dataset, EpochBatches};
-use crate::reference::{float_batch, FloatNetwork};
-use crate::trainer::{Batch, Trainer, TrainingError};
-use crate::weights::FixedWeights;
-use crate::witness::Witness;
+use crate::training::data::{Dataset, EpochBatches};
+use crate::training::reference::{float_batch, FloatNetwork};
+use crate::training::trainer::{Batch, Trainer, TrainingError};
+use crate::training::weights::FixedWeights;
+use crate::training::witness::Witness;
 use serde::Serialize;
 use zkdl_compiler::{NetworkSpec, Plan};
 
@@ -131,7 +131,8 @@ fn run(
     let (mut losses, mut float_losses, mut epochs) = (Vec::new(), Vec::new(), Vec::new());
     // The witness is kept compact: W_0, W_T and the steps' activation-sized tensors (no W_t or G_W
     // per step; the prover walks them).
-    let mut recorded: Option<(Vec<Batch>, Vec<crate::trainer::StepTrace>)> = plan.map(|_| (Vec::new(), Vec::new()));
+    let mut recorded: Option<(Vec<Batch>, Vec<crate::training::trainer::StepTrace>)> =
+        plan.map(|_| (Vec::new(), Vec::new()));
     let (mut epoch_loss, mut epoch_correct, mut float_loss, mut float_correct, mut epoch_steps) =
         (0.0, 0, 0.0, 0, 0u64);
     for step in 0..config.steps {

@@ -1,4 +1,4 @@
-//! What a proof's statement pins down from outside the proof: initial weights regenerated from a seed,
+//! What a proof's statement pins down from outside the proof ([`dataset`]: a committed training set): initial weights regenerated from a seed,
 //! and the final weights opened to the model a verifier actually receives (`docs/statement.md`).
 //!
 //! **Initial weights from a seed.** W_0 public, and not sent at all: the statement carries the scheme
@@ -25,6 +25,12 @@
 //! **Files.** A secrets file is created with mode 0600 and never replaces an existing file unless
 //! asked to ([`write_secret_file`]); every file is written to a temporary name and renamed.
 
+pub mod dataset;
+mod public;
+
+pub(crate) use public::small_value_digests;
+pub use public::{public_value_digests, PublicInputs, PublicValues, StatementSecrets, PUBLIC_DIGEST_CHUNK};
+
 use std::io::Write;
 use std::path::Path;
 
@@ -33,13 +39,12 @@ use sha2::{Digest, Sha256};
 use zkdl_compiler::plan::{StackRole, StackedTensor, Storage};
 use zkdl_compiler::Plan;
 
-use crate::commitment::{CommitmentBlinds, CommitmentKey, TensorCommitment};
+use crate::crypto::commitment::{CommitmentBlinds, CommitmentKey, TensorCommitment};
+use crate::crypto::serialization::{decode, encode};
+use crate::crypto::tensor::PARALLEL_MIN;
 use crate::files::hex;
-use crate::integers::IntVec;
-use crate::proof::{PublicInputs, PublicValues, StatementSecrets};
-use crate::serialization::{decode, encode};
-use crate::tensor::PARALLEL_MIN;
-use crate::weights::{FixedWeights, SeededInit, WeightsError};
+use crate::training::integers::IntVec;
+use crate::training::weights::{FixedWeights, SeededInit, WeightsError};
 use crate::Fr;
 use rayon::prelude::*;
 
@@ -264,7 +269,7 @@ pub fn check_public_final_weights(
             "the proof commits to W_T (C_WT): its final weights are not public; check them with an opening".into(),
         ));
     }
-    let shapes = crate::weights::layer_shapes(&plan.spec);
+    let shapes = crate::training::weights::layer_shapes(&plan.spec);
     let sized = weights.layers.iter().zip(&shapes).all(|(w, (rows, cols))| w.len() == rows * cols);
     if weights.shapes != shapes || weights.layers.len() != shapes.len() || !sized {
         return Err(StatementError::Format(format!(
@@ -521,7 +526,7 @@ impl InitialWeightsSecrets {
 /// `zkdl verify --final-weights FILE`, which compares the weights themselves.)
 pub fn public_final_weights_sha256(plan: &Plan, public: &PublicInputs) -> Result<[u8; 32], StatementError> {
     use ark_ff::{BigInteger, PrimeField};
-    let shapes = crate::weights::layer_shapes(&plan.spec);
+    let shapes = crate::training::weights::layer_shapes(&plan.spec);
     // Layer `layer`'s `rows × cols` entries of the public W_T (or β_T) stack that holds them.
     let entries = |layer: u32, bias: bool, rows: usize, cols: usize| -> Result<IntVec, StatementError> {
         let what = if bias { "β_T" } else { "W_T" };

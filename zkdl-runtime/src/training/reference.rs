@@ -6,10 +6,10 @@
 //! 2^(−k) = η'/B is the mean-gradient learning rate on the batch-summed gradient. Products run through
 //! `sgemm`.
 
-use crate::data::Dataset;
-use crate::gemm::sgemm;
-use crate::trainer::{argmax, Evaluation};
-use crate::weights::FixedWeights;
+use crate::training::data::Dataset;
+use crate::training::gemm::sgemm;
+use crate::training::trainer::{argmax, Evaluation};
+use crate::training::weights::FixedWeights;
 
 /// Float weights W^1 … W^L, row-major d_(l−1) × d_l.
 #[derive(Clone, Debug, PartialEq)]

@@ -33,11 +33,11 @@ use sha2::{Digest, Sha256};
 use zkdl_compiler::spec::ceil_log2;
 use zkdl_compiler::NetworkSpec;
 
-use crate::commitment::{CommitmentBlinds, CommitmentKey, TensorCommitment};
-use crate::data::{Dataset, EpochBatches};
-use crate::serialization::{decode, encode};
+use crate::crypto::commitment::{CommitmentBlinds, CommitmentKey, TensorCommitment};
+use crate::crypto::serialization::{decode, encode};
 use crate::statement::StatementError;
-use crate::trainer::Trainer;
+use crate::training::data::{Dataset, EpochBatches};
+use crate::training::trainer::Trainer;
 use crate::{Fr, G1Affine};
 
 /// The magic bytes of a dataset commitment file (`.zkdd`).
@@ -409,7 +409,7 @@ impl DatasetStatement {
 
 /// The row weights `S(e)` of the module docs at `(ρ_t, ρ_b)`, over `rows` dataset rows.
 pub fn selection_weights(batches: &[Vec<usize>], rho_t: &[Fr], rho_b: &[Fr], rows: usize) -> Vec<Fr> {
-    let (e_t, e_b) = (crate::tensor::eq_table(rho_t), crate::tensor::eq_table(rho_b));
+    let (e_t, e_b) = (crate::crypto::tensor::eq_table(rho_t), crate::crypto::tensor::eq_table(rho_b));
     let mut weights = vec![Fr::from(0u64); rows];
     for (t, batch) in batches.iter().enumerate() {
         for (b, &example) in batch.iter().enumerate() {
@@ -424,7 +424,7 @@ pub fn selection_weights(batches: &[Vec<usize>], rho_t: &[Fr], rho_b: &[Fr], row
 /// `Σ_{t,b} eq(ρ_t, t) eq(ρ_b, b) · row(t, b)` for the stacked rows of a batch tensor (index
 /// (t, b, c), `2^log_cols` columns): the prover's row combination of the dataset.
 pub fn combined_batch_row(stacked: &[Fr], rho_t: &[Fr], rho_b: &[Fr], log_cols: u32) -> Vec<Fr> {
-    let (e_t, e_b) = (crate::tensor::eq_table(rho_t), crate::tensor::eq_table(rho_b));
+    let (e_t, e_b) = (crate::crypto::tensor::eq_table(rho_t), crate::crypto::tensor::eq_table(rho_b));
     let cols = 1usize << log_cols;
     let rows_per_step = e_b.len();
     stacked

@@ -21,9 +21,11 @@ use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::crypto::sumcheck::{
+    self, Factor, ProductTerm, PublicTensor, SumcheckProof, SumcheckProverState, SumcheckStatement,
+};
+use crate::crypto::zk::{Blinder, Mode, Secret, Sent, Value};
 use crate::error::VerificationError;
-use crate::sumcheck::{self, Factor, ProductTerm, PublicTensor, SumcheckProof, SumcheckProverState, SumcheckStatement};
-use crate::zk::{Blinder, Mode, Secret, Sent, Value};
 use crate::{Fr, Transcript};
 
 /// Names a committed tensor within a proof (the plan assigns the numbers).
@@ -169,7 +171,7 @@ pub fn prove_merge_weighted(
     transcript: &mut Transcript,
     blinder: Option<&mut Blinder>,
 ) -> (ClaimMergeProof, Claim<Secret>) {
-    let num_vars = crate::tensor::log2_exact(values.len());
+    let num_vars = crate::crypto::tensor::log2_exact(values.len());
     prove_merge_weighted_blocks(tensor, claims, &values.into_owned(), num_vars, num_vars, transcript, blinder)
 }
 

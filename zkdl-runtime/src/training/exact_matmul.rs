@@ -18,10 +18,10 @@
 //! **Fallback.** Operands too wide for limbs of useful size (more than 8 × 8 limb products) are
 //! multiplied in i128 with checked arithmetic; an overflow is an error, never a wrap.
 //!
-//! The f64 products run through [`crate::gemm::dgemm`] (AVX2/FMA kernels chosen at run time), one block
+//! The f64 products run through [`crate::training::gemm::dgemm`] (AVX2/FMA kernels chosen at run time), one block
 //! of output rows or columns per rayon task.
 
-use crate::integers::IntVec;
+use crate::training::integers::IntVec;
 use rayon::prelude::*;
 
 /// A logical matrix read from a row-major stored one: the stored `rows × cols` matrix, or its transpose.
@@ -196,7 +196,7 @@ fn limb_matmul<T: Accumulator>(a: MatrixRef<'_>, b: MatrixRef<'_>, split: LimbSp
             for (j, bl) in b_limbs.iter().enumerate() {
                 let a_off = r0 as isize * rsa;
                 let b_off = c0 as isize * csb;
-                crate::gemm::dgemm(
+                crate::training::gemm::dgemm(
                     mr,
                     k,
                     nc,

@@ -1,5 +1,5 @@
 use super::*;
-use crate::tensor::evaluate;
+use crate::crypto::tensor::evaluate;
 use ark_ff::UniformRand;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -33,7 +33,7 @@ fn run(
     let blinder = mode.is_zero_knowledge().then_some(&mut blinder);
     let mut transcript = Transcript::new(b"logup-test");
     let (proof, claims) = prove(leaves, multiplicities, alpha, &mut transcript, blinder, hold_vars, block_vars);
-    let w = crate::tensor::log2_exact(multiplicities.len());
+    let w = crate::crypto::tensor::log2_exact(multiplicities.len());
     let verified = verify(leaves.num_vars(), w, alpha, &proof, mode, &mut Transcript::new(b"logup-test"));
     (proof, claims, verified)
 }

@@ -30,7 +30,7 @@ pub const RGB32_CHANNELS: usize = 3;
 pub const CLASSES: usize = 10;
 
 const FILE_NAME: &str = "digits.csv.gz";
-static DIGITS_CSV_GZ: &[u8] = include_bytes!("../../data/digits.csv.gz");
+static DIGITS_CSV_GZ: &[u8] = include_bytes!("../../../data/digits.csv.gz");
 
 /// Decompresses and parses the embedded file.
 fn parse() -> Result<Dataset, DataError> {

@@ -2,7 +2,7 @@
 //!
 //! A [`Witness`] holds every value of T steps: the batches (X_t, Y_t), the weights W_0 … W_T, and per
 //! step and layer Z, Z', rz, s, m, A, G, H, H', rh and G_W ([`StepTrace`]). Values are integers in the
-//! narrowest width that holds each tensor; sign and magnitude bits are packed ([`crate::integers`]).
+//! narrowest width that holds each tensor; sign and magnitude bits are packed ([`crate::training::integers`]).
 //! W_t is stored once and read by the three stacked tensors that contain it (W for the matmuls of steps
 //! 0 … T−1, the statement's W_0 and W_T).
 //!
@@ -22,12 +22,12 @@
 
 use rayon::prelude::*;
 
-use crate::bits::BitVector;
-use crate::exact_matmul::{naive_matmul, MatrixRef};
-use crate::fixed_point::{sign_magnitude_range, twos_complement_bit, twos_complement_range};
-use crate::integers::IntVec;
-use crate::trainer::{Batch, StepTrace, Trainer, TrainingError};
-use crate::weights::FixedWeights;
+use crate::crypto::bits::BitVector;
+use crate::training::exact_matmul::{naive_matmul, MatrixRef};
+use crate::training::fixed_point::{sign_magnitude_range, twos_complement_bit, twos_complement_range};
+use crate::training::integers::IntVec;
+use crate::training::trainer::{Batch, StepTrace, Trainer, TrainingError};
+use crate::training::weights::FixedWeights;
 use crate::Fr;
 use ark_ff::Zero;
 use zkdl_compiler::ir::RangeChecked;
@@ -111,7 +111,7 @@ impl Member<'_> {
             Member::Bits(b) => b.get(plane * plane_len + i),
             Member::RangeBits(v) => twos_complement_bit(v.get(i), plane as u32),
             Member::Magnitude { sign, scaled, range_bits } => {
-                (crate::fixed_point::magnitude(scaled.get(i), sign.get(i), *range_bits) >> plane) & 1 == 1
+                (crate::training::fixed_point::magnitude(scaled.get(i), sign.get(i), *range_bits) >> plane) & 1 == 1
             }
             values => values.value(i) == Some(1),
         }
@@ -454,7 +454,7 @@ impl Witness {
 
     /// The whole bit tensor b, packed: equal to [`bit`](Self::bit) at every index, built a word at a
     /// time (64 consecutive columns of one row of one plane share their member lookup).
-    pub fn bit_tensor(&self) -> crate::bits::BitVector {
+    pub fn bit_tensor(&self) -> crate::crypto::bits::BitVector {
         let len = 1usize << self.plan.bit_tensor_vars;
         let words = (0..len.div_ceil(64))
             .into_par_iter()
@@ -465,7 +465,7 @@ impl Witness {
                     .unwrap_or_else(|| (0..count).fold(0u64, |word, k| word | (u64::from(self.bit(start + k)) << k)))
             })
             .collect();
-        crate::bits::BitVector::from_words(words, len)
+        crate::crypto::bits::BitVector::from_words(words, len)
     }
 
     /// Bits `start … start + 63` of b when they are 64 columns of one row inside one chunk; `None`
@@ -659,7 +659,7 @@ impl Witness {
                         // The β the step recorded is the β_t of the run (a compact witness proves from it).
                         equal("U1 bias update", &beta.to_i128(), read, t, l, cols)?;
                     }
-                    crate::trainer::add_bias(&mut z, beta, p.scale_bits);
+                    crate::training::trainer::add_bias(&mut z, beta, p.scale_bits);
                 }
                 check_range("range check of rz", &layer.remainder, remainder_range, t, l, cols)?;
                 let recomposed: Vec<i128> = layer
@@ -684,7 +684,9 @@ impl Witness {
                         // they recompose Z' only when m is in [0, 2^Q), i.e. s = [Z' > 0] and Z' in range.
                         let bit = |j: usize, i: usize| match relu.magnitude.is_empty() {
                             true => {
-                                (crate::fixed_point::magnitude(layer.rescaled.get(i), relu.sign.get(i), q) >> j) & 1
+                                (crate::training::fixed_point::magnitude(layer.rescaled.get(i), relu.sign.get(i), q)
+                                    >> j)
+                                    & 1
                                     == 1
                             }
                             false => relu.magnitude.get(j * n + i),
@@ -724,7 +726,7 @@ impl Witness {
                 }
                 // M4: g_β = 2^R·1ᵀ·G.
                 let bias_gradient: Option<Vec<i128>> =
-                    bias.map(|_| crate::trainer::bias_gradient(signal.as_ref(), cols, p.scale_bits));
+                    bias.map(|_| crate::training::trainer::bias_gradient(signal.as_ref(), cols, p.scale_bits));
                 if let (Some(expected), Some(found)) = (&bias_gradient, &layer.bias_gradient) {
                     equal("M4 bias gradient", expected, found, t, l, cols)?;
                 }

@@ -58,7 +58,7 @@ use rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
 use sha2::Sha256;
 
-use crate::tensor::log2_exact;
+use crate::crypto::tensor::log2_exact;
 use crate::{Fr, G1Affine, G1Projective, Transcript};
 use group_sum::{add_pairs, GroupSums, Scratch};
 
@@ -94,7 +94,7 @@ type GeneratorHasher = MapToCurveBasedHasher<G1Projective, DefaultFieldHasher<Sh
 
 /// `(U, h)`: the inner-product generator `U = H("u")` and the blinding generator `h = H("h")` of
 /// every key, which are also the generators of the scalar commitments `y · U + β · h` that carry
-/// hidden values in zero-knowledge proofs (`crate::zk`).
+/// hidden values in zero-knowledge proofs (`crate::crypto::zk`).
 pub fn scalar_generators() -> (G1Affine, G1Affine) {
     static GENERATORS: std::sync::OnceLock<(G1Affine, G1Affine)> = std::sync::OnceLock::new();
     *GENERATORS.get_or_init(|| {
@@ -444,9 +444,9 @@ impl CommitValues for [bool] {
     }
 }
 
-impl CommitValues for crate::bits::BitVector {
+impl CommitValues for crate::crypto::bits::BitVector {
     fn len(&self) -> usize {
-        crate::bits::BitVector::len(self)
+        crate::crypto::bits::BitVector::len(self)
     }
 
     /// Subset sums over packed bits, as for `[bool]`. With many rows (at least

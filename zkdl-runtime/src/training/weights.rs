@@ -33,8 +33,8 @@
 //! Reading prefers the exact integers; a file with only float32 tensors (e.g. exported from PyTorch) is
 //! quantized to the weight scale. Files are written to a temporary name and renamed.
 
-use crate::data::Scaler;
-use crate::integers::IntVec;
+use crate::training::data::Scaler;
+use crate::training::integers::IntVec;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
@@ -524,9 +524,12 @@ const BIAS_STREAMS: u64 = 1 << 32;
 /// complement, in parallel; the error names the first entry outside the range.
 fn quantize_layer(layer: usize, cols: usize, values: &[f64], scale_bits: u32) -> Result<IntVec, WeightsError> {
     let bits = scale_bits + 2;
-    let (lo, hi) = crate::fixed_point::twos_complement_range(bits);
-    let quantized: Vec<i128> =
-        values.par_iter().with_min_len(1 << 12).map(|&w| crate::fixed_point::quantize(w, scale_bits)).collect();
+    let (lo, hi) = crate::training::fixed_point::twos_complement_range(bits);
+    let quantized: Vec<i128> = values
+        .par_iter()
+        .with_min_len(1 << 12)
+        .map(|&w| crate::training::fixed_point::quantize(w, scale_bits))
+        .collect();
     if let Some(i) = quantized.par_iter().position_first(|v| !(lo..=hi).contains(v)) {
         let value = values[i];
         return Err(WeightsError::OutOfRange { layer, row: i / cols, col: i % cols, value, bits, scale_bits });
@@ -536,10 +539,10 @@ fn quantize_layer(layer: usize, cols: usize, values: &[f64], scale_bits: u32) ->
         .par_iter()
         .fold(|| (0, 0), |(lo, hi), &v| (v.min(lo), v.max(hi)))
         .reduce(|| (0, 0), |(a, b), (c, d)| (a.min(c), b.max(d)));
-    Ok(match crate::integers::IntWidth::for_range(min, max) {
-        crate::integers::IntWidth::I32 => IntVec::I32(quantized.par_iter().map(|&v| v as i32).collect()),
-        crate::integers::IntWidth::I64 => IntVec::I64(quantized.par_iter().map(|&v| v as i64).collect()),
-        crate::integers::IntWidth::I128 => IntVec::I128(quantized),
+    Ok(match crate::training::integers::IntWidth::for_range(min, max) {
+        crate::training::integers::IntWidth::I32 => IntVec::I32(quantized.par_iter().map(|&v| v as i32).collect()),
+        crate::training::integers::IntWidth::I64 => IntVec::I64(quantized.par_iter().map(|&v| v as i64).collect()),
+        crate::training::integers::IntWidth::I128 => IntVec::I128(quantized),
     })
 }
 
@@ -581,7 +584,8 @@ mod tests {
             rng.set_stream(l as u64 + 1);
             let std = (2.0 / rows as f64).sqrt();
             let values: Vec<f64> = (0..rows * cols).map(|_| std * standard_normal(&mut rng)).collect();
-            let quantized: Vec<i128> = values.iter().map(|&w| crate::fixed_point::quantize(w, scale_bits)).collect();
+            let quantized: Vec<i128> =
+                values.iter().map(|&w| crate::training::fixed_point::quantize(w, scale_bits)).collect();
             layers.push(IntVec::from_i128(&quantized));
         }
         FixedWeights { scale_bits, shapes, layers, biases: FixedWeights::zero_biases(spec) }
@@ -627,7 +631,12 @@ mod tests {
                 rng.set_stream(l as u64 + 1);
                 let bound = 1.0 / (rows as f64).sqrt();
                 let expected: Vec<i128> = (0..parallel.layers[l].len())
-                    .map(|_| crate::fixed_point::quantize(bound * (2.0 * rng.gen::<f64>() - 1.0), parallel.scale_bits))
+                    .map(|_| {
+                        crate::training::fixed_point::quantize(
+                            bound * (2.0 * rng.gen::<f64>() - 1.0),
+                            parallel.scale_bits,
+                        )
+                    })
                     .collect();
                 assert_eq!(parallel.layers[l].to_i128(), expected, "seed {seed}, layer {l}");
             }

@@ -51,7 +51,7 @@
 //! `q_N(r, r*) = α − f(r, r*)`: a claim on the leaves' multilinear extension `f`, which the caller
 //! turns into a claim on its committed tensors. Soundness error `3·Σ_d d/|F|` for the layers.
 //!
-//! **Zero-knowledge.** Every value is sent as [`crate::sumcheck`] sends it: the layer sumchecks are
+//! **Zero-knowledge.** Every value is sent as [`crate::crypto::sumcheck`] sends it: the layer sumchecks are
 //! hidden (commitments to the round polynomials, the final values, their products and proofs of
 //! product), `S`, `P`, `Q`, `Q⁻¹` are commitments, and `P = S·Q`, `Q·Q⁻¹ = 1` are proofs of product
 //! ([`ProductProof`]). The claims that come out are [`Secret`] values on the prover's side and
@@ -66,10 +66,12 @@ use ark_ff::{Field, One, Zero};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use rayon::prelude::*;
 
+use crate::crypto::sumcheck::{
+    self, Factor, ProductTerm, PublicTensor, SumcheckProof, SumcheckProverState, SumcheckStatement,
+};
+use crate::crypto::tensor::PARALLEL_MIN;
+use crate::crypto::zk::{Blinder, Mode, ProductProof, Secret, Sent, Value};
 use crate::error::VerificationError;
-use crate::sumcheck::{self, Factor, ProductTerm, PublicTensor, SumcheckProof, SumcheckProverState, SumcheckStatement};
-use crate::tensor::PARALLEL_MIN;
-use crate::zk::{Blinder, Mode, ProductProof, Secret, Sent, Value};
 use crate::{Fr, G1Affine, TensorId, Transcript};
 
 /// The leaves of the witness side, as the prover reads them.
@@ -93,7 +95,7 @@ pub struct FieldLeaves(pub Vec<Fr>);
 
 impl LookupLeaves for FieldLeaves {
     fn num_vars(&self) -> usize {
-        crate::tensor::log2_exact(self.0.len())
+        crate::crypto::tensor::log2_exact(self.0.len())
     }
 
     fn fill(&self, start: usize, out: &mut [Fr]) {
@@ -107,7 +109,7 @@ pub struct SmallLeaves(pub Vec<u32>);
 
 impl LookupLeaves for SmallLeaves {
     fn num_vars(&self) -> usize {
-        crate::tensor::log2_exact(self.0.len())
+        crate::crypto::tensor::log2_exact(self.0.len())
     }
 
     fn fill(&self, start: usize, out: &mut [Fr]) {
@@ -178,7 +180,7 @@ fn layer_statement(d: usize, leaves: bool, rho: &[Fr], lambda: Fr) -> SumcheckSt
 
 /// The table-side sumcheck `Σ_j m(j)·inv(j) = S`.
 fn table_statement(inverses: Vec<Fr>) -> SumcheckStatement {
-    let w = crate::tensor::log2_exact(inverses.len());
+    let w = crate::crypto::tensor::log2_exact(inverses.len());
     SumcheckStatement {
         relation: "logUp table".into(),
         num_vars: w,
@@ -342,7 +344,7 @@ pub fn prove(
     block_vars: usize,
 ) -> (LookupProof, LookupClaims<Secret>) {
     let n = leaves.num_vars();
-    let w = crate::tensor::log2_exact(multiplicities.len());
+    let w = crate::crypto::tensor::log2_exact(multiplicities.len());
     assert!(n >= 1 && w >= 1, "a lookup needs at least 2 leaves and a table of at least 2 entries");
     let inverses = table_inverses(alpha, w).expect("α lies outside the table");
     let mut proof = LookupProof::default();
@@ -363,7 +365,7 @@ pub fn prove(
     layers.reverse(); // layers[d] is depth d.
 
     // The root and the table side.
-    let s = crate::tensor::inner_product(multiplicities, &inverses);
+    let s = crate::crypto::tensor::inner_product(multiplicities, &inverses);
     let (p_root, q_root) = (layers[0].p[0], layers[0].q[0]);
     let s_sent = sender.send(s, &mut proof, transcript);
     let p_sent = sender.send(p_root, &mut proof, transcript);

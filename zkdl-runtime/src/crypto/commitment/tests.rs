@@ -83,9 +83,9 @@ fn blinding_points_sum_to_the_blinding_term() {
 /// one Schnorr commitment that the verifier's equation then determines, as in the real proof.
 #[test]
 fn a_simulator_without_the_tensor_produces_openings_that_verify() {
-    use crate::claims::{Claim, TensorId};
-    use crate::tensor::{bind_leading, eq_table, inner_product, weighted_product_table};
-    use crate::zk::{commit_scalar, Blinder, Sent};
+    use crate::crypto::claims::{Claim, TensorId};
+    use crate::crypto::tensor::{bind_leading, eq_table, inner_product, weighted_product_table};
+    use crate::crypto::zk::{commit_scalar, Blinder, Sent};
     use ark_ff::{Field, One};
     use rand::SeedableRng;
 
@@ -193,7 +193,7 @@ fn commitments_decode_in_parallel_to_the_encoded_rows() {
 /// for dense, sparse, all-ones and all-zero rows; and a byte table entry is its subset's sum.
 #[test]
 fn bits_committed_by_byte_tables_equal_bits_committed_one_by_one() {
-    use crate::bits::BitVector;
+    use crate::crypto::bits::BitVector;
     use rand::{Rng, SeedableRng};
 
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(9);

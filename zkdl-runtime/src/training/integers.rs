@@ -3,7 +3,7 @@
 //! Every value of a training run is a signed integer (`PROTOCOL.md` §1: the field element v mod p of a
 //! signed v). The witness keeps them as integers, never as 32-byte field elements: each tensor in the
 //! narrowest of i32, i64 and i128 that holds all its entries ([`IntVec`]), and bit tensors packed 64
-//! to a word ([`crate::bits::BitVector`]). The prover converts entries to field elements as it consumes them.
+//! to a word ([`crate::crypto::bits::BitVector`]). The prover converts entries to field elements as it consumes them.
 
 use rayon::prelude::*;
 
@@ -167,7 +167,7 @@ impl IntVec {
     }
 
     /// `s ⊙ self`: entry i where bit i of `sign` is set, else 0 (ReLU's A = s ⊙ Z', G = s ⊙ H').
-    pub fn masked(&self, sign: &crate::bits::BitVector) -> IntVec {
+    pub fn masked(&self, sign: &crate::crypto::bits::BitVector) -> IntVec {
         let keep = |i: usize| sign.get(i);
         match self {
             IntVec::I32(v) => IntVec::I32(v.iter().enumerate().map(|(i, &x)| if keep(i) { x } else { 0 }).collect()),

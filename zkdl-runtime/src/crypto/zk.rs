@@ -40,7 +40,7 @@ use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use rand::{CryptoRng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
-pub use crate::commitment::{commit_scalar, scalar_generators};
+pub use crate::crypto::commitment::{commit_scalar, scalar_generators};
 use crate::error::VerificationError;
 use crate::{Fr, G1Affine, G1Projective, Transcript};
 

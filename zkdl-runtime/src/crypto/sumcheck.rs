@@ -53,13 +53,13 @@ use ark_ff::{Field, One, Zero};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use rayon::prelude::*;
 
-use crate::claims::{Claim, TensorId};
-use crate::error::VerificationError;
-use crate::tensor::{self, eq_eval, eq_table, fold_leading_in_place, log2_exact, PARALLEL_MIN};
-use crate::zk::{
+use crate::crypto::claims::{Claim, TensorId};
+use crate::crypto::tensor::{self, eq_eval, eq_table, fold_leading_in_place, log2_exact, PARALLEL_MIN};
+use crate::crypto::zk::{
     commit_scalar, scalar_generators, verify_zero_combination, Blinder, Mode, ProductProof, ProverEqualities, Secret,
     Sent, Value, ZeroProof,
 };
+use crate::error::VerificationError;
 use crate::{Fr, G1Affine, G1Projective, Transcript};
 
 /// A tensor that both prover and verifier know; the verifier evaluates it at the final point itself.

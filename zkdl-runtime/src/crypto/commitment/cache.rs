@@ -161,7 +161,7 @@ pub fn load_or_derive(dir: Option<&Path>, log_cols: u32) -> (Vec<G1Affine>, KeyS
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commitment::CommitmentKey;
+    use crate::crypto::commitment::CommitmentKey;
 
     /// A fresh empty directory under the system's temporary directory.
     fn scratch_dir(name: &str) -> PathBuf {

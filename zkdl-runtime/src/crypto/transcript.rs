@@ -150,8 +150,9 @@ mod tests {
     #[test]
     fn long_sequences_absorb_their_canonical_serialization() {
         let mut rng = <rand_chacha::ChaCha20Rng as rand::SeedableRng>::seed_from_u64(3);
-        let values: Vec<Fr> =
-            (0..3 * crate::tensor::PARALLEL_MIN + 5).map(|_| <Fr as ark_std::UniformRand>::rand(&mut rng)).collect();
+        let values: Vec<Fr> = (0..3 * crate::crypto::tensor::PARALLEL_MIN + 5)
+            .map(|_| <Fr as ark_std::UniformRand>::rand(&mut rng))
+            .collect();
         let mut a = Transcript::new(b"test");
         a.append_fields(b"v", &values);
         let mut b = Transcript::new(b"test");
