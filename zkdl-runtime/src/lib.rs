@@ -26,7 +26,7 @@ pub mod statement;
 pub mod training;
 
 pub use ark_bls12_381::{Fr, G1Affine, G1Projective};
-pub use crypto::claims::{Claim, TensorId};
+pub use crypto::claim::{Claim, TensorId};
 pub use crypto::tensor::{Shape, Tensor};
 pub use crypto::transcript::Transcript;
 pub use error::VerificationError;

@@ -19,36 +19,14 @@
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use std::borrow::Cow;
-use std::fmt;
 
+pub use crate::crypto::claim::{Claim, TensorId};
 use crate::crypto::sumcheck::{
     self, Factor, ProductTerm, PublicTensor, SumcheckProof, SumcheckProverState, SumcheckStatement,
 };
 use crate::crypto::zk::{Blinder, Mode, Secret, Sent, Value};
 use crate::error::VerificationError;
 use crate::{Fr, Transcript};
-
-/// Names a committed tensor within a proof (the plan assigns the numbers).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TensorId(pub u32);
-
-impl fmt::Display for TensorId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "tensor#{}", self.0)
-    }
-}
-
-/// "Tensor `tensor` at `point` equals `value`." The value is a field element, or, inside a proof of
-/// training, a [`Secret`] (the prover's) or a [`Sent`] value (the verifier's: clear or committed).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Claim<V = Fr> {
-    /// The tensor the claim is about.
-    pub tensor: TensorId,
-    /// The evaluation point (most significant variable first).
-    pub point: Vec<Fr>,
-    /// The claimed value of the multilinear extension there.
-    pub value: V,
-}
 
 /// "`Σ_x W(x) · P(x) = value`" for a public weight `W`: a claim on a combination of entries of `P`.
 /// A point claim is the case `W = eq(u, ·)`; routing a claim through a change of instance index

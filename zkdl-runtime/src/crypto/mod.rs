@@ -6,7 +6,8 @@
 //!   squeezing full-width challenges.
 //! - [`sumcheck`]: one prover and verifier for `Σ_x [eq(ρ, x)] · Σ_t c_t · Π_{f ∈ t} P_f(x)`, the
 //!   shape of every relation of `PROTOCOL.md` §4, ending in claims `P_f(r) = y_f`.
-//! - [`claims`]: merging several claims on one tensor into one (`PROTOCOL.md` §5).
+//! - [`claim`]: a claim `P(u) = y` on a committed tensor; [`claims`]: merging several claims on one
+//!   tensor into one (`PROTOCOL.md` §5).
 //! - [`commitment`]: hiding Hyrax-style row commitments with a logarithmic opening proof (§6).
 //! - [`zk`]: zero-knowledge values (Pedersen commitments to scalars) and the Σ-protocols on them (§8).
 //! - [`serialization`]: decoding proof objects from untrusted bytes.
@@ -16,6 +17,7 @@
 //!   `benches/range_checks.rs`).
 
 pub mod bits;
+pub mod claim;
 pub mod claims;
 pub mod commitment;
 pub mod logup;

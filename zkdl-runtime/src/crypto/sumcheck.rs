@@ -53,7 +53,7 @@ use ark_ff::{Field, One, Zero};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use rayon::prelude::*;
 
-use crate::crypto::claims::{Claim, TensorId};
+use crate::crypto::claim::{Claim, TensorId};
 use crate::crypto::tensor::{self, eq_eval, eq_table, fold_leading_in_place, log2_exact, PARALLEL_MIN};
 use crate::crypto::zk::{
     commit_scalar, scalar_generators, verify_zero_combination, Blinder, Mode, ProductProof, ProverEqualities, Secret,
