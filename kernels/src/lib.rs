@@ -1,5 +1,63 @@
-//! CUDA C sources of the zkdl GPU backend.
+//! The kernels of zkdl's GPU backends, written once in C and compiled at run time two ways: as
+//! CUDA C++ by NVRTC (through cudarc, with dynamic loading, so no build needs a CUDA toolkit) and as
+//! OpenCL C 1.2 by an OpenCL driver (PoCL runs them on the CPU in CI).
 //!
-//! The kernels live here as strings and are compiled at run time by NVRTC (through cudarc with
-//! dynamic loading), so nothing in the build needs a CUDA toolkit. No kernel exists yet: the GPU
-//! backend is built by its own issue, and no placeholder stands here in the meantime.
+//! Each source is a string. [`program`] concatenates the prelude (`cl/prelude.h`: the macros that
+//! map one dialect onto the other), the arithmetic headers and the kernel files into one
+//! translation unit: neither compiler is given an include path.
+//!
+//! - `cl/fr.h`: the scalar field Fr of BLS12-381 in ark-ff's Montgomery limb layout.
+//! - `cl/fq.h`: the base field Fq, the same way with six limbs.
+//! - `cl/g1.h`: G1 points in XYZZ coordinates: addition, mixed addition of an affine point,
+//!   doubling, the point at infinity.
+//! - `cl/sumcheck.cl`: eq tables, binding a leading variable, and the round values of a sumcheck
+//!   whose summand is a sum of product terms (`zkdl_runtime::crypto::sumcheck`).
+//! - `cl/commit.cl`: commitments to rows of bits (subset sums of the generators).
+
+/// The macros that make one source both CUDA C++ and OpenCL C.
+pub const PRELUDE: &str = include_str!("cl/prelude.h");
+/// Fr arithmetic.
+pub const FR: &str = include_str!("cl/fr.h");
+/// Fq arithmetic.
+pub const FQ: &str = include_str!("cl/fq.h");
+/// G1 arithmetic (needs [`FQ`]).
+pub const G1: &str = include_str!("cl/g1.h");
+/// The sumcheck kernels (need [`FR`]).
+pub const SUMCHECK: &str = include_str!("cl/sumcheck.cl");
+/// The commitment kernels (need [`FQ`] and [`G1`]).
+pub const COMMIT: &str = include_str!("cl/commit.cl");
+
+/// A program of zkdl's kernels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Program {
+    /// Field kernels: [`FR`] and [`SUMCHECK`].
+    Field,
+    /// Group kernels: [`FQ`], [`G1`] and [`COMMIT`].
+    Group,
+}
+
+impl Program {
+    /// Every program.
+    pub const ALL: [Program; 2] = [Program::Field, Program::Group];
+
+    /// The program's name, for logs and compiler errors.
+    pub fn name(self) -> &'static str {
+        match self {
+            Program::Field => "field",
+            Program::Group => "group",
+        }
+    }
+
+    /// The program's parts, in order.
+    pub fn parts(self) -> &'static [&'static str] {
+        match self {
+            Program::Field => &[PRELUDE, FR, SUMCHECK],
+            Program::Group => &[PRELUDE, FQ, G1, COMMIT],
+        }
+    }
+
+    /// The whole source, one translation unit.
+    pub fn source(self) -> String {
+        self.parts().join("\n")
+    }
+}

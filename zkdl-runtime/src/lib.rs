@@ -18,6 +18,7 @@
 //! `PROTOCOL.md`: `F` is the scalar field, `G` the G1 group.
 #![deny(unsafe_code)]
 
+pub mod backend;
 pub mod crypto;
 pub mod error;
 pub mod files;

@@ -20,6 +20,7 @@ pub mod bits;
 pub mod claim;
 pub mod claims;
 pub mod commitment;
+pub mod device;
 pub mod logup;
 pub mod serialization;
 pub mod sumcheck;

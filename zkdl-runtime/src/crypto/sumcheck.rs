@@ -54,7 +54,8 @@ use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use rayon::prelude::*;
 
 use crate::crypto::claim::{Claim, TensorId};
-use crate::crypto::tensor::{self, eq_eval, eq_table, fold_leading_in_place, log2_exact, PARALLEL_MIN};
+use crate::crypto::device::{self, RoundShape};
+use crate::crypto::tensor::{self, eq_eval, eq_table, log2_exact, PARALLEL_MIN};
 use crate::crypto::zk::{
     commit_scalar, scalar_generators, verify_zero_combination, Blinder, Mode, ProductProof, ProverEqualities, Secret,
     Sent, Value, ZeroProof,
@@ -364,6 +365,11 @@ pub struct SumcheckStatement {
 }
 
 impl SumcheckStatement {
+    /// The summand as the round kernels read it.
+    pub fn round_shape(&self) -> RoundShape {
+        RoundShape::new(self.factors.len(), self.degree(), self.terms.iter().map(|t| (t.coefficient, &t.factors[..])))
+    }
+
     /// The degree `D` of each round polynomial.
     pub fn degree(&self) -> usize {
         self.terms.iter().map(|t| t.factors.len()).max().unwrap_or(0) + usize::from(self.eq_weight.is_some())
@@ -705,6 +711,7 @@ fn prove_blocks_in_chunks(
     let s = m.min(chunk_vars);
     let chunk = 1usize << s;
     let eq_low = rho.map(|rho| eq_table(&rho[k..]));
+    let shape = statement.round_shape();
     for j in 1..=k {
         let prefix = state.point().to_vec();
         let suffix = k - j;
@@ -725,7 +732,7 @@ fn prove_blocks_in_chunks(
                     })
                     .collect();
                 let eq_chunk = eq_low.as_deref().map(|e| &e[offset..offset + chunk]);
-                let q_h = round_values(statement, &tables, eq_chunk, degree, j == 1);
+                let q_h = shape.host_round_values(&tables, eq_chunk, j == 1);
                 q.iter_mut().zip(&q_h).for_each(|(a, b)| *a += scale * b);
             }
         }
@@ -884,8 +891,8 @@ impl<'b> SumcheckProverState<'b> {
 pub fn prove_remaining_rounds(
     statement: &SumcheckStatement,
     mut state: SumcheckProverState,
-    mut tables: Vec<Vec<Fr>>,
-    mut eq_rest: Option<Vec<Fr>>,
+    tables: Vec<Vec<Fr>>,
+    eq_rest: Option<Vec<Fr>>,
     transcript: &mut Transcript,
 ) -> SumcheckProverOutput {
     let n = statement.num_vars;
@@ -903,23 +910,15 @@ pub fn prove_remaining_rounds(
         "{}: the eq table after {done} rounds",
         statement.relation
     );
-    let degree = statement.degree();
-
+    let shape = statement.round_shape();
+    let mut tables = device::current().round_tables(&shape, tables, eq_rest);
     for _ in done..n {
-        let q = round_values(statement, &tables, eq_rest.as_deref(), degree, state.point.is_empty());
+        let q = tables.round_values(state.point.is_empty());
         let r = state.send_round(statement, &q, transcript);
-        for table in &mut tables {
-            fold_leading_in_place(table, r);
-        }
-        if let Some(e) = eq_rest.as_mut() {
-            let half = e.len() / 2;
-            let (low, high) = e.split_at_mut(half);
-            low.par_iter_mut().zip(high.par_iter()).with_min_len(PARALLEL_MIN).for_each(|(a, b)| *a += b);
-            e.truncate(half.max(1));
-        }
+        tables.bind(r);
     }
 
-    let values: Vec<Fr> = tables.iter().map(|t| t[0]).collect();
+    let values: Vec<Fr> = tables.first_entries();
     let claimed_sum = state.claimed_sum.unwrap_or_else(|| {
         // No variables: the sum is the single summand (eq over zero variables is 1).
         let sum = statement.combine(&values);
@@ -1191,100 +1190,6 @@ fn eq_linear(rho: Fr, t: usize) -> Fr {
 
 fn eq_linear_at(rho: Fr, t: Fr) -> Fr {
     (Fr::one() - rho) * (Fr::one() - t) + rho * t
-}
-
-/// A term's coefficient, classified for [`round_values`]: ±1 need no multiplication.
-#[derive(Clone, Copy)]
-enum Coefficient {
-    One,
-    MinusOne,
-    Other(Fr),
-}
-
-/// `q(t)` for `t = 0 … D` of the current round: `Σ_j E[j] · Σ_t c_t Π_f P_f(t, j)`. Without
-/// `need_one`, `q(1)` is left zero: only round 1 reads it (for the claimed sum); later rounds do not
-/// send `s_j(1)`.
-fn round_values(
-    statement: &SumcheckStatement,
-    tables: &[Vec<Fr>],
-    eq_rest: Option<&[Fr]>,
-    degree: usize,
-    need_one: bool,
-) -> Vec<Fr> {
-    let half = tables[0].len() / 2;
-    let points = degree + 1;
-    let num_factors = tables.len();
-    // A factor common to every term is multiplied once, after the rest is summed (the bit relation's
-    // b·b − b·used becomes b·(b − used)); coefficients ±1 cost no multiplication.
-    let common = (0..num_factors).find(|f| statement.terms.iter().all(|t| t.factors.contains(f)));
-    let terms: Vec<(Coefficient, Vec<usize>)> = statement
-        .terms
-        .iter()
-        .map(|t| {
-            let coefficient = match t.coefficient {
-                c if c.is_one() => Coefficient::One,
-                c if (-c).is_one() => Coefficient::MinusOne,
-                c => Coefficient::Other(c),
-            };
-            let mut rest = t.factors.clone();
-            if let Some(position) = common.and_then(|c| rest.iter().position(|&f| f == c)) {
-                rest.remove(position);
-            }
-            (coefficient, rest)
-        })
-        .collect();
-    let accumulate = |(mut acc, mut scratch): (Vec<Fr>, Vec<Fr>), j: usize| {
-        // scratch[f * points + t] = P_f(t, j), by repeated addition of the difference.
-        for (f, table) in tables.iter().enumerate() {
-            let (low, high) = (table[j], table[j + half]);
-            let step = high - low;
-            let row = &mut scratch[f * points..(f + 1) * points];
-            row[0] = low;
-            row[1] = high;
-            for t in 2..points {
-                row[t] = row[t - 1] + step;
-            }
-        }
-        let weight = eq_rest.map(|e| e[j]);
-        for (t, slot) in acc.iter_mut().enumerate() {
-            if t == 1 && !need_one {
-                continue;
-            }
-            let mut summand = Fr::zero();
-            for (coefficient, rest) in &terms {
-                let product = match rest.split_first() {
-                    Some((&first, others)) => {
-                        others.iter().fold(scratch[first * points + t], |p, &f| p * scratch[f * points + t])
-                    }
-                    None => Fr::one(),
-                };
-                match coefficient {
-                    Coefficient::One => summand += product,
-                    Coefficient::MinusOne => summand -= product,
-                    Coefficient::Other(c) => summand += product * c,
-                }
-            }
-            if let Some(c) = common {
-                summand *= scratch[c * points + t];
-            }
-            *slot += match weight {
-                Some(w) => summand * w,
-                None => summand,
-            };
-        }
-        (acc, scratch)
-    };
-    let init = || (vec![Fr::zero(); points], vec![Fr::zero(); num_factors * points]);
-    if half < PARALLEL_MIN {
-        (0..half).fold(init(), accumulate).0
-    } else {
-        (0..half)
-            .into_par_iter()
-            .with_min_len(PARALLEL_MIN / 4)
-            .fold(init, accumulate)
-            .map(|(acc, _)| acc)
-            .reduce(|| vec![Fr::zero(); points], |a, b| a.iter().zip(&b).map(|(x, y)| *x + y).collect())
-    }
 }
 
 /// The value at `r` of the polynomial of degree `< values.len()` taking `values[i]` at `i`

@@ -1,0 +1,55 @@
+/* Commitments to rows of bits (needs fq.h and g1.h).
+ *
+ * commit_bit_rows(generators, bits, words_per_row, out): for each row i of a bit matrix with
+ * 64·words_per_row columns, the subset sum
+ *
+ *     out[i] = Σ_{j : bit j of row i is set} g_j    (in G1; infinity for an all-zero row)
+ *
+ * - generators: 64·words_per_row affine points g_j, 12 limbs each (x then y, Fq Montgomery
+ *   limbs as in fq.h); none at infinity (x = y = 0 would be read as infinity and skipped).
+ * - bits: row-major packed bits; row i is words [i·words_per_row, (i+1)·words_per_row), and
+ *   column j of a row is bit (j mod 64), least significant first, of its word ⌊j/64⌋.
+ * - out: one XYZZ point per row, 24 limbs (X, Y, ZZ, ZZZ; infinity has ZZ = ZZZ = 0).
+ *
+ * Launch: one work-group per row (the row is GROUP_ID()), work-group size COMMIT_GROUP_SIZE,
+ * global size rows × COMMIT_GROUP_SIZE. (Any local size up to COMMIT_GROUP_SIZE computes the
+ * same sums; a larger one would overrun the local array.) Thread t of the group accumulates the
+ * columns j ≡ t (mod local size), that is bit t of every word when the local size is 64, by mixed
+ * additions into an XYZZ point; the group's partial sums are then added pairwise in a tree in
+ * local memory.
+ *
+ * COMMIT_GROUP_SIZE is 64 (unless defined before this file, e.g. by a compiler option): an XYZZ
+ * point is 192 bytes, so the local array is 12 KiB, well inside CUDA's 48 KiB of static shared
+ * memory and PoCL's local memory, and a row of one word keeps every thread busy.
+ */
+#ifndef COMMIT_GROUP_SIZE
+#define COMMIT_GROUP_SIZE 64
+#endif
+
+KERNEL void commit_bit_rows(GLOBAL const u64 *generators, GLOBAL const u64 *bits,
+                            u64 words_per_row, GLOBAL u64 *out) {
+  LOCAL g1_xyzz partial[COMMIT_GROUP_SIZE];
+  u64 row = GROUP_ID();
+  u64 lid = LOCAL_ID();
+  u64 size = LOCAL_SIZE();
+  u64 columns = 64 * words_per_row;
+  GLOBAL const u64 *row_bits = bits + row * words_per_row;
+
+  g1_xyzz acc = g1_infinity();
+  for (u64 j = lid; j < columns; j += size) {
+    u64 word = row_bits[j >> 6];
+    if ((word >> (j & 63)) & 1) acc = g1_add_affine(acc, g1_load_affine(generators, j));
+  }
+  partial[lid] = acc;
+  BARRIER();
+
+  /* Sequential-addressing tree: step starts at the largest power of two below size (1 if size
+   * is 1). (Not named `half`: that is a type in OpenCL C.) */
+  u64 step = 1;
+  while (2 * step < size) step <<= 1;
+  for (u64 s = step; s > 0; s >>= 1) {
+    if (lid < s && lid + s < size) partial[lid] = g1_add(partial[lid], partial[lid + s]);
+    BARRIER();
+  }
+  if (lid == 0) g1_store_xyzz(out, row, partial[0]);
+}

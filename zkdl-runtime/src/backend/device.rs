@@ -1,0 +1,366 @@
+//! The kernels' host side, written once for every device driver: a driver ([`Device`]) allocates,
+//! copies and launches; [`DeviceBackend`] sequences the kernels of `zkdl_kernels` into the
+//! [`Backend`] operations.
+//!
+//! Field elements cross as ark-ff's in-memory `Fr`: four little-endian 64-bit limbs in Montgomery
+//! form, which is the kernels' `fr` (`kernels/src/cl/fr.h`), so tables are copied as they are.
+//!
+//! - eq table: the `2n` weights `(1 − u_k, u_k)` are uploaded and `eq_double` doubles the table
+//!   `n` times between two buffers (`2^(n+1)` multiplications).
+//! - sumcheck rounds: the factor tables go up once, one after another in one buffer (factor `f`
+//!   at `f · 2^n`); each round launches `round_values` (per work-group partial sums of `q(t)`),
+//!   `reduce_partials` (one work-group adds them) and reads back `D + 1` values; binding launches
+//!   `fold_leading` over every factor and `eq_fold_sum` over the eq table. After the last round one
+//!   entry per factor comes back.
+
+use std::sync::Arc;
+
+use ark_ff::{BigInt, One};
+use zkdl_kernels::Program;
+
+use crate::backend::BackendError;
+use crate::crypto::device::{Backend, BackendKind, Coefficient, HostTables, RoundShape, RoundTables};
+use crate::Fr;
+
+/// The work-group size of the field kernels (`GROUP_SIZE` in `kernels/src/cl/prelude.h`).
+pub(crate) const GROUP_SIZE: usize = 256;
+
+/// At most this many work-groups compute a round's partial sums (each thread strides over the rest).
+const MAX_ROUND_GROUPS: usize = 1024;
+
+/// A kernel of `zkdl_kernels`, by program and name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Kernel {
+    EqDouble,
+    FoldLeading,
+    EqFoldSum,
+    RoundValues,
+    ReducePartials,
+}
+
+impl Kernel {
+    pub(crate) const ALL: [Kernel; 5] =
+        [Kernel::EqDouble, Kernel::FoldLeading, Kernel::EqFoldSum, Kernel::RoundValues, Kernel::ReducePartials];
+
+    pub(crate) fn program(self) -> Program {
+        Program::Field
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kernel::EqDouble => "eq_double",
+            Kernel::FoldLeading => "fold_leading",
+            Kernel::EqFoldSum => "eq_fold_sum",
+            Kernel::RoundValues => "round_values",
+            Kernel::ReducePartials => "reduce_partials",
+        }
+    }
+}
+
+/// A kernel argument.
+pub(crate) enum Arg<'a, B> {
+    Buffer(&'a B),
+    U64(u64),
+    U32(u32),
+    I32(i32),
+}
+
+/// What a device driver provides: buffers of 64-bit words, copies, and launches of
+/// `groups × GROUP_SIZE` work-items.
+pub(crate) trait Device: Send + Sync + 'static {
+    type Buffer: Send + 'static;
+    /// The backend's name in errors.
+    const NAME: &'static str;
+    fn kind(&self) -> BackendKind;
+    fn description(&self) -> String;
+    /// A buffer of `words` 64-bit words (at least one), contents unspecified.
+    fn alloc(&self, words: usize) -> Result<Self::Buffer, BackendError>;
+    /// Copies `data` into `buffer` from word `offset` on.
+    fn write(&self, buffer: &mut Self::Buffer, offset: usize, data: &[u64]) -> Result<(), BackendError>;
+    /// Copies words `offset … offset + out.len()` of `buffer` into `out`, after every launch before it.
+    fn read(&self, buffer: &Self::Buffer, offset: usize, out: &mut [u64]) -> Result<(), BackendError>;
+    fn launch(&self, kernel: Kernel, groups: usize, args: &[Arg<'_, Self::Buffer>]) -> Result<(), BackendError>;
+}
+
+/// `Fr`s as the 64-bit words of their Montgomery limbs.
+pub(crate) fn fr_words(values: &[Fr]) -> &[u64] {
+    const { assert!(std::mem::size_of::<Fr>() == 32 && std::mem::align_of::<Fr>() == 8) };
+    // SAFETY: `Fr` is `Fp(BigInt([u64; 4]), PhantomData)`: 32 bytes of four u64 limbs (the assertion
+    // above; the marker is zero-sized), so a slice of n of them is 4n initialized u64s.
+    #[allow(unsafe_code)]
+    unsafe {
+        std::slice::from_raw_parts(values.as_ptr().cast::<u64>(), values.len() * 4)
+    }
+}
+
+/// Field elements from the kernels' words (canonical Montgomery limbs, as the kernels keep them).
+pub(crate) fn words_fr(words: &[u64]) -> Vec<Fr> {
+    words.chunks_exact(4).map(|l| Fr::new_unchecked(BigInt([l[0], l[1], l[2], l[3]]))).collect()
+}
+
+/// A backend that runs the kernels on a device, and leaves to the host what is smaller than
+/// `2^min_vars` entries (not worth the copies) or what the kernels do not cover.
+pub(crate) struct DeviceBackend<D: Device> {
+    device: Arc<D>,
+    min_vars: usize,
+}
+
+impl<D: Device> DeviceBackend<D> {
+    pub(crate) fn new(device: D, min_vars: usize) -> Self {
+        Self { device: Arc::new(device), min_vars }
+    }
+
+    fn device_eq_table(&self, point: &[Fr]) -> Result<Vec<Fr>, BackendError> {
+        let d = &*self.device;
+        let n = point.len();
+        let weights: Vec<Fr> = point.iter().flat_map(|u| [Fr::one() - u, *u]).collect();
+        let mut weights_buffer = d.alloc(weights.len() * 4)?;
+        d.write(&mut weights_buffer, 0, fr_words(&weights))?;
+        let mut tables = [d.alloc(4 << n)?, d.alloc(4 << n)?];
+        d.write(&mut tables[0], 0, fr_words(&[Fr::one()]))?;
+        for k in 0..n {
+            let len = 1usize << k;
+            let [src, dst] = if k % 2 == 0 { [&tables[0], &tables[1]] } else { [&tables[1], &tables[0]] };
+            d.launch(
+                Kernel::EqDouble,
+                len.div_ceil(GROUP_SIZE),
+                &[
+                    Arg::Buffer(src),
+                    Arg::Buffer(dst),
+                    Arg::U64(len as u64),
+                    Arg::Buffer(&weights_buffer),
+                    Arg::U32(k as u32),
+                ],
+            )?;
+        }
+        let mut out = vec![0u64; 4 << n];
+        d.read(&tables[n % 2], 0, &mut out)?;
+        Ok(words_fr(&out))
+    }
+
+    fn device_round_tables(
+        &self,
+        shape: &RoundShape,
+        tables: &[Vec<Fr>],
+        eq_rest: Option<&[Fr]>,
+    ) -> Result<DeviceTables<D>, BackendError> {
+        DeviceTables::new(self.device.clone(), shape, tables, eq_rest)
+    }
+}
+
+/// Whether the round kernel covers `shape` (its fixed-size arrays: `MAX_FACTORS`, `MAX_POINTS`,
+/// `MAX_TERM_FACTORS` in `kernels/src/cl/sumcheck.cl`).
+pub(crate) fn kernel_covers(shape: &RoundShape) -> bool {
+    shape.num_factors <= 8 && shape.points <= 6 && shape.terms.iter().all(|(_, factors)| factors.len() <= 3)
+}
+
+impl<D: Device> Backend for DeviceBackend<D> {
+    fn kind(&self) -> BackendKind {
+        self.device.kind()
+    }
+
+    fn description(&self) -> String {
+        self.device.description()
+    }
+
+    fn eq_table(&self, point: &[Fr]) -> Vec<Fr> {
+        if point.len() < self.min_vars {
+            return crate::crypto::tensor::eq_table(point);
+        }
+        self.device_eq_table(point).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn round_tables(&self, shape: &RoundShape, tables: Vec<Vec<Fr>>, eq_rest: Option<Vec<Fr>>) -> Box<dyn RoundTables> {
+        if tables[0].len() < 1 << self.min_vars || !kernel_covers(shape) {
+            return Box::new(HostTables::new(shape, tables, eq_rest));
+        }
+        let device = self.device_round_tables(shape, &tables, eq_rest.as_deref()).unwrap_or_else(|e| panic!("{e}"));
+        Box::new(device)
+    }
+}
+
+/// A sumcheck's tables on the device.
+pub(crate) struct DeviceTables<D: Device> {
+    device: Arc<D>,
+    points: usize,
+    num_factors: usize,
+    /// The original table length: factor `f` starts at entry `f · stride`.
+    stride: usize,
+    /// The current table length.
+    len: usize,
+    tables: D::Buffer,
+    eq: Option<(D::Buffer, usize)>,
+    terms: D::Buffer,
+    num_terms: usize,
+    coefficients: D::Buffer,
+    common: i32,
+    partials: D::Buffer,
+    values: D::Buffer,
+}
+
+impl<D: Device> DeviceTables<D> {
+    fn new(
+        device: Arc<D>,
+        shape: &RoundShape,
+        tables: &[Vec<Fr>],
+        eq_rest: Option<&[Fr]>,
+    ) -> Result<Self, BackendError> {
+        let d = &*device;
+        let stride = tables[0].len();
+        let mut buffer = d.alloc(4 * stride * tables.len())?;
+        for (f, table) in tables.iter().enumerate() {
+            d.write(&mut buffer, 4 * f * stride, fr_words(table))?;
+        }
+        let eq = match eq_rest {
+            Some(e) => {
+                let mut b = d.alloc(4 * e.len())?;
+                d.write(&mut b, 0, fr_words(e))?;
+                Some((b, e.len()))
+            }
+            None => None,
+        };
+        let mut coefficients = Vec::new();
+        let mut words = Vec::new();
+        for (c, factors) in &shape.terms {
+            let (kind, index) = match c {
+                Coefficient::One => (0, 0),
+                Coefficient::MinusOne => (1, 0),
+                Coefficient::Other(c) => {
+                    coefficients.push(*c);
+                    (2, coefficients.len() as u32 - 1)
+                }
+            };
+            let mut term = [kind, index, factors.len() as u32, 0, 0, 0];
+            for (slot, f) in term[3..].iter_mut().zip(factors) {
+                *slot = *f as u32;
+            }
+            words.extend_from_slice(&term);
+        }
+        // The u32 term words packed two to a 64-bit word, little-endian as the device reads them.
+        let packed: Vec<u64> =
+            words.chunks(2).map(|p| u64::from(p[0]) | (u64::from(*p.get(1).unwrap_or(&0)) << 32)).collect();
+        let mut terms = d.alloc(packed.len())?;
+        d.write(&mut terms, 0, &packed)?;
+        let mut coefficient_buffer = d.alloc(4 * coefficients.len())?;
+        if !coefficients.is_empty() {
+            d.write(&mut coefficient_buffer, 0, fr_words(&coefficients))?;
+        }
+        let partials = d.alloc(4 * shape.points * MAX_ROUND_GROUPS)?;
+        let values = d.alloc(4 * shape.points)?;
+        Ok(Self {
+            points: shape.points,
+            num_factors: tables.len(),
+            stride,
+            len: stride,
+            tables: buffer,
+            eq,
+            terms,
+            num_terms: shape.terms.len(),
+            coefficients: coefficient_buffer,
+            common: shape.common.map_or(-1, |c| c as i32),
+            partials,
+            values,
+            device,
+        })
+    }
+
+    fn try_round_values(&mut self, need_one: bool) -> Result<Vec<Fr>, BackendError> {
+        let d = &*self.device;
+        let half = self.len / 2;
+        let groups = half.div_ceil(GROUP_SIZE).clamp(1, MAX_ROUND_GROUPS);
+        let (eq, has_eq) = match &self.eq {
+            Some((b, _)) => (b, 1),
+            None => (&self.values, 0),
+        };
+        d.launch(
+            Kernel::RoundValues,
+            groups,
+            &[
+                Arg::Buffer(&self.tables),
+                Arg::U64(self.stride as u64),
+                Arg::U64(half as u64),
+                Arg::U32(self.num_factors as u32),
+                Arg::Buffer(eq),
+                Arg::U32(has_eq),
+                Arg::Buffer(&self.terms),
+                Arg::U32(self.num_terms as u32),
+                Arg::Buffer(&self.coefficients),
+                Arg::I32(self.common),
+                Arg::U32(self.points as u32),
+                Arg::U32(u32::from(need_one)),
+                Arg::Buffer(&self.partials),
+            ],
+        )?;
+        d.launch(
+            Kernel::ReducePartials,
+            1,
+            &[
+                Arg::Buffer(&self.partials),
+                Arg::U64(groups as u64),
+                Arg::U32(self.points as u32),
+                Arg::Buffer(&self.values),
+            ],
+        )?;
+        let mut out = vec![0u64; 4 * self.points];
+        d.read(&self.values, 0, &mut out)?;
+        Ok(words_fr(&out))
+    }
+
+    fn try_bind(&mut self, r: Fr) -> Result<(), BackendError> {
+        let d = &*self.device;
+        let half = self.len / 2;
+        let l = r.0 .0;
+        let work = half * self.num_factors;
+        d.launch(
+            Kernel::FoldLeading,
+            work.div_ceil(GROUP_SIZE),
+            &[
+                Arg::Buffer(&self.tables),
+                Arg::U64(self.stride as u64),
+                Arg::U64(half as u64),
+                Arg::U32(self.num_factors as u32),
+                Arg::U64(l[0]),
+                Arg::U64(l[1]),
+                Arg::U64(l[2]),
+                Arg::U64(l[3]),
+            ],
+        )?;
+        self.len = half;
+        if let Some((e, len)) = self.eq.as_mut() {
+            let half = *len / 2;
+            if half > 0 {
+                d.launch(Kernel::EqFoldSum, half.div_ceil(GROUP_SIZE), &[Arg::Buffer(e), Arg::U64(half as u64)])?;
+                *len = half;
+            }
+        }
+        Ok(())
+    }
+
+    fn try_first_entries(&self) -> Result<Vec<Fr>, BackendError> {
+        let mut out = vec![0u64; 4];
+        let mut values = Vec::with_capacity(self.num_factors);
+        for f in 0..self.num_factors {
+            self.device.read(&self.tables, 4 * f * self.stride, &mut out)?;
+            values.extend(words_fr(&out));
+        }
+        Ok(values)
+    }
+}
+
+impl<D: Device> RoundTables for DeviceTables<D> {
+    fn table_len(&self) -> usize {
+        self.len
+    }
+
+    fn round_values(&mut self, need_one: bool) -> Vec<Fr> {
+        self.try_round_values(need_one).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn bind(&mut self, r: Fr) {
+        self.try_bind(r).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn first_entries(&self) -> Vec<Fr> {
+        self.try_first_entries().unwrap_or_else(|e| panic!("{e}"))
+    }
+}

@@ -1,0 +1,213 @@
+//! The backend suite: every device backend present (OpenCL, CUDA) against the cpu, kernel by kernel
+//! on random and edge inputs, then whole proofs, which must be the cpu's byte for byte (field
+//! arithmetic is exact, so a backend changes speed, never bytes).
+//!
+//! A backend whose driver is absent is skipped with a line on stderr, unless
+//! `ZKDL_REQUIRE_OPENCL=1` / `ZKDL_REQUIRE_CUDA=1` says it must be there (CI requires OpenCL, the GPU
+//! check CUDA). The device backends run here with every table on the device (`min_vars = 0`).
+
+use std::sync::{Arc, OnceLock};
+
+use ark_ff::{One, Zero};
+use ark_serialize::CanonicalSerialize;
+use ark_std::UniformRand;
+use zkdl_runtime::backend::{self, BackendChoice, BackendError};
+use zkdl_runtime::crypto::device::{self, Backend, BackendKind, RoundShape};
+use zkdl_runtime::crypto::sumcheck;
+use zkdl_runtime::crypto::transcript::Transcript;
+use zkdl_runtime::Fr;
+
+mod common;
+
+use common::{rng, small_spec, sumcheck_cases, witness};
+
+/// How a backend is opened with every table on the device.
+type Open = fn() -> Result<Arc<dyn Backend>, BackendError>;
+
+/// A summand: the number of factors, the degree without an eq weight, and the terms.
+type Summand = (usize, usize, Vec<(Fr, Vec<usize>)>);
+
+fn required(variable: &str) -> bool {
+    std::env::var(variable).is_ok_and(|v| v == "1")
+}
+
+/// The device backends present, each with every table on the device.
+fn devices() -> &'static [Arc<dyn Backend>] {
+    static DEVICES: OnceLock<Vec<Arc<dyn Backend>>> = OnceLock::new();
+    DEVICES.get_or_init(|| {
+        let mut found = Vec::new();
+        let candidates: [(&str, &str, Open); 2] = [
+            ("opencl", "ZKDL_REQUIRE_OPENCL", || backend::opencl::backend_with_min_vars(0)),
+            ("cuda", "ZKDL_REQUIRE_CUDA", || backend::cuda::backend_with_min_vars(0)),
+        ];
+        for (name, variable, open) in candidates {
+            match open() {
+                Ok(b) => {
+                    eprintln!("backend suite: {}", b.description());
+                    found.push(b);
+                }
+                Err(e) if required(variable) => panic!("{variable}=1 but the {name} backend is unavailable: {e}"),
+                Err(e) => eprintln!("backend suite: skipping {name}: {e}"),
+            }
+        }
+        found
+    })
+}
+
+fn edge_values() -> Vec<Fr> {
+    vec![Fr::zero(), Fr::one(), -Fr::one(), Fr::from(2u64), -Fr::from(2u64), Fr::from(u64::MAX)]
+}
+
+/// Tables of `2^n` entries mixing edge values and random ones.
+fn tables(count: usize, n: usize, seed: u64) -> Vec<Vec<Fr>> {
+    let mut r = rng(seed);
+    let edges = edge_values();
+    (0..count)
+        .map(|f| {
+            (0..1usize << n)
+                .map(|i| if (i + f) % 3 == 0 { edges[(i / 3 + f) % edges.len()] } else { Fr::rand(&mut r) })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn eq_tables_match_the_cpu() {
+    let cpu = backend::cpu::Cpu;
+    let mut r = rng(3);
+    for device in devices() {
+        for n in [0usize, 1, 2, 3, 8, 11] {
+            let random: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut r)).collect();
+            let edges: Vec<Fr> = (0..n).map(|k| edge_values()[k % 6]).collect();
+            for point in [random, edges] {
+                assert_eq!(
+                    device.eq_table(&point),
+                    cpu.eq_table(&point),
+                    "{}: eq table over {n} variables",
+                    device.description()
+                );
+            }
+        }
+    }
+}
+
+/// Every shape the round kernel covers: one to four factors, coefficients ±1 and other, a common
+/// factor or none, with and without an eq table, from 0 to 9 variables.
+#[test]
+fn sumcheck_rounds_match_the_cpu_on_random_and_edge_tables() {
+    let cpu = backend::cpu::Cpu;
+    let mut r = rng(4);
+    let c = Fr::rand(&mut r);
+    let shapes: Vec<Summand> = vec![
+        (1, 1, vec![(Fr::one(), vec![0])]),
+        (2, 2, vec![(Fr::one(), vec![0, 1])]),
+        (3, 3, vec![(-Fr::one(), vec![0, 1, 2]), (c, vec![1])]),
+        // A common factor (b·b − b·used): b pulled out.
+        (2, 2, vec![(Fr::one(), vec![0, 0]), (-Fr::one(), vec![0, 1])]),
+        (4, 3, vec![(c, vec![0, 1, 2]), (Fr::one(), vec![3]), (-c, vec![1, 3])]),
+        (2, 2, vec![(Fr::zero(), vec![0, 1])]),
+    ];
+    for device in devices() {
+        for (s, (factors, degree, terms)) in shapes.iter().enumerate() {
+            for with_eq in [false, true] {
+                let degree = degree + usize::from(with_eq);
+                let shape = RoundShape::new(*factors, degree, terms.iter().map(|(c, f)| (*c, &f[..])));
+                for n in [0usize, 1, 2, 5, 9] {
+                    let t = tables(*factors, n, 10 * s as u64 + n as u64);
+                    let eq = with_eq.then(|| tables(1, n.saturating_sub(1), 99).remove(0));
+                    let mut on_cpu = cpu.round_tables(&shape, t.clone(), eq.clone());
+                    let mut on_device = device.round_tables(&shape, t, eq);
+                    let what = format!("{}: shape {s}, eq {with_eq}, {n} variables", device.description());
+                    for round in 0..n {
+                        for need_one in [true, false] {
+                            assert_eq!(
+                                on_device.round_values(need_one),
+                                on_cpu.round_values(need_one),
+                                "{what}: round {round} (need_one {need_one})"
+                            );
+                        }
+                        let challenge = if round == 1 {
+                            Fr::zero()
+                        } else if round == 2 {
+                            Fr::one()
+                        } else {
+                            Fr::rand(&mut r)
+                        };
+                        on_cpu.bind(challenge);
+                        on_device.bind(challenge);
+                        assert_eq!(on_device.table_len(), on_cpu.table_len(), "{what}");
+                    }
+                    assert_eq!(on_device.first_entries(), on_cpu.first_entries(), "{what}: final values");
+                }
+            }
+        }
+    }
+}
+
+/// Every sumcheck shape of the relations (the fixtures' cases), proven on each backend: the same
+/// messages, claims and transcript as on the cpu.
+#[test]
+fn sumcheck_proofs_are_the_cpus_on_every_backend() {
+    for device in devices() {
+        for case in sumcheck_cases(21) {
+            let prove = || {
+                let mut transcript = Transcript::new(b"backend suite");
+                let out = sumcheck::prove(&case.statement, case.witness.clone(), &mut transcript);
+                (out.proof, out.claims, out.point, transcript.challenge_field(b"after"))
+            };
+            let on_cpu = device::with_backend(Arc::new(backend::cpu::Cpu), prove);
+            let on_device = device::with_backend(device.clone(), prove);
+            assert!(on_device == on_cpu, "{}: sumcheck case {}", device.description(), case.name);
+        }
+    }
+}
+
+/// A whole zero-knowledge proof of training (two steps of the small network) on each backend is the
+/// cpu's, byte for byte, and verifies.
+#[test]
+fn whole_proofs_are_byte_identical_to_the_cpus() {
+    if devices().is_empty() {
+        return;
+    }
+    use zkdl_runtime::crypto::commitment::CommitmentKey;
+    use zkdl_runtime::proof::{self, Tables};
+    let w = witness(&small_spec(), 2, 5);
+    let key = CommitmentKey::new(proof::key_log_cols(&w.plan));
+    let tables = Tables::from_witness(&w);
+    let (public, secrets) = proof::commit_statement(&w.plan, &key, &tables, &mut rng(1));
+    let prove = || {
+        let (body, _) = proof::prove(&w.plan, &key, &tables, &public, &secrets, &mut rng(7), |_| {}).unwrap();
+        let mut bytes = Vec::new();
+        body.serialize_compressed(&mut bytes).unwrap();
+        (body, bytes)
+    };
+    let (body, on_cpu) = device::with_backend(Arc::new(backend::cpu::Cpu), prove);
+    proof::verify(&w.plan, &key, &public, &body).unwrap();
+    for device in devices() {
+        let (_, on_device) = device::with_backend(device.clone(), prove);
+        assert!(on_device == on_cpu, "{}: the proof differs from the cpu's", device.description());
+    }
+}
+
+/// `auto` takes CUDA where it is present and otherwise the cpu, saying why; an explicit backend
+/// whose driver is missing is an error naming it, never a panic.
+#[test]
+fn selection_falls_back_or_names_what_is_missing() {
+    let auto = backend::select(BackendChoice::Auto).unwrap();
+    match auto.kind() {
+        BackendKind::Cuda => assert!(auto.fallback.is_none()),
+        BackendKind::Cpu => {
+            let line = auto.log_line();
+            assert!(auto.fallback.is_some() && line.contains("auto: no CUDA"), "{line}");
+        }
+        BackendKind::OpenCl => panic!("auto never takes OpenCL"),
+    }
+    for choice in [BackendChoice::Cuda, BackendChoice::OpenCl] {
+        match backend::select(choice) {
+            Ok(selected) => assert_eq!(selected.kind().name(), choice.to_string()),
+            Err(e) => assert!(matches!(e, BackendError::Unavailable { .. }), "{choice}: {e}"),
+        }
+    }
+    assert_eq!(backend::select(BackendChoice::Cpu).unwrap().kind(), BackendKind::Cpu);
+    assert!(matches!("gpu".parse::<BackendChoice>(), Err(BackendError::Unknown(_))));
+}
