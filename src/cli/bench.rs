@@ -87,6 +87,8 @@ pub struct BenchArgs {
     /// Skip the commitment floor (arkworks' MSM on the same values; minutes for the paper network).
     #[arg(long)]
     pub no_floor: bool,
+    #[command(flatten)]
+    pub backend: super::options::BackendOption,
     /// Draw each run's prover time by phase (the zero-knowledge proof's, or the clear one's when only
     /// it runs) to this SVG file.
     #[arg(long, value_name = "FILE.svg")]
@@ -241,6 +243,7 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
     if modes.is_empty() {
         return Err(CliError::input("--modes: give zk, clear or both".into()));
     }
+    let backend = args.backend.install()?;
     // Every run is parsed and its network loaded before the first one starts: a typo in the last run
     // must not surface after hours of the others.
     let mut runs = Vec::new();
@@ -348,6 +351,7 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
             };
             results.push(json!({
                 "network": spec.name,
+                "backend": backend,
                 "steps": t,
                 "modes": measured.iter().map(|m| mode_name(m.proof.mode)).collect::<Vec<_>>(),
                 "training_seconds": training,

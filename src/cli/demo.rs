@@ -25,6 +25,8 @@ pub struct DemoArgs {
     /// The learning rate, 2^-K on the mean gradient.
     #[arg(long, default_value_t = DEMO_LR_SHIFT, value_name = "K")]
     pub lr_shift: u32,
+    #[command(flatten)]
+    pub backend: super::options::BackendOption,
 }
 
 /// The demo's run: 8 epochs (360 steps) at learning rate 2^-2 from PyTorch's initialization take the
@@ -84,6 +86,7 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
             lr_shift: Some(args.lr_shift),
             ..RunOptions::preset("digits", 1)
         },
+        backend: args.backend,
         steps: steps.into(),
         epochs: None,
         segment_steps: None,

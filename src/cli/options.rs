@@ -339,3 +339,26 @@ pub fn load_network(name: &str) -> Result<NetworkSpec, CliError> {
         }
     }
 }
+
+/// `--backend`: which hardware runs the prover's heavy kernels (`zkdl_runtime::backend`).
+#[derive(Args, Debug, Clone, Copy)]
+pub struct BackendOption {
+    /// Where the prover's kernels run: `auto` (CUDA when an NVIDIA driver and NVRTC are present, else
+    /// the cpu), `cpu`, `cuda`, or `opencl` (any OpenCL driver; PoCL runs it on a CPU). The proof is the
+    /// same byte for byte on every backend; only the speed differs.
+    #[arg(long, default_value = "auto", value_name = "auto|cpu|cuda|opencl")]
+    pub backend: zkdl::runtime::backend::BackendChoice,
+}
+
+impl BackendOption {
+    /// Selects the backend and installs it for the process; logs which one runs (one line on stderr)
+    /// and returns its description.
+    pub fn install(self) -> Result<String, CliError> {
+        let selected = zkdl::runtime::backend::select(self.backend)
+            .map_err(|e| CliError::input(format!("--backend {}: {e}", self.backend)))?;
+        eprintln!("{}", selected.log_line());
+        let description = selected.backend.description();
+        zkdl::runtime::crypto::device::install(selected.backend);
+        Ok(description)
+    }
+}

@@ -1,6 +1,6 @@
 //! `zkdl prove`: train T steps, prove them, write the proof file, and check it as a verifier would.
 
-use super::options::RunOptions;
+use super::options::{BackendOption, RunOptions};
 use super::pipeline::{prove_training, verify_file};
 use super::CliError;
 use clap::Args;
@@ -15,6 +15,8 @@ use zkdl_runtime::statement::{write_secret_file, FinalWeightsBlinds, SECRETS_MAG
 pub struct ProveArgs {
     #[command(flatten)]
     pub run: RunOptions,
+    #[command(flatten)]
+    pub backend: BackendOption,
     /// Steps of SGD to train and prove (one batch each).
     #[arg(long, default_value_t = 16)]
     pub steps: u64,
@@ -123,6 +125,7 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::input(format!("--dataset {}: {e}", path.display())))?;
     }
     let mode = if args.no_zero_knowledge { Mode::Clear } else { Mode::ZeroKnowledge };
+    let backend = args.backend.install()?;
     let visibility = Visibility {
         public_data: args.public_data,
         public_initial_weights: args.public_initial_weights || inputs.initial_seed.is_some(),
@@ -214,6 +217,7 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
             "network": inputs.spec.name,
             "steps": steps,
             "mode": proving.mode.label(),
+            "backend": backend,
             "zero_knowledge": proving.mode.is_zero_knowledge(),
             "visibility": { "public_data": visibility.public_data, "public_initial_weights": visibility.public_initial_weights, "public_final_weights": visibility.public_final_weights },
             "initial_weights_seed": proving.file.initial_seed.map(|s| s.seed),

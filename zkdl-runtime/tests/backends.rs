@@ -144,6 +144,57 @@ fn sumcheck_rounds_match_the_cpu_on_random_and_edge_tables() {
     }
 }
 
+/// Rows of bits committed on each backend: all-zero, one-bit, full, alternating and random rows of
+/// one and four words, the sums against ark's, and whole commitments (with blinds, normalized) against
+/// the cpu's.
+#[test]
+fn bit_commitments_match_the_cpu() {
+    use ark_ec::{AffineRepr, CurveGroup};
+    use rand::Rng;
+    use zkdl_runtime::crypto::bits::BitVector;
+    use zkdl_runtime::crypto::commitment::CommitmentKey;
+    use zkdl_runtime::{G1Affine, G1Projective};
+    let key = CommitmentKey::new(8);
+    let mut r = rng(5);
+    for device in devices() {
+        for words_per_row in [1usize, 4] {
+            let cols = 64 * words_per_row;
+            let mut words = Vec::new();
+            let rows: Vec<Vec<u64>> = vec![
+                vec![0; words_per_row],
+                vec![u64::MAX; words_per_row],
+                (0..words_per_row).map(|w| u64::from(w == words_per_row - 1) << 63).collect(),
+                vec![1; words_per_row],
+                vec![0x5555_5555_5555_5555; words_per_row],
+            ];
+            for row in rows.into_iter().chain((0..11).map(|_| (0..words_per_row).map(|_| r.gen()).collect())) {
+                words.extend(row);
+            }
+            let generators = &key.generators()[..cols];
+            let sums = device.bit_row_sums(generators, &words, words_per_row).expect("on the device");
+            let expected: Vec<G1Affine> = words
+                .chunks(words_per_row)
+                .map(|row| {
+                    let sum: G1Projective = (0..cols)
+                        .filter(|&j| row[j / 64] >> (j % 64) & 1 == 1)
+                        .map(|j| generators[j].into_group())
+                        .sum();
+                    sum.into_affine()
+                })
+                .collect();
+            assert_eq!(sums, expected, "{}: row sums of {words_per_row} words", device.description());
+            assert!(sums[0].is_zero(), "an all-zero row sums to the identity");
+
+            let bits = BitVector::from_words(words.clone(), words.len() * 64);
+            let log_cols = cols.trailing_zeros();
+            let commit = |seed| key.commit(&bits, log_cols, &mut rng(seed)).0;
+            let on_cpu = device::with_backend(Arc::new(backend::cpu::Cpu), || commit(8));
+            let on_device = device::with_backend(device.clone(), || commit(8));
+            assert!(on_device == on_cpu, "{}: commitments of {words_per_row}-word rows", device.description());
+        }
+    }
+}
+
 /// Every sumcheck shape of the relations (the fixtures' cases), proven on each backend: the same
 /// messages, claims and transcript as on the cpu.
 #[test]

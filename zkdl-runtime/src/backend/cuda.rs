@@ -17,7 +17,7 @@ use cudarc::nvrtc::sys as nvrtc_sys;
 use cudarc::nvrtc::{compile_ptx_with_opts, CompileError, CompileOptions};
 use zkdl_kernels::Program;
 
-use crate::backend::device::{Arg, Device, DeviceBackend, Kernel, GROUP_SIZE};
+use crate::backend::device::{Arg, Device, DeviceBackend, Kernel};
 use crate::backend::BackendError;
 use crate::crypto::device::{Backend, BackendKind};
 
@@ -181,7 +181,7 @@ impl CudaDevice {
         let arch = format!("sm_{major}{minor}");
         let name = context.name().unwrap_or_else(|_| "unnamed GPU".into());
         let mut functions = Vec::new();
-        for program in [Program::Field] {
+        for program in Program::ALL {
             let ptx = compile(program, &arch)?;
             let module = context
                 .load_module(ptx)
@@ -247,7 +247,7 @@ impl Device for CudaDevice {
         }
         let config = LaunchConfig {
             grid_dim: (u32::try_from(groups.max(1)).map_err(|e| device_error("sizing a launch", e))?, 1, 1),
-            block_dim: (GROUP_SIZE as u32, 1, 1),
+            block_dim: (kernel.group_size() as u32, 1, 1),
             shared_mem_bytes: 0,
         };
         // SAFETY: the arguments match the kernel's parameters in order and type, as

@@ -15,12 +15,13 @@
 
 use std::sync::Arc;
 
-use ark_ff::{BigInt, One};
+use ark_bls12_381::Fq;
+use ark_ff::{BigInt, One, Zero};
 use zkdl_kernels::Program;
 
 use crate::backend::BackendError;
 use crate::crypto::device::{Backend, BackendKind, Coefficient, HostTables, RoundShape, RoundTables};
-use crate::Fr;
+use crate::{Fr, G1Affine};
 
 /// The work-group size of the field kernels (`GROUP_SIZE` in `kernels/src/cl/prelude.h`).
 pub(crate) const GROUP_SIZE: usize = 256;
@@ -36,14 +37,33 @@ pub(crate) enum Kernel {
     EqFoldSum,
     RoundValues,
     ReducePartials,
+    CommitBitRows,
 }
 
 impl Kernel {
-    pub(crate) const ALL: [Kernel; 5] =
-        [Kernel::EqDouble, Kernel::FoldLeading, Kernel::EqFoldSum, Kernel::RoundValues, Kernel::ReducePartials];
+    pub(crate) const ALL: [Kernel; 6] = [
+        Kernel::EqDouble,
+        Kernel::FoldLeading,
+        Kernel::EqFoldSum,
+        Kernel::RoundValues,
+        Kernel::ReducePartials,
+        Kernel::CommitBitRows,
+    ];
 
     pub(crate) fn program(self) -> Program {
-        Program::Field
+        match self {
+            Kernel::CommitBitRows => Program::Group,
+            _ => Program::Field,
+        }
+    }
+
+    /// The work-group size it is launched with (`GROUP_SIZE`, or `COMMIT_GROUP_SIZE` in
+    /// `kernels/src/cl/commit.cl`).
+    pub(crate) fn group_size(self) -> usize {
+        match self {
+            Kernel::CommitBitRows => 64,
+            _ => GROUP_SIZE,
+        }
     }
 
     pub(crate) fn name(self) -> &'static str {
@@ -53,6 +73,7 @@ impl Kernel {
             Kernel::EqFoldSum => "eq_fold_sum",
             Kernel::RoundValues => "round_values",
             Kernel::ReducePartials => "reduce_partials",
+            Kernel::CommitBitRows => "commit_bit_rows",
         }
     }
 }
@@ -66,7 +87,7 @@ pub(crate) enum Arg<'a, B> {
 }
 
 /// What a device driver provides: buffers of 64-bit words, copies, and launches of
-/// `groups × GROUP_SIZE` work-items.
+/// `groups × kernel.group_size()` work-items.
 pub(crate) trait Device: Send + Sync + 'static {
     type Buffer: Send + 'static;
     /// The backend's name in errors.
@@ -96,6 +117,30 @@ pub(crate) fn fr_words(values: &[Fr]) -> &[u64] {
 /// Field elements from the kernels' words (canonical Montgomery limbs, as the kernels keep them).
 pub(crate) fn words_fr(words: &[u64]) -> Vec<Fr> {
     words.chunks_exact(4).map(|l| Fr::new_unchecked(BigInt([l[0], l[1], l[2], l[3]]))).collect()
+}
+
+/// XYZZ points (24 limbs each: X, Y, ZZ, ZZZ in Fq Montgomery limbs) as affine points
+/// `(X/ZZ, Y/ZZZ)`, the point at infinity where `ZZ = 0`, with one batch inversion for all.
+pub(crate) fn xyzz_to_affine(limbs: &[u64]) -> Vec<G1Affine> {
+    let fq = |l: &[u64]| Fq::new_unchecked(BigInt([l[0], l[1], l[2], l[3], l[4], l[5]]));
+    let points: Vec<[Fq; 4]> =
+        limbs.chunks_exact(24).map(|p| [fq(&p[0..6]), fq(&p[6..12]), fq(&p[12..18]), fq(&p[18..24])]).collect();
+    // Inverses of every ZZ and ZZZ (zeros stay zero).
+    let mut inverses: Vec<Fq> = points.iter().flat_map(|p| [p[2], p[3]]).collect();
+    ark_ff::batch_inversion(&mut inverses);
+    points
+        .iter()
+        .zip(inverses.chunks_exact(2))
+        .map(
+            |(p, inv)| {
+                if p[2].is_zero() {
+                    G1Affine::identity()
+                } else {
+                    G1Affine::new_unchecked(p[0] * inv[0], p[1] * inv[1])
+                }
+            },
+        )
+        .collect()
 }
 
 /// A backend that runs the kernels on a device, and leaves to the host what is smaller than
@@ -138,6 +183,31 @@ impl<D: Device> DeviceBackend<D> {
         Ok(words_fr(&out))
     }
 
+    fn device_bit_row_sums(
+        &self,
+        generators: &[G1Affine],
+        words: &[u64],
+        words_per_row: usize,
+    ) -> Result<Vec<G1Affine>, BackendError> {
+        let d = &*self.device;
+        let rows = words.len() / words_per_row;
+        let cols = 64 * words_per_row;
+        let limbs: Vec<u64> = generators[..cols].iter().flat_map(|g| g.x.0 .0.into_iter().chain(g.y.0 .0)).collect();
+        let mut generator_buffer = d.alloc(limbs.len())?;
+        d.write(&mut generator_buffer, 0, &limbs)?;
+        let mut bits = d.alloc(words.len())?;
+        d.write(&mut bits, 0, words)?;
+        let out = d.alloc(24 * rows)?;
+        d.launch(
+            Kernel::CommitBitRows,
+            rows,
+            &[Arg::Buffer(&generator_buffer), Arg::Buffer(&bits), Arg::U64(words_per_row as u64), Arg::Buffer(&out)],
+        )?;
+        let mut xyzz = vec![0u64; 24 * rows];
+        d.read(&out, 0, &mut xyzz)?;
+        Ok(xyzz_to_affine(&xyzz))
+    }
+
     fn device_round_tables(
         &self,
         shape: &RoundShape,
@@ -168,6 +238,13 @@ impl<D: Device> Backend for DeviceBackend<D> {
             return crate::crypto::tensor::eq_table(point);
         }
         self.device_eq_table(point).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn bit_row_sums(&self, generators: &[G1Affine], words: &[u64], words_per_row: usize) -> Option<Vec<G1Affine>> {
+        if words.len() * 64 < 1 << self.min_vars || words_per_row == 0 {
+            return None;
+        }
+        Some(self.device_bit_row_sums(generators, words, words_per_row).unwrap_or_else(|e| panic!("{e}")))
     }
 
     fn round_tables(&self, shape: &RoundShape, tables: Vec<Vec<Fr>>, eq_rest: Option<Vec<Fr>>) -> Box<dyn RoundTables> {

@@ -15,7 +15,7 @@ use opencl3::program::Program as ClProgram;
 use opencl3::types::CL_BLOCKING;
 use zkdl_kernels::Program;
 
-use crate::backend::device::{Arg, Device, DeviceBackend, Kernel, GROUP_SIZE};
+use crate::backend::device::{Arg, Device, DeviceBackend, Kernel};
 use crate::backend::BackendError;
 use crate::crypto::device::{Backend, BackendKind};
 
@@ -59,7 +59,7 @@ impl OpenClDevice {
         let queue = CommandQueue::create_default(&context, 0).map_err(|e| device_error("creating a queue", e))?;
         let mut programs = Vec::new();
         let mut kernels = Vec::new();
-        for program in [Program::Field] {
+        for program in Program::ALL {
             let built = ClProgram::create_and_build_from_source(&context, &program.source(), "")
                 .map_err(|log| BackendError::Compile { backend: Self::NAME, program: program.name(), log })?;
             for kernel in Kernel::ALL.into_iter().filter(|k| k.program() == program) {
@@ -128,7 +128,8 @@ impl Device for OpenClDevice {
                 };
             }
         }
-        execute.set_global_work_size(groups.max(1) * GROUP_SIZE).set_local_work_size(GROUP_SIZE);
+        let local = kernel.group_size();
+        execute.set_global_work_size(groups.max(1) * local).set_local_work_size(local);
         // SAFETY: global and local sizes as the kernels expect (they bound-check their indices).
         unsafe { execute.enqueue_nd_range(&self.queue) }
             .map(drop)

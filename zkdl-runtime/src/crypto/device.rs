@@ -5,7 +5,8 @@
 //! `t = 0 … D` (with `P_f(t, j) = P_f[j] + t·(P_f[j + half] − P_f[j])`), and binding the leading
 //! variable `P'[j] = P[j] + r·(P[j + half] − P[j])` — over tables it may hold in its own memory across
 //! a relation's rounds ([`RoundTables`]): only the `D + 1` round values and, at the end, one value per
-//! factor come back. Field arithmetic is exact, so every backend's messages, and hence every proof, are
+//! factor come back — and the subset sums of generators that commit rows of bits
+//! ([`Backend::bit_row_sums`]). Field arithmetic is exact, so every backend's messages, and hence every proof, are
 //! the host's bit for bit; the choice of backend changes speed, never bytes.
 //!
 //! The host implementation (today's rayon code) is the default of every method and the reference
@@ -20,7 +21,7 @@ use ark_ff::{One, Zero};
 use rayon::prelude::*;
 
 use crate::crypto::tensor::{eq_table, fold_leading_in_place, PARALLEL_MIN};
-use crate::Fr;
+use crate::{Fr, G1Affine};
 
 /// Where a backend runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -64,6 +65,15 @@ pub trait Backend: Send + Sync {
     /// tables have one), for the rounds that follow of a summand of shape `shape`.
     fn round_tables(&self, shape: &RoundShape, tables: Vec<Vec<Fr>>, eq_rest: Option<Vec<Fr>>) -> Box<dyn RoundTables> {
         Box::new(HostTables::new(shape, tables, eq_rest))
+    }
+
+    /// The subset sums `S_i = Σ_{j : bit j of row i set} g_j` of rows of packed bits: row `i` is
+    /// `words[i·w … (i+1)·w]` (`w = words_per_row`, column `j` bit `j mod 64` of word `⌊j/64⌋`) over
+    /// the generators `g_0 … g_(64w − 1)`. `None` leaves them to the host (the default), which
+    /// commits by byte tables (`crypto::commitment`).
+    fn bit_row_sums(&self, generators: &[G1Affine], words: &[u64], words_per_row: usize) -> Option<Vec<G1Affine>> {
+        let _ = (generators, words, words_per_row);
+        None
     }
 }
 

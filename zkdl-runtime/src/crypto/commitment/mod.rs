@@ -455,6 +455,16 @@ impl CommitValues for crate::crypto::bits::BitVector {
     /// about four set bits a byte); otherwise one addition per set bit.
     fn commit_rows(&self, key: &CommitmentKey, log_cols: usize, blinds: &[Fr]) -> Vec<G1Affine> {
         let cols = 1usize << log_cols;
+        if cols >= 64 {
+            let backend = crate::crypto::device::current();
+            if let Some(sums) =
+                backend.bit_row_sums(&key.generators[..cols], &self.words()[..blinds.len() * cols / 64], cols / 64)
+            {
+                let rows: Vec<G1Projective> =
+                    sums.par_iter().zip(blinds.par_iter()).map(|(s, blind)| *s + key.blinding_term(blind)).collect();
+                return G1Projective::normalize_batch(&rows);
+            }
+        }
         let task_rows = rows_per_task(cols);
         let table =
             (cols >= 64 && blinds.len() >= BYTE_TABLE_MIN_ROWS).then(|| byte_subset_sums(&key.generators[..cols]));
