@@ -89,6 +89,13 @@ pub struct BenchArgs {
     pub no_floor: bool,
     #[command(flatten)]
     pub backend: super::options::BackendOption,
+    /// Time each kernel family of the backend against the cpu on 2^N random entries instead of
+    /// proving runs (with --json, the figures go there).
+    #[arg(long, value_name = "N", conflicts_with_all = ["runs", "plot"])]
+    pub kernels: Option<u32>,
+    /// Runs per kernel figure with --kernels (the median is reported).
+    #[arg(long, default_value_t = 3, value_name = "R", requires = "kernels")]
+    pub kernel_runs: usize,
     /// Draw each run's prover time by phase (the zero-knowledge proof's, or the clear one's when only
     /// it runs) to this SVG file.
     #[arg(long, value_name = "FILE.svg")]
@@ -244,6 +251,15 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
         return Err(CliError::input("--modes: give zk, clear or both".into()));
     }
     let backend = args.backend.install()?;
+    if let Some(vars) = args.kernels {
+        let doc = super::kernel_bench::run(&zkdl_runtime::crypto::device::current(), vars, args.kernel_runs)?;
+        if let Some(path) = &args.json {
+            let text = serde_json::to_string_pretty(&doc).map_err(|e| CliError::input(e.to_string()))?;
+            zkdl_runtime::files::write_atomically(path, text.as_bytes())
+                .map_err(|e| CliError::input(format!("cannot write {}: {e}", path.display())))?;
+        }
+        return Ok(());
+    }
     // Every run is parsed and its network loaded before the first one starts: a typo in the last run
     // must not surface after hours of the others.
     let mut runs = Vec::new();

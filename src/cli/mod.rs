@@ -17,6 +17,7 @@ pub mod chain;
 pub mod data;
 pub mod demo;
 pub mod inspect;
+pub mod kernel_bench;
 pub mod options;
 pub mod pipeline;
 pub mod plot;

@@ -195,6 +195,33 @@ fn bit_commitments_match_the_cpu() {
     }
 }
 
+/// The opening's generator fold `x·low + high` on each backend against ark, for x = 0, 1, −1 and
+/// random, with equal points (a doubling), inverse points (the identity) and the identity itself.
+#[test]
+fn generator_folds_match_the_cpu() {
+    use ark_ec::{AffineRepr, CurveGroup};
+    use zkdl_runtime::crypto::commitment::CommitmentKey;
+    use zkdl_runtime::G1Affine;
+    let key = CommitmentKey::new(6);
+    let g = key.generators();
+    let mut r = rng(6);
+    for device in devices() {
+        for x in [Fr::zero(), Fr::one(), -Fr::one(), Fr::rand(&mut r)] {
+            let low: Vec<G1Affine> = g[..32].to_vec();
+            let mut high: Vec<G1Affine> = g[32..64].to_vec();
+            // x·low_0 + high_0 = 2·low_0 when x = 1; x·low_1 + high_1 = identity when x = 1.
+            high[0] = (low[0] * x).into_affine();
+            high[1] = (-(low[1] * x)).into_affine();
+            high[2] = G1Affine::identity();
+            let expected: Vec<G1Affine> =
+                low.iter().zip(&high).map(|(l, h)| (l.into_group() * x + h).into_affine()).collect();
+            let folded = device.fold_generators(&low, &high, x).expect("on the device");
+            assert_eq!(folded, expected, "{}: fold by {x}", device.description());
+            assert!(folded[1].is_zero(), "inverse points fold to the identity");
+        }
+    }
+}
+
 /// Every sumcheck shape of the relations (the fixtures' cases), proven on each backend: the same
 /// messages, claims and transcript as on the cpu.
 #[test]

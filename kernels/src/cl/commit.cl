@@ -53,3 +53,31 @@ KERNEL void commit_bit_rows(GLOBAL const u64 *generators, GLOBAL const u64 *bits
   }
   if (lid == 0) g1_store_xyzz(out, row, partial[0]);
 }
+
+/* g1_fold(low, high, count, x0, x1, x2, x3, out): out[i] = x·low[i] + high[i] for i < count, the
+ * generator fold of the inner-product argument (zkdl_runtime::crypto::commitment::opening:
+ * g ← x·g_L + g_R).
+ *
+ * - low, high: count affine points each, 12 limbs (as commit_bit_rows' generators);
+ * - x0 … x3: the scalar x < r in standard form (not Montgomery), least significant word first;
+ * - out: count XYZZ points, 24 limbs.
+ *
+ * One work-item per point: left-to-right double-and-add over bits 254 … 0 of x (x < r < 2^255),
+ * with the complete branches of g1_add_affine (equal and inverse points, infinity). Launch: any
+ * work-group size, global size ≥ count.
+ */
+KERNEL void g1_fold(GLOBAL const u64 *low, GLOBAL const u64 *high, u64 count, u64 x0, u64 x1, u64 x2, u64 x3,
+                    GLOBAL u64 *out) {
+  u64 i = GLOBAL_ID();
+  if (i >= count) return;
+  g1_affine p = g1_load_affine(low, i);
+  u64 words[4];
+  words[0] = x0; words[1] = x1; words[2] = x2; words[3] = x3;
+  g1_xyzz acc = g1_infinity();
+  for (int bit = 254; bit >= 0; bit--) {
+    acc = g1_double(acc);
+    if ((words[bit >> 6] >> (bit & 63)) & 1) acc = g1_add_affine(acc, p);
+  }
+  acc = g1_add_affine(acc, g1_load_affine(high, i));
+  g1_store_xyzz(out, i, acc);
+}

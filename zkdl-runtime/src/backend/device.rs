@@ -16,7 +16,7 @@
 use std::sync::Arc;
 
 use ark_bls12_381::Fq;
-use ark_ff::{BigInt, One, Zero};
+use ark_ff::{BigInt, One, PrimeField, Zero};
 use zkdl_kernels::Program;
 
 use crate::backend::BackendError;
@@ -38,21 +38,23 @@ pub(crate) enum Kernel {
     RoundValues,
     ReducePartials,
     CommitBitRows,
+    G1Fold,
 }
 
 impl Kernel {
-    pub(crate) const ALL: [Kernel; 6] = [
+    pub(crate) const ALL: [Kernel; 7] = [
         Kernel::EqDouble,
         Kernel::FoldLeading,
         Kernel::EqFoldSum,
         Kernel::RoundValues,
         Kernel::ReducePartials,
         Kernel::CommitBitRows,
+        Kernel::G1Fold,
     ];
 
     pub(crate) fn program(self) -> Program {
         match self {
-            Kernel::CommitBitRows => Program::Group,
+            Kernel::CommitBitRows | Kernel::G1Fold => Program::Group,
             _ => Program::Field,
         }
     }
@@ -74,6 +76,7 @@ impl Kernel {
             Kernel::RoundValues => "round_values",
             Kernel::ReducePartials => "reduce_partials",
             Kernel::CommitBitRows => "commit_bit_rows",
+            Kernel::G1Fold => "g1_fold",
         }
     }
 }
@@ -117,6 +120,12 @@ pub(crate) fn fr_words(values: &[Fr]) -> &[u64] {
 /// Field elements from the kernels' words (canonical Montgomery limbs, as the kernels keep them).
 pub(crate) fn words_fr(words: &[u64]) -> Vec<Fr> {
     words.chunks_exact(4).map(|l| Fr::new_unchecked(BigInt([l[0], l[1], l[2], l[3]]))).collect()
+}
+
+/// Affine points as the kernels read them: 12 limbs each, x then y in Fq Montgomery limbs (the
+/// identity is x = y = 0, as in ark).
+pub(crate) fn affine_limbs(points: &[G1Affine]) -> Vec<u64> {
+    points.iter().flat_map(|g| g.x.0 .0.into_iter().chain(g.y.0 .0)).collect()
 }
 
 /// XYZZ points (24 limbs each: X, Y, ZZ, ZZZ in Fq Montgomery limbs) as affine points
@@ -192,7 +201,7 @@ impl<D: Device> DeviceBackend<D> {
         let d = &*self.device;
         let rows = words.len() / words_per_row;
         let cols = 64 * words_per_row;
-        let limbs: Vec<u64> = generators[..cols].iter().flat_map(|g| g.x.0 .0.into_iter().chain(g.y.0 .0)).collect();
+        let limbs = affine_limbs(&generators[..cols]);
         let mut generator_buffer = d.alloc(limbs.len())?;
         d.write(&mut generator_buffer, 0, &limbs)?;
         let mut bits = d.alloc(words.len())?;
@@ -204,6 +213,42 @@ impl<D: Device> DeviceBackend<D> {
             &[Arg::Buffer(&generator_buffer), Arg::Buffer(&bits), Arg::U64(words_per_row as u64), Arg::Buffer(&out)],
         )?;
         let mut xyzz = vec![0u64; 24 * rows];
+        d.read(&out, 0, &mut xyzz)?;
+        Ok(xyzz_to_affine(&xyzz))
+    }
+
+    fn device_fold_generators(
+        &self,
+        low: &[G1Affine],
+        high: &[G1Affine],
+        x: Fr,
+    ) -> Result<Vec<G1Affine>, BackendError> {
+        let d = &*self.device;
+        let count = low.len();
+        let mut buffers = Vec::with_capacity(2);
+        for points in [low, high] {
+            let limbs = affine_limbs(points);
+            let mut buffer = d.alloc(limbs.len())?;
+            d.write(&mut buffer, 0, &limbs)?;
+            buffers.push(buffer);
+        }
+        let out = d.alloc(24 * count)?;
+        let [x0, x1, x2, x3] = x.into_bigint().0;
+        d.launch(
+            Kernel::G1Fold,
+            count.div_ceil(Kernel::G1Fold.group_size()),
+            &[
+                Arg::Buffer(&buffers[0]),
+                Arg::Buffer(&buffers[1]),
+                Arg::U64(count as u64),
+                Arg::U64(x0),
+                Arg::U64(x1),
+                Arg::U64(x2),
+                Arg::U64(x3),
+                Arg::Buffer(&out),
+            ],
+        )?;
+        let mut xyzz = vec![0u64; 24 * count];
         d.read(&out, 0, &mut xyzz)?;
         Ok(xyzz_to_affine(&xyzz))
     }
@@ -245,6 +290,13 @@ impl<D: Device> Backend for DeviceBackend<D> {
             return None;
         }
         Some(self.device_bit_row_sums(generators, words, words_per_row).unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    fn fold_generators(&self, low: &[G1Affine], high: &[G1Affine], x: Fr) -> Option<Vec<G1Affine>> {
+        if low.len() < 1 << self.min_vars {
+            return None;
+        }
+        Some(self.device_fold_generators(low, high, x).unwrap_or_else(|e| panic!("{e}")))
     }
 
     fn round_tables(&self, shape: &RoundShape, tables: Vec<Vec<Fr>>, eq_rest: Option<Vec<Fr>>) -> Box<dyn RoundTables> {

@@ -5,8 +5,9 @@
 //! `t = 0 … D` (with `P_f(t, j) = P_f[j] + t·(P_f[j + half] − P_f[j])`), and binding the leading
 //! variable `P'[j] = P[j] + r·(P[j + half] − P[j])` — over tables it may hold in its own memory across
 //! a relation's rounds ([`RoundTables`]): only the `D + 1` round values and, at the end, one value per
-//! factor come back — and the subset sums of generators that commit rows of bits
-//! ([`Backend::bit_row_sums`]). Field arithmetic is exact, so every backend's messages, and hence every proof, are
+//! factor come back — and two group kernels: the subset sums of generators that commit rows of bits
+//! ([`Backend::bit_row_sums`]) and the generator fold of the opening's inner-product argument
+//! ([`Backend::fold_generators`]). Field arithmetic is exact, so every backend's messages, and hence every proof, are
 //! the host's bit for bit; the choice of backend changes speed, never bytes.
 //!
 //! The host implementation (today's rayon code) is the default of every method and the reference
@@ -73,6 +74,13 @@ pub trait Backend: Send + Sync {
     /// commits by byte tables (`crypto::commitment`).
     fn bit_row_sums(&self, generators: &[G1Affine], words: &[u64], words_per_row: usize) -> Option<Vec<G1Affine>> {
         let _ = (generators, words, words_per_row);
+        None
+    }
+
+    /// The inner-product argument's generator fold `g'_i = x·low_i + high_i` (`low` and `high` of
+    /// the same length), as affine points. `None` leaves it to the host (the default).
+    fn fold_generators(&self, low: &[G1Affine], high: &[G1Affine], x: Fr) -> Option<Vec<G1Affine>> {
+        let _ = (low, high, x);
         None
     }
 }

@@ -1,0 +1,180 @@
+//! `zkdl bench --kernels N`: each kernel family of the backend seam (`zkdl_runtime::crypto::device`)
+//! timed on the selected backend and on the cpu, in the same process, on the same random inputs of
+//! `2^N` entries, medians of `--kernel-runs` runs, with the ratio cpu / backend and a check that both
+//! gave the same result.
+//!
+//! - eq table: `E[i] = eq(u, bits(i))` over `N` variables (the device's includes copying the table
+//!   back to the host);
+//! - sumcheck: the `N` rounds of `Σ_x eq(ρ, x)·A(x)·B(x)·C(x)` (M1's shape), from taking the tables
+//!   (copying them to the device) to the final values;
+//! - bit commitments: `2^N` bits committed in rows of 1024 columns (`2^(N−10)` rows), blinded and
+//!   normalized as `CommitmentKey::commit` does (the cpu by byte tables; a device by its subset-sum
+//!   kernel, copies included); the figure beside it is the input read per second (the bits plus the
+//!   generators), to set against the device's memory bandwidth;
+//! - generator fold: the opening's `x·g_L + g_R` over `2^(N−6)` points (a scalar multiplication each),
+//!   as affine points.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use ark_ff::UniformRand;
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+use zkdl_runtime::backend::cpu::Cpu;
+use zkdl_runtime::crypto::commitment::{fold_generators_on_host, CommitmentKey};
+use zkdl_runtime::crypto::device::{Backend, RoundShape};
+use zkdl_runtime::Fr;
+
+use super::CliError;
+
+/// Columns of the bit rows committed.
+const BIT_COLS_LOG: u32 = 10;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Runs `f` `runs` times; the median seconds and the last result.
+fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
+    let mut seconds = Vec::with_capacity(runs);
+    let mut last = None;
+    for _ in 0..runs {
+        let started = Instant::now();
+        last = Some(f());
+        seconds.push(started.elapsed().as_secs_f64());
+    }
+    (median(seconds), last.expect("at least one run"))
+}
+
+/// One family's figures.
+struct Row {
+    family: &'static str,
+    size: String,
+    cpu: f64,
+    backend: f64,
+    same: bool,
+    note: String,
+}
+
+/// Times every family at `2^vars` entries on `backend` and the cpu; prints the table and returns it as
+/// JSON.
+pub fn run(backend: &Arc<dyn Backend>, vars: u32, runs: usize) -> Result<serde_json::Value, CliError> {
+    if !(BIT_COLS_LOG..=28).contains(&vars) {
+        return Err(CliError::input(format!("--kernels {vars}: give 10 to 28 (2^N entries per kernel)")));
+    }
+    let runs = runs.max(1);
+    let cpu: Arc<dyn Backend> = Arc::new(Cpu);
+    let n = vars as usize;
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(17);
+    let mut rows = Vec::new();
+
+    let point: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+    let (cpu_s, cpu_eq) = time(runs, || cpu.eq_table(&point));
+    let (dev_s, dev_eq) = time(runs, || backend.eq_table(&point));
+    rows.push(Row {
+        family: "eq table",
+        size: format!("2^{n}"),
+        cpu: cpu_s,
+        backend: dev_s,
+        same: cpu_eq == dev_eq,
+        note: String::new(),
+    });
+    drop((cpu_eq, dev_eq));
+
+    let tables: Vec<Vec<Fr>> = (0..3).map(|_| (0..1usize << n).map(|_| Fr::rand(&mut rng)).collect()).collect();
+    let rho: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+    let eq_rest = zkdl_runtime::crypto::tensor::eq_table(&rho[1..]);
+    let shape = RoundShape::new(3, 4, [(Fr::from(1u64), &[0usize, 1, 2][..])]);
+    let challenges: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+    let sumcheck = |b: &Arc<dyn Backend>| {
+        let mut t = b.round_tables(&shape, tables.clone(), Some(eq_rest.clone()));
+        let mut messages = Vec::with_capacity(n);
+        for r in &challenges {
+            messages.push(t.round_values(false));
+            t.bind(*r);
+        }
+        (messages, t.first_entries())
+    };
+    let (cpu_s, cpu_out) = time(runs, || sumcheck(&cpu));
+    let (dev_s, dev_out) = time(runs, || sumcheck(backend));
+    rows.push(Row {
+        family: "sumcheck (3 factors, eq)",
+        size: format!("3 × 2^{n}"),
+        cpu: cpu_s,
+        backend: dev_s,
+        same: cpu_out == dev_out,
+        note: format!("{n} rounds"),
+    });
+    drop(tables);
+
+    let key = CommitmentKey::cached(BIT_COLS_LOG);
+    let words: Vec<u64> = (0..1usize << (n - 6)).map(|_| rng.gen()).collect();
+    let cols = 1usize << BIT_COLS_LOG;
+    let bits = zkdl_runtime::crypto::bits::BitVector::from_words(words, 1usize << n);
+    let commit = |b: &Arc<dyn Backend>| {
+        let mut blinds = rand_chacha::ChaCha20Rng::seed_from_u64(18);
+        zkdl_runtime::crypto::device::with_backend(b.clone(), || key.commit(&bits, BIT_COLS_LOG, &mut blinds).0)
+    };
+    let (cpu_s, cpu_c) = time(runs, || commit(&cpu));
+    let (dev_s, dev_c) = time(runs, || commit(backend));
+    let bytes = ((1usize << n) / 8 + cols * 96) as f64;
+    rows.push(Row {
+        family: "bit commitments",
+        size: format!("2^{n} bits"),
+        cpu: cpu_s,
+        backend: dev_s,
+        same: cpu_c == dev_c,
+        note: format!(
+            "rows of {cols}, blinded; {:.1} MB/s of input (bits + generators) on the backend",
+            bytes / dev_s / 1e6
+        ),
+    });
+
+    let fold_vars = n - 6;
+    let generators = CommitmentKey::cached(fold_vars as u32 + 1);
+    let (low, high) = generators.generators()[..2 << fold_vars].split_at(1 << fold_vars);
+    let x = Fr::rand(&mut rng);
+    let fold =
+        |b: &Arc<dyn Backend>| b.fold_generators(low, high, x).unwrap_or_else(|| fold_generators_on_host(low, high, x));
+    let (cpu_s, cpu_f) = time(runs, || fold(&cpu));
+    let (dev_s, dev_f) = time(runs, || fold(backend));
+    rows.push(Row {
+        family: "generator fold",
+        size: format!("2^{fold_vars} points"),
+        cpu: cpu_s,
+        backend: dev_s,
+        same: cpu_f == dev_f,
+        note: "x·g_L + g_R, normalized".into(),
+    });
+
+    say!("kernels on {} against the cpu, 2^{n} entries, medians of {runs}", backend.description());
+    say!("{:<26} {:>12} {:>10} {:>10} {:>8} {:>5}  note", "family", "size", "cpu s", "backend s", "cpu/be", "same");
+    for r in &rows {
+        say!(
+            "{:<26} {:>12} {:>10.4} {:>10.4} {:>8.2} {:>5}  {}",
+            r.family,
+            r.size,
+            r.cpu,
+            r.backend,
+            r.cpu / r.backend,
+            if r.same { "yes" } else { "NO" },
+            r.note
+        );
+    }
+    if let Some(r) = rows.iter().find(|r| !r.same) {
+        return Err(CliError {
+            message: format!("{}: the backend's result differs from the cpu's", r.family),
+            code: 1,
+        });
+    }
+    Ok(json!({
+        "backend": backend.description(),
+        "vars": n,
+        "runs": runs,
+        "kernels": rows.iter().map(|r| json!({
+            "family": r.family, "size": r.size, "cpu_seconds": r.cpu, "backend_seconds": r.backend,
+            "cpu_over_backend": r.cpu / r.backend, "same": r.same, "note": r.note,
+        })).collect::<Vec<_>>(),
+    }))
+}
