@@ -195,6 +195,38 @@ fn bit_commitments_match_the_cpu() {
     }
 }
 
+/// Rows of signed integers and of field elements committed on each backend: the same commitments
+/// as the cpu's signed-digit tables, for 0, ±1, the ends of i64, 128-bit values, full-width field
+/// elements, `p − 1` (−1) and the two sides of `(p − 1)/2` (where the signed representative flips).
+#[test]
+fn signed_commitments_match_the_cpu() {
+    use ark_ff::{BigInteger, PrimeField};
+    use rand::Rng;
+    use zkdl_runtime::crypto::commitment::CommitmentKey;
+    let key = CommitmentKey::new(6);
+    let mut r = rng(9);
+    let half = Fr::from_bigint(Fr::MODULUS_MINUS_ONE_DIV_TWO).unwrap();
+    for device in devices() {
+        let commit_both = |what: &str, commit: &dyn Fn(&mut rand_chacha::ChaCha20Rng) -> _| {
+            let on_cpu = device::with_backend(Arc::new(backend::cpu::Cpu), || commit(&mut rng(11)));
+            let on_device = device::with_backend(device.clone(), || commit(&mut rng(11)));
+            assert!(on_device == on_cpu, "{}: {what}", device.description());
+        };
+        let mut small: Vec<i64> = vec![0, 1, -1, i64::MAX, i64::MIN, 255, -256, 1 << 40];
+        small.resize(64, 0);
+        small.extend((0..64 * 3).map(|_| r.gen::<i64>() >> r.gen_range(0..63)));
+        commit_both("i64 rows", &|rng| key.commit(&small[..], 6, rng).0);
+        let wide: Vec<i128> = (0..128).map(|i| if i % 5 == 0 { 0 } else { r.gen::<i128>() >> (i % 50) }).collect();
+        commit_both("i128 rows", &|rng| key.commit(&wide[..], 6, rng).0);
+        let mut fields: Vec<Fr> = vec![Fr::zero(), Fr::one(), -Fr::one(), half, half + Fr::one(), -half];
+        fields.extend((0..122).map(|_| Fr::rand(&mut r)));
+        commit_both("field rows", &|rng| key.commit(&fields[..], 6, rng).0);
+        let zeros = vec![0i32; 128];
+        commit_both("all-zero rows", &|rng| key.commit(&zeros[..], 6, rng).0);
+        assert!(half.into_bigint().num_bits() == 254);
+    }
+}
+
 /// The opening's generator fold `x·low + high` on each backend against ark, for x = 0, 1, −1 and
 /// random, with equal points (a doubling), inverse points (the identity) and the identity itself.
 #[test]
@@ -240,8 +272,8 @@ fn sumcheck_proofs_are_the_cpus_on_every_backend() {
     }
 }
 
-/// A whole zero-knowledge proof of training (two steps of the small network) on each backend is the
-/// cpu's, byte for byte, and verifies.
+/// A whole zero-knowledge proof of training (two steps of the small network), its statement's
+/// commitments included, on each backend is the cpu's, byte for byte, and verifies.
 #[test]
 fn whole_proofs_are_byte_identical_to_the_cpus() {
     if devices().is_empty() {
@@ -252,14 +284,16 @@ fn whole_proofs_are_byte_identical_to_the_cpus() {
     let w = witness(&small_spec(), 2, 5);
     let key = CommitmentKey::new(proof::key_log_cols(&w.plan));
     let tables = Tables::from_witness(&w);
-    let (public, secrets) = proof::commit_statement(&w.plan, &key, &tables, &mut rng(1));
+    // The statement's commitments (W_T, X, Y: signed rows) and the proof, on one backend.
     let prove = || {
+        let (public, secrets) = proof::commit_statement(&w.plan, &key, &tables, &mut rng(1));
         let (body, _) = proof::prove(&w.plan, &key, &tables, &public, &secrets, &mut rng(7), |_| {}).unwrap();
         let mut bytes = Vec::new();
+        public.serialize_compressed(&mut bytes).unwrap();
         body.serialize_compressed(&mut bytes).unwrap();
-        (body, bytes)
+        ((public, body), bytes)
     };
-    let (body, on_cpu) = device::with_backend(Arc::new(backend::cpu::Cpu), prove);
+    let ((public, body), on_cpu) = device::with_backend(Arc::new(backend::cpu::Cpu), prove);
     proof::verify(&w.plan, &key, &public, &body).unwrap();
     for device in devices() {
         let (_, on_device) = device::with_backend(device.clone(), prove);

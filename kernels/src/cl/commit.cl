@@ -26,6 +26,22 @@
 #define COMMIT_GROUP_SIZE 64
 #endif
 
+/* Adds the work-group's points `acc` into partial[0] (partial: a LOCAL array of `size` points
+ * declared by the kernel; a macro because CUDA's __shared__ cannot qualify a parameter).
+ * Sequential-addressing tree: step starts at the largest power of two below size (1 if size
+ * is 1). (Not named `half`: that is a type in OpenCL C.) */
+#define GROUP_POINT_SUM(partial, acc, lid, size)                                              \
+  partial[lid] = acc;                                                                        \
+  BARRIER();                                                                                 \
+  {                                                                                          \
+    u64 step = 1;                                                                            \
+    while (2 * step < (size)) step <<= 1;                                                    \
+    for (u64 s = step; s > 0; s >>= 1) {                                                     \
+      if ((lid) < s && (lid) + s < (size)) partial[lid] = g1_add(partial[lid], partial[(lid) + s]); \
+      BARRIER();                                                                             \
+    }                                                                                        \
+  }
+
 KERNEL void commit_bit_rows(GLOBAL const u64 *generators, GLOBAL const u64 *bits,
                             u64 words_per_row, GLOBAL u64 *out) {
   LOCAL g1_xyzz partial[COMMIT_GROUP_SIZE];
@@ -40,17 +56,7 @@ KERNEL void commit_bit_rows(GLOBAL const u64 *generators, GLOBAL const u64 *bits
     u64 word = row_bits[j >> 6];
     if ((word >> (j & 63)) & 1) acc = g1_add_affine(acc, g1_load_affine(generators, j));
   }
-  partial[lid] = acc;
-  BARRIER();
-
-  /* Sequential-addressing tree: step starts at the largest power of two below size (1 if size
-   * is 1). (Not named `half`: that is a type in OpenCL C.) */
-  u64 step = 1;
-  while (2 * step < size) step <<= 1;
-  for (u64 s = step; s > 0; s >>= 1) {
-    if (lid < s && lid + s < size) partial[lid] = g1_add(partial[lid], partial[lid + s]);
-    BARRIER();
-  }
+  GROUP_POINT_SUM(partial, acc, lid, size)
   if (lid == 0) g1_store_xyzz(out, row, partial[0]);
 }
 
@@ -80,4 +86,41 @@ KERNEL void g1_fold(GLOBAL const u64 *low, GLOBAL const u64 *high, u64 count, u6
   }
   acc = g1_add_affine(acc, g1_load_affine(high, i));
   g1_store_xyzz(out, i, acc);
+}
+
+/* commit_scalar_rows(generators, scalars, cols, bits, out): for each row i of a matrix of signed
+ * scalars with `cols` columns, out[i] = Σ_j v_ij · g_j — the commitment of small signed integers
+ * and of field elements by their signed representatives (|v| ≤ (r − 1)/2).
+ *
+ * - generators: `cols` affine points, 12 limbs each (as commit_bit_rows');
+ * - scalars: row-major, 5 words per value: the magnitude |v| in four little-endian 64-bit words,
+ *   then 1 if v < 0 else 0;
+ * - bits: every magnitude is below 2^bits (1 ≤ bits ≤ 256);
+ * - out: one XYZZ point per row, 24 limbs.
+ *
+ * Launch: one work-group per row, work-group size COMMIT_GROUP_SIZE. Thread t takes the columns
+ * j ≡ t (mod local size): |v|·g_j by left-to-right double-and-add over bits − 1 … 0, negated for
+ * v < 0, accumulated; then the group's tree sum.
+ */
+KERNEL void commit_scalar_rows(GLOBAL const u64 *generators, GLOBAL const u64 *scalars, u64 cols, u32 bits,
+                               GLOBAL u64 *out) {
+  LOCAL g1_xyzz partial[COMMIT_GROUP_SIZE];
+  u64 row = GROUP_ID();
+  u64 lid = LOCAL_ID();
+  u64 size = LOCAL_SIZE();
+  g1_xyzz acc = g1_infinity();
+  for (u64 j = lid; j < cols; j += size) {
+    GLOBAL const u64 *v = scalars + 5 * (row * cols + j);
+    if ((v[0] | v[1] | v[2] | v[3]) == 0) continue;
+    g1_affine g = g1_load_affine(generators, j);
+    g1_xyzz term = g1_infinity();
+    for (int bit = (int)bits - 1; bit >= 0; bit--) {
+      term = g1_double(term);
+      if ((v[bit >> 6] >> (bit & 63)) & 1) term = g1_add_affine(term, g);
+    }
+    if (v[4]) term = g1_neg(term);
+    acc = g1_add(acc, term);
+  }
+  GROUP_POINT_SUM(partial, acc, lid, size)
+  if (lid == 0) g1_store_xyzz(out, row, partial[0]);
 }

@@ -29,6 +29,16 @@
  * In buffers of u64 limbs: an affine point is 12 limbs (x then y, six limbs each); an XYZZ point
  * is 24 limbs (X, Y, ZZ, ZZZ).
  */
+/* On CUDA the group operations are real functions, like fq_mul: a kernel holding two XYZZ points
+ * (acc and a scalar multiple) with the formulas inlined spilled past 255 registers
+ * (commit_scalar_rows); out of line the call sites keep only their own points live. OpenCL C keeps
+ * DEVICE (inline). */
+#ifdef __CUDACC_RTC__
+#define G1_FN __device__ __noinline__
+#else
+#define G1_FN DEVICE
+#endif
+
 typedef struct { fq x; fq y; } g1_affine;
 typedef struct { fq x; fq y; fq zz; fq zzz; } g1_xyzz;
 
@@ -53,7 +63,7 @@ DEVICE g1_xyzz g1_from_affine(g1_affine a) {
 DEVICE g1_xyzz g1_neg(g1_xyzz a) { a.y = fq_neg(a.y); return a; }
 
 /* dbl-2008-s-1 with a = 0. */
-DEVICE g1_xyzz g1_double(g1_xyzz a) {
+G1_FN g1_xyzz g1_double(g1_xyzz a) {
   if (g1_is_infinity(a)) return g1_infinity();
   fq u = fq_dbl(a.y);
   fq v = fq_sqr(u);
@@ -70,7 +80,7 @@ DEVICE g1_xyzz g1_double(g1_xyzz a) {
 }
 
 /* mdbl-2008-s-1 with a = 0: the double of an affine point (not at infinity). */
-DEVICE g1_xyzz g1_double_affine(g1_affine a) {
+G1_FN g1_xyzz g1_double_affine(g1_affine a) {
   fq u = fq_dbl(a.y);
   fq v = fq_sqr(u);
   fq w = fq_mul(u, v);
@@ -86,7 +96,7 @@ DEVICE g1_xyzz g1_double_affine(g1_affine a) {
 }
 
 /* add-2008-s, complete by branches. */
-DEVICE g1_xyzz g1_add(g1_xyzz a, g1_xyzz b) {
+G1_FN g1_xyzz g1_add(g1_xyzz a, g1_xyzz b) {
   if (g1_is_infinity(a)) return b;
   if (g1_is_infinity(b)) return a;
   fq u1 = fq_mul(a.x, b.zz);
@@ -111,7 +121,7 @@ DEVICE g1_xyzz g1_add(g1_xyzz a, g1_xyzz b) {
 }
 
 /* madd-2008-s: a + b for an affine b, complete by branches. */
-DEVICE g1_xyzz g1_add_affine(g1_xyzz a, g1_affine b) {
+G1_FN g1_xyzz g1_add_affine(g1_xyzz a, g1_affine b) {
   if (g1_affine_is_infinity(b)) return a;
   if (g1_is_infinity(a)) return g1_from_affine(b);
   fq u2 = fq_mul(b.x, a.zz);

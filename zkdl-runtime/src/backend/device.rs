@@ -38,23 +38,25 @@ pub(crate) enum Kernel {
     RoundValues,
     ReducePartials,
     CommitBitRows,
+    CommitScalarRows,
     G1Fold,
 }
 
 impl Kernel {
-    pub(crate) const ALL: [Kernel; 7] = [
+    pub(crate) const ALL: [Kernel; 8] = [
         Kernel::EqDouble,
         Kernel::FoldLeading,
         Kernel::EqFoldSum,
         Kernel::RoundValues,
         Kernel::ReducePartials,
         Kernel::CommitBitRows,
+        Kernel::CommitScalarRows,
         Kernel::G1Fold,
     ];
 
     pub(crate) fn program(self) -> Program {
         match self {
-            Kernel::CommitBitRows | Kernel::G1Fold => Program::Group,
+            Kernel::CommitBitRows | Kernel::CommitScalarRows | Kernel::G1Fold => Program::Group,
             _ => Program::Field,
         }
     }
@@ -63,7 +65,7 @@ impl Kernel {
     /// `kernels/src/cl/commit.cl`).
     pub(crate) fn group_size(self) -> usize {
         match self {
-            Kernel::CommitBitRows => 64,
+            Kernel::CommitBitRows | Kernel::CommitScalarRows => 64,
             _ => GROUP_SIZE,
         }
     }
@@ -76,6 +78,7 @@ impl Kernel {
             Kernel::RoundValues => "round_values",
             Kernel::ReducePartials => "reduce_partials",
             Kernel::CommitBitRows => "commit_bit_rows",
+            Kernel::CommitScalarRows => "commit_scalar_rows",
             Kernel::G1Fold => "g1_fold",
         }
     }
@@ -217,6 +220,37 @@ impl<D: Device> DeviceBackend<D> {
         Ok(xyzz_to_affine(&xyzz))
     }
 
+    fn device_signed_row_sums(
+        &self,
+        generators: &[G1Affine],
+        scalars: &[u64],
+        cols: usize,
+        bits: u32,
+    ) -> Result<Vec<G1Affine>, BackendError> {
+        let d = &*self.device;
+        let rows = scalars.len() / 5 / cols;
+        let limbs = affine_limbs(&generators[..cols]);
+        let mut generator_buffer = d.alloc(limbs.len())?;
+        d.write(&mut generator_buffer, 0, &limbs)?;
+        let mut scalar_buffer = d.alloc(scalars.len())?;
+        d.write(&mut scalar_buffer, 0, scalars)?;
+        let out = d.alloc(24 * rows)?;
+        d.launch(
+            Kernel::CommitScalarRows,
+            rows,
+            &[
+                Arg::Buffer(&generator_buffer),
+                Arg::Buffer(&scalar_buffer),
+                Arg::U64(cols as u64),
+                Arg::U32(bits),
+                Arg::Buffer(&out),
+            ],
+        )?;
+        let mut xyzz = vec![0u64; 24 * rows];
+        d.read(&out, 0, &mut xyzz)?;
+        Ok(xyzz_to_affine(&xyzz))
+    }
+
     fn device_fold_generators(
         &self,
         low: &[G1Affine],
@@ -290,6 +324,23 @@ impl<D: Device> Backend for DeviceBackend<D> {
             return None;
         }
         Some(self.device_bit_row_sums(generators, words, words_per_row).unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    fn takes_commitments(&self, entries: usize) -> bool {
+        entries >= 1 << self.min_vars
+    }
+
+    fn signed_row_sums(
+        &self,
+        generators: &[G1Affine],
+        scalars: &[u64],
+        cols: usize,
+        bits: u32,
+    ) -> Option<Vec<G1Affine>> {
+        if cols == 0 || scalars.is_empty() {
+            return None;
+        }
+        Some(self.device_signed_row_sums(generators, scalars, cols, bits).unwrap_or_else(|e| panic!("{e}")))
     }
 
     fn fold_generators(&self, low: &[G1Affine], high: &[G1Affine], x: Fr) -> Option<Vec<G1Affine>> {

@@ -77,6 +77,29 @@ pub trait Backend: Send + Sync {
         None
     }
 
+    /// Whether commitments of `entries` values go to [`Self::signed_row_sums`] (the host's never do:
+    /// the caller skips preparing the scalars).
+    fn takes_commitments(&self, entries: usize) -> bool {
+        let _ = entries;
+        false
+    }
+
+    /// The row sums `S_i = Σ_j v_ij · g_j` of signed scalars: `scalars` holds five words per value
+    /// (the magnitude `|v|` in four little-endian words, then 1 for `v < 0`), row-major with `cols`
+    /// columns over the generators `g_0 … g_(cols − 1)`; every magnitude is below `2^bits`. `None`
+    /// leaves them to the host (the default), which commits by signed-digit tables
+    /// (`crypto::commitment`).
+    fn signed_row_sums(
+        &self,
+        generators: &[G1Affine],
+        scalars: &[u64],
+        cols: usize,
+        bits: u32,
+    ) -> Option<Vec<G1Affine>> {
+        let _ = (generators, scalars, cols, bits);
+        None
+    }
+
     /// The inner-product argument's generator fold `g'_i = x·low_i + high_i` (`low` and `high` of
     /// the same length), as affine points. `None` leaves it to the host (the default).
     fn fold_generators(&self, low: &[G1Affine], high: &[G1Affine], x: Fr) -> Option<Vec<G1Affine>> {

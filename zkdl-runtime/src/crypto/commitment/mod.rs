@@ -225,6 +225,13 @@ impl CommitmentKey {
             .map(|(w, byte)| self.blinding_table[w * 255 + usize::from(byte) - 1])
     }
 
+    /// The row commitments `S_i + β_i · h` of row sums `S_i` computed elsewhere (a device).
+    fn blinded(&self, sums: &[G1Affine], blinds: &[Fr]) -> Vec<G1Affine> {
+        let rows: Vec<G1Projective> =
+            sums.par_iter().zip(blinds.par_iter()).map(|(s, blind)| *s + self.blinding_term(blind)).collect();
+        G1Projective::normalize_batch(&rows)
+    }
+
     /// `β · h` from the fixed-base table.
     fn blinding_term(&self, blind: &Fr) -> G1Projective {
         self.blinding_points(blind).map(|p| p.into_group()).sum()
@@ -460,9 +467,7 @@ impl CommitValues for crate::crypto::bits::BitVector {
             if let Some(sums) =
                 backend.bit_row_sums(&key.generators[..cols], &self.words()[..blinds.len() * cols / 64], cols / 64)
             {
-                let rows: Vec<G1Projective> =
-                    sums.par_iter().zip(blinds.par_iter()).map(|(s, blind)| *s + key.blinding_term(blind)).collect();
-                return G1Projective::normalize_batch(&rows);
+                return key.blinded(&sums, blinds);
             }
         }
         let task_rows = rows_per_task(cols);
@@ -611,6 +616,28 @@ fn commit_by_digits<V: SignedValue>(
 ) -> Vec<G1Affine> {
     let cols = 1 << log_cols;
     let rows = values.len() / cols;
+    let backend = crate::crypto::device::current();
+    if backend.takes_commitments(values.len()) {
+        // Five words a value for the device: the magnitude's limbs, then the sign.
+        let scalars: Vec<u64> = values
+            .par_iter()
+            .flat_map_iter(|v| {
+                let (negative, m) = v.sign_and_magnitude();
+                [m[0], m[1], m[2], m[3], u64::from(negative)]
+            })
+            .collect();
+        let bits = scalars
+            .par_chunks(5)
+            .map(|v| {
+                v[..4].iter().rposition(|l| *l != 0).map_or(0, |top| 64 * top as u32 + 64 - v[top].leading_zeros())
+            })
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        if let Some(sums) = backend.signed_row_sums(&key.generators[..cols], &scalars, cols, bits) {
+            return key.blinded(&sums, blinds);
+        }
+    }
     if rows < TABLE_MIN_ROWS {
         return commit_rows_by_msm(values, key, cols, blinds);
     }
