@@ -227,6 +227,36 @@ fn signed_commitments_match_the_cpu() {
     }
 }
 
+/// The trainer's exact products (`Z = A·W`, `H = G·Wᵀ`, `G_W = Aᵀ·G` shapes, two limbs each) on
+/// each backend: where it has a BLAS (cuBLAS) the limb products run there, and the integers must
+/// be the cpu's exactly. Elsewhere the products stay on the host and this checks nothing new.
+#[test]
+fn exact_products_match_the_cpu() {
+    use rand::Rng;
+    use zkdl_runtime::training::exact_matmul::{exact_matmul, MatrixRef};
+    use zkdl_runtime::training::integers::IntVec;
+    let mut r = rng(12);
+    let (batch, inner, outer) = (64usize, 1024usize, 512usize);
+    let activations = IntVec::from_i64((0..batch * inner).map(|_| r.gen_range(-(1i64 << 18)..1 << 18)).collect());
+    let weights = IntVec::from_i64((0..inner * outer).map(|_| r.gen_range(-(1i64 << 42)..1 << 42)).collect());
+    let gradients = IntVec::from_i64((0..batch * outer).map(|_| r.gen_range(-(1i64 << 20)..1 << 20)).collect());
+    let a = MatrixRef::new(&activations, batch, inner);
+    let w = MatrixRef::new(&weights, inner, outer);
+    let g = MatrixRef::new(&gradients, batch, outer);
+    for device in devices() {
+        for (what, x, y) in [("A·W", a, w), ("G·Wᵀ", g, w.t()), ("Aᵀ·G", a.t(), g)] {
+            let on_cpu = device::with_backend(Arc::new(backend::cpu::Cpu), || exact_matmul(x, y).unwrap());
+            let on_device = device::with_backend(device.clone(), || exact_matmul(x, y).unwrap());
+            assert!(
+                on_device == on_cpu,
+                "{}: {what} ({})",
+                device.description(),
+                if device.takes_dgemm(x.dims().0, x.dims().1, y.dims().1) { "on the device" } else { "on the host" }
+            );
+        }
+    }
+}
+
 /// The opening's generator fold `x·low + high` on each backend against ark, for x = 0, 1, −1 and
 /// random, with equal points (a doubling), inverse points (the identity) and the identity itself.
 #[test]

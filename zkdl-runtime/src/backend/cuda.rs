@@ -10,6 +10,8 @@
 
 use std::sync::Arc;
 
+use cudarc::cublas::sys::cublasOperation_t;
+use cudarc::cublas::{CudaBlas, Gemm, GemmConfig};
 use cudarc::driver::sys::CUdevice_attribute;
 use cudarc::driver::{CudaContext, CudaFunction, CudaSlice, CudaStream, LaunchConfig, PushKernelArg};
 use cudarc::nvrtc::result as nvrtc_result;
@@ -27,6 +29,8 @@ pub const DEFAULT_MIN_VARS: usize = 12;
 /// A CUDA device with zkdl's kernels loaded.
 pub struct CudaDevice {
     name: String,
+    /// cuBLAS, where `libcublas` is present (else the trainer's products stay on the host).
+    blas: Option<CudaBlas>,
     arch: String,
     functions: Vec<(Kernel, CudaFunction)>,
     stream: Arc<CudaStream>,
@@ -194,7 +198,50 @@ impl CudaDevice {
             }
         }
         let stream = context.default_stream();
-        Ok(Self { name, arch, functions, stream, _context: context })
+        // SAFETY: only tries to open the library by name.
+        let blas = if unsafe { cudarc::cublas::sys::is_culib_present() } {
+            Some(CudaBlas::new(stream.clone()).map_err(|e| device_error("starting cuBLAS", e))?)
+        } else {
+            None
+        };
+        Ok(Self { name, blas, arch, functions, stream, _context: context })
+    }
+}
+
+impl CudaDevice {
+    /// Row-major `C = A·B` as cuBLAS's column-major `Cᵀ = Bᵀ·Aᵀ`: the row-major buffers of A, B
+    /// and C are the column-major Aᵀ (k × m), Bᵀ (n × k) and Cᵀ (n × m).
+    fn blas_dgemm(
+        &self,
+        blas: &CudaBlas,
+        m: usize,
+        k: usize,
+        n: usize,
+        a: &[f64],
+        b: &[f64],
+    ) -> Result<Vec<f64>, BackendError> {
+        let dim = |v: usize| i32::try_from(v).map_err(|e| device_error("sizing a matrix product", e));
+        let a_dev = self.stream.clone_htod(&a[..m * k]).map_err(|e| device_error("copying A", e))?;
+        let b_dev = self.stream.clone_htod(&b[..k * n]).map_err(|e| device_error("copying B", e))?;
+        let mut c_dev = self.stream.alloc_zeros::<f64>(m * n).map_err(|e| device_error("allocating C", e))?;
+        let config = GemmConfig {
+            transa: cublasOperation_t::CUBLAS_OP_N,
+            transb: cublasOperation_t::CUBLAS_OP_N,
+            m: dim(n)?,
+            n: dim(m)?,
+            k: dim(k)?,
+            alpha: 1.0,
+            lda: dim(n)?,
+            ldb: dim(k)?,
+            beta: 0.0,
+            ldc: dim(n)?,
+        };
+        // SAFETY: the buffers hold k·n, m·k and m·n values, as the configuration reads and writes.
+        unsafe { blas.gemm(config, &b_dev, &a_dev, &mut c_dev) }.map_err(|e| device_error("cuBLAS DGEMM", e))?;
+        let mut c = vec![0f64; m * n];
+        self.stream.memcpy_dtoh(&c_dev, &mut c).map_err(|e| device_error("copying C back", e))?;
+        self.stream.synchronize().map_err(|e| device_error("copying C back", e))?;
+        Ok(c)
     }
 }
 
@@ -207,7 +254,17 @@ impl Device for CudaDevice {
     }
 
     fn description(&self) -> String {
-        format!("cuda ({}, {})", self.name, self.arch)
+        let blas = if self.blas.is_some() { "cuBLAS" } else { "no cuBLAS: training on the cpu" };
+        format!("cuda ({}, {}, {blas})", self.name, self.arch)
+    }
+
+    fn has_blas(&self) -> bool {
+        self.blas.is_some()
+    }
+
+    fn dgemm(&self, m: usize, k: usize, n: usize, a: &[f64], b: &[f64]) -> Option<Result<Vec<f64>, BackendError>> {
+        let blas = self.blas.as_ref()?;
+        Some(self.blas_dgemm(blas, m, k, n, a, b))
     }
 
     fn alloc(&self, words: usize) -> Result<CudaSlice<u64>, BackendError> {

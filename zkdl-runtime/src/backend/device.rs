@@ -107,7 +107,19 @@ pub(crate) trait Device: Send + Sync + 'static {
     /// Copies words `offset … offset + out.len()` of `buffer` into `out`, after every launch before it.
     fn read(&self, buffer: &Self::Buffer, offset: usize, out: &mut [u64]) -> Result<(), BackendError>;
     fn launch(&self, kernel: Kernel, groups: usize, args: &[Arg<'_, Self::Buffer>]) -> Result<(), BackendError>;
+    /// Whether the device has a BLAS for [`Self::dgemm`].
+    fn has_blas(&self) -> bool {
+        false
+    }
+    /// `C = A·B` in f64, row-major, through the device's BLAS; `None` without one.
+    fn dgemm(&self, m: usize, k: usize, n: usize, a: &[f64], b: &[f64]) -> Option<Result<Vec<f64>, BackendError>> {
+        let _ = (m, k, n, a, b);
+        None
+    }
 }
+
+/// The fewest multiply-adds (`m·k·n`) for which a matrix product goes to the device.
+const DGEMM_MIN_WORK: usize = 1 << 24;
 
 /// `Fr`s as the 64-bit words of their Montgomery limbs.
 pub(crate) fn fr_words(values: &[Fr]) -> &[u64] {
@@ -324,6 +336,17 @@ impl<D: Device> Backend for DeviceBackend<D> {
             return None;
         }
         Some(self.device_bit_row_sums(generators, words, words_per_row).unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    fn takes_dgemm(&self, m: usize, k: usize, n: usize) -> bool {
+        self.device.has_blas() && m.saturating_mul(k).saturating_mul(n) >= DGEMM_MIN_WORK
+    }
+
+    fn dgemm(&self, m: usize, k: usize, n: usize, a: &[f64], b: &[f64]) -> Option<Vec<f64>> {
+        if !self.takes_dgemm(m, k, n) {
+            return None;
+        }
+        self.device.dgemm(m, k, n, a, b).map(|c| c.unwrap_or_else(|e| panic!("{e}")))
     }
 
     fn takes_commitments(&self, entries: usize) -> bool {

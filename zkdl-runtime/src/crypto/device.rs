@@ -7,7 +7,7 @@
 //! a relation's rounds ([`RoundTables`]): only the `D + 1` round values and, at the end, one value per
 //! factor come back — and two group kernels: the subset sums of generators that commit rows of bits
 //! ([`Backend::bit_row_sums`]) and the generator fold of the opening's inner-product argument
-//! ([`Backend::fold_generators`]). Field arithmetic is exact, so every backend's messages, and hence every proof, are
+//! ([`Backend::fold_generators`]) — and the trainer's f64 matrix products ([`Backend::dgemm`]). Field arithmetic is exact, so every backend's messages, and hence every proof, are
 //! the host's bit for bit; the choice of backend changes speed, never bytes.
 //!
 //! The host implementation (today's rayon code) is the default of every method and the reference
@@ -98,6 +98,22 @@ pub trait Backend: Send + Sync {
     ) -> Option<Vec<G1Affine>> {
         let _ = (generators, scalars, cols, bits);
         None
+    }
+
+    /// `C = A·B` in f64 for row-major `A` (`m × k`), `B` (`k × n`) and `C` (`m × n`): the limb
+    /// products of the trainer's exact matrix products (`training::exact_matmul`), whose every partial
+    /// sum is an integer below `2^53`, so any order of summation gives the same bits. `None` leaves it
+    /// to the host (the default).
+    fn dgemm(&self, m: usize, k: usize, n: usize, a: &[f64], b: &[f64]) -> Option<Vec<f64>> {
+        let _ = (m, k, n, a, b);
+        None
+    }
+
+    /// Whether [`Self::dgemm`] takes an `m × k` by `k × n` product (the caller skips preparing the
+    /// operands otherwise).
+    fn takes_dgemm(&self, m: usize, k: usize, n: usize) -> bool {
+        let _ = (m, k, n);
+        false
     }
 
     /// The inner-product argument's generator fold `g'_i = x·low_i + high_i` (`low` and `high` of

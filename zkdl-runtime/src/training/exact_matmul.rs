@@ -19,7 +19,9 @@
 //! multiplied in i128 with checked arithmetic; an overflow is an error, never a wrap.
 //!
 //! The f64 products run through [`crate::training::gemm::dgemm`] (AVX2/FMA kernels chosen at run time), one block
-//! of output rows or columns per rayon task.
+//! of output rows or columns per rayon task — or, where the backend in use has a BLAS (cuBLAS on
+//! CUDA), through it, a whole limb product at a time. Exactness does not depend on the order of
+//! summation, so both give the same integers.
 
 use crate::training::integers::IntVec;
 use rayon::prelude::*;
@@ -181,11 +183,58 @@ impl Accumulator for i128 {
     }
 }
 
+/// A limb of a logical matrix as a row-major `rows × cols` buffer (copied only when transposed).
+fn row_major<'v>(values: &'v [f64], m: MatrixRef<'_>) -> std::borrow::Cow<'v, [f64]> {
+    let (rows, cols) = m.dims();
+    if !m.transposed {
+        return std::borrow::Cow::Borrowed(&values[..rows * cols]);
+    }
+    let (rs, cs) = m.strides();
+    let mut out = vec![0f64; rows * cols];
+    out.par_chunks_mut(cols).enumerate().for_each(|(r, row)| {
+        for (c, v) in row.iter_mut().enumerate() {
+            *v = values[(r as isize * rs + c as isize * cs) as usize];
+        }
+    });
+    std::borrow::Cow::Owned(out)
+}
+
+/// The limb products on the backend in use ([`crate::crypto::device::Backend::dgemm`]), whole
+/// matrices at a time, recombined as on the host; `None` if the backend leaves them to the host.
+fn device_limb_matmul<T: Accumulator>(
+    a: MatrixRef<'_>,
+    b: MatrixRef<'_>,
+    split: LimbSplit,
+    a_limbs: &[Vec<f64>],
+    b_limbs: &[Vec<f64>],
+) -> Option<Vec<T>> {
+    let backend = crate::crypto::device::current();
+    let (m, k) = a.dims();
+    let (_, n) = b.dims();
+    if !backend.takes_dgemm(m, k, n) {
+        return None;
+    }
+    let a_rows: Vec<_> = a_limbs.iter().map(|l| row_major(l, a)).collect();
+    let b_rows: Vec<_> = b_limbs.iter().map(|l| row_major(l, b)).collect();
+    let mut out = vec![T::default(); m * n];
+    for (i, al) in a_rows.iter().enumerate() {
+        for (j, bl) in b_rows.iter().enumerate() {
+            let c = backend.dgemm(m, k, n, al, bl)?;
+            let shift = split.a_width * i as u32 + split.b_width * j as u32;
+            out.par_iter_mut().zip(c.par_iter()).for_each(|(acc, &v)| *acc += T::shifted(v, shift));
+        }
+    }
+    Some(out)
+}
+
 fn limb_matmul<T: Accumulator>(a: MatrixRef<'_>, b: MatrixRef<'_>, split: LimbSplit) -> Vec<T> {
     let (m, k) = a.dims();
     let (_, n) = b.dims();
     let a_limbs = limbs(a.values, split.a_limbs, split.a_width);
     let b_limbs = limbs(b.values, split.b_limbs, split.b_width);
+    if let Some(out) = device_limb_matmul(a, b, split, &a_limbs, &b_limbs) {
+        return out;
+    }
     let (rsa, csa) = a.strides();
     let (rsb, csb) = b.strides();
     // One output block: rows r0..r0+mr, columns c0..c0+nc, accumulated over the limb products. Each limb
@@ -275,6 +324,44 @@ mod tests {
     fn random(rng: &mut ChaCha8Rng, len: usize, bits: u32) -> IntVec {
         let bound = 1i128 << bits;
         IntVec::from_i128(&(0..len).map(|_| rng.gen_range(-bound + 1..bound)).collect::<Vec<_>>())
+    }
+
+    /// A backend whose BLAS is the host's dgemm, taking every product: the whole-matrix limb path
+    /// ([`device_limb_matmul`]: transposed operands copied row-major, products recombined) against
+    /// the naive product, as cuBLAS would run it.
+    #[test]
+    fn whole_matrix_limb_products_on_a_blas_backend_are_exact() {
+        use crate::crypto::device::{with_backend, Backend, BackendKind};
+        struct HostBlas;
+        impl Backend for HostBlas {
+            fn kind(&self) -> BackendKind {
+                BackendKind::Cpu
+            }
+            fn description(&self) -> String {
+                "host dgemm as a BLAS".into()
+            }
+            fn takes_dgemm(&self, _: usize, _: usize, _: usize) -> bool {
+                true
+            }
+            fn dgemm(&self, m: usize, k: usize, n: usize, a: &[f64], b: &[f64]) -> Option<Vec<f64>> {
+                let mut c = vec![0f64; m * n];
+                crate::training::gemm::dgemm(m, k, n, a, k as isize, 1, b, n as isize, 1, &mut c, n as isize);
+                Some(c)
+            }
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(31);
+        let (m, k, n) = (7, 33, 5);
+        let a = random(&mut rng, m * k, 40);
+        let b = random(&mut rng, k * n, 30);
+        let at = random(&mut rng, k * m, 40);
+        let bt = random(&mut rng, n * k, 30);
+        for (x, y) in [
+            (MatrixRef::new(&a, m, k), MatrixRef::new(&b, k, n)),
+            (MatrixRef::new(&at, k, m).t(), MatrixRef::new(&bt, n, k).t()),
+        ] {
+            let on_blas = with_backend(std::sync::Arc::new(HostBlas), || exact_matmul(x, y).unwrap());
+            assert_eq!(on_blas.to_i128(), naive_matmul(x, y).unwrap());
+        }
     }
 
     #[test]
