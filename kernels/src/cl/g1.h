@@ -79,21 +79,10 @@ G1_FN g1_xyzz g1_double(g1_xyzz a) {
   return r;
 }
 
-/* mdbl-2008-s-1 with a = 0: the double of an affine point (not at infinity). */
-G1_FN g1_xyzz g1_double_affine(g1_affine a) {
-  fq u = fq_dbl(a.y);
-  fq v = fq_sqr(u);
-  fq w = fq_mul(u, v);
-  fq s = fq_mul(a.x, v);
-  fq x2 = fq_sqr(a.x);
-  fq m = fq_add(fq_dbl(x2), x2);
-  g1_xyzz r;
-  r.x = fq_sub(fq_sqr(m), fq_dbl(s));
-  r.y = fq_sub(fq_mul(m, fq_sub(s, r.x)), fq_mul(w, a.y));
-  r.zz = v;
-  r.zzz = w;
-  return r;
-}
+/* The double of an affine point (not at infinity): dbl-2008-s-1 from ZZ = ZZZ = 1 (mdbl-2008-s-1
+ * would save the two multiplications by 1; doubling an affine point is the rare equal-points
+ * branch of g1_add_affine). */
+G1_FN g1_xyzz g1_double_affine(g1_affine a) { return g1_double(g1_from_affine(a)); }
 
 /* add-2008-s, complete by branches. */
 G1_FN g1_xyzz g1_add(g1_xyzz a, g1_xyzz b) {

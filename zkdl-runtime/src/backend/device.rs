@@ -121,6 +121,13 @@ pub(crate) trait Device: Send + Sync + 'static {
 /// The fewest multiply-adds (`m·k·n`) for which a matrix product goes to the device.
 const DGEMM_MIN_WORK: usize = 1 << 24;
 
+/// A new device buffer holding `words`.
+fn upload<D: Device>(d: &D, words: &[u64]) -> Result<D::Buffer, BackendError> {
+    let mut buffer = d.alloc(words.len())?;
+    d.write(&mut buffer, 0, words)?;
+    Ok(buffer)
+}
+
 /// `Fr`s as the 64-bit words of their Montgomery limbs.
 pub(crate) fn fr_words(values: &[Fr]) -> &[u64] {
     const { assert!(std::mem::size_of::<Fr>() == 32 && std::mem::align_of::<Fr>() == 8) };
@@ -183,8 +190,7 @@ impl<D: Device> DeviceBackend<D> {
         let d = &*self.device;
         let n = point.len();
         let weights: Vec<Fr> = point.iter().flat_map(|u| [Fr::one() - u, *u]).collect();
-        let mut weights_buffer = d.alloc(weights.len() * 4)?;
-        d.write(&mut weights_buffer, 0, fr_words(&weights))?;
+        let weights_buffer = upload(d, fr_words(&weights))?;
         let mut tables = [d.alloc(4 << n)?, d.alloc(4 << n)?];
         d.write(&mut tables[0], 0, fr_words(&[Fr::one()]))?;
         for k in 0..n {
@@ -217,10 +223,8 @@ impl<D: Device> DeviceBackend<D> {
         let rows = words.len() / words_per_row;
         let cols = 64 * words_per_row;
         let limbs = affine_limbs(&generators[..cols]);
-        let mut generator_buffer = d.alloc(limbs.len())?;
-        d.write(&mut generator_buffer, 0, &limbs)?;
-        let mut bits = d.alloc(words.len())?;
-        d.write(&mut bits, 0, words)?;
+        let generator_buffer = upload(d, &limbs)?;
+        let bits = upload(d, words)?;
         let out = d.alloc(24 * rows)?;
         d.launch(
             Kernel::CommitBitRows,
@@ -242,10 +246,8 @@ impl<D: Device> DeviceBackend<D> {
         let d = &*self.device;
         let rows = scalars.len() / 5 / cols;
         let limbs = affine_limbs(&generators[..cols]);
-        let mut generator_buffer = d.alloc(limbs.len())?;
-        d.write(&mut generator_buffer, 0, &limbs)?;
-        let mut scalar_buffer = d.alloc(scalars.len())?;
-        d.write(&mut scalar_buffer, 0, scalars)?;
+        let generator_buffer = upload(d, &limbs)?;
+        let scalar_buffer = upload(d, scalars)?;
         let out = d.alloc(24 * rows)?;
         d.launch(
             Kernel::CommitScalarRows,
@@ -271,13 +273,7 @@ impl<D: Device> DeviceBackend<D> {
     ) -> Result<Vec<G1Affine>, BackendError> {
         let d = &*self.device;
         let count = low.len();
-        let mut buffers = Vec::with_capacity(2);
-        for points in [low, high] {
-            let limbs = affine_limbs(points);
-            let mut buffer = d.alloc(limbs.len())?;
-            d.write(&mut buffer, 0, &limbs)?;
-            buffers.push(buffer);
-        }
+        let buffers = [upload(d, &affine_limbs(low))?, upload(d, &affine_limbs(high))?];
         let out = d.alloc(24 * count)?;
         let [x0, x1, x2, x3] = x.into_bigint().0;
         d.launch(
@@ -416,8 +412,7 @@ impl<D: Device> DeviceTables<D> {
         }
         let eq = match eq_rest {
             Some(e) => {
-                let mut b = d.alloc(4 * e.len())?;
-                d.write(&mut b, 0, fr_words(e))?;
+                let b = upload(d, fr_words(e))?;
                 Some((b, e.len()))
             }
             None => None,
@@ -442,8 +437,7 @@ impl<D: Device> DeviceTables<D> {
         // The u32 term words packed two to a 64-bit word, little-endian as the device reads them.
         let packed: Vec<u64> =
             words.chunks(2).map(|p| u64::from(p[0]) | (u64::from(*p.get(1).unwrap_or(&0)) << 32)).collect();
-        let mut terms = d.alloc(packed.len())?;
-        d.write(&mut terms, 0, &packed)?;
+        let terms = upload(d, &packed)?;
         let mut coefficient_buffer = d.alloc(4 * coefficients.len())?;
         if !coefficients.is_empty() {
             d.write(&mut coefficient_buffer, 0, fr_words(&coefficients))?;
