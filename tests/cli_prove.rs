@@ -487,3 +487,65 @@ fn prove_and_verify_use_the_generator_cache_and_ignore_a_corrupted_one() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--backend`: a proof made on OpenCL (where a driver is present: PoCL in CI) verifies and has the
+/// cpu proof's size, the JSON names the backend, and a backend that cannot be had is a clear error
+/// (exit 2) before any work, never a crash.
+#[test]
+fn backends_make_the_same_proof_and_a_missing_one_is_an_input_error() {
+    let dir = temp_dir("backends");
+    let prove = |backend: &str| {
+        let proof = dir.join(format!("{backend}.proof"));
+        let out = zkdl(&[
+            "prove",
+            "--steps",
+            "2",
+            "--backend",
+            backend,
+            "--out",
+            proof.to_str().unwrap(),
+            "--public-final-weights",
+            "--json",
+        ]);
+        (out, proof)
+    };
+    let (cpu, cpu_proof) = prove("cpu");
+    assert!(cpu.status.success(), "{}", String::from_utf8_lossy(&cpu.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&cpu.stdout).unwrap();
+    assert!(doc["backend"].as_str().unwrap().starts_with("cpu"), "{doc}");
+    assert!(String::from_utf8_lossy(&cpu.stderr).lines().any(|l| l.starts_with("backend: cpu")));
+
+    let (opencl, opencl_proof) = prove("opencl");
+    if opencl.status.success() {
+        // The CLI draws its blinds from the operating system, so the two files differ in their random
+        // bytes (the backend suite compares proofs from one seed byte for byte); both verify, same size.
+        let doc_opencl: serde_json::Value = serde_json::from_slice(&opencl.stdout).unwrap();
+        assert!(doc_opencl["backend"].as_str().unwrap().starts_with("opencl"), "{doc_opencl}");
+        assert_eq!(doc_opencl["valid"], true);
+        assert_eq!(doc_opencl["proof_bytes"], doc["proof_bytes"]);
+        let verified = zkdl(&["verify", opencl_proof.to_str().unwrap()]);
+        assert_eq!(verified.status.code(), Some(0), "{}", String::from_utf8_lossy(&verified.stderr));
+        assert!(cpu_proof.exists());
+    } else {
+        assert_eq!(opencl.status.code(), Some(2), "{}", String::from_utf8_lossy(&opencl.stderr));
+        assert!(
+            std::env::var("ZKDL_REQUIRE_OPENCL").map_or(true, |v| v != "1"),
+            "{}",
+            String::from_utf8_lossy(&opencl.stderr)
+        );
+    }
+
+    let (cuda, _) = prove("cuda");
+    if !cuda.status.success() {
+        let stderr = String::from_utf8_lossy(&cuda.stderr);
+        assert_eq!(cuda.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("--backend cuda")
+                && (stderr.contains("libcuda") || stderr.contains("NVRTC") || stderr.contains("device")),
+            "{stderr}"
+        );
+    }
+    let unknown = zkdl(&["prove", "--steps", "1", "--backend", "gpu"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown backend `gpu`"));
+}

@@ -340,7 +340,7 @@ fn selection_falls_back_or_names_what_is_missing() {
         BackendKind::Cuda => assert!(auto.fallback.is_none()),
         BackendKind::Cpu => {
             let line = auto.log_line();
-            assert!(auto.fallback.is_some() && line.contains("auto: no CUDA"), "{line}");
+            assert!(auto.fallback.is_some() && line.contains("(auto, without CUDA: cuda: "), "{line}");
         }
         BackendKind::OpenCl => panic!("auto never takes OpenCL"),
     }

@@ -127,7 +127,7 @@ impl Selected {
     pub fn log_line(&self) -> String {
         match &self.fallback {
             None => format!("backend: {}", self.backend.description()),
-            Some(why) => format!("backend: {} (auto: no CUDA: {why})", self.backend.description()),
+            Some(why) => format!("backend: {} (auto, without CUDA: {why})", self.backend.description()),
         }
     }
 
