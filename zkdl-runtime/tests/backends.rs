@@ -302,6 +302,34 @@ fn sumcheck_proofs_are_the_cpus_on_every_backend() {
     }
 }
 
+/// The same cases proven from blocks of 4 entries (`prove_blocks_from`: the leading rounds computed a
+/// chunk at a time through `round_values_once`, then the held tables): the cpu's proof on every
+/// backend, and the same proof as from whole tables.
+#[test]
+fn sumcheck_proofs_from_blocks_are_the_cpus_on_every_backend() {
+    use zkdl_runtime::crypto::sumcheck::{prove_blocks_from, Blocks, SumcheckProverState};
+    for device in devices() {
+        for case in sumcheck_cases(22) {
+            let prove = || {
+                let mut transcript = Transcript::new(b"backend suite, blocks");
+                let blocks: Vec<&dyn Blocks> = case.witness.iter().map(|w| w as &dyn Blocks).collect();
+                let state = SumcheckProverState::new(&case.statement);
+                let out = prove_blocks_from(&case.statement, state, blocks, 2, &mut transcript);
+                (out.proof, out.claims, transcript.challenge_field(b"after"))
+            };
+            let on_cpu = device::with_backend(Arc::new(backend::cpu::Cpu), prove);
+            let on_device = device::with_backend(device.clone(), prove);
+            assert!(on_device == on_cpu, "{}: sumcheck case {} from blocks", device.description(), case.name);
+            let whole = device::with_backend(Arc::new(backend::cpu::Cpu), || {
+                let mut transcript = Transcript::new(b"backend suite, blocks");
+                let out = sumcheck::prove(&case.statement, case.witness.clone(), &mut transcript);
+                (out.proof, out.claims, transcript.challenge_field(b"after"))
+            });
+            assert!(whole == on_cpu, "sumcheck case {}: blocks and whole tables differ", case.name);
+        }
+    }
+}
+
 /// A whole zero-knowledge proof of training (two steps of the small network), its statement's
 /// commitments included, on each backend is the cpu's, byte for byte, and verifies.
 #[test]

@@ -369,6 +369,15 @@ impl<D: Device> Backend for DeviceBackend<D> {
         Some(self.device_fold_generators(low, high, x).unwrap_or_else(|e| panic!("{e}")))
     }
 
+    fn round_values_once(&self, shape: &RoundShape, tables: &[Vec<Fr>], eq: Option<&[Fr]>, need_one: bool) -> Vec<Fr> {
+        if tables[0].len() < 1 << self.min_vars || !kernel_covers(shape) {
+            return shape.host_round_values(tables, eq, need_one);
+        }
+        DeviceTables::new(self.device.clone(), shape, tables, eq)
+            .and_then(|mut t| t.try_round_values(need_one))
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
     fn round_tables(&self, shape: &RoundShape, tables: Vec<Vec<Fr>>, eq_rest: Option<Vec<Fr>>) -> Box<dyn RoundTables> {
         if tables[0].len() < 1 << self.min_vars || !kernel_covers(shape) {
             return Box::new(HostTables::new(shape, tables, eq_rest));

@@ -68,6 +68,13 @@ pub trait Backend: Send + Sync {
         Box::new(HostTables::new(shape, tables, eq_rest))
     }
 
+    /// One round's values `q(0) … q(D)` over tables held by the caller (a chunk of blocks of a relation
+    /// read in blocks, `sumcheck::prove_blocks_from`): as [`RoundTables::round_values`] on
+    /// `round_tables(shape, tables, eq)`, without taking the tables.
+    fn round_values_once(&self, shape: &RoundShape, tables: &[Vec<Fr>], eq: Option<&[Fr]>, need_one: bool) -> Vec<Fr> {
+        shape.host_round_values(tables, eq, need_one)
+    }
+
     /// The subset sums `S_i = Σ_{j : bit j of row i set} g_j` of rows of packed bits: row `i` is
     /// `words[i·w … (i+1)·w]` (`w = words_per_row`, column `j` bit `j mod 64` of word `⌊j/64⌋`) over
     /// the generators `g_0 … g_(64w − 1)`. `None` leaves them to the host (the default), which

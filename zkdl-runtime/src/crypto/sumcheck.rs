@@ -712,6 +712,7 @@ fn prove_blocks_in_chunks(
     let chunk = 1usize << s;
     let eq_low = rho.map(|rho| eq_table(&rho[k..]));
     let shape = statement.round_shape();
+    let backend = device::current();
     for j in 1..=k {
         let prefix = state.point().to_vec();
         let suffix = k - j;
@@ -732,7 +733,7 @@ fn prove_blocks_in_chunks(
                     })
                     .collect();
                 let eq_chunk = eq_low.as_deref().map(|e| &e[offset..offset + chunk]);
-                let q_h = shape.host_round_values(&tables, eq_chunk, j == 1);
+                let q_h = backend.round_values_once(&shape, &tables, eq_chunk, j == 1);
                 q.iter_mut().zip(&q_h).for_each(|(a, b)| *a += scale * b);
             }
         }
