@@ -13,6 +13,8 @@
 //!   generators), to set against the device's memory bandwidth;
 //! - signed commitments: `2^(N−6)` integers below `2^40` in magnitude (weight-sized) committed in rows
 //!   of 1024 (the cpu by signed-digit tables, a device by double-and-add per entry);
+//! - MSM: `Σ v_i · g_i` over `2^(N−6)` random field elements, an opening round's `⟨v, g⟩` (the cpu
+//!   by ark's Pippenger, a device by double-and-add per entry and partial sums per work-group);
 //! - generator fold: the opening's `x·g_L + g_R` over `2^(N−6)` points (a scalar multiplication each),
 //!   as affine points.
 
@@ -23,7 +25,7 @@ use ark_ff::UniformRand;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 use zkdl_runtime::backend::cpu::Cpu;
-use zkdl_runtime::crypto::commitment::{fold_generators_on_host, CommitmentKey};
+use zkdl_runtime::crypto::commitment::{fold_generators_on_host, multi_scalar_multiplication, CommitmentKey};
 use zkdl_runtime::crypto::device::{Backend, RoundShape};
 use zkdl_runtime::Fr;
 
@@ -147,6 +149,24 @@ pub fn run(backend: &Arc<dyn Backend>, vars: u32, runs: usize) -> Result<serde_j
         backend: dev_s,
         same: cpu_c == dev_c,
         note: format!("|v| < 2^40 (weights), rows of {cols}, blinded"),
+    });
+
+    let msm_len = 1usize << (n - 6);
+    let msm_key = CommitmentKey::cached(msm_len.trailing_zeros());
+    let msm_bases = &msm_key.generators()[..msm_len];
+    let msm_scalars: Vec<Fr> = (0..msm_len).map(|_| Fr::rand(&mut rng)).collect();
+    let msm = |b: &Arc<dyn Backend>| {
+        zkdl_runtime::crypto::device::with_backend(b.clone(), || multi_scalar_multiplication(msm_bases, &msm_scalars))
+    };
+    let (cpu_s, cpu_m) = time(runs, || msm(&cpu));
+    let (dev_s, dev_m) = time(runs, || msm(backend));
+    rows.push(Row {
+        family: "MSM (field scalars)",
+        size: format!("2^{} points", n - 6),
+        cpu: cpu_s,
+        backend: dev_s,
+        same: cpu_m == dev_m,
+        note: "an opening round's ⟨v, g⟩ (cpu: Pippenger)".into(),
     });
 
     let fold_vars = n - 6;

@@ -257,6 +257,42 @@ fn exact_products_match_the_cpu() {
     }
 }
 
+/// Multi-scalar multiplications (the openings' `⟨v, g⟩`) on each backend against ark's, with scalars
+/// 0, ±1, the two sides of `(p − 1)/2` and random, over more entries than one work-group takes.
+#[test]
+fn multi_scalar_multiplications_match_the_cpu() {
+    use ark_ec::VariableBaseMSM;
+    use ark_ff::PrimeField;
+    use zkdl_runtime::crypto::commitment::CommitmentKey;
+    use zkdl_runtime::G1Projective;
+    let key = CommitmentKey::new(8);
+    let mut r = rng(13);
+    let half = Fr::from_bigint(Fr::MODULUS_MINUS_ONE_DIV_TWO).unwrap();
+    for device in devices() {
+        for count in [1usize, 63, 200] {
+            let mut scalars: Vec<Fr> = vec![Fr::zero(), Fr::one(), -Fr::one(), half, half + Fr::one()];
+            scalars.extend((0..count).map(|_| Fr::rand(&mut r)));
+            scalars.truncate(count);
+            let bases = &key.generators()[..count];
+            let expected = G1Projective::msm_unchecked(bases, &scalars);
+            // The kernels' signed form: |v| by the signed representative, then the sign.
+            let words: Vec<u64> = scalars
+                .iter()
+                .flat_map(|v| {
+                    let (negative, m) = if v.into_bigint() > Fr::MODULUS_MINUS_ONE_DIV_TWO {
+                        (1, (-*v).into_bigint().0)
+                    } else {
+                        (0, v.into_bigint().0)
+                    };
+                    [m[0], m[1], m[2], m[3], negative]
+                })
+                .collect();
+            let sum = device.msm(bases, &words, 255).expect("on the device");
+            assert_eq!(sum, expected, "{}: MSM of {count}", device.description());
+        }
+    }
+}
+
 /// The opening's generator fold `x·low + high` on each backend against ark, for x = 0, 1, −1 and
 /// random, with equal points (a doubling), inverse points (the identity) and the identity itself.
 #[test]

@@ -88,6 +88,19 @@ KERNEL void g1_fold(GLOBAL const u64 *low, GLOBAL const u64 *high, u64 count, u6
   g1_store_xyzz(out, i, acc);
 }
 
+/* acc + v·p for a signed scalar v given as 5 words (|v| in four little-endian words, then 1 if
+ * v < 0) with |v| < 2^bits: left-to-right double-and-add over bits − 1 … 0, negated for v < 0.
+ * Inlined (DEVICE) and taking acc in: as a separate function returning the multiple, the kernels
+ * spilled 64–112 bytes at 255 registers on CUDA; so they do not. */
+DEVICE g1_xyzz g1_add_signed_multiple(g1_xyzz acc, GLOBAL const u64 *v, g1_affine p, u32 bits) {
+  g1_xyzz term = g1_infinity();
+  for (int bit = (int)bits - 1; bit >= 0; bit--) {
+    term = g1_double(term);
+    if ((v[bit >> 6] >> (bit & 63)) & 1) term = g1_add_affine(term, p);
+  }
+  return g1_add(acc, v[4] ? g1_neg(term) : term);
+}
+
 /* commit_scalar_rows(generators, scalars, cols, bits, out): for each row i of a matrix of signed
  * scalars with `cols` columns, out[i] = Σ_j v_ij · g_j — the commitment of small signed integers
  * and of field elements by their signed representatives (|v| ≤ (r − 1)/2).
@@ -112,15 +125,35 @@ KERNEL void commit_scalar_rows(GLOBAL const u64 *generators, GLOBAL const u64 *s
   for (u64 j = lid; j < cols; j += size) {
     GLOBAL const u64 *v = scalars + 5 * (row * cols + j);
     if ((v[0] | v[1] | v[2] | v[3]) == 0) continue;
-    g1_affine g = g1_load_affine(generators, j);
-    g1_xyzz term = g1_infinity();
-    for (int bit = (int)bits - 1; bit >= 0; bit--) {
-      term = g1_double(term);
-      if ((v[bit >> 6] >> (bit & 63)) & 1) term = g1_add_affine(term, g);
-    }
-    if (v[4]) term = g1_neg(term);
-    acc = g1_add(acc, term);
+    acc = g1_add_signed_multiple(acc, v, g1_load_affine(generators, j), bits);
   }
   GROUP_POINT_SUM(partial, acc, lid, size)
   if (lid == 0) g1_store_xyzz(out, row, partial[0]);
+}
+
+/* msm_partials(bases, scalars, count, bits, out): one partial sum per work-group of the
+ * multi-scalar multiplication Σ_{i < count} v_i · P_i, for the host to add up (at most a few
+ * thousand points): work-item t of the launch takes the entries i ≡ t (mod global size).
+ *
+ * - bases: count affine points, 12 limbs each (as commit_bit_rows' generators);
+ * - scalars: 5 words per entry, as commit_scalar_rows' (|v| in four words, then the sign);
+ * - bits: every magnitude is below 2^bits;
+ * - out: one XYZZ point per work-group, 24 limbs.
+ *
+ * Launch: work-group size COMMIT_GROUP_SIZE, any number of groups.
+ */
+KERNEL void msm_partials(GLOBAL const u64 *bases, GLOBAL const u64 *scalars, u64 count, u32 bits,
+                         GLOBAL u64 *out) {
+  LOCAL g1_xyzz partial[COMMIT_GROUP_SIZE];
+  u64 lid = LOCAL_ID();
+  u64 size = LOCAL_SIZE();
+  u64 threads = size * NUM_GROUPS();
+  g1_xyzz acc = g1_infinity();
+  for (u64 i = GLOBAL_ID(); i < count; i += threads) {
+    GLOBAL const u64 *v = scalars + 5 * i;
+    if ((v[0] | v[1] | v[2] | v[3]) == 0) continue;
+    acc = g1_add_signed_multiple(acc, v, g1_load_affine(bases, i), bits);
+  }
+  GROUP_POINT_SUM(partial, acc, lid, size)
+  if (lid == 0) g1_store_xyzz(out, GROUP_ID(), partial[0]);
 }

@@ -16,15 +16,19 @@
 use std::sync::Arc;
 
 use ark_bls12_381::Fq;
+use ark_ec::AffineRepr;
 use ark_ff::{BigInt, One, PrimeField, Zero};
 use zkdl_kernels::Program;
 
 use crate::backend::BackendError;
 use crate::crypto::device::{Backend, BackendKind, Coefficient, HostTables, RoundShape, RoundTables};
-use crate::{Fr, G1Affine};
+use crate::{Fr, G1Affine, G1Projective};
 
 /// The work-group size of the field kernels (`GROUP_SIZE` in `kernels/src/cl/prelude.h`).
 pub(crate) const GROUP_SIZE: usize = 256;
+
+/// At most this many work-groups compute an MSM's partial sums (added up on the host).
+const MAX_MSM_GROUPS: usize = 1024;
 
 /// At most this many work-groups compute a round's partial sums (each thread strides over the rest).
 const MAX_ROUND_GROUPS: usize = 1024;
@@ -39,11 +43,12 @@ pub(crate) enum Kernel {
     ReducePartials,
     CommitBitRows,
     CommitScalarRows,
+    MsmPartials,
     G1Fold,
 }
 
 impl Kernel {
-    pub(crate) const ALL: [Kernel; 8] = [
+    pub(crate) const ALL: [Kernel; 9] = [
         Kernel::EqDouble,
         Kernel::FoldLeading,
         Kernel::EqFoldSum,
@@ -51,12 +56,13 @@ impl Kernel {
         Kernel::ReducePartials,
         Kernel::CommitBitRows,
         Kernel::CommitScalarRows,
+        Kernel::MsmPartials,
         Kernel::G1Fold,
     ];
 
     pub(crate) fn program(self) -> Program {
         match self {
-            Kernel::CommitBitRows | Kernel::CommitScalarRows | Kernel::G1Fold => Program::Group,
+            Kernel::CommitBitRows | Kernel::CommitScalarRows | Kernel::MsmPartials | Kernel::G1Fold => Program::Group,
             _ => Program::Field,
         }
     }
@@ -65,7 +71,7 @@ impl Kernel {
     /// `kernels/src/cl/commit.cl`).
     pub(crate) fn group_size(self) -> usize {
         match self {
-            Kernel::CommitBitRows | Kernel::CommitScalarRows => 64,
+            Kernel::CommitBitRows | Kernel::CommitScalarRows | Kernel::MsmPartials => 64,
             _ => GROUP_SIZE,
         }
     }
@@ -79,6 +85,7 @@ impl Kernel {
             Kernel::ReducePartials => "reduce_partials",
             Kernel::CommitBitRows => "commit_bit_rows",
             Kernel::CommitScalarRows => "commit_scalar_rows",
+            Kernel::MsmPartials => "msm_partials",
             Kernel::G1Fold => "g1_fold",
         }
     }
@@ -265,6 +272,29 @@ impl<D: Device> DeviceBackend<D> {
         Ok(xyzz_to_affine(&xyzz))
     }
 
+    fn device_msm(&self, bases: &[G1Affine], scalars: &[u64], bits: u32) -> Result<G1Projective, BackendError> {
+        let d = &*self.device;
+        let count = bases.len();
+        let groups = count.div_ceil(Kernel::MsmPartials.group_size()).min(MAX_MSM_GROUPS);
+        let base_buffer = upload(d, &affine_limbs(bases))?;
+        let scalar_buffer = upload(d, &scalars[..5 * count])?;
+        let out = d.alloc(24 * groups)?;
+        d.launch(
+            Kernel::MsmPartials,
+            groups,
+            &[
+                Arg::Buffer(&base_buffer),
+                Arg::Buffer(&scalar_buffer),
+                Arg::U64(count as u64),
+                Arg::U32(bits),
+                Arg::Buffer(&out),
+            ],
+        )?;
+        let mut xyzz = vec![0u64; 24 * groups];
+        d.read(&out, 0, &mut xyzz)?;
+        Ok(xyzz_to_affine(&xyzz).iter().map(|p| p.into_group()).sum())
+    }
+
     fn device_fold_generators(
         &self,
         low: &[G1Affine],
@@ -345,7 +375,7 @@ impl<D: Device> Backend for DeviceBackend<D> {
         self.device.dgemm(m, k, n, a, b).map(|c| c.unwrap_or_else(|e| panic!("{e}")))
     }
 
-    fn takes_commitments(&self, entries: usize) -> bool {
+    fn takes_signed_scalars(&self, entries: usize) -> bool {
         entries >= 1 << self.min_vars
     }
 
@@ -360,6 +390,13 @@ impl<D: Device> Backend for DeviceBackend<D> {
             return None;
         }
         Some(self.device_signed_row_sums(generators, scalars, cols, bits).unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    fn msm(&self, bases: &[G1Affine], scalars: &[u64], bits: u32) -> Option<G1Projective> {
+        if bases.is_empty() {
+            return None;
+        }
+        Some(self.device_msm(bases, scalars, bits).unwrap_or_else(|e| panic!("{e}")))
     }
 
     fn fold_generators(&self, low: &[G1Affine], high: &[G1Affine], x: Fr) -> Option<Vec<G1Affine>> {

@@ -7,7 +7,8 @@
 //! a relation's rounds ([`RoundTables`]): only the `D + 1` round values and, at the end, one value per
 //! factor come back — and two group kernels: the subset sums of generators that commit rows of bits
 //! ([`Backend::bit_row_sums`]) and the generator fold of the opening's inner-product argument
-//! ([`Backend::fold_generators`]) — and the trainer's f64 matrix products ([`Backend::dgemm`]). Field arithmetic is exact, so every backend's messages, and hence every proof, are
+//! ([`Backend::fold_generators`]), with the multi-scalar multiplications of its rounds
+//! ([`Backend::msm`]) — and the trainer's f64 matrix products ([`Backend::dgemm`]). Field arithmetic is exact, so every backend's messages, and hence every proof, are
 //! the host's bit for bit; the choice of backend changes speed, never bytes.
 //!
 //! The host implementation (today's rayon code) is the default of every method and the reference
@@ -22,7 +23,7 @@ use ark_ff::{One, Zero};
 use rayon::prelude::*;
 
 use crate::crypto::tensor::{eq_table, fold_leading_in_place, PARALLEL_MIN};
-use crate::{Fr, G1Affine};
+use crate::{Fr, G1Affine, G1Projective};
 
 /// Where a backend runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -84,9 +85,9 @@ pub trait Backend: Send + Sync {
         None
     }
 
-    /// Whether commitments of `entries` values go to [`Self::signed_row_sums`] (the host's never do:
-    /// the caller skips preparing the scalars).
-    fn takes_commitments(&self, entries: usize) -> bool {
+    /// Whether `entries` signed scalars go to [`Self::signed_row_sums`] or [`Self::msm`] (the host's
+    /// never do: the caller skips preparing the scalars).
+    fn takes_signed_scalars(&self, entries: usize) -> bool {
         let _ = entries;
         false
     }
@@ -121,6 +122,13 @@ pub trait Backend: Send + Sync {
     fn takes_dgemm(&self, m: usize, k: usize, n: usize) -> bool {
         let _ = (m, k, n);
         false
+    }
+
+    /// The multi-scalar multiplication `Σ_i v_i · P_i` of signed scalars in the five-word form of
+    /// [`Self::signed_row_sums`] (`|v| < 2^bits`). `None` leaves it to the host (the default).
+    fn msm(&self, bases: &[G1Affine], scalars: &[u64], bits: u32) -> Option<G1Projective> {
+        let _ = (bases, scalars, bits);
+        None
     }
 
     /// The inner-product argument's generator fold `g'_i = x·low_i + high_i` (`low` and `high` of

@@ -44,7 +44,7 @@ mod hash_to_curve;
 mod opening;
 
 pub use cache::KeySource;
-pub use opening::{fold_generators, fold_generators_on_host, OpeningProof};
+pub use opening::{fold_generators, fold_generators_on_host, multi_scalar_multiplication, OpeningProof};
 
 use ark_bls12_381::g1;
 use ark_ec::hashing::curve_maps::wb::WBMap;
@@ -577,6 +577,25 @@ impl SignedValue for Fr {
     }
 }
 
+/// Values as the device kernels read signed scalars: five words each (the magnitude's four limbs,
+/// then 1 if negative), and the fewest bits (at least 1) that hold every magnitude.
+pub(crate) fn signed_scalar_words<V: SignedValue>(values: &[V]) -> (Vec<u64>, u32) {
+    let words: Vec<u64> = values
+        .par_iter()
+        .flat_map_iter(|v| {
+            let (negative, m) = v.sign_and_magnitude();
+            [m[0], m[1], m[2], m[3], u64::from(negative)]
+        })
+        .collect();
+    let bits = words
+        .par_chunks(5)
+        .map(|v| v[..4].iter().rposition(|l| *l != 0).map_or(0, |top| 64 * top as u32 + 64 - v[top].leading_zeros()))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    (words, bits)
+}
+
 /// The number of bytes up to the most significant nonzero one.
 fn significant_bytes(limbs: &[u64; 4]) -> usize {
     limbs.iter().rposition(|l| *l != 0).map_or(0, |top| 8 * top + 8 - limbs[top].leading_zeros() as usize / 8)
@@ -617,23 +636,8 @@ fn commit_by_digits<V: SignedValue>(
     let cols = 1 << log_cols;
     let rows = values.len() / cols;
     let backend = crate::crypto::device::current();
-    if backend.takes_commitments(values.len()) {
-        // Five words a value for the device: the magnitude's limbs, then the sign.
-        let scalars: Vec<u64> = values
-            .par_iter()
-            .flat_map_iter(|v| {
-                let (negative, m) = v.sign_and_magnitude();
-                [m[0], m[1], m[2], m[3], u64::from(negative)]
-            })
-            .collect();
-        let bits = scalars
-            .par_chunks(5)
-            .map(|v| {
-                v[..4].iter().rposition(|l| *l != 0).map_or(0, |top| 64 * top as u32 + 64 - v[top].leading_zeros())
-            })
-            .max()
-            .unwrap_or(0)
-            .max(1);
+    if backend.takes_signed_scalars(values.len()) {
+        let (scalars, bits) = signed_scalar_words(values);
         if let Some(sums) = backend.signed_row_sums(&key.generators[..cols], &scalars, cols, bits) {
             return key.blinded(&sums, blinds);
         }

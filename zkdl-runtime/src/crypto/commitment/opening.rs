@@ -58,6 +58,19 @@ pub struct OpeningProof {
     pub response_blind: Fr,
 }
 
+/// `Σ_i scalars_i · bases_i` on the backend in use (scalars by their signed representatives), else by
+/// ark's Pippenger on the host.
+pub fn multi_scalar_multiplication(bases: &[G1Affine], scalars: &[Fr]) -> G1Projective {
+    let backend = crate::crypto::device::current();
+    if backend.takes_signed_scalars(scalars.len()) {
+        let (words, bits) = super::signed_scalar_words(scalars);
+        if let Some(sum) = backend.msm(bases, &words, bits) {
+            return sum;
+        }
+    }
+    G1Projective::msm_unchecked(bases, scalars)
+}
+
 /// The generator fold `g'_i = x·low_i + high_i` on the backend in use, else on the host.
 pub fn fold_generators(low: &[G1Affine], high: &[G1Affine], x: Fr) -> Vec<G1Affine> {
     crate::crypto::device::current()
@@ -221,11 +234,8 @@ impl CommitmentKey {
             let (g_low, g_high) = g.split_at(half);
             let (r_left, r_right) = (Fr::rand(rng), Fr::rand(rng));
             let cross = |vs: &[Fr], gs: &[G1Affine], bs: &[Fr], r: Fr| {
-                let mut bases = gs.to_vec();
-                bases.extend([scaled_u, h]);
-                let mut scalars = vs.to_vec();
-                scalars.extend([inner_product(vs, bs), r]);
-                G1Projective::msm_unchecked(&bases, &scalars)
+                multi_scalar_multiplication(gs, vs)
+                    + G1Projective::msm_unchecked(&[scaled_u, h], &[inner_product(vs, bs), r])
             };
             let pair = G1Projective::normalize_batch(&[
                 cross(v_low, g_high, b_high, r_left),
