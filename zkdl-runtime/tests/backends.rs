@@ -320,6 +320,24 @@ fn generator_folds_match_the_cpu() {
     }
 }
 
+/// Binding leading variables (an opening's row combination) on each backend: every prefix length of
+/// tensors of 1 to 9 variables, coordinates 0, 1 and random.
+#[test]
+fn bound_tensors_match_the_cpu() {
+    use zkdl_runtime::crypto::tensor::bind_leading;
+    let mut r = rng(14);
+    for device in devices() {
+        for n in 1usize..=9 {
+            let values = tables(1, n, n as u64).remove(0);
+            for k in 1..=n {
+                let prefix: Vec<Fr> = (0..k).map(|i| [Fr::zero(), Fr::one(), Fr::rand(&mut r)][i % 3]).collect();
+                let bound = device.bind_leading(&values, &prefix).expect("on the device");
+                assert_eq!(bound, bind_leading(&values, &prefix), "{}: {k} of {n} variables", device.description());
+            }
+        }
+    }
+}
+
 /// Every sumcheck shape of the relations (the fixtures' cases), proven on each backend: the same
 /// messages, claims and transcript as on the cpu.
 #[test]

@@ -272,6 +272,34 @@ impl<D: Device> DeviceBackend<D> {
         Ok(xyzz_to_affine(&xyzz))
     }
 
+    fn device_bind_leading(&self, values: &[Fr], prefix: &[Fr]) -> Result<Vec<Fr>, BackendError> {
+        let d = &*self.device;
+        let table = upload(d, fr_words(values))?;
+        let mut len = values.len();
+        for r in prefix {
+            let half = len / 2;
+            let l = r.0 .0;
+            d.launch(
+                Kernel::FoldLeading,
+                half.div_ceil(GROUP_SIZE),
+                &[
+                    Arg::Buffer(&table),
+                    Arg::U64(values.len() as u64),
+                    Arg::U64(half as u64),
+                    Arg::U32(1),
+                    Arg::U64(l[0]),
+                    Arg::U64(l[1]),
+                    Arg::U64(l[2]),
+                    Arg::U64(l[3]),
+                ],
+            )?;
+            len = half;
+        }
+        let mut out = vec![0u64; 4 * len];
+        d.read(&table, 0, &mut out)?;
+        Ok(words_fr(&out))
+    }
+
     fn device_msm(&self, bases: &[G1Affine], scalars: &[u64], bits: u32) -> Result<G1Projective, BackendError> {
         let d = &*self.device;
         let count = bases.len();
@@ -404,6 +432,16 @@ impl<D: Device> Backend for DeviceBackend<D> {
             return None;
         }
         Some(self.device_fold_generators(low, high, x).unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    fn bind_leading(&self, values: &[Fr], prefix: &[Fr]) -> Option<Vec<Fr>> {
+        if values.len() < 1 << self.min_vars
+            || prefix.is_empty()
+            || prefix.len() > values.len().trailing_zeros() as usize
+        {
+            return None;
+        }
+        Some(self.device_bind_leading(values, prefix).unwrap_or_else(|e| panic!("{e}")))
     }
 
     fn round_values_once(&self, shape: &RoundShape, tables: &[Vec<Fr>], eq: Option<&[Fr]>, need_one: bool) -> Vec<Fr> {

@@ -69,6 +69,14 @@ pub trait Backend: Send + Sync {
         Box::new(HostTables::new(shape, tables, eq_rest))
     }
 
+    /// `P(prefix, ·)`: the tensor `values` (`2^n` entries) with its leading `prefix.len()` variables
+    /// bound, one fold `P'[j] = P[j] + r·(P[j + h] − P[j])` per coordinate — an opening's row
+    /// combination `Σ_i eq(u_r, i)·M[i]`. `None` leaves it to the host (the default).
+    fn bind_leading(&self, values: &[Fr], prefix: &[Fr]) -> Option<Vec<Fr>> {
+        let _ = (values, prefix);
+        None
+    }
+
     /// One round's values `q(0) … q(D)` over tables held by the caller (a chunk of blocks of a relation
     /// read in blocks, `sumcheck::prove_blocks_from`): as [`RoundTables::round_values`] on
     /// `round_tables(shape, tables, eq)`, without taking the tables.

@@ -100,7 +100,8 @@ fn absorb_statement<V: Value>(transcript: &mut Transcript, commitment: &TensorCo
 fn bind_rows(commitment: &TensorCommitment, values: &[Fr], point: &[Fr]) -> Vec<Fr> {
     assert_eq!(commitment.num_vars(), Some(point.len()), "opening point does not fit the commitment");
     assert_eq!(values.len(), 1 << point.len(), "opened values do not fit the point");
-    bind_leading(values, &point[..point.len() - commitment.log_cols as usize])
+    let rows = &point[..point.len() - commitment.log_cols as usize];
+    crate::crypto::device::current().bind_leading(values, rows).unwrap_or_else(|| bind_leading(values, rows))
 }
 
 impl CommitmentKey {
