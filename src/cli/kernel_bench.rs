@@ -25,9 +25,11 @@ use ark_ff::UniformRand;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 use zkdl_runtime::backend::cpu::Cpu;
-use zkdl_runtime::crypto::commitment::{fold_generators_on_host, multi_scalar_multiplication, CommitmentKey};
+use zkdl_runtime::crypto::commitment::{fold_generators, multi_scalar_multiplication, CommitmentKey, TensorCommitment};
+use zkdl_runtime::crypto::device::with_backend;
 use zkdl_runtime::crypto::device::{Backend, RoundShape};
 use zkdl_runtime::Fr;
+use zkdl_runtime::{G1Affine, G1Projective};
 
 use super::CliError;
 
@@ -49,6 +51,15 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
         seconds.push(started.elapsed().as_secs_f64());
     }
     (median(seconds), last.expect("at least one run"))
+}
+
+/// What a family computes, compared between the cpu and the backend.
+#[derive(PartialEq)]
+enum Output {
+    Field(Vec<Fr>),
+    Commitment(TensorCommitment),
+    Point(G1Projective),
+    Points(Vec<G1Affine>),
 }
 
 /// One family's figures.
@@ -74,117 +85,68 @@ pub fn run(backend: &Arc<dyn Backend>, vars: u32, runs: usize) -> Result<serde_j
     let mut rows = Vec::new();
 
     let point: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
-    let (cpu_s, cpu_eq) = time(runs, || cpu.eq_table(&point));
-    let (dev_s, dev_eq) = time(runs, || backend.eq_table(&point));
-    rows.push(Row {
-        family: "eq table",
-        size: format!("2^{n}"),
-        cpu: cpu_s,
-        backend: dev_s,
-        same: cpu_eq == dev_eq,
-        note: String::new(),
-    });
-    drop((cpu_eq, dev_eq));
+    let compare = |family, size, note, f: &dyn Fn(&Arc<dyn Backend>) -> Output| {
+        let (cpu_s, on_cpu) = time(runs, || with_backend(cpu.clone(), || f(&cpu)));
+        let (backend_s, on_backend) = time(runs, || with_backend(backend.clone(), || f(backend)));
+        Row { family, size, cpu: cpu_s, backend: backend_s, same: on_cpu == on_backend, note }
+    };
+    rows.push(compare("eq table", format!("2^{n}"), String::new(), &|b| Output::Field(b.eq_table(&point))));
 
     let tables: Vec<Vec<Fr>> = (0..3).map(|_| (0..1usize << n).map(|_| Fr::rand(&mut rng)).collect()).collect();
     let rho: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
     let eq_rest = zkdl_runtime::crypto::tensor::eq_table(&rho[1..]);
     let shape = RoundShape::new(3, 4, [(Fr::from(1u64), &[0usize, 1, 2][..])]);
     let challenges: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
-    let sumcheck = |b: &Arc<dyn Backend>| {
+    rows.push(compare("sumcheck (3 factors, eq)", format!("3 × 2^{n}"), format!("{n} rounds"), &|b| {
         let mut t = b.round_tables(&shape, tables.clone(), Some(eq_rest.clone()));
-        let mut messages = Vec::with_capacity(n);
+        let mut messages = Vec::with_capacity(n + 1);
         for r in &challenges {
             messages.push(t.round_values(false));
             t.bind(*r);
         }
-        (messages, t.first_entries())
-    };
-    let (cpu_s, cpu_out) = time(runs, || sumcheck(&cpu));
-    let (dev_s, dev_out) = time(runs, || sumcheck(backend));
-    rows.push(Row {
-        family: "sumcheck (3 factors, eq)",
-        size: format!("3 × 2^{n}"),
-        cpu: cpu_s,
-        backend: dev_s,
-        same: cpu_out == dev_out,
-        note: format!("{n} rounds"),
-    });
+        messages.push(t.first_entries());
+        Output::Field(messages.concat())
+    }));
     drop(tables);
 
     let key = CommitmentKey::cached(BIT_COLS_LOG);
     let words: Vec<u64> = (0..1usize << (n - 6)).map(|_| rng.gen()).collect();
     let cols = 1usize << BIT_COLS_LOG;
     let bits = zkdl_runtime::crypto::bits::BitVector::from_words(words, 1usize << n);
-    let commit = |b: &Arc<dyn Backend>| {
-        let mut blinds = rand_chacha::ChaCha20Rng::seed_from_u64(18);
-        zkdl_runtime::crypto::device::with_backend(b.clone(), || key.commit(&bits, BIT_COLS_LOG, &mut blinds).0)
-    };
-    let (cpu_s, cpu_c) = time(runs, || commit(&cpu));
-    let (dev_s, dev_c) = time(runs, || commit(backend));
-    let bytes = ((1usize << n) / 8 + cols * 96) as f64;
-    rows.push(Row {
-        family: "bit commitments",
-        size: format!("2^{n} bits"),
-        cpu: cpu_s,
-        backend: dev_s,
-        same: cpu_c == dev_c,
-        note: format!(
-            "rows of {cols}, blinded; {:.1} MB/s of input (bits + generators) on the backend",
-            bytes / dev_s / 1e6
-        ),
+    // The same blinds on both sides, so the commitments compare.
+    let blinds = || rand_chacha::ChaCha20Rng::seed_from_u64(18);
+    let mut row = compare("bit commitments", format!("2^{n} bits"), String::new(), &|_| {
+        Output::Commitment(key.commit(&bits, BIT_COLS_LOG, &mut blinds()).0)
     });
+    let bytes = ((1usize << n) / 8 + cols * 96) as f64;
+    row.note = format!(
+        "rows of {cols}, blinded; {:.1} MB/s of input (bits + generators) on the backend",
+        bytes / row.backend / 1e6
+    );
+    rows.push(row);
 
     let signed: Vec<i64> = (0..1usize << (n - 6)).map(|_| rng.gen_range(-(1i64 << 40)..1 << 40)).collect();
-    let commit_signed = |b: &Arc<dyn Backend>| {
-        let mut blinds = rand_chacha::ChaCha20Rng::seed_from_u64(19);
-        zkdl_runtime::crypto::device::with_backend(b.clone(), || key.commit(&signed[..], BIT_COLS_LOG, &mut blinds).0)
-    };
-    let (cpu_s, cpu_c) = time(runs, || commit_signed(&cpu));
-    let (dev_s, dev_c) = time(runs, || commit_signed(backend));
-    rows.push(Row {
-        family: "signed commitments",
-        size: format!("2^{} values", n - 6),
-        cpu: cpu_s,
-        backend: dev_s,
-        same: cpu_c == dev_c,
-        note: format!("|v| < 2^40 (weights), rows of {cols}, blinded"),
-    });
+    rows.push(compare(
+        "signed commitments",
+        format!("2^{} values", n - 6),
+        format!("|v| < 2^40 (weights), rows of {cols}, blinded"),
+        &|_| Output::Commitment(key.commit(&signed[..], BIT_COLS_LOG, &mut blinds()).0),
+    ));
 
-    let msm_len = 1usize << (n - 6);
-    let msm_key = CommitmentKey::cached(msm_len.trailing_zeros());
-    let msm_bases = &msm_key.generators()[..msm_len];
-    let msm_scalars: Vec<Fr> = (0..msm_len).map(|_| Fr::rand(&mut rng)).collect();
-    let msm = |b: &Arc<dyn Backend>| {
-        zkdl_runtime::crypto::device::with_backend(b.clone(), || multi_scalar_multiplication(msm_bases, &msm_scalars))
-    };
-    let (cpu_s, cpu_m) = time(runs, || msm(&cpu));
-    let (dev_s, dev_m) = time(runs, || msm(backend));
-    rows.push(Row {
-        family: "MSM (field scalars)",
-        size: format!("2^{} points", n - 6),
-        cpu: cpu_s,
-        backend: dev_s,
-        same: cpu_m == dev_m,
-        note: "an opening round's ⟨v, g⟩ (cpu: Pippenger)".into(),
-    });
-
-    let fold_vars = n - 6;
-    let generators = CommitmentKey::cached(fold_vars as u32 + 1);
-    let (low, high) = generators.generators()[..2 << fold_vars].split_at(1 << fold_vars);
+    let points = 1usize << (n - 6);
+    let generators = CommitmentKey::cached(points.trailing_zeros() + 1);
+    let (low, high) = generators.generators()[..2 * points].split_at(points);
+    let scalars: Vec<Fr> = (0..points).map(|_| Fr::rand(&mut rng)).collect();
+    rows.push(compare(
+        "MSM (field scalars)",
+        format!("2^{} points", n - 6),
+        "an opening round's ⟨v, g⟩ (cpu: Pippenger)".into(),
+        &|_| Output::Point(multi_scalar_multiplication(low, &scalars)),
+    ));
     let x = Fr::rand(&mut rng);
-    let fold =
-        |b: &Arc<dyn Backend>| b.fold_generators(low, high, x).unwrap_or_else(|| fold_generators_on_host(low, high, x));
-    let (cpu_s, cpu_f) = time(runs, || fold(&cpu));
-    let (dev_s, dev_f) = time(runs, || fold(backend));
-    rows.push(Row {
-        family: "generator fold",
-        size: format!("2^{fold_vars} points"),
-        cpu: cpu_s,
-        backend: dev_s,
-        same: cpu_f == dev_f,
-        note: "x·g_L + g_R, normalized".into(),
-    });
+    rows.push(compare("generator fold", format!("2^{} points", n - 6), "x·g_L + g_R, normalized".into(), &|_| {
+        Output::Points(fold_generators(low, high, x))
+    }));
 
     say!("kernels on {} against the cpu, 2^{n} entries, medians of {runs}", backend.description());
     say!("{:<26} {:>12} {:>10} {:>10} {:>8} {:>5}  note", "family", "size", "cpu s", "backend s", "cpu/be", "same");

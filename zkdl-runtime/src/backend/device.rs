@@ -128,6 +128,19 @@ pub(crate) trait Device: Send + Sync + 'static {
 /// The fewest multiply-adds (`m·k·n`) for which a matrix product goes to the device.
 const DGEMM_MIN_WORK: usize = 1 << 24;
 
+/// `count` XYZZ points from the start of a device buffer, as affine points.
+fn read_points<D: Device>(d: &D, buffer: &D::Buffer, count: usize) -> Result<Vec<G1Affine>, BackendError> {
+    let mut xyzz = vec![0u64; 24 * count];
+    d.read(buffer, 0, &mut xyzz)?;
+    Ok(xyzz_to_affine(&xyzz))
+}
+
+/// A device that fails mid-proof (out of memory, a lost device): the prover's kernels have no error
+/// path, so this ends the run with the driver's message. It is never caused by the proof's input.
+fn device_failed<T>(e: BackendError) -> T {
+    panic!("{e}")
+}
+
 /// A new device buffer holding `words`.
 fn upload<D: Device>(d: &D, words: &[u64]) -> Result<D::Buffer, BackendError> {
     let mut buffer = d.alloc(words.len())?;
@@ -238,9 +251,8 @@ impl<D: Device> DeviceBackend<D> {
             rows,
             &[Arg::Buffer(&generator_buffer), Arg::Buffer(&bits), Arg::U64(words_per_row as u64), Arg::Buffer(&out)],
         )?;
-        let mut xyzz = vec![0u64; 24 * rows];
-        d.read(&out, 0, &mut xyzz)?;
-        Ok(xyzz_to_affine(&xyzz))
+        let points = read_points(d, &out, rows)?;
+        Ok(points)
     }
 
     fn device_signed_row_sums(
@@ -267,9 +279,8 @@ impl<D: Device> DeviceBackend<D> {
                 Arg::Buffer(&out),
             ],
         )?;
-        let mut xyzz = vec![0u64; 24 * rows];
-        d.read(&out, 0, &mut xyzz)?;
-        Ok(xyzz_to_affine(&xyzz))
+        let points = read_points(d, &out, rows)?;
+        Ok(points)
     }
 
     fn device_bind_leading(&self, values: &[Fr], prefix: &[Fr]) -> Result<Vec<Fr>, BackendError> {
@@ -318,9 +329,8 @@ impl<D: Device> DeviceBackend<D> {
                 Arg::Buffer(&out),
             ],
         )?;
-        let mut xyzz = vec![0u64; 24 * groups];
-        d.read(&out, 0, &mut xyzz)?;
-        Ok(xyzz_to_affine(&xyzz).iter().map(|p| p.into_group()).sum())
+        let points = read_points(d, &out, groups)?;
+        Ok(points.iter().map(|p| p.into_group()).sum())
     }
 
     fn device_fold_generators(
@@ -348,9 +358,8 @@ impl<D: Device> DeviceBackend<D> {
                 Arg::Buffer(&out),
             ],
         )?;
-        let mut xyzz = vec![0u64; 24 * count];
-        d.read(&out, 0, &mut xyzz)?;
-        Ok(xyzz_to_affine(&xyzz))
+        let points = read_points(d, &out, count)?;
+        Ok(points)
     }
 
     fn device_round_tables(
@@ -382,14 +391,14 @@ impl<D: Device> Backend for DeviceBackend<D> {
         if point.len() < self.min_vars {
             return crate::crypto::tensor::eq_table(point);
         }
-        self.device_eq_table(point).unwrap_or_else(|e| panic!("{e}"))
+        self.device_eq_table(point).unwrap_or_else(device_failed)
     }
 
     fn bit_row_sums(&self, generators: &[G1Affine], words: &[u64], words_per_row: usize) -> Option<Vec<G1Affine>> {
         if words.len() * 64 < 1 << self.min_vars || words_per_row == 0 {
             return None;
         }
-        Some(self.device_bit_row_sums(generators, words, words_per_row).unwrap_or_else(|e| panic!("{e}")))
+        Some(self.device_bit_row_sums(generators, words, words_per_row).unwrap_or_else(device_failed))
     }
 
     fn takes_dgemm(&self, m: usize, k: usize, n: usize) -> bool {
@@ -400,7 +409,7 @@ impl<D: Device> Backend for DeviceBackend<D> {
         if !self.takes_dgemm(m, k, n) {
             return None;
         }
-        self.device.dgemm(m, k, n, a, b).map(|c| c.unwrap_or_else(|e| panic!("{e}")))
+        self.device.dgemm(m, k, n, a, b).map(|c| c.unwrap_or_else(device_failed))
     }
 
     fn takes_signed_scalars(&self, entries: usize) -> bool {
@@ -417,21 +426,21 @@ impl<D: Device> Backend for DeviceBackend<D> {
         if cols == 0 || scalars.is_empty() {
             return None;
         }
-        Some(self.device_signed_row_sums(generators, scalars, cols, bits).unwrap_or_else(|e| panic!("{e}")))
+        Some(self.device_signed_row_sums(generators, scalars, cols, bits).unwrap_or_else(device_failed))
     }
 
     fn msm(&self, bases: &[G1Affine], scalars: &[u64], bits: u32) -> Option<G1Projective> {
         if bases.is_empty() {
             return None;
         }
-        Some(self.device_msm(bases, scalars, bits).unwrap_or_else(|e| panic!("{e}")))
+        Some(self.device_msm(bases, scalars, bits).unwrap_or_else(device_failed))
     }
 
     fn fold_generators(&self, low: &[G1Affine], high: &[G1Affine], x: Fr) -> Option<Vec<G1Affine>> {
         if low.len() < 1 << self.min_vars {
             return None;
         }
-        Some(self.device_fold_generators(low, high, x).unwrap_or_else(|e| panic!("{e}")))
+        Some(self.device_fold_generators(low, high, x).unwrap_or_else(device_failed))
     }
 
     fn bind_leading(&self, values: &[Fr], prefix: &[Fr]) -> Option<Vec<Fr>> {
@@ -441,7 +450,7 @@ impl<D: Device> Backend for DeviceBackend<D> {
         {
             return None;
         }
-        Some(self.device_bind_leading(values, prefix).unwrap_or_else(|e| panic!("{e}")))
+        Some(self.device_bind_leading(values, prefix).unwrap_or_else(device_failed))
     }
 
     fn round_values_once(&self, shape: &RoundShape, tables: &[Vec<Fr>], eq: Option<&[Fr]>, need_one: bool) -> Vec<Fr> {
@@ -450,14 +459,14 @@ impl<D: Device> Backend for DeviceBackend<D> {
         }
         DeviceTables::new(self.device.clone(), shape, tables, eq)
             .and_then(|mut t| t.try_round_values(need_one))
-            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(device_failed)
     }
 
     fn round_tables(&self, shape: &RoundShape, tables: Vec<Vec<Fr>>, eq_rest: Option<Vec<Fr>>) -> Box<dyn RoundTables> {
         if tables[0].len() < 1 << self.min_vars || !kernel_covers(shape) {
             return Box::new(HostTables::new(shape, tables, eq_rest));
         }
-        let device = self.device_round_tables(shape, &tables, eq_rest.as_deref()).unwrap_or_else(|e| panic!("{e}"));
+        let device = self.device_round_tables(shape, &tables, eq_rest.as_deref()).unwrap_or_else(device_failed);
         Box::new(device)
     }
 }
@@ -634,14 +643,14 @@ impl<D: Device> RoundTables for DeviceTables<D> {
     }
 
     fn round_values(&mut self, need_one: bool) -> Vec<Fr> {
-        self.try_round_values(need_one).unwrap_or_else(|e| panic!("{e}"))
+        self.try_round_values(need_one).unwrap_or_else(device_failed)
     }
 
     fn bind(&mut self, r: Fr) {
-        self.try_bind(r).unwrap_or_else(|e| panic!("{e}"))
+        self.try_bind(r).unwrap_or_else(device_failed)
     }
 
     fn first_entries(&self) -> Vec<Fr> {
-        self.try_first_entries().unwrap_or_else(|e| panic!("{e}"))
+        self.try_first_entries().unwrap_or_else(device_failed)
     }
 }

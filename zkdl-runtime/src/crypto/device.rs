@@ -201,7 +201,7 @@ impl RoundTables for HostTables {
 }
 
 /// `E'[j] = E[j] + E[j + half]`: an eq table summed over its leading variable (one entry stays one).
-pub(crate) fn sum_leading_in_place(e: &mut Vec<Fr>) {
+fn sum_leading_in_place(e: &mut Vec<Fr>) {
     let half = e.len() / 2;
     let (low, high) = e.split_at_mut(half);
     low.par_iter_mut().zip(high.par_iter()).with_min_len(PARALLEL_MIN).for_each(|(a, b)| *a += b);

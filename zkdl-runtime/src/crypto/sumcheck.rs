@@ -593,7 +593,7 @@ pub fn prove_from(
 
     let rho = statement.eq_weight.as_deref();
     // E_1 = eq(ρ_{>1}, ·) over the variables after the first.
-    let eq_rest = rho.map(|rho| if n == 0 { vec![Fr::one()] } else { eq_table(&rho[1..]) });
+    let eq_rest = rho.map(|rho| if n == 0 { vec![Fr::one()] } else { device::current().eq_table(&rho[1..]) });
     prove_remaining_rounds(statement, state, tables, eq_rest, transcript)
 }
 

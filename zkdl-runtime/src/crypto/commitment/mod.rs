@@ -44,7 +44,7 @@ mod hash_to_curve;
 mod opening;
 
 pub use cache::KeySource;
-pub use opening::{fold_generators, fold_generators_on_host, multi_scalar_multiplication, OpeningProof};
+pub use opening::{fold_generators, multi_scalar_multiplication, OpeningProof};
 
 use ark_bls12_381::g1;
 use ark_ec::hashing::curve_maps::wb::WBMap;

@@ -81,7 +81,7 @@ pub fn fold_generators(low: &[G1Affine], high: &[G1Affine], x: Fr) -> Vec<G1Affi
 /// The generator fold on the host, in parallel. Projective multiplication takes the GLV endomorphism
 /// path (about 1.3× faster than multiplying the affine point, measured); the fold is most of the
 /// prover's opening.
-pub fn fold_generators_on_host(low: &[G1Affine], high: &[G1Affine], x: Fr) -> Vec<G1Affine> {
+fn fold_generators_on_host(low: &[G1Affine], high: &[G1Affine], x: Fr) -> Vec<G1Affine> {
     let folded: Vec<G1Projective> = low.par_iter().zip(high.par_iter()).map(|(l, h)| l.into_group() * x + h).collect();
     G1Projective::normalize_batch(&folded)
 }
