@@ -6,6 +6,8 @@
  * C 1.2 has no generic address space, so helpers take and return values, never LOCAL pointers
  * they did not declare), BARRIER() a work-group barrier over local memory. GLOBAL_ID() etc. are
  * the first dimension's indices. MULHI64(a, b) is the high word of the 128-bit product a * b.
+ * ATOMIC_INC(p) adds 1 to the 32-bit word *p in global memory atomically and returns its old value
+ * (OpenCL 1.1's atomic_inc, CUDA's atomicAdd).
  */
 #ifdef __CUDACC_RTC__
 typedef unsigned long long u64;
@@ -23,6 +25,7 @@ typedef long long i64;
 #define LOCAL_SIZE() ((u64)blockDim.x)
 #define NUM_GROUPS() ((u64)gridDim.x)
 #define MULHI64(a, b) __umul64hi((a), (b))
+#define ATOMIC_INC(p) atomicAdd((p), 1u)
 #else
 typedef ulong u64;
 typedef uint u32;
@@ -39,6 +42,7 @@ typedef long i64;
 #define LOCAL_SIZE() ((u64)get_local_size(0))
 #define NUM_GROUPS() ((u64)get_num_groups(0))
 #define MULHI64(a, b) mul_hi((u64)(a), (u64)(b))
+#define ATOMIC_INC(p) atomic_inc(p)
 #endif
 
 /* The work-group size every kernel of zkdl is launched with; LOCAL arrays are sized by it. */

@@ -27,8 +27,26 @@ use crate::{Fr, G1Affine, G1Projective};
 /// The work-group size of the field kernels (`GROUP_SIZE` in `kernels/src/cl/prelude.h`).
 pub(crate) const GROUP_SIZE: usize = 256;
 
-/// At most this many work-groups compute an MSM's partial sums (added up on the host).
-const MAX_MSM_GROUPS: usize = 1024;
+/// The buckets of a window of signed base-256 digits (`BUCKETS` in `kernels/src/cl/commit.cl`):
+/// digits `±1 … ±128`.
+const BUCKETS: usize = 128;
+
+/// An MSM is cut into segments of this many entries, each a bucket MSM of its own (in parallel),
+/// added up on the host.
+const MSM_SEGMENT: usize = 4096;
+
+/// The most 32-bit bucket-list words one launch of the bucket kernels holds (256 MiB): a commitment
+/// with more `rows · windows · cols` goes in batches of rows.
+const MAX_LIST_WORDS: usize = 1 << 26;
+
+/// With this many rows or more, bit rows are summed by byte tables (`bit_byte_tables`: about
+/// `128 · columns` additions to build, then one addition per nonzero byte of a row instead of about
+/// four for random bits), which repays the build past a few hundred rows.
+pub(crate) const BYTE_TABLE_MIN_ROWS: usize = 256;
+
+/// The widest slice of a row (in 64-bit words) that one byte table covers: `64 · 1024` columns,
+/// a 384 MiB table. Wider rows are summed slice by slice.
+pub(crate) const BYTE_TABLE_SLICE_WORDS: usize = 1024;
 
 /// At most this many work-groups compute a round's partial sums (each thread strides over the rest).
 const MAX_ROUND_GROUPS: usize = 1024;
@@ -42,36 +60,53 @@ pub(crate) enum Kernel {
     RoundValues,
     ReducePartials,
     CommitBitRows,
-    CommitScalarRows,
-    MsmPartials,
+    BitByteTables,
+    CommitBitRowsByBytes,
+    BucketCount,
+    BucketStarts,
+    BucketScatter,
+    BucketAccumulate,
+    BucketWindowSums,
+    WindowCombine,
     G1Fold,
 }
 
 impl Kernel {
-    pub(crate) const ALL: [Kernel; 9] = [
+    pub(crate) const ALL: [Kernel; 15] = [
         Kernel::EqDouble,
         Kernel::FoldLeading,
         Kernel::EqFoldSum,
         Kernel::RoundValues,
         Kernel::ReducePartials,
         Kernel::CommitBitRows,
-        Kernel::CommitScalarRows,
-        Kernel::MsmPartials,
+        Kernel::BitByteTables,
+        Kernel::CommitBitRowsByBytes,
+        Kernel::BucketCount,
+        Kernel::BucketStarts,
+        Kernel::BucketScatter,
+        Kernel::BucketAccumulate,
+        Kernel::BucketWindowSums,
+        Kernel::WindowCombine,
         Kernel::G1Fold,
     ];
 
     pub(crate) fn program(self) -> Program {
         match self {
-            Kernel::CommitBitRows | Kernel::CommitScalarRows | Kernel::MsmPartials | Kernel::G1Fold => Program::Group,
-            _ => Program::Field,
+            Kernel::EqDouble
+            | Kernel::FoldLeading
+            | Kernel::EqFoldSum
+            | Kernel::RoundValues
+            | Kernel::ReducePartials => Program::Field,
+            _ => Program::Group,
         }
     }
 
-    /// The work-group size it is launched with (`GROUP_SIZE`, or `COMMIT_GROUP_SIZE` in
-    /// `kernels/src/cl/commit.cl`).
+    /// The work-group size it is launched with: `GROUP_SIZE`, `COMMIT_GROUP_SIZE` (the row sums of
+    /// `kernels/src/cl/commit.cl`) or `BUCKETS` (one work-item per bucket of a window).
     pub(crate) fn group_size(self) -> usize {
         match self {
-            Kernel::CommitBitRows | Kernel::CommitScalarRows | Kernel::MsmPartials => 64,
+            Kernel::CommitBitRows | Kernel::CommitBitRowsByBytes => 64,
+            Kernel::BucketWindowSums => BUCKETS,
             _ => GROUP_SIZE,
         }
     }
@@ -84,8 +119,14 @@ impl Kernel {
             Kernel::RoundValues => "round_values",
             Kernel::ReducePartials => "reduce_partials",
             Kernel::CommitBitRows => "commit_bit_rows",
-            Kernel::CommitScalarRows => "commit_scalar_rows",
-            Kernel::MsmPartials => "msm_partials",
+            Kernel::BitByteTables => "bit_byte_tables",
+            Kernel::CommitBitRowsByBytes => "commit_bit_rows_by_bytes",
+            Kernel::BucketCount => "bucket_count",
+            Kernel::BucketStarts => "bucket_starts",
+            Kernel::BucketScatter => "bucket_scatter",
+            Kernel::BucketAccumulate => "bucket_accumulate",
+            Kernel::BucketWindowSums => "bucket_window_sums",
+            Kernel::WindowCombine => "window_combine",
             Kernel::G1Fold => "g1_fold",
         }
     }
@@ -199,11 +240,26 @@ pub(crate) fn xyzz_to_affine(limbs: &[u64]) -> Vec<G1Affine> {
 pub(crate) struct DeviceBackend<D: Device> {
     device: Arc<D>,
     min_vars: usize,
+    /// [`BYTE_TABLE_SLICE_WORDS`] and [`MAX_LIST_WORDS`], smaller in tests of the slicing and the
+    /// batching.
+    byte_table_slice_words: usize,
+    max_list_words: usize,
 }
 
 impl<D: Device> DeviceBackend<D> {
     pub(crate) fn new(device: D, min_vars: usize) -> Self {
-        Self { device: Arc::new(device), min_vars }
+        Self::with_limits(device, min_vars, BYTE_TABLE_SLICE_WORDS, MAX_LIST_WORDS)
+    }
+
+    /// A backend whose byte tables cover `byte_table_slice_words` words of a row and whose bucket
+    /// launches hold at most `max_list_words` list words (at least one row's).
+    pub(crate) fn with_limits(
+        device: D,
+        min_vars: usize,
+        byte_table_slice_words: usize,
+        max_list_words: usize,
+    ) -> Self {
+        Self { device: Arc::new(device), min_vars, byte_table_slice_words, max_list_words }
     }
 
     fn device_eq_table(&self, point: &[Fr]) -> Result<Vec<Fr>, BackendError> {
@@ -246,13 +302,125 @@ impl<D: Device> DeviceBackend<D> {
         let generator_buffer = upload(d, &limbs)?;
         let bits = upload(d, words)?;
         let out = d.alloc(24 * rows)?;
+        if rows < BYTE_TABLE_MIN_ROWS {
+            d.launch(
+                Kernel::CommitBitRows,
+                rows,
+                &[
+                    Arg::Buffer(&generator_buffer),
+                    Arg::Buffer(&bits),
+                    Arg::U64(words_per_row as u64),
+                    Arg::Buffer(&out),
+                ],
+            )?;
+            return read_points(d, &out, rows);
+        }
+        let slice_words = self.byte_table_slice_words.min(words_per_row);
+        // One table buffer for the widest slice: 256 XYZZ points per group of 8 columns.
+        let tables = d.alloc(24 * 256 * 8 * slice_words)?;
+        for first_word in (0..words_per_row).step_by(slice_words) {
+            let width = slice_words.min(words_per_row - first_word);
+            let groups = 8 * width;
+            let slice_generators = upload(d, &limbs[12 * 64 * first_word..12 * 64 * (first_word + width)])?;
+            d.launch(
+                Kernel::BitByteTables,
+                (256 * groups).div_ceil(GROUP_SIZE),
+                &[Arg::Buffer(&slice_generators), Arg::U64(groups as u64), Arg::Buffer(&tables)],
+            )?;
+            d.launch(
+                Kernel::CommitBitRowsByBytes,
+                rows,
+                &[
+                    Arg::Buffer(&tables),
+                    Arg::Buffer(&bits),
+                    Arg::U64(words_per_row as u64),
+                    Arg::U64(first_word as u64),
+                    Arg::U64(width as u64),
+                    Arg::U32(u32::from(first_word > 0)),
+                    Arg::Buffer(&out),
+                ],
+            )?;
+        }
+        read_points(d, &out, rows)
+    }
+
+    /// `Σ_j v_(s,j) · P_(s,j)` for every segment `s` of `cols` consecutive scalars (5 words each,
+    /// every magnitude below `2^bits`), with `P_(s,j) = bases[s · base_stride + j]`, by the bucket
+    /// kernels of `kernels/src/cl/commit.cl`: one XYZZ point per segment in the returned buffer.
+    fn bucket_sums(
+        &self,
+        bases: &D::Buffer,
+        base_stride: usize,
+        scalars: &[u64],
+        cols: usize,
+        bits: u32,
+    ) -> Result<D::Buffer, BackendError> {
+        let d = &*self.device;
+        let count = scalars.len() / 5;
+        let segments = count.div_ceil(cols);
+        let windows = bits as usize / 8 + 1;
+        let regions = segments * windows;
+        let scalar_buffer = upload(d, scalars)?;
+        // 128 32-bit counts per region, two to a 64-bit word.
+        let bucket_words = regions * BUCKETS / 2;
+        let counts = upload(d, &vec![0u64; bucket_words])?;
+        let cursors = d.alloc(bucket_words)?;
+        let lists = d.alloc((regions * cols).div_ceil(2))?;
+        let entry_groups = count.div_ceil(GROUP_SIZE);
         d.launch(
-            Kernel::CommitBitRows,
-            rows,
-            &[Arg::Buffer(&generator_buffer), Arg::Buffer(&bits), Arg::U64(words_per_row as u64), Arg::Buffer(&out)],
+            Kernel::BucketCount,
+            entry_groups,
+            &[
+                Arg::Buffer(&scalar_buffer),
+                Arg::U64(count as u64),
+                Arg::U64(cols as u64),
+                Arg::U32(windows as u32),
+                Arg::Buffer(&counts),
+            ],
         )?;
-        let points = read_points(d, &out, rows)?;
-        Ok(points)
+        d.launch(
+            Kernel::BucketStarts,
+            regions.div_ceil(GROUP_SIZE),
+            &[Arg::Buffer(&counts), Arg::U64(regions as u64), Arg::Buffer(&cursors)],
+        )?;
+        d.launch(
+            Kernel::BucketScatter,
+            entry_groups,
+            &[
+                Arg::Buffer(&scalar_buffer),
+                Arg::U64(count as u64),
+                Arg::U64(cols as u64),
+                Arg::U32(windows as u32),
+                Arg::Buffer(&cursors),
+                Arg::Buffer(&lists),
+            ],
+        )?;
+        let buckets = regions * BUCKETS;
+        let bucket_sums = d.alloc(24 * buckets)?;
+        d.launch(
+            Kernel::BucketAccumulate,
+            buckets.div_ceil(GROUP_SIZE),
+            &[
+                Arg::Buffer(bases),
+                Arg::U64(base_stride as u64),
+                Arg::U64(cols as u64),
+                Arg::U32(windows as u32),
+                Arg::Buffer(&lists),
+                Arg::Buffer(&counts),
+                Arg::Buffer(&cursors),
+                Arg::U64(buckets as u64),
+                Arg::Buffer(&bucket_sums),
+            ],
+        )?;
+        let window_sums = d.alloc(24 * regions)?;
+        d.launch(Kernel::BucketWindowSums, regions, &[Arg::Buffer(&bucket_sums), Arg::Buffer(&window_sums)])?;
+        let out = d.alloc(24 * segments)?;
+        d.launch(
+            Kernel::WindowCombine,
+            segments.div_ceil(GROUP_SIZE),
+            &[Arg::Buffer(&window_sums), Arg::U64(segments as u64), Arg::U32(windows as u32), Arg::Buffer(&out)],
+        )?;
+        Ok(out)
     }
 
     fn device_signed_row_sums(
@@ -264,22 +432,16 @@ impl<D: Device> DeviceBackend<D> {
     ) -> Result<Vec<G1Affine>, BackendError> {
         let d = &*self.device;
         let rows = scalars.len() / 5 / cols;
-        let limbs = affine_limbs(&generators[..cols]);
-        let generator_buffer = upload(d, &limbs)?;
-        let scalar_buffer = upload(d, scalars)?;
-        let out = d.alloc(24 * rows)?;
-        d.launch(
-            Kernel::CommitScalarRows,
-            rows,
-            &[
-                Arg::Buffer(&generator_buffer),
-                Arg::Buffer(&scalar_buffer),
-                Arg::U64(cols as u64),
-                Arg::U32(bits),
-                Arg::Buffer(&out),
-            ],
-        )?;
-        let points = read_points(d, &out, rows)?;
+        let generator_buffer = upload(d, &affine_limbs(&generators[..cols]))?;
+        let windows = bits as usize / 8 + 1;
+        let batch = (self.max_list_words / (windows * cols)).max(1);
+        let mut points = Vec::with_capacity(rows);
+        for first in (0..rows).step_by(batch) {
+            let last = (first + batch).min(rows);
+            let sums =
+                self.bucket_sums(&generator_buffer, 0, &scalars[5 * cols * first..5 * cols * last], cols, bits)?;
+            points.extend(read_points(d, &sums, last - first)?);
+        }
         Ok(points)
     }
 
@@ -314,22 +476,10 @@ impl<D: Device> DeviceBackend<D> {
     fn device_msm(&self, bases: &[G1Affine], scalars: &[u64], bits: u32) -> Result<G1Projective, BackendError> {
         let d = &*self.device;
         let count = bases.len();
-        let groups = count.div_ceil(Kernel::MsmPartials.group_size()).min(MAX_MSM_GROUPS);
+        let cols = count.min(MSM_SEGMENT);
         let base_buffer = upload(d, &affine_limbs(bases))?;
-        let scalar_buffer = upload(d, &scalars[..5 * count])?;
-        let out = d.alloc(24 * groups)?;
-        d.launch(
-            Kernel::MsmPartials,
-            groups,
-            &[
-                Arg::Buffer(&base_buffer),
-                Arg::Buffer(&scalar_buffer),
-                Arg::U64(count as u64),
-                Arg::U32(bits),
-                Arg::Buffer(&out),
-            ],
-        )?;
-        let points = read_points(d, &out, groups)?;
+        let sums = self.bucket_sums(&base_buffer, cols, &scalars[..5 * count], cols, bits)?;
+        let points = read_points(d, &sums, count.div_ceil(cols))?;
         Ok(points.iter().map(|p| p.into_group()).sum())
     }
 
@@ -430,7 +580,7 @@ impl<D: Device> Backend for DeviceBackend<D> {
     }
 
     fn msm(&self, bases: &[G1Affine], scalars: &[u64], bits: u32) -> Option<G1Projective> {
-        if bases.is_empty() {
+        if bases.is_empty() || bases.len() < 1 << self.min_vars {
             return None;
         }
         Some(self.device_msm(bases, scalars, bits).unwrap_or_else(device_failed))

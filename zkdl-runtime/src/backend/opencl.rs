@@ -42,6 +42,10 @@ impl OpenClDevice {
     /// # Errors
     /// No OpenCL library or platform or device; a program that does not build (its log).
     pub fn open() -> Result<Self, BackendError> {
+        // PoCL's platform and device discovery is not safe to run from two threads at once (seen
+        // as "no device" and as crashes when tests opened devices in parallel): one at a time.
+        static OPENING: Mutex<()> = Mutex::new(());
+        let _one_at_a_time = OPENING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let unavailable = |what: String| BackendError::Unavailable { backend: Self::NAME, what };
         let platforms = opencl3::platform::get_platforms().map_err(|e| {
             unavailable(format!(
@@ -151,4 +155,82 @@ pub fn backend_with_min_vars(min_vars: usize) -> Result<Arc<dyn Backend>, Backen
 /// As [`OpenClDevice::open`].
 pub fn backend() -> Result<Arc<dyn Backend>, BackendError> {
     backend_with_min_vars(DEFAULT_MIN_VARS)
+}
+
+#[cfg(test)]
+mod tests {
+    use ark_ec::{AffineRepr, CurveGroup};
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha20Rng;
+
+    use super::*;
+    use crate::backend::device::{BYTE_TABLE_MIN_ROWS, BYTE_TABLE_SLICE_WORDS};
+    use crate::crypto::commitment::CommitmentKey;
+    use crate::{G1Affine, G1Projective};
+
+    /// The device, or `None` (skipping) where no OpenCL driver is installed and
+    /// `ZKDL_REQUIRE_OPENCL=1` is not set.
+    fn device() -> Option<OpenClDevice> {
+        match OpenClDevice::open() {
+            Ok(d) => Some(d),
+            Err(e) if std::env::var("ZKDL_REQUIRE_OPENCL").is_ok_and(|v| v == "1") => panic!("{e}"),
+            Err(e) => {
+                eprintln!("skipping: {e}");
+                None
+            }
+        }
+    }
+
+    fn naive_row_sum(generators: &[G1Affine], terms: impl Iterator<Item = (usize, i64)>) -> G1Affine {
+        let sum: G1Projective = terms.map(|(j, v)| generators[j].into_group() * crate::Fr::from(v)).sum();
+        sum.into_affine()
+    }
+
+    /// Rows of bits past the byte-table threshold, summed by tables of one word's columns (three
+    /// slices a row, the later ones added to the earlier) and by tables of the whole row: both are
+    /// the subset sums.
+    #[test]
+    fn byte_tables_sum_wide_rows_slice_by_slice() {
+        let Some(d) = device() else { return };
+        let key = CommitmentKey::new(8);
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let (rows, words_per_row) = (BYTE_TABLE_MIN_ROWS + 3, 3usize);
+        let mut words: Vec<u64> = (0..rows * words_per_row).map(|_| rng.gen()).collect();
+        words[..words_per_row].fill(0);
+        words[words_per_row..2 * words_per_row].fill(u64::MAX);
+        let generators = &key.generators()[..64 * words_per_row];
+        let sliced = DeviceBackend::with_limits(d, 0, 1, 1 << 26);
+        let by_slices = sliced.bit_row_sums(generators, &words, words_per_row).expect("on the device");
+        let whole = DeviceBackend::new(device().unwrap(), 0);
+        assert_eq!(by_slices, whole.bit_row_sums(generators, &words, words_per_row).unwrap());
+        for (i, row) in
+            words.chunks(words_per_row).enumerate().step_by(37).chain(words.chunks(words_per_row).enumerate().take(2))
+        {
+            let set = (0..64 * words_per_row).filter(|j| row[j / 64] >> (j % 64) & 1 == 1).map(|j| (j, 1));
+            assert_eq!(by_slices[i], naive_row_sum(generators, set), "row {i}");
+        }
+        assert!(by_slices[0].is_zero());
+    }
+
+    /// Signed rows committed in batches of one or a few rows (the bucket lists bounded) equal one
+    /// launch for all rows and the plain sums.
+    #[test]
+    fn bucket_sums_in_batches_of_rows_equal_one_launch() {
+        let Some(d) = device() else { return };
+        let key = CommitmentKey::new(5);
+        let mut rng = ChaCha20Rng::seed_from_u64(4);
+        let (rows, cols, bits) = (7usize, 32usize, 40u32);
+        let values: Vec<i64> = (0..rows * cols).map(|_| rng.gen_range(-(1i64 << 39)..1 << 39)).collect();
+        let scalars: Vec<u64> = values.iter().flat_map(|v| [v.unsigned_abs(), 0, 0, 0, u64::from(*v < 0)]).collect();
+        let generators = &key.generators()[..cols];
+        let windows = bits as usize / 8 + 1;
+        let one_row = DeviceBackend::with_limits(d, 0, BYTE_TABLE_SLICE_WORDS, windows * cols);
+        let three_rows = DeviceBackend::with_limits(device().unwrap(), 0, BYTE_TABLE_SLICE_WORDS, 3 * windows * cols);
+        let all = DeviceBackend::new(device().unwrap(), 0);
+        let expected: Vec<G1Affine> =
+            values.chunks(cols).map(|row| naive_row_sum(generators, row.iter().copied().enumerate())).collect();
+        for backend in [&one_row, &three_rows, &all] {
+            assert_eq!(backend.signed_row_sums(generators, &scalars, cols, bits).unwrap(), expected);
+        }
+    }
 }
