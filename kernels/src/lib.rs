@@ -12,6 +12,8 @@
 //!   doubling, the point at infinity.
 //! - `cl/sumcheck.cl`: eq tables, binding a leading variable, and the round values of a sumcheck
 //!   whose summand is a sum of product terms (`zkdl_runtime::crypto::sumcheck`).
+//! - `cl/bits.cl`: the bit relation's rounds on packed bits and the tables they leave
+//!   (`zkdl_runtime::proof::binary`).
 //! - `cl/commit.cl`: commitments to rows of bits (subset sums of the generators).
 
 /// The macros that make one source both CUDA C++ and OpenCL C.
@@ -24,13 +26,15 @@ pub const FQ: &str = include_str!("cl/fq.h");
 pub const G1: &str = include_str!("cl/g1.h");
 /// The sumcheck kernels (need [`FR`]).
 pub const SUMCHECK: &str = include_str!("cl/sumcheck.cl");
+/// The bit relation's kernels (need [`FR`] and [`SUMCHECK`]).
+pub const BITS: &str = include_str!("cl/bits.cl");
 /// The commitment kernels (need [`FQ`] and [`G1`]).
 pub const COMMIT: &str = include_str!("cl/commit.cl");
 
 /// A program of zkdl's kernels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Program {
-    /// Field kernels: [`FR`] and [`SUMCHECK`].
+    /// Field kernels: [`FR`], [`SUMCHECK`] and [`BITS`].
     Field,
     /// Group kernels: [`FQ`], [`G1`] and [`COMMIT`].
     Group,
@@ -51,7 +55,7 @@ impl Program {
     /// The program's parts, in order.
     pub fn parts(self) -> &'static [&'static str] {
         match self {
-            Program::Field => &[PRELUDE, FR, SUMCHECK],
+            Program::Field => &[PRELUDE, FR, SUMCHECK, BITS],
             Program::Group => &[PRELUDE, FQ, G1, COMMIT],
         }
     }

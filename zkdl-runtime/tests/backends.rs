@@ -12,6 +12,7 @@ use ark_ff::{One, Zero};
 use ark_serialize::CanonicalSerialize;
 use ark_std::UniformRand;
 use zkdl_runtime::backend::{self, BackendChoice, BackendError};
+use zkdl_runtime::crypto::bits::{BitVector, PagedBits};
 use zkdl_runtime::crypto::device::{self, Backend, BackendKind, RoundShape};
 use zkdl_runtime::crypto::sumcheck;
 use zkdl_runtime::crypto::transcript::Transcript;
@@ -151,7 +152,6 @@ fn sumcheck_rounds_match_the_cpu_on_random_and_edge_tables() {
 fn bit_commitments_match_the_cpu() {
     use ark_ec::{AffineRepr, CurveGroup};
     use rand::Rng;
-    use zkdl_runtime::crypto::bits::BitVector;
     use zkdl_runtime::crypto::commitment::CommitmentKey;
     use zkdl_runtime::{G1Affine, G1Projective};
     let key = CommitmentKey::new(8);
@@ -341,6 +341,115 @@ fn bound_tensors_match_the_cpu() {
             }
         }
     }
+}
+
+/// The bit relation's b and `used` of one test: `(name, b, used)`, honest and not.
+fn bit_cases(n: usize, seed: u64) -> Vec<(&'static str, BitVector, BitVector)> {
+    use rand::Rng;
+    let len = 1usize << n;
+    let mut r = rng(seed);
+    let mut random = |density: f64| {
+        let draws: Vec<bool> = (0..len).map(|_| r.gen_bool(density)).collect();
+        BitVector::from_fn(len, |i| draws[i])
+    };
+    let (dense, used) = (random(0.5), random(0.7));
+    let honest = BitVector::from_fn(len, |i| dense.get(i) && used.get(i));
+    // Used: a prefix (pages of ones, one mixed page, pages of zeros where b has many).
+    let prefix = BitVector::from_fn(len, |i| i < len / 2 + len / 7);
+    let ones = BitVector::from_fn(len, |_| true);
+    vec![
+        ("random b, random used", dense.clone(), used.clone()),
+        ("honest b in random used", honest, used),
+        ("random b over a used prefix", dense, prefix),
+        ("all zeros", BitVector::zeros(len), BitVector::zeros(len)),
+        ("all ones", ones.clone(), ones.clone()),
+        ("cheating b: ones where nothing is used", ones, BitVector::zeros(len)),
+    ]
+}
+
+/// The bit relation's rounds on bits (`proof::binary`) on each backend, with b and `used` of 1 to 13
+/// variables (random, honest, a used prefix of whole and mixed pages, all zeros, all ones, and a
+/// cheating b set where nothing is used, whose nonzero sums the verifier rejects): every round's
+/// `[A_0, A_1, A_2]` and the tables `b(r, ·)`, `used(r, ·)` after every number of rounds against
+/// their definitions on the cpu's field tables, at challenges 0, 1 and random.
+#[test]
+fn bit_rounds_match_the_cpu() {
+    use zkdl_runtime::crypto::tensor::{bind_leading, eq_table};
+    for device in devices() {
+        for n in [1usize, 2, 3, 6, 9, 13] {
+            let mut r = rng(100 + n as u64);
+            let rho: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut r)).collect();
+            let challenges: Vec<Fr> = (0..n).map(|i| [Fr::zero(), Fr::one(), Fr::rand(&mut r)][(i + n) % 3]).collect();
+            for (name, bits, used) in bit_cases(n, n as u64) {
+                let what = format!("{}: {name}, {n} variables", device.description());
+                let paged = PagedBits::from_bit_vector(&used);
+                let (b, u) = (bit_field(&bits), bit_field(&used));
+                let mut tables = device.bit_round_tables(&bits, &paged).expect("on the device");
+                for j in 1..=n {
+                    let (point, tail) = (&challenges[..j - 1], &rho[j..]);
+                    // b_j(t, y) and used_j(t, y) at entry t·2^(n−j) + y.
+                    let (b_j, u_j) = (bind_leading(&b, point), bind_leading(&u, point));
+                    let (half, e) = (1usize << (n - j), eq_table(tail));
+                    let mut expected = [Fr::zero(); 3];
+                    for y in 0..half {
+                        let [b0, b1, u0, u1] = [b_j[y], b_j[half + y], u_j[y], u_j[half + y]];
+                        let c = [b0 * (b0 - u0), b1 * (b1 - u1), (b1 - b0) * (b1 - b0 - u1 + u0)];
+                        for (a, c) in expected.iter_mut().zip(c) {
+                            *a += e[y] * c;
+                        }
+                    }
+                    assert_eq!(tables.sums(point, tail), expected, "{what}: round {j}");
+                }
+                for k in 0..=n {
+                    let tables = device.bit_round_tables(&bits, &paged).expect("on the device");
+                    let r = &challenges[..k];
+                    let bound = tables.bind(r);
+                    assert_eq!(bound, [bind_leading(&b, r), bind_leading(&u, r)], "{what}: {k} bound");
+                }
+            }
+        }
+    }
+}
+
+/// The bit relation proven from packed bits (`binary::prove_packed`: its rounds on bits, then the
+/// generic rounds) on each backend: the cpu's proof, claims and transcript, honest or not, from one
+/// round on bits (7 variables) to eight (14).
+#[test]
+fn bit_relation_proofs_are_the_cpus_on_every_backend() {
+    use zkdl_runtime::crypto::sumcheck::{Factor, ProductTerm, PublicTensor, SumcheckStatement};
+    use zkdl_runtime::proof::binary::prove_packed;
+    use zkdl_runtime::TensorId;
+    for device in devices() {
+        for n in [7usize, 10, 14] {
+            let mut r = rng(200 + n as u64);
+            let rho: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut r)).collect();
+            for (name, bits, used) in bit_cases(n, 300 + n as u64) {
+                let statement = SumcheckStatement {
+                    relation: "B backend suite".into(),
+                    num_vars: n,
+                    eq_weight: Some(rho.clone()),
+                    factors: vec![
+                        Factor::Committed(TensorId(0)),
+                        Factor::Public(PublicTensor::Dense(bit_field(&used))),
+                    ],
+                    terms: vec![ProductTerm::new(Fr::one(), [0, 0]), ProductTerm::new(-Fr::one(), [0, 1])],
+                };
+                let paged = PagedBits::from_bit_vector(&used);
+                let prove = || {
+                    let mut transcript = Transcript::new(b"backend suite, bits");
+                    let out = prove_packed(&statement, &bits, &paged, &mut transcript);
+                    (out.proof, out.claimed_sum, out.claims, out.point, transcript.challenge_field(b"after"))
+                };
+                let on_cpu = device::with_backend(Arc::new(backend::cpu::Cpu), prove);
+                let on_device = device::with_backend(device.clone(), prove);
+                assert!(on_device == on_cpu, "{}: {name}, {n} variables", device.description());
+            }
+        }
+    }
+}
+
+fn bit_field(v: &BitVector) -> Vec<Fr> {
+    (0..v.len()).map(|i| Fr::from(u64::from(v.get(i)))).collect()
 }
 
 /// Every sumcheck shape of the relations (the fixtures' cases), proven on each backend: the same

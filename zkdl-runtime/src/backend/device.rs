@@ -12,6 +12,7 @@
 //!   `reduce_partials` (one work-group adds them) and reads back `D + 1` values; binding launches
 //!   `fold_leading` over every factor and `eq_fold_sum` over the eq table. After the last round one
 //!   entry per factor comes back.
+//! - the bit relation's rounds on bits: `backend::bit_rounds`.
 
 use std::sync::Arc;
 
@@ -20,8 +21,10 @@ use ark_ec::AffineRepr;
 use ark_ff::{BigInt, One, PrimeField, Zero};
 use zkdl_kernels::Program;
 
+use crate::backend::bit_rounds::DeviceBitRounds;
 use crate::backend::BackendError;
-use crate::crypto::device::{Backend, BackendKind, Coefficient, HostTables, RoundShape, RoundTables};
+use crate::crypto::bits::{BitVector, PagedBits};
+use crate::crypto::device::{Backend, BackendKind, BitRoundTables, Coefficient, HostTables, RoundShape, RoundTables};
 use crate::{Fr, G1Affine, G1Projective};
 
 /// The work-group size of the field kernels (`GROUP_SIZE` in `kernels/src/cl/prelude.h`).
@@ -49,7 +52,7 @@ pub(crate) const BYTE_TABLE_MIN_ROWS: usize = 256;
 pub(crate) const BYTE_TABLE_SLICE_WORDS: usize = 1024;
 
 /// At most this many work-groups compute a round's partial sums (each thread strides over the rest).
-const MAX_ROUND_GROUPS: usize = 1024;
+pub(crate) const MAX_ROUND_GROUPS: usize = 1024;
 
 /// A kernel of `zkdl_kernels`, by program and name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -59,6 +62,8 @@ pub(crate) enum Kernel {
     EqFoldSum,
     RoundValues,
     ReducePartials,
+    BitRoundSums,
+    BindBits,
     CommitBitRows,
     BitByteTables,
     CommitBitRowsByBytes,
@@ -72,12 +77,14 @@ pub(crate) enum Kernel {
 }
 
 impl Kernel {
-    pub(crate) const ALL: [Kernel; 15] = [
+    pub(crate) const ALL: [Kernel; 17] = [
         Kernel::EqDouble,
         Kernel::FoldLeading,
         Kernel::EqFoldSum,
         Kernel::RoundValues,
         Kernel::ReducePartials,
+        Kernel::BitRoundSums,
+        Kernel::BindBits,
         Kernel::CommitBitRows,
         Kernel::BitByteTables,
         Kernel::CommitBitRowsByBytes,
@@ -96,7 +103,9 @@ impl Kernel {
             | Kernel::FoldLeading
             | Kernel::EqFoldSum
             | Kernel::RoundValues
-            | Kernel::ReducePartials => Program::Field,
+            | Kernel::ReducePartials
+            | Kernel::BitRoundSums
+            | Kernel::BindBits => Program::Field,
             _ => Program::Group,
         }
     }
@@ -118,6 +127,8 @@ impl Kernel {
             Kernel::EqFoldSum => "eq_fold_sum",
             Kernel::RoundValues => "round_values",
             Kernel::ReducePartials => "reduce_partials",
+            Kernel::BitRoundSums => "bit_round_sums",
+            Kernel::BindBits => "bind_bits",
             Kernel::CommitBitRows => "commit_bit_rows",
             Kernel::BitByteTables => "bit_byte_tables",
             Kernel::CommitBitRowsByBytes => "commit_bit_rows_by_bytes",
@@ -178,12 +189,12 @@ fn read_points<D: Device>(d: &D, buffer: &D::Buffer, count: usize) -> Result<Vec
 
 /// A device that fails mid-proof (out of memory, a lost device): the prover's kernels have no error
 /// path, so this ends the run with the driver's message. It is never caused by the proof's input.
-fn device_failed<T>(e: BackendError) -> T {
+pub(crate) fn device_failed<T>(e: BackendError) -> T {
     panic!("{e}")
 }
 
 /// A new device buffer holding `words`.
-fn upload<D: Device>(d: &D, words: &[u64]) -> Result<D::Buffer, BackendError> {
+pub(crate) fn upload<D: Device>(d: &D, words: &[u64]) -> Result<D::Buffer, BackendError> {
     let mut buffer = d.alloc(words.len())?;
     d.write(&mut buffer, 0, words)?;
     Ok(buffer)
@@ -610,6 +621,14 @@ impl<D: Device> Backend for DeviceBackend<D> {
         DeviceTables::new(self.device.clone(), shape, tables, eq)
             .and_then(|mut t| t.try_round_values(need_one))
             .unwrap_or_else(device_failed)
+    }
+
+    fn bit_round_tables(&self, bits: &BitVector, used: &PagedBits) -> Option<Box<dyn BitRoundTables>> {
+        if bits.len() < 1 << self.min_vars {
+            return None;
+        }
+        let device = DeviceBitRounds::new(self.device.clone(), bits, used).unwrap_or_else(device_failed);
+        Some(Box::new(device))
     }
 
     fn round_tables(&self, shape: &RoundShape, tables: Vec<Vec<Fr>>, eq_rest: Option<Vec<Fr>>) -> Box<dyn RoundTables> {

@@ -10,6 +10,7 @@
 //! missing, never a panic (cudarc panics when a library it needs is absent, so presence is checked
 //! first).
 
+mod bit_rounds;
 pub mod cpu;
 pub mod cuda;
 pub(crate) mod device;

@@ -147,9 +147,9 @@ impl BitVector {
 /// Words per page of a [`PagedBits`]: 4096 bits.
 pub const PAGE_WORDS: usize = 64;
 
-/// Tag of a page of zeros.
+/// Tag of a page of zeros (`ZERO_PAGE` in `kernels/src/cl/bits.cl`).
 const ZERO_PAGE: u32 = u32::MAX;
-/// Tag of a page of ones.
+/// Tag of a page of ones (`ONE_PAGE` in `kernels/src/cl/bits.cl`).
 const ONE_PAGE: u32 = u32::MAX - 1;
 
 /// A fixed-length vector of bits held by pages of 4096: a page of all zeros or all ones is a 4-byte
@@ -221,6 +221,12 @@ impl PagedBits {
     /// Whether there are no bits.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// Per page its tag ([`ZERO_PAGE`], [`ONE_PAGE`]) or the index of its words in the second slice,
+    /// the mixed pages.
+    pub(crate) fn pages(&self) -> (&[u32], &[[u64; PAGE_WORDS]]) {
+        (&self.pages, &self.mixed)
     }
 
     /// Word `i` (entries `64i … 64i + 63`); zero past the end.

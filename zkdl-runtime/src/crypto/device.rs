@@ -8,7 +8,8 @@
 //! factor come back — and two group kernels: the subset sums of generators that commit rows of bits
 //! ([`Backend::bit_row_sums`]) and the generator fold of the opening's inner-product argument
 //! ([`Backend::fold_generators`]), with the multi-scalar multiplications of its rounds
-//! ([`Backend::msm`]) — and the trainer's f64 matrix products ([`Backend::dgemm`]). Field arithmetic is exact, so every backend's messages, and hence every proof, are
+//! ([`Backend::msm`]) — the bit relation's rounds on packed bits ([`Backend::bit_round_tables`]) and
+//! the trainer's f64 matrix products ([`Backend::dgemm`]). Field arithmetic is exact, so every backend's messages, and hence every proof, are
 //! the host's bit for bit; the choice of backend changes speed, never bytes.
 //!
 //! The host implementation (today's rayon code) is the default of every method and the reference
@@ -22,6 +23,7 @@ use std::sync::{Arc, RwLock};
 use ark_ff::{One, Zero};
 use rayon::prelude::*;
 
+use crate::crypto::bits::{BitVector, PagedBits};
 use crate::crypto::tensor::{eq_table, fold_leading_in_place, PARALLEL_MIN};
 use crate::{Fr, G1Affine, G1Projective};
 
@@ -82,6 +84,15 @@ pub trait Backend: Send + Sync {
     /// `round_tables(shape, tables, eq)`, without taking the tables.
     fn round_values_once(&self, shape: &RoundShape, tables: &[Vec<Fr>], eq: Option<&[Fr]>, need_one: bool) -> Vec<Fr> {
         shape.host_round_values(tables, eq, need_one)
+    }
+
+    /// Takes b and `used` of the bit relation `0 = Σ_x eq(ρ, x)·b(x)·(b(x) − used(x))` (`proof::binary`,
+    /// `2^n` entries each) as bits, for its first rounds ([`BitRoundTables`]): packed b stays where the
+    /// backend holds it across those rounds. `None` leaves them to the host (the default), which runs
+    /// them on bits by buckets and lookups.
+    fn bit_round_tables(&self, bits: &BitVector, used: &PagedBits) -> Option<Box<dyn BitRoundTables>> {
+        let _ = (bits, used);
+        None
     }
 
     /// The subset sums `S_i = Σ_{j : bit j of row i set} g_j` of rows of packed bits: row `i` is
@@ -162,6 +173,20 @@ pub trait RoundTables: Send {
 
     /// Entry 0 of every factor table: after the last round, the factors' values at the final point.
     fn first_entries(&self) -> Vec<Fr>;
+}
+
+/// The bit relation's b and `used` as bits (`2^n` entries each), wherever they are held, for its rounds
+/// on bits (`proof::binary`, whose module docs derive the sums).
+pub trait BitRoundTables: Send {
+    /// `[A_0, A_1, A_2]` of round `j = point.len() + 1` (`point` = `r_<j`, `tail` = `ρ_{>j}`, so
+    /// `point.len() + 1 + tail.len() = n`): `A_i = Σ_y eq(ρ_{>j}, y) · c_i(y)` over `y ∈ {0,1}^(n−j)`
+    /// with `c_0 = b_0(b_0 − u_0)`, `c_1 = b_1(b_1 − u_1)`, `c_2 = (b_1 − b_0)(b_1 − b_0 − u_1 + u_0)`,
+    /// `b_t = Σ_p eq(r_<j, p)·b(p, t, y)` and `u_t` likewise of `used`.
+    fn sums(&mut self, point: &[Fr], tail: &[Fr]) -> [Fr; 3];
+
+    /// `[b(r, ·), used(r, ·)]`: the leading `k = r.len()` variables bound, `2^(n−k)` entries each,
+    /// `Σ_p eq(r, p)·b(p, z)`.
+    fn bind(self: Box<Self>, r: &[Fr]) -> [Vec<Fr>; 2];
 }
 
 /// A sumcheck's tables held on the host.

@@ -67,6 +67,13 @@
 //! is binary where used or zero elsewhere: a violating b gets the generic prover's (rejected) proof.
 //! Every gathered word spans 64 consecutive `y`, so the bit rounds need `n − k ≥ 6`; below `n = 7`
 //! the generic prover runs on field tables.
+//!
+//! **On a device.** The backend may take the bit rounds ([`device::Backend::bit_round_tables`]): a GPU
+//! holds packed b and the pages of `used` across them and computes, per `y`, the four subset sums
+//! `b_0, b_1, u_0, u_1` (byte tables of `eq(r_<j, ·)`) and the weighted `c_i` directly — the lookups
+//! way, with `eq(ρ_{>j}, y)` as the product of a high and a low half — then `b(r, ·)`, `used(r, ·)`
+//! after `k` rounds. The sums are the same field elements however they are computed, so the proof is
+//! the host's byte for byte; the host's way is the fallback (and the cpu backend's).
 
 use std::time::Instant;
 
@@ -78,6 +85,7 @@ use zkdl_compiler::Plan;
 use super::routing::{bit_tensor_used_boxes, bit_tensor_used_region, bit_tensor_used_table, relation_name};
 use super::{BitTable, Prover, Verifier};
 use crate::crypto::bits::{BitVector, PagedBits, PAGE_WORDS};
+use crate::crypto::device;
 use crate::crypto::sumcheck::{
     self, Factor, ProductTerm, PublicTensor, SumcheckProverOutput, SumcheckProverState, SumcheckStatement,
 };
@@ -361,18 +369,14 @@ fn prove_bit_aware(
     assert!(split.fits(n), "{split:?} over {n} variables");
     let rho = statement.eq_weight.as_deref().expect("the bit relation has an eq weight");
     let mut seconds = PhaseSeconds::default();
+    // The backend's bit rounds, if it takes them (the same sums, wherever they are computed).
+    let mut on_backend = device::current().bit_round_tables(bits, used);
     for j in 1..=split.rounds {
         let started = Instant::now();
-        let round = BitRound::new(bits, used, n, j, state.point());
         let tail = &rho[j..];
-        let sums = if j == 1 && split.pattern_rounds >= 1 {
-            first_round_sums(bits, used, tail)
-        } else if j <= split.pattern_rounds {
-            round.pattern_sums(tail)
-        } else if j <= split.pair_rounds {
-            round.pair_sums(tail)
-        } else {
-            round.lookup_sums(tail)
+        let sums = match on_backend.as_mut() {
+            Some(tables) => tables.sums(state.point(), tail),
+            None => host_round_sums(bits, used, n, j, state.point(), tail, split),
         };
         state.send_round(statement, &round_values(sums), transcript);
         seconds.bit_rounds.push(started.elapsed().as_secs_f64());
@@ -380,7 +384,10 @@ fn prove_bit_aware(
 
     let started = Instant::now();
     let k = split.rounds;
-    let tables = bind_leading_bits(bits, used, n, state.point());
+    let tables = match on_backend {
+        Some(tables) => tables.bind(state.point()).into(),
+        None => bind_leading_bits(bits, used, n, state.point()),
+    };
     let eq_rest = eq_table(&rho[k + 1..]);
     seconds.materialize = started.elapsed().as_secs_f64();
 
@@ -388,6 +395,29 @@ fn prove_bit_aware(
     let output = sumcheck::prove_remaining_rounds(statement, state, tables, Some(eq_rest), transcript);
     seconds.remaining_rounds = started.elapsed().as_secs_f64();
     (output, seconds)
+}
+
+/// `[A_0, A_1, A_2]` of round `j` on the host, by the way `split` gives it.
+fn host_round_sums(
+    bits: &BitVector,
+    used: &PagedBits,
+    n: usize,
+    j: usize,
+    point: &[Fr],
+    tail: &[Fr],
+    split: BitRounds,
+) -> [Fr; 3] {
+    if j == 1 && split.pattern_rounds >= 1 {
+        return first_round_sums(bits, used, tail);
+    }
+    let round = BitRound::new(bits, used, n, j, point);
+    if j <= split.pattern_rounds {
+        round.pattern_sums(tail)
+    } else if j <= split.pair_rounds {
+        round.pair_sums(tail)
+    } else {
+        round.lookup_sums(tail)
+    }
 }
 
 /// `q(0), …, q(3)` for `q(t) = A_0 + t·(A_1 − A_0 − A_2) + t²·A_2`.
