@@ -14,7 +14,9 @@
 //!   whose summand is a sum of product terms (`zkdl_runtime::crypto::sumcheck`).
 //! - `cl/bits.cl`: the bit relation's rounds on packed bits and the tables they leave
 //!   (`zkdl_runtime::proof::binary`).
-//! - `cl/commit.cl`: commitments to rows of bits (subset sums of the generators).
+//! - `cl/commit.cl`: commitments to rows of bits (subset sums of the generators, by byte tables for
+//!   many rows), multi-scalar multiplications by signed-digit buckets (the commitments to integers and
+//!   field elements, the openings' MSMs), and the openings' generator fold.
 
 /// The macros that make one source both CUDA C++ and OpenCL C.
 pub const PRELUDE: &str = include_str!("cl/prelude.h");

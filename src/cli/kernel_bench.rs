@@ -7,14 +7,17 @@
 //!   back to the host);
 //! - sumcheck: the `N` rounds of `Σ_x eq(ρ, x)·A(x)·B(x)·C(x)` (M1's shape), from taking the tables
 //!   (copying them to the device) to the final values;
+//! - bit relation: the sumcheck of `0 = Σ_x eq(ρ, x)·b(x)·(b(x) − used(x))` over `2^N` packed bits
+//!   (`proof::binary::prove_packed`: the first rounds on bits, then on field tables), b random where
+//!   `used` (the first three quarters) and zero elsewhere;
 //! - bit commitments: `2^N` bits committed in rows of 1024 columns (`2^(N−10)` rows), blinded and
-//!   normalized as `CommitmentKey::commit` does (the cpu by byte tables; a device by its subset-sum
-//!   kernel, copies included); the figure beside it is the input read per second (the bits plus the
-//!   generators), to set against the device's memory bandwidth;
+//!   normalized as `CommitmentKey::commit` does (the cpu and a device by byte tables of the
+//!   generators, copies included); the figure beside it is the input read per second (the bits plus
+//!   the generators), to set against the device's memory bandwidth;
 //! - signed commitments: `2^(N−6)` integers below `2^40` in magnitude (weight-sized) committed in rows
-//!   of 1024 (the cpu by signed-digit tables, a device by double-and-add per entry);
+//!   of 1024 (the cpu by signed-digit tables, a device by signed-digit buckets);
 //! - MSM: `Σ v_i · g_i` over `2^(N−6)` random field elements, an opening round's `⟨v, g⟩` (the cpu
-//!   by ark's Pippenger, a device by double-and-add per entry and partial sums per work-group);
+//!   by ark's Pippenger, a device by signed-digit buckets);
 //! - generator fold: the opening's `x·g_L + g_R` over `2^(N−6)` points (a scalar multiplication each),
 //!   as affine points.
 
@@ -25,10 +28,13 @@ use ark_ff::UniformRand;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 use zkdl_runtime::backend::cpu::Cpu;
+use zkdl_runtime::crypto::bits::{BitVector, PagedBits};
 use zkdl_runtime::crypto::commitment::{fold_generators, multi_scalar_multiplication, CommitmentKey, TensorCommitment};
 use zkdl_runtime::crypto::device::with_backend;
 use zkdl_runtime::crypto::device::{Backend, RoundShape};
-use zkdl_runtime::Fr;
+use zkdl_runtime::crypto::sumcheck::{Factor, ProductTerm, PublicTensor, SumcheckStatement};
+use zkdl_runtime::proof::binary::prove_packed;
+use zkdl_runtime::{Fr, TensorId, Transcript};
 use zkdl_runtime::{G1Affine, G1Projective};
 
 use super::CliError;
@@ -109,10 +115,31 @@ pub fn run(backend: &Arc<dyn Backend>, vars: u32, runs: usize) -> Result<serde_j
     }));
     drop(tables);
 
+    // The bit relation over 2^n bits: b random where used (the first three quarters), zero elsewhere.
+    let used = BitVector::from_fn(1usize << n, |i| i < 3 << (n - 2));
+    let b_words: Vec<u64> = used.words().iter().map(|u| u & rng.gen::<u64>()).collect();
+    let b = BitVector::from_words(b_words, 1usize << n);
+    let statement = SumcheckStatement {
+        relation: "B (kernel bench)".into(),
+        num_vars: n,
+        eq_weight: Some(rho.clone()),
+        factors: vec![
+            Factor::Committed(TensorId(0)),
+            Factor::Public(PublicTensor::Dense((0..1usize << n).map(|i| Fr::from(u64::from(used.get(i)))).collect())),
+        ],
+        terms: vec![ProductTerm::new(Fr::from(1u64), [0, 0]), ProductTerm::new(-Fr::from(1u64), [0, 1])],
+    };
+    let paged = PagedBits::from_bit_vector(&used);
+    rows.push(compare("bit relation", format!("2^{n} bits"), format!("{n} rounds, the first on bits"), &|_| {
+        let out = prove_packed(&statement, &b, &paged, &mut Transcript::new(b"kernel bench"));
+        Output::Field([out.point, out.claims.iter().map(|c| c.value).collect()].concat())
+    }));
+    drop(statement);
+
     let key = CommitmentKey::cached(BIT_COLS_LOG);
     let words: Vec<u64> = (0..1usize << (n - 6)).map(|_| rng.gen()).collect();
     let cols = 1usize << BIT_COLS_LOG;
-    let bits = zkdl_runtime::crypto::bits::BitVector::from_words(words, 1usize << n);
+    let bits = BitVector::from_words(words, 1usize << n);
     // The same blinds on both sides, so the commitments compare.
     let blinds = || rand_chacha::ChaCha20Rng::seed_from_u64(18);
     let mut row = compare("bit commitments", format!("2^{n} bits"), String::new(), &|_| {
