@@ -158,12 +158,14 @@ KERNEL void commit_bit_rows_by_bytes(GLOBAL const u64 *tables, GLOBAL const u64 
  *
  * The kernels, in order (counts and cursors: 128 32-bit words per region, lists: cols 32-bit words
  * per region):
- * 1. bucket_count: one work-item per entry; counts (zeroed first) += 1 for each nonzero digit.
+ * 1. bucket_digits with scatter = 0: one work-item per entry; slots (the counts, zeroed first) += 1
+ *    for each nonzero digit.
  * 2. bucket_starts: one work-item per region; the exclusive prefix sums of its 128 counts, written
  *    over the counts (the bucket starts) and into cursors.
- * 3. bucket_scatter: one work-item per entry; each nonzero digit claims the next slot of its bucket
- *    (an atomic increment of its cursor) and writes there j, with bit 31 set for −P. The order
- *    within a bucket depends on scheduling, which changes no sum; afterwards cursors hold the ends.
+ * 3. bucket_digits with scatter = 1 and slots = cursors: each nonzero digit claims the next slot of
+ *    its bucket (an atomic increment of its cursor) and writes there j, with bit 31 set for −P. The
+ *    order within a bucket depends on scheduling, which changes no sum; afterwards cursors hold the
+ *    ends.
  * 4. bucket_accumulate: one work-item per bucket; B_k by mixed additions of its list's points.
  * 5. bucket_window_sums: one work-group of 128 per region; work-item k − 1 multiplies B_k by k
  *    (double-and-add over k's bits), and the group's tree sum gives the window sum Σ_k k · B_k.
@@ -188,15 +190,20 @@ DEVICE int signed_digit(GLOBAL const u64 *v, u32 w) {
   return v[4] ? -d : d;
 }
 
-KERNEL void bucket_count(GLOBAL const u64 *scalars, u64 count, u64 cols, u32 windows, GLOBAL u32 *counts) {
+KERNEL void bucket_digits(GLOBAL const u64 *scalars, u64 count, u64 cols, u32 windows, GLOBAL u32 *slots,
+                          u32 scatter, GLOBAL u32 *lists) {
   u64 e = GLOBAL_ID();
   if (e >= count) return;
   GLOBAL const u64 *v = scalars + 5 * e;
   if ((v[0] | v[1] | v[2] | v[3]) == 0) return;
   u64 first_region = (e / cols) * windows;
+  u32 j = (u32)(e % cols);
   for (u32 w = 0; w < windows; w++) {
     int d = signed_digit(v, w);
-    if (d != 0) ATOMIC_INC(&counts[(first_region + w) * BUCKETS + (u64)(d < 0 ? -d : d) - 1]);
+    if (d == 0) continue;
+    u64 region = first_region + w;
+    u32 slot = ATOMIC_INC(&slots[region * BUCKETS + (u64)(d < 0 ? -d : d) - 1]);
+    if (scatter) lists[region * cols + slot] = d < 0 ? (j | 0x80000000u) : j;
   }
 }
 
@@ -209,23 +216,6 @@ KERNEL void bucket_starts(GLOBAL u32 *counts, u64 regions, GLOBAL u32 *cursors) 
     counts[i] = total;
     cursors[i] = total;
     total += c;
-  }
-}
-
-KERNEL void bucket_scatter(GLOBAL const u64 *scalars, u64 count, u64 cols, u32 windows, GLOBAL u32 *cursors,
-                           GLOBAL u32 *lists) {
-  u64 e = GLOBAL_ID();
-  if (e >= count) return;
-  GLOBAL const u64 *v = scalars + 5 * e;
-  if ((v[0] | v[1] | v[2] | v[3]) == 0) return;
-  u64 first_region = (e / cols) * windows;
-  u32 j = (u32)(e % cols);
-  for (u32 w = 0; w < windows; w++) {
-    int d = signed_digit(v, w);
-    if (d == 0) continue;
-    u64 region = first_region + w;
-    u32 slot = ATOMIC_INC(&cursors[region * BUCKETS + (u64)(d < 0 ? -d : d) - 1]);
-    lists[region * cols + slot] = d < 0 ? (j | 0x80000000u) : j;
   }
 }
 

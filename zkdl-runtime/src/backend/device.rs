@@ -67,9 +67,8 @@ pub(crate) enum Kernel {
     CommitBitRows,
     BitByteTables,
     CommitBitRowsByBytes,
-    BucketCount,
+    BucketDigits,
     BucketStarts,
-    BucketScatter,
     BucketAccumulate,
     BucketWindowSums,
     WindowCombine,
@@ -77,7 +76,7 @@ pub(crate) enum Kernel {
 }
 
 impl Kernel {
-    pub(crate) const ALL: [Kernel; 17] = [
+    pub(crate) const ALL: [Kernel; 16] = [
         Kernel::EqDouble,
         Kernel::FoldLeading,
         Kernel::EqFoldSum,
@@ -88,9 +87,8 @@ impl Kernel {
         Kernel::CommitBitRows,
         Kernel::BitByteTables,
         Kernel::CommitBitRowsByBytes,
-        Kernel::BucketCount,
+        Kernel::BucketDigits,
         Kernel::BucketStarts,
-        Kernel::BucketScatter,
         Kernel::BucketAccumulate,
         Kernel::BucketWindowSums,
         Kernel::WindowCombine,
@@ -132,9 +130,8 @@ impl Kernel {
             Kernel::CommitBitRows => "commit_bit_rows",
             Kernel::BitByteTables => "bit_byte_tables",
             Kernel::CommitBitRowsByBytes => "commit_bit_rows_by_bytes",
-            Kernel::BucketCount => "bucket_count",
+            Kernel::BucketDigits => "bucket_digits",
             Kernel::BucketStarts => "bucket_starts",
-            Kernel::BucketScatter => "bucket_scatter",
             Kernel::BucketAccumulate => "bucket_accumulate",
             Kernel::BucketWindowSums => "bucket_window_sums",
             Kernel::WindowCombine => "window_combine",
@@ -377,35 +374,30 @@ impl<D: Device> DeviceBackend<D> {
         let counts = upload(d, &vec![0u64; bucket_words])?;
         let cursors = d.alloc(bucket_words)?;
         let lists = d.alloc((regions * cols).div_ceil(2))?;
-        let entry_groups = count.div_ceil(GROUP_SIZE);
-        d.launch(
-            Kernel::BucketCount,
-            entry_groups,
-            &[
-                Arg::Buffer(&scalar_buffer),
-                Arg::U64(count as u64),
-                Arg::U64(cols as u64),
-                Arg::U32(windows as u32),
-                Arg::Buffer(&counts),
-            ],
-        )?;
+        // Counts the nonzero digits of each bucket (scatter = 0), or writes each entry into its
+        // buckets' lists at the cursors (scatter = 1).
+        let digits = |slots: &D::Buffer, scatter: u32| {
+            d.launch(
+                Kernel::BucketDigits,
+                count.div_ceil(GROUP_SIZE),
+                &[
+                    Arg::Buffer(&scalar_buffer),
+                    Arg::U64(count as u64),
+                    Arg::U64(cols as u64),
+                    Arg::U32(windows as u32),
+                    Arg::Buffer(slots),
+                    Arg::U32(scatter),
+                    Arg::Buffer(&lists),
+                ],
+            )
+        };
+        digits(&counts, 0)?;
         d.launch(
             Kernel::BucketStarts,
             regions.div_ceil(GROUP_SIZE),
             &[Arg::Buffer(&counts), Arg::U64(regions as u64), Arg::Buffer(&cursors)],
         )?;
-        d.launch(
-            Kernel::BucketScatter,
-            entry_groups,
-            &[
-                Arg::Buffer(&scalar_buffer),
-                Arg::U64(count as u64),
-                Arg::U64(cols as u64),
-                Arg::U32(windows as u32),
-                Arg::Buffer(&cursors),
-                Arg::Buffer(&lists),
-            ],
-        )?;
+        digits(&cursors, 1)?;
         let buckets = regions * BUCKETS;
         let bucket_sums = d.alloc(24 * buckets)?;
         d.launch(
