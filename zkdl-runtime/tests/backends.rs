@@ -298,8 +298,9 @@ fn multi_scalar_multiplications_match_the_cpu() {
     }
 }
 
-/// The opening's generator fold `x·low + high` on each backend against ark, for x = 0, 1, −1 and
-/// random, with equal points (a doubling), inverse points (the identity) and the identity itself.
+/// The opening's generator fold `x·low + high` on each backend against ark, for x = 0, ±1, 2, ±λ (the
+/// endomorphism's eigenvalue) and random, with equal points (a doubling), inverse points (the
+/// identity) and the identity itself on either side.
 #[test]
 fn generator_folds_match_the_cpu() {
     use ark_ec::{AffineRepr, CurveGroup};
@@ -309,8 +310,13 @@ fn generator_folds_match_the_cpu() {
     let g = key.generators();
     let mut r = rng(6);
     for device in devices() {
-        for x in [Fr::zero(), Fr::one(), -Fr::one(), Fr::rand(&mut r)] {
-            let low: Vec<G1Affine> = g[..32].to_vec();
+        // λ and −λ split into k_1 = 0 (the GLV decomposition of the kernel); random x of every sign
+        // pattern.
+        let lambda = <ark_bls12_381::g1::Config as ark_ec::scalar_mul::glv::GLVConfig>::LAMBDA;
+        let special = [Fr::zero(), Fr::one(), -Fr::one(), Fr::from(2u64), lambda, -lambda];
+        for x in special.into_iter().chain((0..6).map(|_| Fr::rand(&mut r))) {
+            let mut low: Vec<G1Affine> = g[..32].to_vec();
+            low[3] = G1Affine::identity();
             let mut high: Vec<G1Affine> = g[32..64].to_vec();
             // x·low_0 + high_0 = 2·low_0 when x = 1; x·low_1 + high_1 = identity when x = 1.
             high[0] = (low[0] * x).into_affine();

@@ -60,29 +60,42 @@ KERNEL void commit_bit_rows(GLOBAL const u64 *generators, GLOBAL const u64 *bits
   if (lid == 0) g1_store_xyzz(out, row, partial[0]);
 }
 
-/* g1_fold(low, high, count, x0, x1, x2, x3, out): out[i] = x·low[i] + high[i] for i < count, the
+/* g1_fold(low, high, count, glv, bits, out): out[i] = x·low[i] + high[i] for i < count, the
  * generator fold of the inner-product argument (zkdl_runtime::crypto::commitment::opening:
- * g ← x·g_L + g_R).
+ * g ← x·g_L + g_R), by the GLV endomorphism of BLS12-381's G1.
+ *
+ * φ(x, y) = (β·x, y), β a cube root of unity in Fq, acts on G1 (the points of order r) as
+ * multiplication by λ (a cube root of unity mod r). The host splits x = s_1·k_1 + λ·s_2·k_2 (mod r)
+ * with |k_1|, |k_2| < 2^bits, bits about 128 (ark-ec's GLVConfig::scalar_decomposition), so
+ *
+ *     x·P = k_1·(s_1·P) + k_2·(s_2·φ(P)),
+ *
+ * one double-and-add over `bits` bits for both halves: about 128 doublings and 128 mixed additions
+ * against 255 and 128 over x itself. Valid for points of G1, which every generator and every fold of
+ * generators is; the identity (x = y = 0) maps to itself.
  *
  * - low, high: count affine points each, 12 limbs (as commit_bit_rows' generators);
- * - x0 … x3: the scalar x < r in standard form (not Montgomery), least significant word first;
+ * - glv: 16 words: k_1 (four little-endian words), k_2 (four), 1 if s_1 = −1, 1 if s_2 = −1, then β
+ *   in Fq Montgomery limbs (six);
  * - out: count XYZZ points, 24 limbs.
  *
- * One work-item per point: left-to-right double-and-add over bits 254 … 0 of x (x < r < 2^255),
- * with the complete branches of g1_add_affine (equal and inverse points, infinity). Launch: any
- * work-group size, global size ≥ count.
+ * One work-item per point, with the complete branches of g1_add_affine (equal and inverse points,
+ * infinity). Launch: any work-group size, global size ≥ count.
  */
-KERNEL void g1_fold(GLOBAL const u64 *low, GLOBAL const u64 *high, u64 count, u64 x0, u64 x1, u64 x2, u64 x3,
+KERNEL void g1_fold(GLOBAL const u64 *low, GLOBAL const u64 *high, u64 count, GLOBAL const u64 *glv, u32 bits,
                     GLOBAL u64 *out) {
   u64 i = GLOBAL_ID();
   if (i >= count) return;
   g1_affine p = g1_load_affine(low, i);
-  u64 words[4];
-  words[0] = x0; words[1] = x1; words[2] = x2; words[3] = x3;
+  g1_affine endo;
+  endo.x = fq_mul(fq_load(glv + 10, 0), p.x);
+  endo.y = glv[9] ? fq_neg(p.y) : p.y;
+  if (glv[8]) p.y = fq_neg(p.y);
   g1_xyzz acc = g1_infinity();
-  for (int bit = 254; bit >= 0; bit--) {
+  for (int bit = (int)bits - 1; bit >= 0; bit--) {
     acc = g1_double(acc);
-    if ((words[bit >> 6] >> (bit & 63)) & 1) acc = g1_add_affine(acc, p);
+    if ((glv[bit >> 6] >> (bit & 63)) & 1) acc = g1_add_affine(acc, p);
+    if ((glv[4 + (bit >> 6)] >> (bit & 63)) & 1) acc = g1_add_affine(acc, endo);
   }
   acc = g1_add_affine(acc, g1_load_affine(high, i));
   g1_store_xyzz(out, i, acc);

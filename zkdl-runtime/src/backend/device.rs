@@ -16,9 +16,10 @@
 
 use std::sync::Arc;
 
-use ark_bls12_381::Fq;
+use ark_bls12_381::{g1, Fq};
+use ark_ec::scalar_mul::glv::GLVConfig;
 use ark_ec::AffineRepr;
-use ark_ff::{BigInt, One, PrimeField, Zero};
+use ark_ff::{BigInt, BigInteger, One, PrimeField, Zero};
 use zkdl_kernels::Program;
 
 use crate::backend::bit_rounds::DeviceBitRounds;
@@ -496,7 +497,19 @@ impl<D: Device> DeviceBackend<D> {
         let count = low.len();
         let buffers = [upload(d, &affine_limbs(low))?, upload(d, &affine_limbs(high))?];
         let out = d.alloc(24 * count)?;
-        let [x0, x1, x2, x3] = x.into_bigint().0;
+        // x = s_1·k_1 + λ·s_2·k_2: the GLV split of `g1_fold` (kernels/src/cl/commit.cl).
+        let ((positive_1, k_1), (positive_2, k_2)) = <g1::Config as GLVConfig>::scalar_decomposition(x);
+        let (k_1, k_2) = (k_1.into_bigint(), k_2.into_bigint());
+        let bits = k_1.num_bits().max(k_2.num_bits());
+        let beta = <g1::Config as GLVConfig>::ENDO_COEFFS[0];
+        let glv: Vec<u64> = k_1
+            .0
+            .into_iter()
+            .chain(k_2.0)
+            .chain([u64::from(!positive_1), u64::from(!positive_2)])
+            .chain(beta.0 .0)
+            .collect();
+        let glv = upload(d, &glv)?;
         d.launch(
             Kernel::G1Fold,
             count.div_ceil(Kernel::G1Fold.group_size()),
@@ -504,10 +517,8 @@ impl<D: Device> DeviceBackend<D> {
                 Arg::Buffer(&buffers[0]),
                 Arg::Buffer(&buffers[1]),
                 Arg::U64(count as u64),
-                Arg::U64(x0),
-                Arg::U64(x1),
-                Arg::U64(x2),
-                Arg::U64(x3),
+                Arg::Buffer(&glv),
+                Arg::U32(bits),
                 Arg::Buffer(&out),
             ],
         )?;
