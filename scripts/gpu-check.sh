@@ -43,12 +43,24 @@ for line in sys.stdin:
 run() {
   local out="$1" bundle="${2:-$root/target/gpu-check}"
   mkdir -p "$out"
+  # Absolute paths: the steps run inside OUT.
+  out="$(cd "$out" && pwd)"
+  bundle="$(cd "$bundle" 2>/dev/null && pwd || echo "$bundle")"
   for f in zkdl backends nvrtc; do
     [ -x "$bundle/$f" ] || { echo "missing $bundle/$f: run \`scripts/gpu-check.sh build\` first" >&2; exit 2; }
   done
   for lib in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do
     [ -d "$lib" ] && export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   done
+  # After the toolkit's: NVRTC and cuBLAS from pip wheels (nvidia-cuda-nvrtc, nvidia-cublas), where
+  # the machine's python3 has them (site-packages/nvidia/cu13/lib for CUDA 13).
+  if command -v python3 > /dev/null; then
+    for site in $(python3 -c 'import site; print(" ".join(site.getsitepackages()))' 2> /dev/null); do
+      for lib in "$site"/nvidia/*/lib; do
+        [ -d "$lib" ] && export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$lib"
+      done
+    done
+  fi
   local summary="$out/summary.txt"
   : > "$summary"
   step() {
@@ -65,6 +77,7 @@ run() {
     echo "commit $(cat "$bundle/commit" 2>/dev/null || echo unknown)"
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 || true
     nproc
+    echo "LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}"
   } | tee "$out/machine.txt"
   cd "$out"
   # 1. The backend suite: every kernel and whole proofs on CUDA against the cpu; CUDA must be there.
