@@ -37,11 +37,19 @@ const BUCKETS: usize = 128;
 
 /// An MSM is cut into segments of this many entries, each a bucket MSM of its own (in parallel),
 /// added up on the host.
-const MSM_SEGMENT: usize = 4096;
+pub(crate) const MSM_SEGMENT: usize = 4096;
 
-/// The most 32-bit bucket-list words one launch of the bucket kernels holds (256 MiB): a commitment
-/// with more `rows · windows · cols` goes in batches of rows.
-const MAX_LIST_WORDS: usize = 1 << 26;
+/// The most device memory one launch of the bucket kernels holds (1 GiB): a commitment or an MSM
+/// needing more ([`bucket_bytes`] per segment) goes in batches of segments.
+const MAX_BUCKET_BYTES: usize = 1 << 30;
+
+/// The device memory of one segment of `cols` entries in the bucket kernels over `windows` windows:
+/// the scalars (40 bytes an entry), and per window the bucket lists (4 bytes an entry), counts and
+/// cursors (8 bytes a bucket), the bucket sums (an XYZZ point, 192 bytes, a bucket) and the window
+/// sum. The bucket sums dominate: 24 KiB a window.
+pub(crate) const fn bucket_bytes(cols: usize, windows: usize) -> usize {
+    40 * cols + windows * (4 * cols + (8 + 192) * BUCKETS + 192)
+}
 
 /// With this many rows or more, bit rows are summed by byte tables (`bit_byte_tables`: about
 /// `128 · columns` additions to build, then one addition per nonzero byte of a row instead of about
@@ -249,26 +257,26 @@ pub(crate) fn xyzz_to_affine(limbs: &[u64]) -> Vec<G1Affine> {
 pub(crate) struct DeviceBackend<D: Device> {
     device: Arc<D>,
     min_vars: usize,
-    /// [`BYTE_TABLE_SLICE_WORDS`] and [`MAX_LIST_WORDS`], smaller in tests of the slicing and the
+    /// [`BYTE_TABLE_SLICE_WORDS`] and [`MAX_BUCKET_BYTES`], smaller in tests of the slicing and the
     /// batching.
     byte_table_slice_words: usize,
-    max_list_words: usize,
+    max_bucket_bytes: usize,
 }
 
 impl<D: Device> DeviceBackend<D> {
     pub(crate) fn new(device: D, min_vars: usize) -> Self {
-        Self::with_limits(device, min_vars, BYTE_TABLE_SLICE_WORDS, MAX_LIST_WORDS)
+        Self::with_limits(device, min_vars, BYTE_TABLE_SLICE_WORDS, MAX_BUCKET_BYTES)
     }
 
     /// A backend whose byte tables cover `byte_table_slice_words` words of a row and whose bucket
-    /// launches hold at most `max_list_words` list words (at least one row's).
+    /// launches hold at most `max_bucket_bytes` of device memory (at least one segment's).
     pub(crate) fn with_limits(
         device: D,
         min_vars: usize,
         byte_table_slice_words: usize,
-        max_list_words: usize,
+        max_bucket_bytes: usize,
     ) -> Self {
-        Self { device: Arc::new(device), min_vars, byte_table_slice_words, max_list_words }
+        Self { device: Arc::new(device), min_vars, byte_table_slice_words, max_bucket_bytes }
     }
 
     fn device_eq_table(&self, point: &[Fr]) -> Result<Vec<Fr>, BackendError> {
@@ -438,7 +446,7 @@ impl<D: Device> DeviceBackend<D> {
         let rows = scalars.len() / 5 / cols;
         let generator_buffer = upload(d, &affine_limbs(&generators[..cols]))?;
         let windows = bits as usize / 8 + 1;
-        let batch = (self.max_list_words / (windows * cols)).max(1);
+        let batch = (self.max_bucket_bytes / bucket_bytes(cols, windows)).max(1);
         let mut points = Vec::with_capacity(rows);
         for first in (0..rows).step_by(batch) {
             let last = (first + batch).min(rows);
@@ -481,10 +489,20 @@ impl<D: Device> DeviceBackend<D> {
         let d = &*self.device;
         let count = bases.len();
         let cols = count.min(MSM_SEGMENT);
-        let base_buffer = upload(d, &affine_limbs(bases))?;
-        let sums = self.bucket_sums(&base_buffer, cols, &scalars[..5 * count], cols, bits)?;
-        let points = read_points(d, &sums, count.div_ceil(cols))?;
-        Ok(points.iter().map(|p| p.into_group()).sum())
+        let windows = bits as usize / 8 + 1;
+        // Entries per launch: whole segments, within the memory bound.
+        let batch = cols * (self.max_bucket_bytes / bucket_bytes(cols, windows)).max(1);
+        let mut sum = G1Projective::zero();
+        for first in (0..count).step_by(batch) {
+            let last = (first + batch).min(count);
+            let base_buffer = upload(d, &affine_limbs(&bases[first..last]))?;
+            let sums = self.bucket_sums(&base_buffer, cols, &scalars[5 * first..5 * last], cols, bits)?;
+            sum += read_points(d, &sums, (last - first).div_ceil(cols))?
+                .iter()
+                .map(|p| p.into_group())
+                .sum::<G1Projective>();
+        }
+        Ok(sum)
     }
 
     fn device_fold_generators(

@@ -164,7 +164,7 @@ mod tests {
     use rand_chacha::ChaCha20Rng;
 
     use super::*;
-    use crate::backend::device::{BYTE_TABLE_MIN_ROWS, BYTE_TABLE_SLICE_WORDS};
+    use crate::backend::device::{bucket_bytes, BYTE_TABLE_MIN_ROWS, BYTE_TABLE_SLICE_WORDS, MSM_SEGMENT};
     use crate::crypto::commitment::CommitmentKey;
     use crate::{G1Affine, G1Projective};
 
@@ -223,14 +223,36 @@ mod tests {
         let values: Vec<i64> = (0..rows * cols).map(|_| rng.gen_range(-(1i64 << 39)..1 << 39)).collect();
         let scalars: Vec<u64> = values.iter().flat_map(|v| [v.unsigned_abs(), 0, 0, 0, u64::from(*v < 0)]).collect();
         let generators = &key.generators()[..cols];
-        let windows = bits as usize / 8 + 1;
-        let one_row = DeviceBackend::with_limits(d, 0, BYTE_TABLE_SLICE_WORDS, windows * cols);
-        let three_rows = DeviceBackend::with_limits(device().unwrap(), 0, BYTE_TABLE_SLICE_WORDS, 3 * windows * cols);
+        let row_bytes = bucket_bytes(cols, bits as usize / 8 + 1);
+        let one_row = DeviceBackend::with_limits(d, 0, BYTE_TABLE_SLICE_WORDS, row_bytes);
+        let three_rows = DeviceBackend::with_limits(device().unwrap(), 0, BYTE_TABLE_SLICE_WORDS, 3 * row_bytes);
         let all = DeviceBackend::new(device().unwrap(), 0);
         let expected: Vec<G1Affine> =
             values.chunks(cols).map(|row| naive_row_sum(generators, row.iter().copied().enumerate())).collect();
         for backend in [&one_row, &three_rows, &all] {
             assert_eq!(backend.signed_row_sums(generators, &scalars, cols, bits).unwrap(), expected);
+        }
+    }
+
+    /// An MSM of three segments and a few entries more, in launches of one segment (the bases of
+    /// each launch its own) and in one: both are ark's sum.
+    #[test]
+    fn msms_in_batches_of_segments_equal_one_launch() {
+        use ark_ec::VariableBaseMSM;
+        let Some(d) = device() else { return };
+        let key = CommitmentKey::new(5);
+        let mut rng = ChaCha20Rng::seed_from_u64(5);
+        let (count, bits) = (3 * MSM_SEGMENT + 5, 40u32);
+        let values: Vec<i64> = (0..count).map(|_| rng.gen_range(-(1i64 << 39)..1 << 39)).collect();
+        let scalars: Vec<u64> = values.iter().flat_map(|v| [v.unsigned_abs(), 0, 0, 0, u64::from(*v < 0)]).collect();
+        let bases: Vec<G1Affine> = key.generators().iter().copied().cycle().take(count).collect();
+        let fields: Vec<crate::Fr> = values.iter().map(|&v| crate::Fr::from(v)).collect();
+        let expected = G1Projective::msm_unchecked(&bases, &fields);
+        let one_segment =
+            DeviceBackend::with_limits(d, 0, BYTE_TABLE_SLICE_WORDS, bucket_bytes(MSM_SEGMENT, bits as usize / 8 + 1));
+        let all = DeviceBackend::new(device().unwrap(), 0);
+        for backend in [&one_segment, &all] {
+            assert_eq!(backend.msm(&bases, &scalars, bits).unwrap(), expected);
         }
     }
 }
