@@ -13,6 +13,8 @@
 //!   committed dataset.
 //! - [`proof`]: the proof of training — every relation of `PROTOCOL.md` §4, aggregated, committed,
 //!   opened and made non-interactive — and its file format.
+//! - [`distributed`]: proving on several ranks that together make the single-process proof (so far
+//!   the sumcheck's round loop, over ranks owning the last index bits).
 //!
 //! [`error`] holds the verifier's error type and [`files`] atomic writes. Notation follows
 //! `PROTOCOL.md`: `F` is the scalar field, `G` the G1 group.
@@ -20,6 +22,7 @@
 
 pub mod backend;
 pub mod crypto;
+pub mod distributed;
 pub mod error;
 pub mod files;
 pub mod proof;
