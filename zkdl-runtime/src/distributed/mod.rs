@@ -22,8 +22,10 @@
 //!
 //! [`Communicator`] is what the ranks need from a transport (an all-reduce of field elements, a
 //! broadcast, a gather); [`LocalGroup`] runs ranks as threads of one process, which the tests use to
-//! check the byte identity.
+//! check the byte identity, and `mpi::MpiRanks` (feature `mpi`) the processes of an MPI job.
 
+#[cfg(feature = "mpi")]
+pub mod mpi;
 pub mod sumcheck;
 
 use std::sync::{Arc, Barrier, Mutex};
@@ -32,7 +34,7 @@ use crate::Fr;
 
 /// What the ranks of a distributed proof exchange. Every rank calls every collective operation in
 /// the same order.
-pub trait Communicator: Send {
+pub trait Communicator {
     /// This rank, `0 … size − 1`; rank 0 holds the transcript.
     fn rank(&self) -> usize;
     /// The number of ranks `N` (a power of two).
