@@ -316,10 +316,10 @@ impl<D: Device> DeviceBackend<D> {
         let rows = words.len() / words_per_row;
         let cols = 64 * words_per_row;
         let limbs = affine_limbs(&generators[..cols]);
-        let generator_buffer = upload(d, &limbs)?;
         let bits = upload(d, words)?;
         let out = d.alloc(24 * rows)?;
         if rows < BYTE_TABLE_MIN_ROWS {
+            let generator_buffer = upload(d, &limbs)?;
             d.launch(
                 Kernel::CommitBitRows,
                 rows,
