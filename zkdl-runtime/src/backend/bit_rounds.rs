@@ -22,7 +22,7 @@ use crate::backend::device::{
     device_failed, fr_words, upload, words_fr, Arg, Device, Kernel, GROUP_SIZE, MAX_ROUND_GROUPS,
 };
 use crate::backend::BackendError;
-use crate::crypto::bits::{BitVector, PagedBits};
+use crate::crypto::bits::{fill_byte_subset_sums, BitVector, PagedBits};
 use crate::crypto::device::BitRoundTables;
 use crate::crypto::tensor::eq_table;
 use crate::Fr;
@@ -134,9 +134,7 @@ impl<D: Device> BitRoundTables for DeviceBitRounds<D> {
 fn subset_tables(weights: &[Fr]) -> Vec<Fr> {
     let mut tables = vec![Fr::zero(); 256 * weights.len().div_ceil(8)];
     for (group, table) in weights.chunks(8).zip(tables.chunks_exact_mut(256)) {
-        for v in 1..1usize << group.len() {
-            table[v] = table[v & (v - 1)] + group[v.trailing_zeros() as usize];
-        }
+        fill_byte_subset_sums(group, table);
     }
     tables
 }

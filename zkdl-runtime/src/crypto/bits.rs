@@ -8,6 +8,8 @@
 
 use rayon::prelude::*;
 
+use crate::Fr;
+
 /// A fixed-length vector of bits.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct BitVector {
@@ -253,6 +255,18 @@ impl PagedBits {
     /// Bytes on the heap.
     pub fn heap_bytes(&self) -> usize {
         self.pages.capacity() * 4 + self.mixed.capacity() * 8 * PAGE_WORDS
+    }
+}
+
+/// The subset sums of at most eight weights, the byte table of a bit mask: `table[v]` is the sum of
+/// `group[i]` over the set bits `i` of `v`, for `v < 2^group.len()` (`table[0]`, the empty sum, is left
+/// as it is: zero in a zeroed table). One addition per entry.
+///
+/// # Panics
+/// If `table` has fewer than `2^group.len()` entries.
+pub fn fill_byte_subset_sums(group: &[Fr], table: &mut [Fr]) {
+    for v in 1..1usize << group.len() {
+        table[v] = table[v & (v - 1)] + group[v.trailing_zeros() as usize];
     }
 }
 

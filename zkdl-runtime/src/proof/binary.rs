@@ -84,7 +84,7 @@ use zkdl_compiler::Plan;
 
 use super::routing::{bit_tensor_used_boxes, bit_tensor_used_region, bit_tensor_used_table, relation_name};
 use super::{BitTable, Prover, Verifier};
-use crate::crypto::bits::{BitVector, PagedBits, PAGE_WORDS};
+use crate::crypto::bits::{fill_byte_subset_sums, BitVector, PagedBits, PAGE_WORDS};
 use crate::crypto::device;
 use crate::crypto::sumcheck::{
     self, Factor, ProductTerm, PublicTensor, SumcheckProverOutput, SumcheckProverState, SumcheckStatement,
@@ -441,9 +441,7 @@ impl SubsetSums {
             .chunks(8)
             .map(|group| {
                 let mut table = vec![Fr::zero(); 1 << group.len()];
-                for v in 1..table.len() {
-                    table[v] = table[v & (v - 1)] + group[v.trailing_zeros() as usize];
-                }
+                fill_byte_subset_sums(group, &mut table);
                 table
             })
             .collect();
