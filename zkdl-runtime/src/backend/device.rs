@@ -43,6 +43,12 @@ pub(crate) const MSM_SEGMENT: usize = 4096;
 /// needing more ([`bucket_bytes`] per segment) goes in batches of segments.
 const MAX_BUCKET_BYTES: usize = 1 << 30;
 
+/// The signed base-256 digit windows of magnitudes below `2^bits`: `⌊bits/8⌋ + 1`, the last taking the
+/// carry out of the top byte (`signed_digit` in `kernels/src/cl/commit.cl`).
+pub(crate) const fn digit_windows(bits: u32) -> usize {
+    bits as usize / 8 + 1
+}
+
 /// The device memory of one segment of `cols` entries in the bucket kernels over `windows` windows:
 /// the scalars (40 bytes an entry), and per window the bucket lists (4 bytes an entry), counts and
 /// cursors (8 bytes a bucket), the bucket sums (an XYZZ point, 192 bytes, a bucket) and the window
@@ -375,7 +381,7 @@ impl<D: Device> DeviceBackend<D> {
         let d = &*self.device;
         let count = scalars.len() / 5;
         let segments = count.div_ceil(cols);
-        let windows = bits as usize / 8 + 1;
+        let windows = digit_windows(bits);
         let regions = segments * windows;
         let scalar_buffer = upload(d, scalars)?;
         // 128 32-bit counts per region, two to a 64-bit word.
@@ -445,7 +451,7 @@ impl<D: Device> DeviceBackend<D> {
         let d = &*self.device;
         let rows = scalars.len() / 5 / cols;
         let generator_buffer = upload(d, &affine_limbs(&generators[..cols]))?;
-        let windows = bits as usize / 8 + 1;
+        let windows = digit_windows(bits);
         let batch = (self.max_bucket_bytes / bucket_bytes(cols, windows)).max(1);
         let mut points = Vec::with_capacity(rows);
         for first in (0..rows).step_by(batch) {
@@ -489,7 +495,7 @@ impl<D: Device> DeviceBackend<D> {
         let d = &*self.device;
         let count = bases.len();
         let cols = count.min(MSM_SEGMENT);
-        let windows = bits as usize / 8 + 1;
+        let windows = digit_windows(bits);
         // Entries per launch: whole segments, within the memory bound.
         let batch = cols * (self.max_bucket_bytes / bucket_bytes(cols, windows)).max(1);
         let mut sum = G1Projective::zero();

@@ -164,7 +164,9 @@ mod tests {
     use rand_chacha::ChaCha20Rng;
 
     use super::*;
-    use crate::backend::device::{bucket_bytes, BYTE_TABLE_MIN_ROWS, BYTE_TABLE_SLICE_WORDS, MSM_SEGMENT};
+    use crate::backend::device::{
+        bucket_bytes, digit_windows, BYTE_TABLE_MIN_ROWS, BYTE_TABLE_SLICE_WORDS, MSM_SEGMENT,
+    };
     use crate::crypto::commitment::CommitmentKey;
     use crate::{G1Affine, G1Projective};
 
@@ -223,7 +225,7 @@ mod tests {
         let values: Vec<i64> = (0..rows * cols).map(|_| rng.gen_range(-(1i64 << 39)..1 << 39)).collect();
         let scalars: Vec<u64> = values.iter().flat_map(|v| [v.unsigned_abs(), 0, 0, 0, u64::from(*v < 0)]).collect();
         let generators = &key.generators()[..cols];
-        let row_bytes = bucket_bytes(cols, bits as usize / 8 + 1);
+        let row_bytes = bucket_bytes(cols, digit_windows(bits));
         let one_row = DeviceBackend::with_limits(d, 0, BYTE_TABLE_SLICE_WORDS, row_bytes);
         let three_rows = DeviceBackend::with_limits(device().unwrap(), 0, BYTE_TABLE_SLICE_WORDS, 3 * row_bytes);
         let all = DeviceBackend::new(device().unwrap(), 0);
@@ -249,7 +251,7 @@ mod tests {
         let fields: Vec<crate::Fr> = values.iter().map(|&v| crate::Fr::from(v)).collect();
         let expected = G1Projective::msm_unchecked(&bases, &fields);
         let one_segment =
-            DeviceBackend::with_limits(d, 0, BYTE_TABLE_SLICE_WORDS, bucket_bytes(MSM_SEGMENT, bits as usize / 8 + 1));
+            DeviceBackend::with_limits(d, 0, BYTE_TABLE_SLICE_WORDS, bucket_bytes(MSM_SEGMENT, digit_windows(bits)));
         let all = DeviceBackend::new(device().unwrap(), 0);
         for backend in [&one_segment, &all] {
             assert_eq!(backend.msm(&bases, &scalars, bits).unwrap(), expected);
