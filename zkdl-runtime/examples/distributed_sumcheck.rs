@@ -6,15 +6,15 @@
 //! ```
 //!
 //! Every rank draws the same tables (seeded) and keeps its restriction to the last `log2 N` index
-//! bits; rank 0 also proves each statement alone and compares proof, claims and transcript. Each rank
-//! prints what it sent. Exit status 1 if a distributed proof differs (`N` must be a power of two).
+//! bits; every rank also proves each statement alone and compares proof, claims and transcript. Each
+//! rank prints what it sent. Exit status 1 if a distributed proof differs (`N` must be a power of two).
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkdl_runtime::crypto::sumcheck::SumcheckProverState;
 use zkdl_runtime::crypto::sumcheck::{self, Factor, ProductTerm, SumcheckStatement};
 use zkdl_runtime::distributed::mpi::MpiRanks;
-use zkdl_runtime::distributed::sumcheck::{prove_distributed, Root};
+use zkdl_runtime::distributed::sumcheck::prove_distributed;
 use zkdl_runtime::distributed::{restriction, Communicator};
 use zkdl_runtime::{Fr, TensorId, Transcript};
 
@@ -55,13 +55,9 @@ fn main() {
     for statement in &statements {
         let tables: Vec<Vec<Fr>> = statement.factors.iter().map(|_| random(1 << VARS)).collect();
         let restricted: Vec<Vec<Fr>> = tables.iter().map(|t| restriction(t, rank, size)).collect();
-        if rank != 0 {
-            prove_distributed(&mut comm, statement, None, restricted);
-            continue;
-        }
         let mut transcript = Transcript::new(b"mpi example");
-        let root = Root { state: SumcheckProverState::new(statement), transcript: &mut transcript };
-        let out = prove_distributed(&mut comm, statement, Some(root), restricted).expect("rank 0's output");
+        let state = SumcheckProverState::new(statement);
+        let out = prove_distributed(&mut comm, statement, state, &mut transcript, restricted);
         let after = transcript.challenge_field(b"after");
 
         let mut alone = Transcript::new(b"mpi example");
@@ -72,7 +68,7 @@ fn main() {
             && out.point == expected.point
             && after == alone.challenge_field(b"after");
         println!(
-            "{}: {size} ranks {} the single-process proof",
+            "{} (rank {rank}): {size} ranks {} the single-process proof",
             statement.relation,
             if same { "made" } else { "did NOT make" }
         );

@@ -5,11 +5,15 @@
 
 mod common;
 
-use common::{rng, sumcheck_cases, SumcheckCase};
+use ark_serialize::CanonicalSerialize;
+use common::{compact, rng, small_spec, sumcheck_cases, witness, SumcheckCase};
+use zkdl_runtime::crypto::commitment::CommitmentKey;
 use zkdl_runtime::crypto::sumcheck::{self, Factor, SumcheckProverOutput, SumcheckProverState};
+use zkdl_runtime::crypto::zk::Mode;
 use zkdl_runtime::crypto::zk::{Blinder, Secret};
-use zkdl_runtime::distributed::sumcheck::{prove_distributed, Root};
+use zkdl_runtime::distributed::sumcheck::prove_distributed;
 use zkdl_runtime::distributed::{restriction, Communicator, LocalGroup, Traffic};
+use zkdl_runtime::proof::{self, ProofBody, PublicInputs, Tables};
 use zkdl_runtime::{Fr, Transcript};
 
 /// Every factor's table, committed and public, in the statement's order.
@@ -42,9 +46,9 @@ fn single(case: &SumcheckCase, hidden: bool) -> (SumcheckProverOutput, Fr) {
     (out, transcript.challenge_field(b"after"))
 }
 
-/// The output at rank 0, the transcript's next challenge, and every rank's traffic, proven by `size`
-/// threads.
-fn distributed(case: &SumcheckCase, hidden: bool, size: usize) -> (SumcheckProverOutput, Fr, Vec<Traffic>) {
+/// Every rank's output and next transcript challenge, and every rank's traffic, proven by `size`
+/// threads, each with its replica of the transcript and the blinder.
+fn distributed(case: &SumcheckCase, hidden: bool, size: usize) -> (Vec<(SumcheckProverOutput, Fr)>, Vec<Traffic>) {
     let tables = full_tables(case);
     let ranks = LocalGroup::new(size);
     std::thread::scope(|scope| {
@@ -53,24 +57,15 @@ fn distributed(case: &SumcheckCase, hidden: bool, size: usize) -> (SumcheckProve
             .map(|mut comm| {
                 let restricted: Vec<Vec<Fr>> = tables.iter().map(|t| restriction(t, comm.rank(), size)).collect();
                 scope.spawn(move || {
-                    if comm.rank() != 0 {
-                        let out = prove_distributed(&mut comm, &case.statement, None, restricted);
-                        assert!(out.is_none(), "only rank 0 has the output");
-                        return (None, comm.traffic());
-                    }
                     let mut transcript = Transcript::new(b"distributed suite");
                     let mut blinder = Blinder::new(&mut rng(77));
-                    let root = Root { state: state(case, hidden.then_some(&mut blinder)), transcript: &mut transcript };
-                    let out = prove_distributed(&mut comm, &case.statement, Some(root), restricted);
-                    let after = transcript.challenge_field(b"after");
-                    (Some((out.expect("rank 0 has the output"), after)), comm.traffic())
+                    let state = state(case, hidden.then_some(&mut blinder));
+                    let out = prove_distributed(&mut comm, &case.statement, state, &mut transcript, restricted);
+                    ((out, transcript.challenge_field(b"after")), comm.traffic())
                 })
             })
             .collect();
-        let results: Vec<_> = handles.into_iter().map(|h| h.join().expect("a rank panicked")).collect();
-        let traffic = results.iter().map(|(_, t)| *t).collect();
-        let (out, after) = results.into_iter().next().and_then(|(o, _)| o).expect("rank 0's output");
-        (out, after, traffic)
+        handles.into_iter().map(|h| h.join().expect("a rank panicked")).unzip()
     })
 }
 
@@ -90,13 +85,15 @@ fn distributed_sumchecks_are_the_single_process_proofs() {
         for hidden in [false, true].into_iter().filter(|&h| !h || hideable) {
             let (expected, expected_after) = single(&case, hidden);
             for size in [1usize, 2, 4, 8].into_iter().filter(|&s| s <= 1 << n) {
-                let (out, after, traffic) = distributed(&case, hidden, size);
+                let (outputs, traffic) = distributed(&case, hidden, size);
                 let what = format!("{} ({n} variables, hidden {hidden}) on {size} ranks", case.name);
-                assert!(same(&out, &expected), "{what}: not the single-process proof");
-                assert_eq!(after, expected_after, "{what}: the transcripts diverge");
-                // Per local round: the all-reduce and the challenge's broadcast; then the gather.
+                for (rank, (out, after)) in outputs.iter().enumerate() {
+                    assert!(same(out, &expected), "{what}: rank {rank}'s is not the single-process proof");
+                    assert_eq!(*after, expected_after, "{what}: rank {rank}'s transcript diverges");
+                }
+                // Per local round an all-reduce; then the all-gather of the final entries.
                 let local = (n - size.trailing_zeros() as usize) as u64;
-                assert!(traffic.iter().all(|t| t.collectives == 2 * local + 1), "{what}: {traffic:?}");
+                assert!(traffic.iter().all(|t| t.collectives == local + 1), "{what}: {traffic:?}");
                 hidden_runs += usize::from(hidden && size > 1);
                 eq_runs += usize::from(case.statement.eq_weight.is_some() && size > 1);
             }
@@ -115,6 +112,130 @@ fn a_corrupted_rank_changes_the_proof() {
     // Entry 3 lies in rank 3's restriction on 4 ranks (its last two bits are 3).
     witness[0][3] += Fr::from(1u64);
     let corrupted = SumcheckCase { name: case.name, statement: case.statement.clone(), witness };
-    let (out, _, _) = distributed(&corrupted, false, 4);
-    assert!(!same(&out, &expected), "a changed entry on rank 3 must change the proof");
+    let (outputs, _) = distributed(&corrupted, false, 4);
+    assert!(outputs.iter().all(|(out, _)| !same(out, &expected)), "a changed entry on rank 3 must change the proof");
+}
+
+/// The canonical (compressed) bytes of a statement or proof, as proof files hold them.
+fn bytes(value: &impl CanonicalSerialize) -> Vec<u8> {
+    let mut out = Vec::new();
+    value.serialize_compressed(&mut out).expect("writing to memory");
+    out
+}
+
+/// The statement and proof made by `size` thread-ranks (every sumcheck of at least `min_local_vars`
+/// local rounds split), each with a replica of the random stream `seed`; every rank's, in rank order,
+/// with its traffic.
+fn whole_proof_on_ranks(
+    plan: &zkdl_compiler::Plan,
+    tables: &Tables,
+    key: &CommitmentKey,
+    mode: Mode,
+    seed: u64,
+    size: usize,
+    min_local_vars: usize,
+) -> Vec<(PublicInputs, ProofBody, Traffic)> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = LocalGroup::with_min_local_vars(size, min_local_vars)
+            .into_iter()
+            .map(|mut comm| {
+                scope.spawn(move || {
+                    let mut rng = rng(seed);
+                    let (public, secrets) = proof::commit_statement_on(Some(&mut comm), plan, key, tables, &mut rng);
+                    let (body, _) = proof::prove_on(
+                        Some(&mut comm),
+                        mode,
+                        plan,
+                        key,
+                        tables,
+                        &public,
+                        &secrets,
+                        None,
+                        &mut rng,
+                        |_| {},
+                    )
+                    .expect("the ranks prove");
+                    (public, body, comm.traffic())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("a rank panicked")).collect()
+    })
+}
+
+/// A whole proof of training made by 2 and 4 ranks, with every sumcheck, commitment and row
+/// combination split, is the single-process proof byte for byte on every rank, in zero knowledge and
+/// in the clear, from full and from streaming (compact) tables; and it verifies.
+#[test]
+fn whole_proofs_on_ranks_are_the_single_process_proof() {
+    let spec = small_spec();
+    let run = witness(&spec, 2, 41);
+    let plan = &run.plan;
+    let key = CommitmentKey::new(proof::key_log_cols(plan));
+    let compacted = compact(&run);
+    for (tables, what) in [(Tables::from_witness(&run), "full tables"), (Tables::streaming(&compacted), "streaming")] {
+        for mode in [Mode::ZeroKnowledge, Mode::Clear] {
+            let mut rng = rng(9);
+            let (public, secrets) = proof::commit_statement(plan, &key, &tables, &mut rng);
+            let (body, _) =
+                proof::prove_in_mode(mode, plan, &key, &tables, &public, &secrets, &mut rng, |_| {}).unwrap();
+            proof::verify(plan, &key, &public, &body).unwrap();
+            let expected = (bytes(&public), bytes(&body));
+            for size in [2usize, 4] {
+                let outputs = whole_proof_on_ranks(plan, &tables, &key, mode, 9, size, 0);
+                for (rank, (public, body, traffic)) in outputs.iter().enumerate() {
+                    let got = (bytes(public), bytes(body));
+                    assert!(got == expected, "{what}, {mode:?}, rank {rank} of {size}: not the single-process proof");
+                    assert!(traffic.collectives > 0 && traffic.bytes_sent > 0, "rank {rank} of {size} took part");
+                }
+            }
+        }
+    }
+}
+
+/// A rank that commits a different witness (one changed activation entry) changes the ranks' proof:
+/// the other ranks' rows and sums come from it, not from their own copies.
+#[test]
+fn a_rank_with_another_witness_changes_the_whole_proof() {
+    let spec = small_spec();
+    let run = witness(&spec, 2, 41);
+    let plan = &run.plan;
+    let key = CommitmentKey::new(proof::key_log_cols(plan));
+    let tables = Tables::from_witness(&run);
+    let honest = whole_proof_on_ranks(plan, &tables, &key, Mode::Clear, 9, 2, 0);
+    // Rank 1 alone proves from tables whose b has one bit flipped in its rows.
+    let mut flipped = Tables::from_witness(&run);
+    let bits = flipped.bits.len();
+    let last = bits - 1;
+    let value = flipped.bits.entry(last);
+    flipped.bits.set(last, Fr::from(1u64) - value);
+    let mixed: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = LocalGroup::with_min_local_vars(2, 0)
+            .into_iter()
+            .map(|mut comm| {
+                let tables = if comm.rank() == 1 { &flipped } else { &tables };
+                let key = &key;
+                scope.spawn(move || {
+                    let mut rng = rng(9);
+                    let (public, secrets) = proof::commit_statement_on(Some(&mut comm), plan, key, tables, &mut rng);
+                    proof::prove_on(
+                        Some(&mut comm),
+                        Mode::Clear,
+                        plan,
+                        key,
+                        tables,
+                        &public,
+                        &secrets,
+                        None,
+                        &mut rng,
+                        |_| {},
+                    )
+                    .map(|(body, _)| bytes(&body))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("a rank panicked")).collect()
+    });
+    let honest_bytes = bytes(&honest[0].1);
+    assert!(mixed[0].as_ref().map_or(true, |b| *b != honest_bytes), "rank 0's proof must change with rank 1's bits");
 }

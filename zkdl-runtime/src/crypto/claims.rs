@@ -150,12 +150,14 @@ pub fn prove_merge_weighted(
     blinder: Option<&mut Blinder>,
 ) -> (ClaimMergeProof, Claim<Secret>) {
     let num_vars = crate::crypto::tensor::log2_exact(values.len());
-    prove_merge_weighted_blocks(tensor, claims, &values.into_owned(), num_vars, num_vars, transcript, blinder)
+    prove_merge_weighted_blocks(None, tensor, claims, &values.into_owned(), num_vars, num_vars, transcript, blinder)
 }
 
 /// As [`prove_merge_weighted`], reading the tensor (over `num_vars` variables) as blocks of
 /// `2^block_vars` entries ([`sumcheck::prove_blocks_from`]): the same proof.
+#[allow(clippy::too_many_arguments)]
 pub fn prove_merge_weighted_blocks(
+    ranks: Option<&mut (dyn crate::distributed::Communicator + '_)>,
     tensor: TensorId,
     claims: &[WeightedClaim<Secret>],
     values: &dyn sumcheck::Blocks,
@@ -170,7 +172,8 @@ pub fn prove_merge_weighted_blocks(
     }
     let (statement, claimed) = merge_statement(tensor, num_vars, claims, transcript).unwrap_or_else(|e| panic!("{e}"));
     let state = SumcheckProverState::for_mode(&statement, claimed, blinder);
-    let output = sumcheck::prove_blocks_from(&statement, state, vec![values], block_vars, transcript);
+    let output =
+        crate::distributed::sumcheck::prove_blocks_on(ranks, &statement, state, vec![values], block_vars, transcript);
     let merged = Claim { tensor, point: output.point, value: output.evaluations[0] };
     (ClaimMergeProof { sumcheck: Some(output.proof) }, merged)
 }

@@ -24,44 +24,94 @@
 //! broadcast, a gather); [`LocalGroup`] runs ranks as threads of one process, which the tests use to
 //! check the byte identity, and `mpi::MpiRanks` (feature `mpi`) the processes of an MPI job.
 
+pub mod commit;
 #[cfg(feature = "mpi")]
 pub mod mpi;
 pub mod sumcheck;
 
 use std::sync::{Arc, Barrier, Mutex};
 
-use crate::Fr;
+use ark_ff::BigInt;
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+
+use crate::{Fr, G1Affine};
 
 /// What the ranks of a distributed proof exchange. Every rank calls every collective operation in
-/// the same order.
+/// the same order, with the same lengths where a length is asked to agree.
 pub trait Communicator {
-    /// This rank, `0 … size − 1`; rank 0 holds the transcript.
+    /// This rank, `0 … size − 1`.
     fn rank(&self) -> usize;
     /// The number of ranks `N` (a power of two).
     fn size(&self) -> usize;
-    /// Replaces `values` on every rank by their sum over the ranks.
+    /// Replaces `values` on every rank by their sum over the ranks (the same length on every rank).
     fn all_reduce_sum(&mut self, values: &mut [Fr]);
-    /// Replaces `values` on every rank by rank 0's.
-    fn broadcast(&mut self, values: &mut [Fr]);
-    /// Every rank's `values`, in rank order, at rank 0 (`None` elsewhere).
-    fn gather(&mut self, values: &[Fr]) -> Option<Vec<Vec<Fr>>>;
+    /// Every rank's `bytes` (of any length), in rank order, on every rank.
+    fn all_gather_bytes(&mut self, bytes: &[u8]) -> Vec<Vec<u8>>;
     /// What this rank has sent so far.
     fn traffic(&self) -> Traffic;
+    /// The fewest local rounds for which a sumcheck is split over the ranks (the same on every rank;
+    /// [`sumcheck::splits`]).
+    fn min_local_vars(&self) -> usize {
+        sumcheck::LOCAL_MIN_VARS
+    }
 }
 
-/// A rank's communication: bytes it sent and collective operations it took part in.
+/// A rank's communication: the bytes it contributed to collective operations (its payloads; a ring
+/// all-gather forwards each `N − 1` times) and the number of operations it took part in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Traffic {
     pub bytes_sent: u64,
     pub collectives: u64,
 }
 
-/// Bytes of a field element on the wire.
-const FR_BYTES: u64 = 32;
+/// Bytes of a field element on the wire: its four Montgomery limbs, little-endian.
+pub(crate) const FR_BYTES: u64 = 32;
+
+/// Field elements as their Montgomery limbs' bytes (the ranks share one build: no conversion).
+pub(crate) fn field_bytes(values: &[Fr]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.0 .0).flat_map(u64::to_le_bytes).collect()
+}
+
+/// The inverse of [`field_bytes`].
+///
+/// # Panics
+/// If the length is not a multiple of 32 (a rank sent something else: a programming error).
+pub(crate) fn bytes_field(bytes: &[u8]) -> Vec<Fr> {
+    assert_eq!(bytes.len() % FR_BYTES as usize, 0, "field elements are 32 bytes");
+    bytes
+        .chunks_exact(32)
+        .map(|c| {
+            let limb = |i: usize| u64::from_le_bytes(c[8 * i..8 * i + 8].try_into().expect("8 bytes"));
+            Fr::new_unchecked(BigInt([limb(0), limb(1), limb(2), limb(3)]))
+        })
+        .collect()
+}
+
+/// Every rank's field elements, in rank order, on every rank.
+pub fn all_gather_fields(comm: &mut dyn Communicator, values: &[Fr]) -> Vec<Vec<Fr>> {
+    comm.all_gather_bytes(&field_bytes(values)).iter().map(|b| bytes_field(b)).collect()
+}
+
+/// Every rank's points, in rank order, concatenated, on every rank (uncompressed: the ranks trust
+/// each other, so the points are not checked again).
+pub fn all_gather_points(comm: &mut dyn Communicator, points: &[G1Affine]) -> Vec<G1Affine> {
+    let mut bytes = Vec::with_capacity(points.len() * 64);
+    points.serialize_uncompressed(&mut bytes).expect("writing to memory");
+    comm.all_gather_bytes(&bytes)
+        .iter()
+        .flat_map(|b| Vec::<G1Affine>::deserialize_uncompressed_unchecked(&b[..]).expect("a rank's points"))
+        .collect()
+}
+
+/// The rows `[rows · r / N, rows · (r + 1) / N)` that rank `r` of `N` commits and combines: a
+/// contiguous share (empty when there are fewer rows than ranks).
+pub fn owned_rows(rows: usize, rank: usize, size: usize) -> std::ops::Range<usize> {
+    rows * rank / size..rows * (rank + 1) / size
+}
 
 /// The slots the threads of a [`LocalGroup`] exchange through.
 struct Shared {
-    slots: Mutex<Vec<Vec<Fr>>>,
+    slots: Mutex<Vec<Vec<u8>>>,
     barrier: Barrier,
 }
 
@@ -71,6 +121,7 @@ pub struct LocalGroup {
     size: usize,
     shared: Arc<Shared>,
     traffic: Traffic,
+    min_local_vars: usize,
 }
 
 impl LocalGroup {
@@ -82,22 +133,29 @@ impl LocalGroup {
     pub fn new(size: usize) -> Vec<LocalGroup> {
         assert!(size.is_power_of_two(), "{size} ranks: a power of two");
         let shared = Arc::new(Shared { slots: Mutex::new(vec![Vec::new(); size]), barrier: Barrier::new(size) });
-        (0..size).map(|rank| LocalGroup { rank, size, shared: shared.clone(), traffic: Traffic::default() }).collect()
+        (0..size)
+            .map(|rank| LocalGroup {
+                rank,
+                size,
+                shared: shared.clone(),
+                traffic: Traffic::default(),
+                min_local_vars: sumcheck::LOCAL_MIN_VARS,
+            })
+            .collect()
     }
 
-    fn slots(&self) -> std::sync::MutexGuard<'_, Vec<Vec<Fr>>> {
+    /// As [`new`](Self::new), splitting every sumcheck of at least `min_local_vars` local rounds
+    /// (tests split the small sumchecks of small fixtures that way).
+    pub fn with_min_local_vars(size: usize, min_local_vars: usize) -> Vec<LocalGroup> {
+        let mut ranks = Self::new(size);
+        for rank in &mut ranks {
+            rank.min_local_vars = min_local_vars;
+        }
+        ranks
+    }
+
+    fn slots(&self) -> std::sync::MutexGuard<'_, Vec<Vec<u8>>> {
         self.shared.slots.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Publishes `values` in this rank's slot, waits for every rank, reads with `read`, waits again
-    /// (so no slot is overwritten before every rank has read it).
-    fn exchange<T>(&mut self, values: &[Fr], read: impl FnOnce(&[Vec<Fr>]) -> T) -> T {
-        self.slots()[self.rank] = values.to_vec();
-        self.shared.barrier.wait();
-        let out = read(&self.slots());
-        self.shared.barrier.wait();
-        self.traffic.collectives += 1;
-        out
     }
 }
 
@@ -111,37 +169,36 @@ impl Communicator for LocalGroup {
     }
 
     fn all_reduce_sum(&mut self, values: &mut [Fr]) {
-        self.traffic.bytes_sent += FR_BYTES * values.len() as u64;
-        let sum = self.exchange(values, |slots| {
-            let mut sum = vec![Fr::from(0u64); slots[0].len()];
-            for slot in slots {
-                for (s, v) in sum.iter_mut().zip(slot) {
-                    *s += v;
-                }
-            }
-            sum
-        });
-        values.copy_from_slice(&sum);
+        let all = all_gather_fields(self, values);
+        // An all-reduce counts once, with its payload.
+        sum_into(values, &all);
     }
 
-    fn broadcast(&mut self, values: &mut [Fr]) {
-        if self.rank == 0 {
-            self.traffic.bytes_sent += FR_BYTES * values.len() as u64 * (self.size as u64 - 1);
-        }
-        let root = self.exchange(values, |slots| slots[0].clone());
-        values.copy_from_slice(&root);
-    }
-
-    fn gather(&mut self, values: &[Fr]) -> Option<Vec<Vec<Fr>>> {
-        if self.rank != 0 {
-            self.traffic.bytes_sent += FR_BYTES * values.len() as u64;
-        }
-        let root = self.rank == 0;
-        self.exchange(values, |slots| root.then(|| slots.to_vec()))
+    /// Publishes `bytes` in this rank's slot, waits for every rank, reads every slot, waits again (so
+    /// no slot is overwritten before every rank has read it).
+    fn all_gather_bytes(&mut self, bytes: &[u8]) -> Vec<Vec<u8>> {
+        self.slots()[self.rank] = bytes.to_vec();
+        self.shared.barrier.wait();
+        let all = self.slots().clone();
+        self.shared.barrier.wait();
+        self.traffic.bytes_sent += bytes.len() as u64;
+        self.traffic.collectives += 1;
+        all
     }
 
     fn traffic(&self) -> Traffic {
         self.traffic
+    }
+
+    fn min_local_vars(&self) -> usize {
+        self.min_local_vars
+    }
+}
+
+/// `values = Σ_r all[r]`.
+pub(crate) fn sum_into(values: &mut [Fr], all: &[Vec<Fr>]) {
+    for (i, v) in values.iter_mut().enumerate() {
+        *v = all.iter().map(|rank| rank[i]).sum();
     }
 }
 

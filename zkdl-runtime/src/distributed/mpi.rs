@@ -1,14 +1,15 @@
 //! The MPI transport (feature `mpi`, rsmpi): the ranks are the processes of `MPI_COMM_WORLD`
 //! (`mpirun -np N …`, `N` a power of two). Field elements travel as their four Montgomery limbs.
-//! MPI's reductions do not know the field, so the all-reduce is an all-gather and a local sum (the
-//! round messages are a few field elements); the broadcast and the gather are MPI's.
+//! MPI's reductions do not know the field, so the all-reduce is an all-gather and a local sum (round
+//! messages are a few field elements; a row combination, `2^{n_c}`, is the largest).
 
-use ark_ff::BigInt;
+use mpi::datatype::PartitionMut;
 use mpi::environment::Universe;
 use mpi::topology::SimpleCommunicator;
-use mpi::traits::{Communicator as _, CommunicatorCollectives, Root};
+use mpi::traits::{Communicator as _, CommunicatorCollectives};
+use mpi::Count;
 
-use super::{Communicator, Traffic, FR_BYTES};
+use super::{all_gather_fields, sum_into, Communicator, Traffic};
 use crate::Fr;
 
 /// This process's rank in the MPI job; MPI is finalized when it is dropped.
@@ -35,13 +36,8 @@ impl MpiRanks {
     }
 }
 
-fn limbs(values: &[Fr]) -> Vec<u64> {
-    values.iter().flat_map(|v| v.0 .0).collect()
-}
-
-fn fields(limbs: &[u64]) -> Vec<Fr> {
-    limbs.chunks_exact(4).map(|l| Fr::new_unchecked(BigInt([l[0], l[1], l[2], l[3]]))).collect()
-}
+/// The most bytes one MPI all-gather moves from a rank (its counts are `i32`).
+const MAX_PIECE: usize = 1 << 30;
 
 impl Communicator for MpiRanks {
     fn rank(&self) -> usize {
@@ -53,47 +49,42 @@ impl Communicator for MpiRanks {
     }
 
     fn all_reduce_sum(&mut self, values: &mut [Fr]) {
-        let mine = limbs(values);
-        let mut all = vec![0u64; mine.len() * self.size()];
-        self.world.all_gather_into(&mine[..], &mut all[..]);
-        self.traffic.bytes_sent += FR_BYTES * values.len() as u64;
-        self.traffic.collectives += 1;
-        for v in values.iter_mut() {
-            *v = Fr::from(0u64);
-        }
-        let len = values.len();
-        let all = fields(&all);
-        for rank in 0..self.size() {
-            for (v, r) in values.iter_mut().zip(&all[rank * len..]) {
-                *v += r;
+        let all = all_gather_fields(self, values);
+        sum_into(values, &all);
+    }
+
+    /// The lengths first (one `u64` a rank), then the bytes in pieces of at most 1 GiB a rank.
+    fn all_gather_bytes(&mut self, bytes: &[u8]) -> Vec<Vec<u8>> {
+        let size = self.size();
+        let mut lengths = vec![0u64; size];
+        self.world.all_gather_into(&(bytes.len() as u64), &mut lengths[..]);
+        let lengths: Vec<usize> = lengths.into_iter().map(|l| l as usize).collect();
+        let mut all: Vec<Vec<u8>> = lengths.iter().map(|&l| Vec::with_capacity(l)).collect();
+        let pieces = lengths.iter().map(|l| l.div_ceil(MAX_PIECE)).max().unwrap_or(0);
+        for piece in 0..pieces {
+            let span = |len: usize| (piece * MAX_PIECE).min(len)..((piece + 1) * MAX_PIECE).min(len);
+            let counts: Vec<Count> = lengths.iter().map(|&l| span(l).len() as Count).collect();
+            let displs: Vec<Count> = counts
+                .iter()
+                .scan(0, |at, &c| {
+                    let here = *at;
+                    *at += c;
+                    Some(here)
+                })
+                .collect();
+            let mut buf = vec![0u8; counts.iter().map(|&c| c as usize).sum()];
+            {
+                let mut partition = PartitionMut::new(&mut buf[..], &counts[..], &displs[..]);
+                self.world.all_gather_varcount_into(&bytes[span(bytes.len())], &mut partition);
+            }
+            for (rank, received) in all.iter_mut().enumerate() {
+                let at = displs[rank] as usize;
+                received.extend_from_slice(&buf[at..at + counts[rank] as usize]);
             }
         }
-    }
-
-    fn broadcast(&mut self, values: &mut [Fr]) {
-        let mut words = limbs(values);
-        self.world.process_at_rank(0).broadcast_into(&mut words[..]);
-        if self.rank() == 0 {
-            self.traffic.bytes_sent += FR_BYTES * values.len() as u64 * (self.size() as u64 - 1);
-        }
+        self.traffic.bytes_sent += bytes.len() as u64;
         self.traffic.collectives += 1;
-        values.copy_from_slice(&fields(&words));
-    }
-
-    fn gather(&mut self, values: &[Fr]) -> Option<Vec<Vec<Fr>>> {
-        let mine = limbs(values);
-        let root = self.world.process_at_rank(0);
-        self.traffic.collectives += 1;
-        if self.rank() == 0 {
-            let mut all = vec![0u64; mine.len() * self.size()];
-            root.gather_into_root(&mine[..], &mut all[..]);
-            let all = fields(&all);
-            Some((0..self.size()).map(|r| all[r * values.len()..(r + 1) * values.len()].to_vec()).collect())
-        } else {
-            root.gather_into(&mine[..]);
-            self.traffic.bytes_sent += FR_BYTES * values.len() as u64;
-            None
-        }
+        all
     }
 
     fn traffic(&self) -> Traffic {

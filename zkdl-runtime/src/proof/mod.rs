@@ -69,6 +69,7 @@ use crate::crypto::sumcheck::{self, SumcheckProverState, SumcheckStatement};
 use crate::crypto::sumcheck::{PublicTensor, SumcheckProof};
 use crate::crypto::tensor::{bind_trailing, eq_table, evaluate, inner_product, inner_product_small, log2_exact};
 use crate::crypto::zk::{Blinder, Mode, ProverEqualities, Secret, Sent, Value, VerifierEqualities, ZeroProof};
+use crate::distributed::{self, Communicator};
 use crate::error::VerificationError;
 use crate::statement::dataset::DatasetCommitment;
 use crate::statement::small_value_digests;
@@ -387,13 +388,27 @@ pub fn commit_statement<R: RngCore + CryptoRng>(
     tables: &Tables,
     rng: &mut R,
 ) -> (PublicInputs, StatementSecrets) {
+    commit_statement_on(None, plan, key, tables, rng)
+}
+
+/// [`commit_statement`] over the ranks of `ranks` (each commits its share of the rows,
+/// [`distributed::commit`]), or by this process alone (`None`): the same commitments and blinds.
+pub fn commit_statement_on<R: RngCore + CryptoRng>(
+    mut ranks: Option<&mut (dyn Communicator + '_)>,
+    plan: &Plan,
+    key: &CommitmentKey,
+    tables: &Tables,
+    rng: &mut R,
+) -> (PublicInputs, StatementSecrets) {
     let mut commitments = Vec::new();
     let mut blinds = Vec::new();
     let mut public_values = Vec::new();
     for t in &plan.tensors {
         match t.storage {
             Storage::Committed { public_commitment: true, col_vars, .. } => {
-                let (commitment, b) = key.commit(&tables.tensor(plan, t.id)[..], col_vars, rng);
+                let values = tables.tensor(plan, t.id);
+                let (commitment, b) =
+                    distributed::commit::commit(ranks.as_deref_mut(), key, &values[..], col_vars, rng);
                 commitments.push((t.id.0, commitment));
                 blinds.push((t.id.0, b));
             }
@@ -528,6 +543,10 @@ pub struct Prover<'a> {
     /// The blinds of a zero-knowledge proof (`None`: values in the clear).
     blinder: Option<Blinder>,
     equalities: ProverEqualities,
+    /// The ranks proving together (`None`: this process alone). Every rank runs this prover, with
+    /// replicas of the transcript and the random stream; the large sumchecks, commitments and row
+    /// combinations are split among them ([`crate::distributed`]).
+    ranks: Option<&'a mut (dyn Communicator + 'a)>,
 }
 
 impl<'a> Prover<'a> {
@@ -563,7 +582,8 @@ impl<'a> Prover<'a> {
         tables: Vec<Vec<Fr>>,
     ) -> (Vec<Fr>, Vec<Secret>) {
         let state = SumcheckProverState::for_mode(statement, claimed, self.blinder.as_mut());
-        let output = sumcheck::prove_from(statement, state, tables, Vec::new(), &mut self.transcript);
+        let ranks = self.ranks.as_deref_mut();
+        let output = distributed::sumcheck::prove_tables_on(ranks, statement, state, tables, &mut self.transcript);
         self.current.sumcheck = Some(output.proof);
         (output.point, output.evaluations)
     }
@@ -577,8 +597,16 @@ impl<'a> Prover<'a> {
         committed: Vec<&dyn sumcheck::Blocks>,
     ) -> (Vec<Fr>, Vec<Secret>) {
         let state = SumcheckProverState::for_mode(statement, claimed, self.blinder.as_mut());
-        let output =
-            sumcheck::prove_blocks_from(statement, state, committed, self.tables.block_vars, &mut self.transcript);
+        let ranks = self.ranks.as_deref_mut();
+        let block_vars = self.tables.block_vars;
+        let output = distributed::sumcheck::prove_blocks_on(
+            ranks,
+            statement,
+            state,
+            committed,
+            block_vars,
+            &mut self.transcript,
+        );
         self.current.sumcheck = Some(output.proof);
         (output.point, output.evaluations)
     }
@@ -701,6 +729,7 @@ impl<'a> Prover<'a> {
         }
         let blocks = ViewBlocks::whole(self.tables, self.plan, route.tensor.id);
         let (merge, claim) = prove_merge_weighted_blocks(
+            self.ranks.as_deref_mut(),
             tensor_label(route.tensor.id),
             &claims,
             &blocks,
@@ -957,6 +986,29 @@ pub fn prove_with_dataset<R: RngCore + CryptoRng>(
     secrets: &StatementSecrets,
     dataset: Option<&dataset_link::DatasetProverInput>,
     rng: &mut R,
+    progress: impl FnMut(&PhaseTiming),
+) -> Result<(ProofBody, Vec<PhaseTiming>), ProveError> {
+    prove_on(None, mode, plan, key, tables, public, secrets, dataset, rng, progress)
+}
+
+/// [`prove_with_dataset`] by the ranks of `ranks` together (`None`: by this process alone). Every rank
+/// calls it with the same plan, tables, statement and a replica of the same random stream (the same
+/// seed), and every rank gets the proof: the single-process proof, byte for byte. The commitment to
+/// b, the openings' row combinations, the claim merges and the relations' sumchecks of at least
+/// [`distributed::sumcheck::LOCAL_MIN_VARS`] local variables are split among the ranks; the rest (the
+/// binary relation's rounds, the openings' inner-product arguments, the opening of b, the dataset
+/// link) is computed by every rank alike (`docs/distributed.md`).
+#[allow(clippy::too_many_arguments)]
+pub fn prove_on<R: RngCore + CryptoRng>(
+    mut ranks: Option<&mut (dyn Communicator + '_)>,
+    mode: Mode,
+    plan: &Plan,
+    key: &CommitmentKey,
+    tables: &Tables,
+    public: &PublicInputs,
+    secrets: &StatementSecrets,
+    dataset: Option<&dataset_link::DatasetProverInput>,
+    rng: &mut R,
     mut progress: impl FnMut(&PhaseTiming),
 ) -> Result<(ProofBody, Vec<PhaseTiming>), ProveError> {
     if public.dataset.is_some() != dataset.is_some() {
@@ -977,8 +1029,8 @@ pub fn prove_with_dataset<R: RngCore + CryptoRng>(
         return Err(ProveError::MissingCommitment("b".into()));
     };
     let (bit_commitment, bit_blinds) = match &tables.bits {
-        BitTable::Packed(bits) => key.commit(bits, bit_cols, rng),
-        BitTable::Field(values) => key.commit(&values[..], bit_cols, rng),
+        BitTable::Packed(bits) => distributed::commit::commit(ranks.as_deref_mut(), key, bits, bit_cols, rng),
+        BitTable::Field(values) => distributed::commit::commit(ranks.as_deref_mut(), key, &values[..], bit_cols, rng),
     };
     record("commit b".into(), started, &mut timings);
 
@@ -996,6 +1048,8 @@ pub fn prove_with_dataset<R: RngCore + CryptoRng>(
         current: RelationProof::default(),
         blinder: mode.is_zero_knowledge().then(|| Blinder::new(rng)),
         equalities: ProverEqualities::default(),
+        // The communicator's own lifetime shortened to the prover's.
+        ranks: ranks.map(|r| r as &mut dyn Communicator),
     };
     let mut relations = Vec::with_capacity(plan.relations.len());
     for relation in &plan.relations {
@@ -1048,6 +1102,7 @@ pub fn prove_with_dataset<R: RngCore + CryptoRng>(
         let blinds = secrets.blinds.iter().find(|(i, _)| *i == tensor.id.0).map(|(_, b)| b).ok_or_else(missing)?;
         let blocks = ViewBlocks::whole(tables, plan, tensor.id);
         let (merge, claim) = prove_merge_weighted_blocks(
+            prover.ranks.as_deref_mut(),
             tensor_label(tensor.id),
             &claims,
             &blocks,
@@ -1056,16 +1111,16 @@ pub fn prove_with_dataset<R: RngCore + CryptoRng>(
             &mut prover.transcript,
             prover.blinder.as_mut(),
         );
-        let opening = key.open_sent_blocks(
-            &mut prover.transcript,
-            commitment,
+        let (block_vars, log_cols) = (tables.block_vars, commitment.log_cols as usize);
+        let combination = distributed::commit::row_combination(
+            prover.ranks.as_deref_mut(),
             &blocks,
-            tables.block_vars,
-            blinds,
+            block_vars,
+            log_cols,
             &claim.point,
-            claim.value,
-            rng,
         );
+        let opening =
+            key.open_bound(&mut prover.transcript, commitment, combination, blinds, &claim.point, claim.value, rng);
         openings.push(TensorOpening { merge, opening });
     }
     let opening_equalities = prover.equalities.prove(&mut prover.transcript, prover.blinder.as_mut());

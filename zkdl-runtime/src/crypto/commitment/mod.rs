@@ -44,7 +44,7 @@ mod hash_to_curve;
 mod opening;
 
 pub use cache::KeySource;
-pub use opening::{fold_generators, multi_scalar_multiplication, OpeningProof};
+pub use opening::{fold_generators, multi_scalar_multiplication, row_blocks, row_combination_blocks, OpeningProof};
 
 use ark_bls12_381::g1;
 use ark_ec::hashing::curve_maps::wb::WBMap;
@@ -421,12 +421,35 @@ pub trait CommitValues: Sync {
     /// The row commitments `C_i` with the given blinds.
     #[doc(hidden)]
     fn commit_rows(&self, key: &CommitmentKey, log_cols: usize, blinds: &[Fr]) -> Vec<G1Affine>;
+
+    /// The row commitments of rows `first_row …` (one per blind), with the given blinds: the same
+    /// points as those rows of [`commit_rows`](Self::commit_rows).
+    #[doc(hidden)]
+    fn commit_row_range(&self, key: &CommitmentKey, log_cols: usize, first_row: usize, blinds: &[Fr]) -> Vec<G1Affine>;
+}
+
+/// [`CommitValues::commit_row_range`] of a slice: the rows' entries are a subslice.
+macro_rules! commit_slice_rows {
+    () => {
+        fn commit_row_range(
+            &self,
+            key: &CommitmentKey,
+            log_cols: usize,
+            first_row: usize,
+            blinds: &[Fr],
+        ) -> Vec<G1Affine> {
+            let cols = 1usize << log_cols;
+            self[first_row * cols..(first_row + blinds.len()) * cols].commit_rows(key, log_cols, blinds)
+        }
+    };
 }
 
 impl CommitValues for [bool] {
     fn len(&self) -> usize {
         <[bool]>::len(self)
     }
+
+    commit_slice_rows!();
 
     /// Subset sums: row `i` adds `g_j` for every set bit, plus the blinding points.
     fn commit_rows(&self, key: &CommitmentKey, log_cols: usize, blinds: &[Fr]) -> Vec<G1Affine> {
@@ -454,6 +477,18 @@ impl CommitValues for [bool] {
 impl CommitValues for crate::crypto::bits::BitVector {
     fn len(&self) -> usize {
         crate::crypto::bits::BitVector::len(self)
+    }
+
+    /// The rows' bits as a vector of their own (whole words when a row is whole words).
+    fn commit_row_range(&self, key: &CommitmentKey, log_cols: usize, first_row: usize, blinds: &[Fr]) -> Vec<G1Affine> {
+        use crate::crypto::bits::BitVector;
+        let (start, len) = (first_row << log_cols, blinds.len() << log_cols);
+        let rows = if log_cols >= 6 {
+            BitVector::from_words(self.words()[start / 64..(start + len) / 64].to_vec(), len)
+        } else {
+            BitVector::from_fn(len, |i| self.get(start + i))
+        };
+        rows.commit_rows(key, log_cols, blinds)
     }
 
     /// Subset sums over packed bits, as for `[bool]`. With many rows (at least
@@ -527,6 +562,8 @@ impl CommitValues for [Fr] {
         <[Fr]>::len(self)
     }
 
+    commit_slice_rows!();
+
     /// Signed-digit tables on the signed representative `v` or `v − p` (magnitude `≤ (p − 1)/2`),
     /// so a field element that is really a small integer costs only its few digits.
     fn commit_rows(&self, key: &CommitmentKey, log_cols: usize, blinds: &[Fr]) -> Vec<G1Affine> {
@@ -540,6 +577,8 @@ macro_rules! commit_signed_integers {
             fn len(&self) -> usize {
                 <[$t]>::len(self)
             }
+
+            commit_slice_rows!();
 
             fn commit_rows(&self, key: &CommitmentKey, log_cols: usize, blinds: &[Fr]) -> Vec<G1Affine> {
                 commit_by_digits(self, key, log_cols, blinds)

@@ -104,6 +104,41 @@ fn bind_rows(commitment: &TensorCommitment, values: &[Fr], point: &[Fr]) -> Vec<
     crate::crypto::device::current().bind_leading(values, rows).unwrap_or_else(|| bind_leading(values, rows))
 }
 
+/// The number of blocks [`row_combination_blocks`] reads a tensor of `n` variables in: blocks of
+/// `2^max(block_vars, log_cols)` entries, whole rows.
+pub fn row_blocks(n: usize, log_cols: usize, block_vars: usize) -> usize {
+    1 << (n - block_vars.max(log_cols).min(n))
+}
+
+/// The part of the row combination `v = Σ_i eq(u_r, i) · M[i]` (`u_r` the row part of `point`) from
+/// the rows of blocks `blocks` of `values` (of [`row_blocks`]): the whole `v` for all the blocks, and
+/// parts that add up to it for blocks split among ranks.
+pub fn row_combination_blocks(
+    values: &dyn Blocks,
+    block_vars: usize,
+    log_cols: usize,
+    point: &[Fr],
+    blocks: std::ops::Range<usize>,
+) -> Vec<Fr> {
+    let n = point.len();
+    let m = block_vars.max(log_cols).min(n);
+    let (cols, rows_per_block) = (1usize << log_cols, 1usize << (m - log_cols));
+    let eq_rows = eq_table(&point[..n - log_cols]);
+    let mut v = vec![Fr::zero(); cols];
+    let mut block = vec![Fr::zero(); 1 << m];
+    for b in blocks {
+        let weights = &eq_rows[b * rows_per_block..(b + 1) * rows_per_block];
+        if weights.iter().all(Zero::is_zero) {
+            continue;
+        }
+        values.fill(b << m, &mut block);
+        v.par_iter_mut().enumerate().with_min_len(1 << 10).for_each(|(j, o)| {
+            *o += weights.iter().enumerate().map(|(r, w)| *w * block[r * cols + j]).sum::<Fr>();
+        });
+    }
+    v
+}
+
 impl CommitmentKey {
     /// Proves the value of the tensor `values` (committed as `commitment` with `blinds`) at `point`;
     /// returns the proof and the value `y = M(point)`.
@@ -162,27 +197,15 @@ impl CommitmentKey {
         rng: &mut R,
     ) -> OpeningProof {
         assert_eq!(commitment.num_vars(), Some(point.len()), "opening point does not fit the commitment");
-        let (n, log_cols) = (point.len(), commitment.log_cols as usize);
-        let m = block_vars.max(log_cols).min(n);
-        let (cols, rows_per_block) = (1usize << log_cols, 1usize << (m - log_cols));
-        let eq_rows = eq_table(&point[..n - log_cols]);
-        let mut v = vec![Fr::zero(); cols];
-        let mut block = vec![Fr::zero(); 1 << m];
-        for (b, weights) in eq_rows.chunks(rows_per_block).enumerate() {
-            if weights.iter().all(Zero::is_zero) {
-                continue;
-            }
-            values.fill(b << m, &mut block);
-            v.par_iter_mut().enumerate().with_min_len(1 << 10).for_each(|(j, o)| {
-                *o += weights.iter().enumerate().map(|(r, w)| *w * block[r * cols + j]).sum::<Fr>();
-            });
-        }
+        let blocks = row_blocks(point.len(), commitment.log_cols as usize, block_vars);
+        let v = row_combination_blocks(values, block_vars, commitment.log_cols as usize, point, 0..blocks);
         self.open_bound(transcript, commitment, v, blinds, point, value, rng)
     }
 
-    /// [`open_sent`](Self::open_sent) given the row combination `v = M(u_r, ·)` ([`bind_rows`]).
+    /// [`open_sent`](Self::open_sent) given the row combination `v = M(u_r, ·)` ([`bind_rows`],
+    /// [`row_combination_blocks`]).
     #[allow(clippy::too_many_arguments)]
-    fn open_bound<R: RngCore + CryptoRng>(
+    pub fn open_bound<R: RngCore + CryptoRng>(
         &self,
         transcript: &mut Transcript,
         commitment: &TensorCommitment,
