@@ -305,6 +305,7 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
                 !args.quiet,
                 &modes,
                 &Default::default(),
+                &mut Default::default(),
             )?;
             let peak = peak_rss().unwrap_or(0);
             let mut measured = Vec::with_capacity(proving.proofs.len());

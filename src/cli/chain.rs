@@ -269,8 +269,16 @@ fn prove_into(
             shape.steps_before(i),
             shape.steps_before(i) + steps as u64 - 1
         ));
-        let proving =
-            prove_training(inputs, steps, segment_visibility, args.run.seed.wrapping_add(2), show, mode, pinned)?;
+        let proving = prove_training(
+            inputs,
+            steps,
+            segment_visibility,
+            args.run.seed.wrapping_add(2),
+            show,
+            mode,
+            pinned,
+            &mut Default::default(),
+        )?;
         let name = segment_name(i);
         let path = dir.join(&name);
         proving.file.write(&path).map_err(|e| CliError::input(format!("cannot write {}: {e}", path.display())))?;

@@ -103,6 +103,8 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
         no_zero_knowledge: false,
         no_verify: true,
         json: false,
+        distributed: false,
+        blinding_seed: None,
     })?;
     say!(
         "\n== 2b. model owner, for an auditor: zkdl weights open {} --secrets {}.secrets --weights {} --out {}",

@@ -8,8 +8,23 @@
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
+        if !$crate::cli::quiet() {
+            let _ = writeln!(std::io::stdout(), $($arg)*);
+        }
     }};
+}
+
+/// Set on the ranks of a distributed proof other than rank 0: they print nothing ([`say!`]).
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Silences [`say!`] for the rest of the process.
+pub fn set_quiet() {
+    QUIET.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether [`say!`] is silenced.
+pub fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 pub mod bench;

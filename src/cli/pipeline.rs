@@ -4,9 +4,12 @@ use std::time::Instant;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use rand::rngs::OsRng;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
 use zkdl_compiler::{compile_segment, CompileOptions, InitialWeights, Plan, Visibility};
 use zkdl_runtime::crypto::commitment::CommitmentKey;
 use zkdl_runtime::crypto::zk::Mode;
+use zkdl_runtime::distributed::Communicator;
 use zkdl_runtime::proof::dataset_link::DatasetProverInput;
 use zkdl_runtime::proof::file::ProofFile;
 use zkdl_runtime::proof::{self, key_log_cols, PhaseTiming, Tables};
@@ -89,8 +92,27 @@ fn sub_bar(len: u64, template: &str, show: bool, chain: Option<&ChainProgress>) 
     }
 }
 
+/// Who proves and where the proof's randomness (its blinds) comes from.
+#[derive(Default)]
+pub struct Provers<'c> {
+    /// The ranks proving together (`zkdl prove --distributed`): every rank trains, commits and proves
+    /// with a replica of the same random stream and gets the same proof. `None`: this process alone.
+    pub ranks: Option<&'c mut dyn Communicator>,
+    /// The seed of the blinds' random stream (ChaCha20): `--blinding-seed`, or rank 0's draw from the
+    /// OS shared with the other ranks. `None`: drawn from the OS for each proof.
+    pub blinding_seed: Option<[u8; 32]>,
+}
+
+impl Provers<'_> {
+    /// The random stream of one proof.
+    fn stream(&self) -> ChaCha20Rng {
+        ChaCha20Rng::from_seed(self.blinding_seed.unwrap_or_else(|| OsRng.gen()))
+    }
+}
+
 /// Trains `steps` steps on the inputs, proves them in `mode` and returns the proof file (not yet
 /// written).
+#[allow(clippy::too_many_arguments)]
 pub fn prove_training(
     inputs: &RunInputs,
     steps: u32,
@@ -99,9 +121,10 @@ pub fn prove_training(
     show_progress: bool,
     mode: Mode,
     pinned: &Pinned,
+    provers: &mut Provers,
 ) -> Result<ProvingRun, CliError> {
     let ProvingRuns { plan, training, key, mut setup, proofs } =
-        prove_training_in_modes(inputs, steps, visibility, seed, show_progress, &[mode], pinned)?;
+        prove_training_in_modes(inputs, steps, visibility, seed, show_progress, &[mode], pinned, provers)?;
     let proof = proofs.into_iter().next().ok_or_else(|| CliError::input("no proof was made".into()))?;
     setup.extend(proof.phases);
     Ok(ProvingRun {
@@ -120,6 +143,7 @@ pub fn prove_training(
 /// then commits to the statement and proves the training in each of `modes`, in order. With a
 /// committed dataset, the batches are drawn by `seed` from its rows (`inputs.train` must be them) and
 /// the proof links them to it.
+#[allow(clippy::too_many_arguments)]
 pub fn prove_training_in_modes(
     inputs: &RunInputs,
     steps: u32,
@@ -128,6 +152,7 @@ pub fn prove_training_in_modes(
     show_progress: bool,
     modes: &[Mode],
     pinned: &Pinned,
+    provers: &mut Provers,
 ) -> Result<ProvingRuns, CliError> {
     let dataset = pinned.dataset.as_ref();
     let chain = pinned.chain_progress.as_ref();
@@ -180,8 +205,9 @@ pub fn prove_training_in_modes(
         spinner.enable_steady_tick(std::time::Duration::from_millis(120));
         spinner.set_message(format!("statement commitments C_X, C_Y, C_W0, C_WT ({})", mode.label()));
         let started = Instant::now();
-        let mut rng = OsRng;
-        let (mut public, mut secrets) = proof::commit_statement(&plan, &key, &tables, &mut rng);
+        let mut rng = provers.stream();
+        let (mut public, mut secrets) =
+            proof::commit_statement_on(provers.ranks.as_deref_mut(), &plan, &key, &tables, &mut rng);
         if let Some((commitment, weights_secrets)) = &pinned.initial_weights {
             commitment
                 .apply(&plan, &key, &inputs.initial, weights_secrets, &mut public, &mut secrets)
@@ -211,7 +237,8 @@ pub fn prove_training_in_modes(
 
         let template = format!("proving ({}) {{bar:40}} {{pos}}/{{len}} phases  {{msg}}", mode.label());
         let proof_bar = sub_bar(plan.relations.len() as u64 + 2, &template, show_progress, chain);
-        let (body, prover_phases) = proof::prove_with_dataset(
+        let (body, prover_phases) = proof::prove_on(
+            provers.ranks.as_deref_mut(),
             mode,
             &plan,
             &key,

@@ -1,7 +1,7 @@
 //! `zkdl prove`: train T steps, prove them, write the proof file, and check it as a verifier would.
 
 use super::options::{BackendOption, RunOptions};
-use super::pipeline::{prove_training, verify_file};
+use super::pipeline::{prove_training, verify_file, Provers};
 use super::CliError;
 use clap::Args;
 use serde_json::json;
@@ -81,6 +81,25 @@ pub struct ProveArgs {
     /// Print one JSON document instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Prove on the processes of an MPI job: `mpirun -np N zkdl prove --distributed …` (N a power of
+    /// two). Every process trains the same run; each commits its share of the rows and sums its share
+    /// of every large sumcheck, and rank 0 writes the proof: the single-process proof, byte for byte
+    /// (`docs/distributed.md`). Needs a zkdl built with `--features mpi`.
+    #[arg(long, conflicts_with = "segment_steps")]
+    pub distributed: bool,
+    /// Draw the proof's blinds from a ChaCha20 stream seeded with N instead of the operating system:
+    /// the same run and N give the same proof file byte for byte (how a distributed proof is compared
+    /// with a single-process one). The blinds hide the data: never publish a proof made with a seed
+    /// others could guess.
+    #[arg(long, value_name = "N")]
+    pub blinding_seed: Option<u64>,
+}
+
+/// The 32-byte ChaCha20 seed of `--blinding-seed N`: N's little-endian bytes, then zeros.
+fn seed_bytes(n: u64) -> [u8; 32] {
+    let mut seed = [0u8; 32];
+    seed[..8].copy_from_slice(&n.to_le_bytes());
+    seed
 }
 
 /// The line that states a proof's mode: `mode: zero-knowledge`, or `mode: NOT zero-knowledge (…)`.
@@ -95,6 +114,74 @@ pub fn mode_line(mode: Mode) -> String {
 }
 
 pub fn run(args: ProveArgs) -> Result<(), CliError> {
+    if args.distributed {
+        return run_distributed(args);
+    }
+    let blinding_seed = args.blinding_seed.map(seed_bytes);
+    run_on(args, Provers { ranks: None, blinding_seed })
+}
+
+/// `zkdl prove --distributed`: MPI's processes prove together; rank 0 prints and writes. An error on
+/// any rank aborts the job (the others would wait in a collective operation for ever).
+#[cfg(feature = "mpi")]
+fn run_distributed(args: ProveArgs) -> Result<(), CliError> {
+    use rand::Rng;
+    use zkdl_runtime::distributed::mpi::MpiRanks;
+    use zkdl_runtime::distributed::Communicator;
+
+    let mut ranks = MpiRanks::init().map_err(|e| CliError::input(format!("--distributed: {e}")))?;
+    let (rank, size) = (ranks.rank(), ranks.size());
+    if rank != 0 {
+        super::set_quiet();
+    }
+    // One random stream on every rank: the seed given, or rank 0's draw from the OS.
+    let seed = match args.blinding_seed {
+        Some(n) => seed_bytes(n),
+        None => {
+            let mine: [u8; 32] = rand::rngs::OsRng.gen();
+            let all = ranks.all_gather_bytes(&mine);
+            all[0].as_slice().try_into().map_err(|_| CliError::input("rank 0 sent no seed".into()))?
+        }
+    };
+    let result = run_on(args, Provers { ranks: Some(&mut ranks), blinding_seed: Some(seed) });
+    if let Err(e) = &result {
+        if size > 1 {
+            eprintln!("zkdl (rank {rank} of {size}): {}", e.message);
+            ranks.abort(i32::from(e.code));
+        }
+    }
+    result
+}
+
+#[cfg(not(feature = "mpi"))]
+fn run_distributed(_: ProveArgs) -> Result<(), CliError> {
+    Err(CliError::input(
+        "--distributed: this zkdl was built without MPI; build it with `cargo build --release --features mpi` \
+         (OpenMPI or MPICH and libclang installed) and run it under `mpirun -np N`"
+            .into(),
+    ))
+}
+
+/// The ranks' traffic, gathered on every rank: `(rank, bytes sent, collective operations)`.
+fn gathered_traffic(provers: &mut Provers) -> Vec<(usize, u64, u64)> {
+    let Some(ranks) = provers.ranks.as_deref_mut() else { return Vec::new() };
+    let mine = ranks.traffic();
+    let mut words = mine.bytes_sent.to_le_bytes().to_vec();
+    words.extend(mine.collectives.to_le_bytes());
+    ranks
+        .all_gather_bytes(&words)
+        .iter()
+        .enumerate()
+        .map(|(rank, b)| {
+            let word =
+                |i: usize| b.get(8 * i..8 * i + 8).map_or(0, |w| u64::from_le_bytes(w.try_into().unwrap_or([0; 8])));
+            (rank, word(0), word(1))
+        })
+        .collect()
+}
+
+fn run_on(args: ProveArgs, mut provers: Provers) -> Result<(), CliError> {
+    let root = provers.ranks.as_ref().is_none_or(|r| r.rank() == 0);
     super::options::check_outputs(&[
         ("--weights-out", args.weights_out.as_deref()),
         ("--secrets-out", args.secrets_out.as_deref()),
@@ -165,6 +252,9 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
         )));
     }
     if !args.json {
+        if let Some(ranks) = &provers.ranks {
+            say!("distributed over {} MPI processes (ranks)", ranks.size());
+        }
         say!(
             "proving {} steps of {} ({} parameters, batch {}) on {} ({} training examples)",
             steps,
@@ -185,7 +275,13 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
     }
     let pinned = super::pipeline::Pinned { dataset, initial_weights, ..Default::default() };
     let dataset = &pinned.dataset;
-    let proving = prove_training(&inputs, steps, visibility, args.run.seed.wrapping_add(2), !args.json, mode, &pinned)?;
+    let show = !args.json && root;
+    let proving =
+        prove_training(&inputs, steps, visibility, args.run.seed.wrapping_add(2), show, mode, &pinned, &mut provers)?;
+    let traffic = gathered_traffic(&mut provers);
+    if !root {
+        return Ok(());
+    }
     proving.file.write(&out).map_err(|e| CliError::input(format!("cannot write {}: {e}", out.display())))?;
     // Public final weights have no commitment, so no blinds to keep.
     let blinds = FinalWeightsBlinds::from_secrets(&proving.plan, &proving.file.public, &proving.secrets);
@@ -234,6 +330,7 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
             "phases": proving.phases.iter().map(|p| json!({"phase": p.phase, "seconds": p.seconds})).collect::<Vec<_>>(),
             "verifier_seconds": verification.as_ref().map(|v| v.1),
             "valid": verification.as_ref().map(|v| v.0.is_ok()),
+            "ranks": traffic.iter().map(|(rank, bytes, ops)| json!({"rank": rank, "bytes_sent": bytes, "collectives": ops})).collect::<Vec<_>>(),
         });
         say!("{}", serde_json::to_string_pretty(&doc).map_err(|e| CliError::input(e.to_string()))?);
     } else {
@@ -249,6 +346,9 @@ pub fn run(args: ProveArgs) -> Result<(), CliError> {
             proving.proof_bytes,
             &proving.plan.digest_hex()[..16]
         );
+        for (rank, bytes, ops) in &traffic {
+            say!("rank {rank}: sent {bytes} bytes in {ops} collective operations");
+        }
         if blinds.is_some() {
             say!(
                 "secrets (the blinds of C_WT, for `zkdl weights open`): {}{}",

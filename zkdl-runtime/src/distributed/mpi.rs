@@ -34,6 +34,12 @@ impl MpiRanks {
         }
         Ok(Self { world, traffic: Traffic::default(), _universe: universe })
     }
+
+    /// Ends every process of the job with exit status `code` (`MPI_Abort`): what a rank does on an
+    /// error, since the others would wait for it in their next collective operation.
+    pub fn abort(&self, code: i32) -> ! {
+        self.world.abort(code)
+    }
 }
 
 /// The most bytes one MPI all-gather moves from a rank (its counts are `i32`).
