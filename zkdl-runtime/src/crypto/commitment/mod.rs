@@ -58,6 +58,8 @@ use rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
 use sha2::Sha256;
 
+use std::ops::Range;
+
 use crate::crypto::tensor::log2_exact;
 use crate::{Fr, G1Affine, G1Projective, Transcript};
 use group_sum::{add_pairs, GroupSums, Scratch};
@@ -225,8 +227,19 @@ impl CommitmentKey {
             .map(|(w, byte)| self.blinding_table[w * 255 + usize::from(byte) - 1])
     }
 
-    /// The row commitments `S_i + β_i · h` of row sums `S_i` computed elsewhere (a device).
-    fn blinded(&self, sums: &[G1Affine], blinds: &[Fr]) -> Vec<G1Affine> {
+    /// The key of the column window `cols`: its generators, no blinding table (for unblinded partial
+    /// sums, [`CommitValues::commit_column_window`]).
+    fn window(&self, cols: Range<usize>) -> Self {
+        Self {
+            generators: self.generators[cols].to_vec(),
+            blinding_generator: self.blinding_generator,
+            inner_product_generator: self.inner_product_generator,
+            blinding_table: Vec::new(),
+        }
+    }
+
+    /// The row commitments `S_i + β_i · h` of row sums `S_i` computed elsewhere (a device, or ranks).
+    pub(crate) fn blinded(&self, sums: &[G1Affine], blinds: &[Fr]) -> Vec<G1Affine> {
         let rows: Vec<G1Projective> =
             sums.par_iter().zip(blinds.par_iter()).map(|(s, blind)| *s + self.blinding_term(blind)).collect();
         G1Projective::normalize_batch(&rows)
@@ -422,24 +435,21 @@ pub trait CommitValues: Sync {
     #[doc(hidden)]
     fn commit_rows(&self, key: &CommitmentKey, log_cols: usize, blinds: &[Fr]) -> Vec<G1Affine>;
 
-    /// The row commitments of rows `first_row …` (one per blind), with the given blinds: the same
-    /// points as those rows of [`commit_rows`](Self::commit_rows).
+    /// Every row's partial sum `Σ_{j ∈ cols} M[i][j] · g_j` over a window of `2^k` columns starting at
+    /// a multiple of `2^k`, unblinded: the row commitments are the sums of the windows' partial sums,
+    /// plus the blinding terms ([`CommitmentKey::blinded`]).
     #[doc(hidden)]
-    fn commit_row_range(&self, key: &CommitmentKey, log_cols: usize, first_row: usize, blinds: &[Fr]) -> Vec<G1Affine>;
+    fn commit_column_window(&self, key: &CommitmentKey, log_cols: usize, cols: Range<usize>) -> Vec<G1Affine>;
 }
 
-/// [`CommitValues::commit_row_range`] of a slice: the rows' entries are a subslice.
-macro_rules! commit_slice_rows {
+/// [`CommitValues::commit_column_window`] of a slice: the window's entries copied out, committed
+/// with the window's generators.
+macro_rules! commit_slice_window {
     () => {
-        fn commit_row_range(
-            &self,
-            key: &CommitmentKey,
-            log_cols: usize,
-            first_row: usize,
-            blinds: &[Fr],
-        ) -> Vec<G1Affine> {
-            let cols = 1usize << log_cols;
-            self[first_row * cols..(first_row + blinds.len()) * cols].commit_rows(key, log_cols, blinds)
+        fn commit_column_window(&self, key: &CommitmentKey, log_cols: usize, cols: Range<usize>) -> Vec<G1Affine> {
+            let window: Vec<_> = self.chunks(1 << log_cols).flat_map(|row| row[cols.clone()].iter().copied()).collect();
+            let rows = self.len() >> log_cols;
+            window.commit_rows(&key.window(cols.clone()), cols.len().trailing_zeros() as usize, &vec![Fr::ZERO; rows])
         }
     };
 }
@@ -449,7 +459,7 @@ impl CommitValues for [bool] {
         <[bool]>::len(self)
     }
 
-    commit_slice_rows!();
+    commit_slice_window!();
 
     /// Subset sums: row `i` adds `g_j` for every set bit, plus the blinding points.
     fn commit_rows(&self, key: &CommitmentKey, log_cols: usize, blinds: &[Fr]) -> Vec<G1Affine> {
@@ -479,16 +489,22 @@ impl CommitValues for crate::crypto::bits::BitVector {
         crate::crypto::bits::BitVector::len(self)
     }
 
-    /// The rows' bits as a vector of their own (whole words when a row is whole words).
-    fn commit_row_range(&self, key: &CommitmentKey, log_cols: usize, first_row: usize, blinds: &[Fr]) -> Vec<G1Affine> {
+    /// The window's bits as a vector of their own (whole words when the window is whole words).
+    fn commit_column_window(&self, key: &CommitmentKey, log_cols: usize, cols: Range<usize>) -> Vec<G1Affine> {
         use crate::crypto::bits::BitVector;
-        let (start, len) = (first_row << log_cols, blinds.len() << log_cols);
-        let rows = if log_cols >= 6 {
-            BitVector::from_words(self.words()[start / 64..(start + len) / 64].to_vec(), len)
+        let (rows, width) = (self.len() >> log_cols, cols.len());
+        let window = if width % 64 == 0 {
+            let words = (0..rows)
+                .flat_map(|i| {
+                    let start = ((i << log_cols) + cols.start) / 64;
+                    self.words()[start..start + width / 64].iter().copied()
+                })
+                .collect();
+            BitVector::from_words(words, rows * width)
         } else {
-            BitVector::from_fn(len, |i| self.get(start + i))
+            BitVector::from_fn(rows * width, |k| self.get(((k / width) << log_cols) + cols.start + k % width))
         };
-        rows.commit_rows(key, log_cols, blinds)
+        window.commit_rows(&key.window(cols.clone()), width.trailing_zeros() as usize, &vec![Fr::ZERO; rows])
     }
 
     /// Subset sums over packed bits, as for `[bool]`. With many rows (at least
@@ -562,7 +578,7 @@ impl CommitValues for [Fr] {
         <[Fr]>::len(self)
     }
 
-    commit_slice_rows!();
+    commit_slice_window!();
 
     /// Signed-digit tables on the signed representative `v` or `v − p` (magnitude `≤ (p − 1)/2`),
     /// so a field element that is really a small integer costs only its few digits.
@@ -578,7 +594,7 @@ macro_rules! commit_signed_integers {
                 <[$t]>::len(self)
             }
 
-            commit_slice_rows!();
+            commit_slice_window!();
 
             fn commit_rows(&self, key: &CommitmentKey, log_cols: usize, blinds: &[Fr]) -> Vec<G1Affine> {
                 commit_by_digits(self, key, log_cols, blinds)

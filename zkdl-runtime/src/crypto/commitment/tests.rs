@@ -222,3 +222,38 @@ fn bits_committed_by_byte_tables_equal_bits_committed_one_by_one() {
         assert_eq!(table[256 * q + v], direct.into_affine(), "group {q}, subset {v:#x}");
     }
 }
+
+/// The row sums of `values` over every window of `2^k` columns add up to the row commitments
+/// (blinds zero), for each kind of value and windows narrower and wider than a word of bits.
+#[test]
+fn column_windows_add_up_to_the_rows() {
+    use crate::crypto::bits::BitVector;
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(12);
+    let key = CommitmentKey::new(8);
+    fn check<V: CommitValues + ?Sized>(what: &str, key: &CommitmentKey, values: &V, log_cols: usize) {
+        let rows = values.len() >> log_cols;
+        let whole = values.commit_rows(key, log_cols, &vec![Fr::ZERO; rows]);
+        for k in 0..=log_cols {
+            let width = 1usize << k;
+            let mut sums = vec![G1Projective::ZERO; rows];
+            for start in (0..1usize << log_cols).step_by(width) {
+                let part = values.commit_column_window(key, log_cols, start..start + width);
+                for (s, p) in sums.iter_mut().zip(&part) {
+                    *s += p;
+                }
+            }
+            assert_eq!(G1Projective::normalize_batch(&sums), whole, "{what}: windows of {width} columns");
+        }
+    }
+    let log_cols = 7;
+    let len = 1usize << (log_cols + 2);
+    let fields: Vec<Fr> = (0..len).map(|_| Fr::rand(&mut rng)).collect();
+    let small: Vec<i64> = (0..len).map(|_| rng.gen_range(-1000..1000)).collect();
+    let bools: Vec<bool> = (0..len).map(|_| rng.gen()).collect();
+    let packed = BitVector::from_bools(bools.iter().copied());
+    check("field elements", &key, &fields[..], log_cols);
+    check("small integers", &key, &small[..], log_cols);
+    check("bools", &key, &bools[..], log_cols);
+    check("packed bits", &key, &packed, log_cols);
+}
