@@ -25,14 +25,22 @@ pub fn splits(statement: &SumcheckStatement, comm: &dyn Communicator) -> bool {
     size > 1 && statement.num_vars >= size.trailing_zeros() as usize + comm.min_local_vars()
 }
 
+/// `eq(ρ_lo, r)`: rank `r`'s share of the statement's eq weight (its last `m` coordinates at `r`),
+/// the same for all the rank's entries; 1 without an eq weight.
+pub fn eq_share(statement: &SumcheckStatement, rank: usize, size: usize) -> Fr {
+    let local = statement.num_vars - size.trailing_zeros() as usize;
+    statement.eq_weight.as_deref().map_or(Fr::from(1u64), |rho| eq_table(&rho[local..])[rank])
+}
+
 /// Proves `statement` over the ranks of `comm`. Every rank passes its replica of the prover state
-/// (fresh) and of the transcript, and `tables`: its restrictions ([`crate::distributed::restriction`])
-/// of every factor's table, committed and public, in the order of the statement's factors, `2^(n − m)`
-/// entries each. Every rank gets the output.
+/// and of the transcript, and `tables`: its restrictions ([`crate::distributed::restriction`]) of
+/// every factor's table, committed and public, in the order of the statement's factors, bound to the
+/// point of the rounds the state has sent (`d`, all local: a caller that ran the first rounds its own
+/// way): `2^(n − m − d)` entries each. Every rank gets the output.
 ///
 /// # Panics
-/// If the tables do not have `2^(n − m)` entries, `N > 2^n`, or the state has sent rounds:
-/// programming errors of the caller.
+/// If the tables do not have `2^(n − m − d)` entries, `N > 2^n`, or the state has sent more than the
+/// local rounds: programming errors of the caller.
 pub fn prove_distributed(
     comm: &mut dyn Communicator,
     statement: &SumcheckStatement,
@@ -43,26 +51,25 @@ pub fn prove_distributed(
     let n = statement.num_vars;
     let (rank, size) = (comm.rank(), comm.size());
     let m = size.trailing_zeros() as usize;
-    assert!(m <= n, "{}: {size} ranks for {n} variables", statement.relation);
+    let done = state.point().len();
+    assert!(m + done <= n, "{}: {size} ranks for {n} variables, {done} rounds sent", statement.relation);
+    let local = n - m;
     assert!(
-        tables.iter().all(|t| t.len() == 1 << (n - m)),
+        tables.iter().all(|t| t.len() == 1 << (local - done)),
         "{}: restricted tables of 2^{} entries",
         statement.relation,
-        n - m
+        local - done
     );
-    assert!(state.point().is_empty(), "{}: a fresh prover state", statement.relation);
-    let local = n - m;
     let rho = statement.eq_weight.as_deref();
-    // eq(ρ_lo, r): this rank's share of the eq weight, the same for all its entries.
-    let share = rho.map_or(Fr::from(1u64), |rho| eq_table(&rho[local..])[rank]);
+    let share = eq_share(statement, rank, size);
 
-    let finals: Vec<Fr> = if local == 0 {
+    let finals: Vec<Fr> = if local == done {
         tables.iter().map(|t| t[0]).collect()
     } else {
-        let eq_rest = rho.map(|rho| eq_table(&rho[1..local]));
+        let eq_rest = rho.map(|rho| eq_table(&rho[done + 1..local]));
         let mut held = device::current().round_tables(&statement.round_shape(), tables, eq_rest);
-        for j in 0..local {
-            let mut q = held.round_values(j == 0);
+        for _ in done..local {
+            let mut q = held.round_values(state.point().is_empty());
             for v in &mut q {
                 *v *= share;
             }

@@ -91,6 +91,7 @@ use crate::crypto::sumcheck::{
 };
 use crate::crypto::tensor::eq_table;
 use crate::crypto::zk::{Secret, Sent};
+use crate::distributed::{self, Communicator};
 use crate::error::VerificationError;
 use crate::{Claim, Fr, TensorId, Transcript};
 
@@ -123,9 +124,9 @@ pub fn prove(p: &mut Prover, relation: &AggregatedRelation) -> Result<(), Verifi
     let rho = p.transcript.challenge_fields(b"relation-point", p.plan.bit_tensor_vars as usize);
     let statement = statement(relation, p.plan, rho);
     let plan = p.plan;
-    let (state, transcript, tables) = p.sumcheck_state(&statement, Secret::public(Fr::zero()));
+    let (state, transcript, tables, ranks) = p.sumcheck_state(&statement, Secret::public(Fr::zero()));
     let output = match &tables.bits {
-        BitTable::Packed(bits) => prove_packed_from(&statement, state, bits, &used_bits(plan), transcript),
+        BitTable::Packed(bits) => prove_packed_on(ranks, &statement, state, bits, &used_bits(plan), transcript),
         BitTable::Field(values) => sumcheck::prove_from(
             &statement,
             state,
@@ -354,6 +355,57 @@ pub fn prove_packed_from(
         return sumcheck::prove_from(statement, state, vec![b], vec![None, Some(u)], transcript);
     }
     prove_bit_aware(statement, state, bits, used, transcript, split).0
+}
+
+/// [`prove_packed_from`] over the ranks of `ranks` when the statement splits
+/// ([`distributed::sumcheck::splits`]), else by this process alone: the same output either way.
+/// Rank `r` packs its restrictions `b_r(y) = b(y, r)` and `used_r`, runs the bit rounds on them with
+/// the eq weight of the local variables, scaled by its share `eq(ρ_lo, r)`; the ranks all-reduce each
+/// round's `[A_0, A_1, A_2]` (the round polynomial is linear in them), and the field rounds continue
+/// in [`distributed::sumcheck::prove_distributed`].
+pub fn prove_packed_on(
+    ranks: Option<&mut (dyn Communicator + '_)>,
+    statement: &SumcheckStatement,
+    mut state: SumcheckProverState,
+    bits: &BitVector,
+    used: &PagedBits,
+    transcript: &mut Transcript,
+) -> SumcheckProverOutput {
+    let comm = match ranks {
+        Some(comm) if distributed::sumcheck::splits(statement, comm) => comm,
+        _ => return prove_packed_from(statement, state, bits, used, transcript),
+    };
+    let n = statement.num_vars;
+    assert!(is_bit_statement(statement), "{}: not the bit relation", statement.relation);
+    assert!(bits.len() == 1 << n && used.len() == 1 << n, "{}: b and used need 2^{n} entries", statement.relation);
+    let (rank, size) = (comm.rank(), comm.size());
+    let local = n - size.trailing_zeros() as usize;
+    let own_bits = BitVector::from_fn(1 << local, |i| bits.get(i * size + rank));
+    let own_used = PagedBits::from_bit_vector(&BitVector::from_fn(1 << local, |i| used.get(i * size + rank)));
+    let share = distributed::sumcheck::eq_share(statement, rank, size);
+    let rho = statement.eq_weight.as_deref().expect("the bit relation has an eq weight");
+    let split = BitRounds::for_vars(local);
+    let tables = if split.rounds == 0 {
+        let field = |get: &dyn Fn(usize) -> bool| (0..1usize << local).map(|i| Fr::from(u64::from(get(i)))).collect();
+        vec![field(&|i| own_bits.get(i)), field(&|i| own_used.get(i))]
+    } else {
+        let mut on_backend = device::current().bit_round_tables(&own_bits, &own_used);
+        for j in 1..=split.rounds {
+            let tail = &rho[j..local];
+            let sums = match on_backend.as_mut() {
+                Some(tables) => tables.sums(state.point(), tail),
+                None => host_round_sums(&own_bits, &own_used, local, j, state.point(), tail, split),
+            };
+            let mut sums = sums.map(|a| a * share);
+            comm.all_reduce_sum(&mut sums);
+            state.send_round(statement, &round_values(sums), transcript);
+        }
+        match on_backend {
+            Some(tables) => tables.bind(state.point()).into(),
+            None => bind_leading_bits(&own_bits, &own_used, local, state.point()),
+        }
+    };
+    distributed::sumcheck::prove_distributed(comm, statement, state, transcript, tables)
 }
 
 /// [`prove_packed`] with a given split (`split.fits(n)`), and the time of each phase.

@@ -23,6 +23,8 @@
 //! `2^n` field elements for the generic merge (`crate::crypto::claims`). The chunk values that split a
 //! bit-plane claim ([`weighted_bit_sum`]) are computed the same way.
 
+use std::ops::Range;
+
 use ark_ff::{One, Zero};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use rand::{CryptoRng, RngCore};
@@ -36,6 +38,8 @@ use crate::crypto::sumcheck::{
     self, Factor, ProductTerm, PublicTensor, SumcheckProof, SumcheckProverState, SumcheckStatement,
 };
 use crate::crypto::zk::{Blinder, Mode, Secret, Sent, Value};
+use crate::distributed::sumcheck::prove_blocks_on;
+use crate::distributed::{all_gather_fields, owned_rows, Communicator};
 use crate::error::VerificationError;
 use crate::{Fr, Transcript};
 
@@ -180,27 +184,62 @@ pub fn split_weight(weight: &PublicTensor, row_vars: usize) -> Result<Vec<SplitT
 
 /// `v = Σ_i w_i · B[i]`: the row combination of b laid out with `2^log_cols` columns.
 pub fn row_combination(bits: &BitTable, log_cols: usize, row_weights: &[Fr]) -> Vec<Fr> {
-    let cols = 1usize << log_cols;
+    row_combination_window(bits, log_cols, row_weights, 0..1 << log_cols)
+}
+
+/// The entries `cols` of [`row_combination`] (a rank's window of the columns).
+pub fn row_combination_window(bits: &BitTable, log_cols: usize, row_weights: &[Fr], cols: Range<usize>) -> Vec<Fr> {
+    let (stride, width) = (1usize << log_cols, cols.len());
     let rows: Vec<(usize, Fr)> =
         row_weights.iter().enumerate().filter(|(_, w)| !w.is_zero()).map(|(i, w)| (i, *w)).collect();
     let add = |mut acc: Vec<Fr>, &(row, w): &(usize, Fr)| {
+        let start = row * stride + cols.start;
         match bits {
-            BitTable::Packed(b) => b.for_each_one(row * cols, cols, |j| acc[j] += w),
+            BitTable::Packed(b) => b.for_each_one(start, width, |j| acc[j] += w),
             BitTable::Field(values) => {
-                for (a, v) in acc.iter_mut().zip(&values[row * cols..(row + 1) * cols]) {
+                for (a, v) in acc.iter_mut().zip(&values[start..start + width]) {
                     *a += w * v;
                 }
             }
         }
         acc
     };
-    rows.par_iter().with_min_len(8).fold(|| vec![Fr::zero(); cols], add).reduce(
-        || vec![Fr::zero(); cols],
+    rows.par_iter().with_min_len(8).fold(|| vec![Fr::zero(); width], add).reduce(
+        || vec![Fr::zero(); width],
         |mut a, b| {
             a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
             a
         },
     )
+}
+
+/// Each term's row combination ([`row_combination`]) for row weights `row_tables`, over the ranks
+/// of `ranks` (each computes its window of the columns for every term, then the ranks all-gather the
+/// windows) or by this process alone (`None`).
+fn row_combinations(
+    mut ranks: Option<&mut (dyn Communicator + '_)>,
+    bits: &BitTable,
+    log_cols: usize,
+    row_tables: &[Vec<Fr>],
+) -> Vec<Vec<Fr>> {
+    let cols = 1usize << log_cols;
+    let Some(comm) = ranks.as_deref_mut() else {
+        return row_tables.iter().map(|w| row_combination(bits, log_cols, w)).collect();
+    };
+    let mine = owned_rows(cols, comm.rank(), comm.size());
+    let windows: Vec<Fr> =
+        row_tables.iter().flat_map(|w| row_combination_window(bits, log_cols, w, mine.clone())).collect();
+    let gathered = all_gather_fields(comm, &windows);
+    (0..row_tables.len())
+        .map(|t| {
+            let mut v = Vec::with_capacity(cols);
+            for (rank, part) in gathered.iter().enumerate() {
+                let width = owned_rows(cols, rank, comm.size()).len();
+                v.extend_from_slice(&part[t * width..(t + 1) * width]);
+            }
+            v
+        })
+        .collect()
 }
 
 /// `Σ_x W(x) · b(offset + x)` over a sub-cube of `2^W.num_vars` entries, for a weight that is a
@@ -322,6 +361,7 @@ fn absorb_opening<V: Value>(transcript: &mut Transcript, commitment: &TensorComm
 /// If the claims do not fit b (the prover's own claims; a programming error).
 #[allow(clippy::too_many_arguments)]
 pub fn prove<R: RngCore + CryptoRng>(
+    mut ranks: Option<&mut (dyn Communicator + '_)>,
     key: &CommitmentKey,
     transcript: &mut Transcript,
     bits: &BitTable,
@@ -336,13 +376,14 @@ pub fn prove<R: RngCore + CryptoRng>(
     let row_vars = num_vars - col_vars;
     let (terms, statement, claimed) =
         column_statement(num_vars, col_vars, claims, transcript).unwrap_or_else(|e| panic!("{e}"));
-    let combinations: Vec<Vec<Fr>> =
-        terms.iter().map(|t| row_combination(bits, col_vars, &t.rows.table(row_vars))).collect();
+    let row_tables: Vec<Vec<Fr>> = terms.iter().map(|t| t.rows.table(row_vars)).collect();
+    let combinations = row_combinations(ranks.as_deref_mut(), bits, col_vars, &row_tables);
+    drop(row_tables);
     let state = SumcheckProverState::for_mode(&statement, claimed, blinder);
     // The row combinations are kept for the opening below; the sumcheck reads them as blocks of an
     // eighth, so it holds an eighth of each (and of each public factor) instead of copies.
     let blocks: Vec<&dyn sumcheck::Blocks> = combinations.iter().map(|v| v as &dyn sumcheck::Blocks).collect();
-    let output = sumcheck::prove_blocks_from(&statement, state, blocks, col_vars.saturating_sub(3), transcript);
+    let output = prove_blocks_on(ranks, &statement, state, blocks, col_vars.saturating_sub(3), transcript);
     let (row_weights, betas, value) = combine_rows(&terms, &output.evaluations, row_vars, transcript);
     let mut combined = vec![Fr::zero(); 1 << col_vars];
     for (v, beta) in combinations.iter().zip(&betas) {

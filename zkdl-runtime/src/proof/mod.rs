@@ -612,13 +612,14 @@ impl<'a> Prover<'a> {
     }
 
     /// The sumcheck prover's starting state for the sum `claimed`, for relations that run the rounds
-    /// themselves (the binary relation).
+    /// themselves (the binary relation), with the transcript, the tables and the ranks.
     pub(crate) fn sumcheck_state(
         &mut self,
         statement: &SumcheckStatement,
         claimed: Secret,
-    ) -> (SumcheckProverState<'_>, &mut Transcript, &'a Tables<'a>) {
-        (SumcheckProverState::for_mode(statement, claimed, self.blinder.as_mut()), &mut self.transcript, self.tables)
+    ) -> (SumcheckProverState<'_>, &mut Transcript, &'a Tables<'a>, Option<&mut (dyn Communicator + 'a)>) {
+        let state = SumcheckProverState::for_mode(statement, claimed, self.blinder.as_mut());
+        (state, &mut self.transcript, self.tables, self.ranks.as_deref_mut())
     }
 
     /// The view of an operand at `point`: `Σ_b eq(point_top, b) · P_b(point_rest)` over its blocks.
@@ -1126,6 +1127,7 @@ pub fn prove_on<R: RngCore + CryptoRng>(
     let opening_equalities = prover.equalities.prove(&mut prover.transcript, prover.blinder.as_mut());
     let bit_claims = std::mem::take(&mut prover.claims[all_bits.id.0 as usize]);
     let bit_opening = bit_opening::prove(
+        prover.ranks.as_deref_mut(),
         key,
         &mut prover.transcript,
         &tables.bits,
