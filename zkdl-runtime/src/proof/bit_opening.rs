@@ -217,13 +217,13 @@ pub fn row_combination_window(bits: &BitTable, log_cols: usize, row_weights: &[F
 /// of `ranks` (each computes its window of the columns for every term, then the ranks all-gather the
 /// windows) or by this process alone (`None`).
 fn row_combinations(
-    mut ranks: Option<&mut (dyn Communicator + '_)>,
+    ranks: Option<&mut (dyn Communicator + '_)>,
     bits: &BitTable,
     log_cols: usize,
     row_tables: &[Vec<Fr>],
 ) -> Vec<Vec<Fr>> {
     let cols = 1usize << log_cols;
-    let Some(comm) = ranks.as_deref_mut() else {
+    let Some(comm) = ranks else {
         return row_tables.iter().map(|w| row_combination(bits, log_cols, w)).collect();
     };
     let mine = owned_rows(cols, comm.rank(), comm.size());
