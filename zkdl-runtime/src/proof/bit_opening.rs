@@ -383,14 +383,16 @@ pub fn prove<R: RngCore + CryptoRng>(
     // The row combinations are kept for the opening below; the sumcheck reads them as blocks of an
     // eighth, so it holds an eighth of each (and of each public factor) instead of copies.
     let blocks: Vec<&dyn sumcheck::Blocks> = combinations.iter().map(|v| v as &dyn sumcheck::Blocks).collect();
-    let output = prove_blocks_on(ranks, &statement, state, blocks, col_vars.saturating_sub(3), transcript);
+    let output =
+        prove_blocks_on(ranks.as_deref_mut(), &statement, state, blocks, col_vars.saturating_sub(3), transcript);
     let (row_weights, betas, value) = combine_rows(&terms, &output.evaluations, row_vars, transcript);
     let mut combined = vec![Fr::zero(); 1 << col_vars];
     for (v, beta) in combinations.iter().zip(&betas) {
         combined.par_iter_mut().zip(v.par_iter()).for_each(|(c, x)| *c += *beta * x);
     }
     absorb_opening(transcript, commitment, &output.point, &value);
-    let opening = key.prove_row_combination(
+    let opening = key.prove_row_combination_on(
+        ranks,
         transcript,
         commitment,
         combined,

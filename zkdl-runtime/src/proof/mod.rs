@@ -1120,8 +1120,16 @@ pub fn prove_on<R: RngCore + CryptoRng>(
             log_cols,
             &claim.point,
         );
-        let opening =
-            key.open_bound(&mut prover.transcript, commitment, combination, blinds, &claim.point, claim.value, rng);
+        let opening = key.open_bound_on(
+            prover.ranks.as_deref_mut(),
+            &mut prover.transcript,
+            commitment,
+            combination,
+            blinds,
+            &claim.point,
+            claim.value,
+            rng,
+        );
         openings.push(TensorOpening { merge, opening });
     }
     let opening_equalities = prover.equalities.prove(&mut prover.transcript, prover.blinder.as_mut());

@@ -40,6 +40,7 @@ use crate::crypto::claims::Claim;
 use crate::crypto::sumcheck::Blocks;
 use crate::crypto::tensor::{bind_leading, eq_table, inner_product, weighted_product_table};
 use crate::crypto::zk::{Secret, Sent, Value};
+use crate::distributed::{all_gather_points, owned_rows, Communicator};
 use crate::error::VerificationError;
 use crate::{Fr, G1Affine, G1Projective, Transcript};
 
@@ -84,6 +85,49 @@ pub fn fold_generators(low: &[G1Affine], high: &[G1Affine], x: Fr) -> Vec<G1Affi
 fn fold_generators_on_host(low: &[G1Affine], high: &[G1Affine], x: Fr) -> Vec<G1Affine> {
     let folded: Vec<G1Projective> = low.par_iter().zip(high.par_iter()).map(|(l, h)| l.into_group() * x + h).collect();
     G1Projective::normalize_batch(&folded)
+}
+
+/// The ranks of `ranks` if an inner-product round over `len` points is split among them: at least
+/// `2^(min_local_vars − 2)` points a rank (256 by default: a group operation costs about ten field
+/// operations, so about the work of a split sumcheck's smallest share; below it the collective
+/// operation costs more than the work).
+fn splitting<'r, 'c>(
+    ranks: Option<&'r mut (dyn Communicator + 'c)>,
+    len: usize,
+) -> Option<&'r mut (dyn Communicator + 'c)> {
+    ranks.filter(|comm| comm.size() > 1 && len >= comm.size() << comm.min_local_vars().saturating_sub(2))
+}
+
+/// `[Σ scalars · bases]` for each pair, each rank summing its index range of every pair and the ranks
+/// all-gathering the partial sums (or by this process alone).
+fn split_msms<const K: usize>(
+    ranks: Option<&mut (dyn Communicator + '_)>,
+    pairs: [(&[G1Affine], &[Fr]); K],
+) -> [G1Projective; K] {
+    let len = pairs.iter().map(|(b, _)| b.len()).min().unwrap_or(0);
+    let Some(comm) = splitting(ranks, len) else {
+        return pairs.map(|(bases, scalars)| multi_scalar_multiplication(bases, scalars));
+    };
+    let mine = owned_rows(len, comm.rank(), comm.size());
+    let partial = G1Projective::normalize_batch(
+        &pairs.map(|(bases, scalars)| multi_scalar_multiplication(&bases[mine.clone()], &scalars[mine.clone()])),
+    );
+    let all = all_gather_points(comm, &partial);
+    std::array::from_fn(|k| all.iter().skip(k).step_by(K).map(|p| p.into_group()).sum())
+}
+
+/// [`fold_generators`], each rank folding its index range and the ranks all-gathering the folded
+/// generators (or by this process alone).
+fn split_fold(
+    ranks: Option<&mut (dyn Communicator + '_)>,
+    low: &[G1Affine],
+    high: &[G1Affine],
+    x: Fr,
+) -> Vec<G1Affine> {
+    let Some(comm) = splitting(ranks, low.len()) else { return fold_generators(low, high, x) };
+    let mine = owned_rows(low.len(), comm.rank(), comm.size());
+    let folded = fold_generators(&low[mine.clone()], &high[mine], x);
+    all_gather_points(comm, &folded)
 }
 
 fn absorb_statement<V: Value>(transcript: &mut Transcript, commitment: &TensorCommitment, point: &[Fr], value: &V) {
@@ -215,9 +259,36 @@ impl CommitmentKey {
         value: Secret,
         rng: &mut R,
     ) -> OpeningProof {
+        self.open_bound_on(None, transcript, commitment, v, blinds, point, value, rng)
+    }
+
+    /// [`open_bound`](Self::open_bound) over the ranks of `ranks` ([`prove_row_combination_on`](Self::prove_row_combination_on)).
+    #[allow(clippy::too_many_arguments)]
+    pub fn open_bound_on<R: RngCore + CryptoRng>(
+        &self,
+        ranks: Option<&mut (dyn Communicator + '_)>,
+        transcript: &mut Transcript,
+        commitment: &TensorCommitment,
+        v: Vec<Fr>,
+        blinds: &CommitmentBlinds,
+        point: &[Fr],
+        value: Secret,
+        rng: &mut R,
+    ) -> OpeningProof {
         let (row_point, col_point) = point.split_at(point.len() - commitment.log_cols as usize);
         absorb_statement(transcript, commitment, point, &value);
-        self.prove_row_combination(transcript, commitment, v, &eq_table(row_point), blinds, col_point, value.blind, rng)
+        let row_weights = eq_table(row_point);
+        self.prove_row_combination_on(
+            ranks,
+            transcript,
+            commitment,
+            v,
+            &row_weights,
+            blinds,
+            col_point,
+            value.blind,
+            rng,
+        )
     }
 
     /// Proves `⟨v, eq(u_c, ·)⟩ = y` for the row combination `v = Σ_i w_i · M[i]` committed in
@@ -230,6 +301,28 @@ impl CommitmentKey {
     #[allow(clippy::too_many_arguments)]
     pub fn prove_row_combination<R: RngCore + CryptoRng>(
         &self,
+        transcript: &mut Transcript,
+        commitment: &TensorCommitment,
+        v: Vec<Fr>,
+        row_weights: &[Fr],
+        blinds: &CommitmentBlinds,
+        col_point: &[Fr],
+        value_blind: Option<Fr>,
+        rng: &mut R,
+    ) -> OpeningProof {
+        self.prove_row_combination_on(None, transcript, commitment, v, row_weights, blinds, col_point, value_blind, rng)
+    }
+
+    /// [`prove_row_combination`](Self::prove_row_combination) over the ranks of `ranks` (every rank
+    /// with the same inputs and a replica of the random stream), or by this process alone (`None`):
+    /// the same proof. Each round's two cross-term MSMs and the generator fold are split by index
+    /// ranges ([`owned_rows`]) while the halves are long ([`splitting`]): the
+    /// ranks all-gather their partial sums and folded generators. The rest (folding `v` and `b`, the
+    /// last rounds, the Schnorr step) every rank computes alike.
+    #[allow(clippy::too_many_arguments)]
+    pub fn prove_row_combination_on<R: RngCore + CryptoRng>(
+        &self,
+        mut ranks: Option<&mut (dyn Communicator + '_)>,
         transcript: &mut Transcript,
         commitment: &TensorCommitment,
         mut v: Vec<Fr>,
@@ -257,13 +350,13 @@ impl CommitmentKey {
             let (b_low, b_high) = b.split_at(half);
             let (g_low, g_high) = g.split_at(half);
             let (r_left, r_right) = (Fr::rand(rng), Fr::rand(rng));
-            let cross = |vs: &[Fr], gs: &[G1Affine], bs: &[Fr], r: Fr| {
-                multi_scalar_multiplication(gs, vs)
-                    + G1Projective::msm_unchecked(&[scaled_u, h], &[inner_product(vs, bs), r])
+            let [msm_left, msm_right] = split_msms(ranks.as_deref_mut(), [(g_high, v_low), (g_low, v_high)]);
+            let cross = |msm: G1Projective, vs: &[Fr], bs: &[Fr], r: Fr| {
+                msm + G1Projective::msm_unchecked(&[scaled_u, h], &[inner_product(vs, bs), r])
             };
             let pair = G1Projective::normalize_batch(&[
-                cross(v_low, g_high, b_high, r_left),
-                cross(v_high, g_low, b_low, r_right),
+                cross(msm_left, v_low, b_high, r_left),
+                cross(msm_right, v_high, b_low, r_right),
             ]);
             transcript.append_point(b"ipa-left", &pair[0]);
             transcript.append_point(b"ipa-right", &pair[1]);
@@ -273,7 +366,7 @@ impl CommitmentKey {
 
             let folded_v: Vec<Fr> = v_low.iter().zip(v_high).map(|(l, h)| *l + x * h).collect();
             let folded_b: Vec<Fr> = b_low.iter().zip(b_high).map(|(l, h)| x * l + h).collect();
-            let folded_g = fold_generators(g_low, g_high, x);
+            let folded_g = split_fold(ranks.as_deref_mut(), g_low, g_high, x);
             blind = x * blind + r_left + x.square() * r_right;
             v = folded_v;
             b = folded_b;
