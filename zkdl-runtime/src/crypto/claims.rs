@@ -157,7 +157,7 @@ pub fn prove_merge_weighted(
 /// `2^block_vars` entries ([`sumcheck::prove_blocks_from`]): the same proof.
 #[allow(clippy::too_many_arguments)]
 pub fn prove_merge_weighted_blocks(
-    ranks: Option<&mut (dyn crate::distributed::Communicator + '_)>,
+    ranks: Option<&mut (dyn crate::crypto::ranks::Communicator + '_)>,
     tensor: TensorId,
     claims: &[WeightedClaim<Secret>],
     values: &dyn sumcheck::Blocks,
@@ -173,7 +173,7 @@ pub fn prove_merge_weighted_blocks(
     let (statement, claimed) = merge_statement(tensor, num_vars, claims, transcript).unwrap_or_else(|e| panic!("{e}"));
     let state = SumcheckProverState::for_mode(&statement, claimed, blinder);
     let output =
-        crate::distributed::sumcheck::prove_blocks_on(ranks, &statement, state, vec![values], block_vars, transcript);
+        crate::crypto::ranks::sumcheck::prove_blocks_on(ranks, &statement, state, vec![values], block_vars, transcript);
     let merged = Claim { tensor, point: output.point, value: output.evaluations[0] };
     (ClaimMergeProof { sumcheck: Some(output.proof) }, merged)
 }

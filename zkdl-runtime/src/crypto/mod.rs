@@ -22,6 +22,7 @@ pub mod claims;
 pub mod commitment;
 pub mod device;
 pub mod logup;
+pub mod ranks;
 pub mod serialization;
 pub mod sumcheck;
 pub mod tensor;

@@ -86,12 +86,12 @@ use super::routing::{bit_tensor_used_boxes, bit_tensor_used_region, bit_tensor_u
 use super::{BitTable, Prover, Verifier};
 use crate::crypto::bits::{fill_byte_subset_sums, BitVector, PagedBits, PAGE_WORDS};
 use crate::crypto::device;
+use crate::crypto::ranks::{self, Communicator};
 use crate::crypto::sumcheck::{
     self, Factor, ProductTerm, PublicTensor, SumcheckProverOutput, SumcheckProverState, SumcheckStatement,
 };
 use crate::crypto::tensor::eq_table;
 use crate::crypto::zk::{Secret, Sent};
-use crate::distributed::{self, Communicator};
 use crate::error::VerificationError;
 use crate::{Claim, Fr, TensorId, Transcript};
 
@@ -358,11 +358,11 @@ pub fn prove_packed_from(
 }
 
 /// [`prove_packed_from`] over the ranks of `ranks` when the statement splits
-/// ([`distributed::sumcheck::splits`]), else by this process alone: the same output either way.
+/// ([`ranks::sumcheck::splits`]), else by this process alone: the same output either way.
 /// Rank `r` packs its restrictions `b_r(y) = b(y, r)` and `used_r`, runs the bit rounds on them with
 /// the eq weight of the local variables, scaled by its share `eq(ρ_lo, r)`; the ranks all-reduce each
 /// round's `[A_0, A_1, A_2]` (the round polynomial is linear in them), and the field rounds continue
-/// in [`distributed::sumcheck::prove_distributed`].
+/// in [`ranks::sumcheck::prove_distributed`].
 pub fn prove_packed_on(
     ranks: Option<&mut (dyn Communicator + '_)>,
     statement: &SumcheckStatement,
@@ -372,7 +372,7 @@ pub fn prove_packed_on(
     transcript: &mut Transcript,
 ) -> SumcheckProverOutput {
     let comm = match ranks {
-        Some(comm) if distributed::sumcheck::splits(statement, comm) => comm,
+        Some(comm) if ranks::sumcheck::splits(statement, comm) => comm,
         _ => return prove_packed_from(statement, state, bits, used, transcript),
     };
     let n = statement.num_vars;
@@ -382,7 +382,7 @@ pub fn prove_packed_on(
     let local = n - size.trailing_zeros() as usize;
     let own_bits = BitVector::from_fn(1 << local, |i| bits.get(i * size + rank));
     let own_used = PagedBits::from_bit_vector(&BitVector::from_fn(1 << local, |i| used.get(i * size + rank)));
-    let share = distributed::sumcheck::eq_share(statement, rank, size);
+    let share = ranks::sumcheck::eq_share(statement, rank, size);
     let rho = statement.eq_weight.as_deref().expect("the bit relation has an eq weight");
     let split = BitRounds::for_vars(local);
     let tables = if split.rounds == 0 {
@@ -405,7 +405,7 @@ pub fn prove_packed_on(
             None => bind_leading_bits(&own_bits, &own_used, local, state.point()),
         }
     };
-    distributed::sumcheck::prove_distributed(comm, statement, state, transcript, tables)
+    ranks::sumcheck::prove_distributed(comm, statement, state, transcript, tables)
 }
 
 /// [`prove_packed`] with a given split (`split.fits(n)`), and the time of each phase.

@@ -34,12 +34,12 @@ use super::routing::index_indicator;
 use super::BitTable;
 use crate::crypto::claims::{draw_claim_coefficients, TensorId, WeightedClaim};
 use crate::crypto::commitment::{CommitmentBlinds, CommitmentKey, OpeningProof, TensorCommitment};
+use crate::crypto::ranks::sumcheck::prove_blocks_on;
+use crate::crypto::ranks::{all_gather_fields, owned_rows, Communicator};
 use crate::crypto::sumcheck::{
     self, Factor, ProductTerm, PublicTensor, SumcheckProof, SumcheckProverState, SumcheckStatement,
 };
 use crate::crypto::zk::{Blinder, Mode, Secret, Sent, Value};
-use crate::distributed::sumcheck::prove_blocks_on;
-use crate::distributed::{all_gather_fields, owned_rows, Communicator};
 use crate::error::VerificationError;
 use crate::{Fr, Transcript};
 

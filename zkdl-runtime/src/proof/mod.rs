@@ -65,11 +65,11 @@ use crate::crypto::claims::{
     prove_merge_weighted_blocks, verify_merge_weighted, Claim, ClaimMergeProof, TensorId, WeightedClaim,
 };
 use crate::crypto::commitment::{CommitmentKey, OpeningProof, TensorCommitment};
+use crate::crypto::ranks::{self, Communicator};
 use crate::crypto::sumcheck::{self, SumcheckProverState, SumcheckStatement};
 use crate::crypto::sumcheck::{PublicTensor, SumcheckProof};
 use crate::crypto::tensor::{bind_trailing, eq_table, evaluate, inner_product, inner_product_small, log2_exact};
 use crate::crypto::zk::{Blinder, Mode, ProverEqualities, Secret, Sent, Value, VerifierEqualities, ZeroProof};
-use crate::distributed::{self, Communicator};
 use crate::error::VerificationError;
 use crate::statement::dataset::DatasetCommitment;
 use crate::statement::small_value_digests;
@@ -392,7 +392,7 @@ pub fn commit_statement<R: RngCore + CryptoRng>(
 }
 
 /// [`commit_statement`] over the ranks of `ranks` (each commits its share of the rows,
-/// [`distributed::commit`]), or by this process alone (`None`): the same commitments and blinds.
+/// [`ranks::commit`]), or by this process alone (`None`): the same commitments and blinds.
 pub fn commit_statement_on<R: RngCore + CryptoRng>(
     mut ranks: Option<&mut (dyn Communicator + '_)>,
     plan: &Plan,
@@ -407,8 +407,7 @@ pub fn commit_statement_on<R: RngCore + CryptoRng>(
         match t.storage {
             Storage::Committed { public_commitment: true, col_vars, .. } => {
                 let values = tables.tensor(plan, t.id);
-                let (commitment, b) =
-                    distributed::commit::commit(ranks.as_deref_mut(), key, &values[..], col_vars, rng);
+                let (commitment, b) = ranks::commit::commit(ranks.as_deref_mut(), key, &values[..], col_vars, rng);
                 commitments.push((t.id.0, commitment));
                 blinds.push((t.id.0, b));
             }
@@ -545,7 +544,7 @@ pub struct Prover<'a> {
     equalities: ProverEqualities,
     /// The ranks proving together (`None`: this process alone). Every rank runs this prover, with
     /// replicas of the transcript and the random stream; the large sumchecks, commitments and row
-    /// combinations are split among them ([`crate::distributed`]).
+    /// combinations are split among them ([`crate::crypto::ranks`]).
     ranks: Option<&'a mut (dyn Communicator + 'a)>,
 }
 
@@ -583,7 +582,7 @@ impl<'a> Prover<'a> {
     ) -> (Vec<Fr>, Vec<Secret>) {
         let state = SumcheckProverState::for_mode(statement, claimed, self.blinder.as_mut());
         let ranks = self.ranks.as_deref_mut();
-        let output = distributed::sumcheck::prove_tables_on(ranks, statement, state, tables, &mut self.transcript);
+        let output = ranks::sumcheck::prove_tables_on(ranks, statement, state, tables, &mut self.transcript);
         self.current.sumcheck = Some(output.proof);
         (output.point, output.evaluations)
     }
@@ -599,14 +598,8 @@ impl<'a> Prover<'a> {
         let state = SumcheckProverState::for_mode(statement, claimed, self.blinder.as_mut());
         let ranks = self.ranks.as_deref_mut();
         let block_vars = self.tables.block_vars;
-        let output = distributed::sumcheck::prove_blocks_on(
-            ranks,
-            statement,
-            state,
-            committed,
-            block_vars,
-            &mut self.transcript,
-        );
+        let output =
+            ranks::sumcheck::prove_blocks_on(ranks, statement, state, committed, block_vars, &mut self.transcript);
         self.current.sumcheck = Some(output.proof);
         (output.point, output.evaluations)
     }
@@ -996,7 +989,7 @@ pub fn prove_with_dataset<R: RngCore + CryptoRng>(
 /// calls it with the same plan, tables, statement and a replica of the same random stream (the same
 /// seed), and every rank gets the proof: the single-process proof, byte for byte. The commitment to
 /// b, the openings' row combinations, the claim merges and the relations' sumchecks of at least
-/// [`distributed::sumcheck::LOCAL_MIN_VARS`] local variables are split among the ranks; the rest (the
+/// [`ranks::sumcheck::LOCAL_MIN_VARS`] local variables are split among the ranks; the rest (the
 /// binary relation's rounds, the openings' inner-product arguments, the opening of b, the dataset
 /// link) is computed by every rank alike (`docs/distributed.md`).
 #[allow(clippy::too_many_arguments)]
@@ -1030,8 +1023,8 @@ pub fn prove_on<R: RngCore + CryptoRng>(
         return Err(ProveError::MissingCommitment("b".into()));
     };
     let (bit_commitment, bit_blinds) = match &tables.bits {
-        BitTable::Packed(bits) => distributed::commit::commit(ranks.as_deref_mut(), key, bits, bit_cols, rng),
-        BitTable::Field(values) => distributed::commit::commit(ranks.as_deref_mut(), key, &values[..], bit_cols, rng),
+        BitTable::Packed(bits) => ranks::commit::commit(ranks.as_deref_mut(), key, bits, bit_cols, rng),
+        BitTable::Field(values) => ranks::commit::commit(ranks.as_deref_mut(), key, &values[..], bit_cols, rng),
     };
     record("commit b".into(), started, &mut timings);
 
@@ -1113,13 +1106,8 @@ pub fn prove_on<R: RngCore + CryptoRng>(
             prover.blinder.as_mut(),
         );
         let (block_vars, log_cols) = (tables.block_vars, commitment.log_cols as usize);
-        let combination = distributed::commit::row_combination(
-            prover.ranks.as_deref_mut(),
-            &blocks,
-            block_vars,
-            log_cols,
-            &claim.point,
-        );
+        let combination =
+            ranks::commit::row_combination(prover.ranks.as_deref_mut(), &blocks, block_vars, log_cols, &claim.point);
         let opening = key.open_bound_on(
             prover.ranks.as_deref_mut(),
             &mut prover.transcript,

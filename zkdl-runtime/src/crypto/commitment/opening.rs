@@ -37,10 +37,10 @@ use rayon::prelude::*;
 
 use super::{CommitmentBlinds, CommitmentKey, TensorCommitment};
 use crate::crypto::claims::Claim;
+use crate::crypto::ranks::{all_gather_points, owned_rows, Communicator};
 use crate::crypto::sumcheck::Blocks;
 use crate::crypto::tensor::{bind_leading, eq_table, inner_product, weighted_product_table};
 use crate::crypto::zk::{Secret, Sent, Value};
-use crate::distributed::{all_gather_points, owned_rows, Communicator};
 use crate::error::VerificationError;
 use crate::{Fr, G1Affine, G1Projective, Transcript};
 

@@ -1,5 +1,5 @@
 //! A sumcheck proven by `N` ranks, each holding the restriction of every factor table to its last
-//! `m = log2 N` index bits (the module docs of [`crate::distributed`] derive it): the first `n − m`
+//! `m = log2 N` index bits (the module docs of [`crate::crypto::ranks`] derive it): the first `n − m`
 //! rounds are all-reduced partial round polynomials, the last `m` run on the all-gathered entries.
 //! Every rank holds a replica of the prover state and the transcript and sends every round itself
 //! (the same field elements, so the same bytes): the proof, the claims and the transcript are
@@ -7,10 +7,10 @@
 
 use ark_ff::Zero;
 
+use super::{all_gather_fields, Communicator};
 use crate::crypto::device;
 use crate::crypto::sumcheck::{self, Blocks, Factor, SumcheckProverOutput, SumcheckProverState, SumcheckStatement};
 use crate::crypto::tensor::eq_table;
-use crate::distributed::{all_gather_fields, Communicator};
 use crate::{Fr, Transcript};
 
 /// The fewest local rounds (`n − m`) for which a sumcheck is split over the ranks; a smaller one is
@@ -33,7 +33,7 @@ pub fn eq_share(statement: &SumcheckStatement, rank: usize, size: usize) -> Fr {
 }
 
 /// Proves `statement` over the ranks of `comm`. Every rank passes its replica of the prover state
-/// and of the transcript, and `tables`: its restrictions ([`crate::distributed::restriction`]) of
+/// and of the transcript, and `tables`: its restrictions ([`super::restriction`]) of
 /// every factor's table, committed and public, in the order of the statement's factors, bound to the
 /// point of the rounds the state has sent (`d`, all local: a caller that ran the first rounds its own
 /// way): `2^(n − m − d)` entries each. Every rank gets the output.
