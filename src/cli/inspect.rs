@@ -6,7 +6,9 @@ use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
 use zkdl_compiler::plan::lower_checked;
-use zkdl_compiler::{compile, to_dot, CompileOptions, Visibility};
+use zkdl_compiler::{compile, to_dot, CompileOptions, Plan, Visibility};
+
+use super::cluster::{estimate, single_rank_from_run, Network, RanksEstimate, SingleRank};
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
@@ -33,6 +35,20 @@ pub struct InspectArgs {
     /// Print the plan and cost as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also model the prover's time on clusters of these numbers of ranks (`mpirun -np N zkdl prove
+    /// --distributed`; docs/distributed.md): comma-separated, powers of two, e.g. `1,2,8,64`.
+    #[arg(long, value_name = "N,…", value_delimiter = ',')]
+    pub ranks: Vec<u64>,
+    /// The single-process phase times the model divides: a `zkdl prove --json` document (of any T;
+    /// scaled to --steps). Without it, the plan's own estimate of the prover's time.
+    #[arg(long, value_name = "PROVE.json", requires = "ranks")]
+    pub phase_times: Option<PathBuf>,
+    /// The network's bandwidth per rank, in Gbit/s.
+    #[arg(long, value_name = "GBIT", default_value_t = 10.0, requires = "ranks")]
+    pub bandwidth_gbit: f64,
+    /// The latency of one step of a collective operation, in microseconds.
+    #[arg(long, value_name = "US", default_value_t = 20.0, requires = "ranks")]
+    pub latency_us: f64,
 }
 
 pub fn run(args: InspectArgs) -> Result<(), CliError> {
@@ -55,11 +71,81 @@ pub fn run(args: InspectArgs) -> Result<(), CliError> {
         zkdl_runtime::files::write_atomically(path, to_dot(&ir).as_bytes())
             .map_err(|e| CliError::input(format!("cannot write {}: {e}", path.display())))?;
     }
+    let cluster = if args.ranks.is_empty() { None } else { Some(cluster_model(&args, &plan)?) };
     if args.json {
-        let doc = json!({ "digest": plan.digest_hex(), "plan": plan, "cost": plan.cost() });
+        let mut doc = json!({ "digest": plan.digest_hex(), "plan": plan, "cost": plan.cost() });
+        if let Some((source, network, estimates)) = &cluster {
+            doc["cluster"] = json!({ "source": source, "network": network, "estimates": estimates });
+        }
         say!("{}", serde_json::to_string_pretty(&doc).map_err(|e| CliError::input(e.to_string()))?);
     } else {
         say!("{}", plan.to_text());
+        if let Some((source, network, estimates)) = &cluster {
+            say!(
+                "\ncluster model (docs/distributed.md): {source}; network {:.1} Gbit/s per rank, {:.0} µs per collective step",
+                network.bandwidth_bytes * 8e-9,
+                network.latency_seconds * 1e6
+            );
+            say!(
+                "{:>6} {:>12} {:>12} {:>14} {:>12} {:>13} {:>12} {:>8}",
+                "ranks",
+                "replicated s",
+                "split s",
+                "received MB",
+                "collectives",
+                "network s",
+                "total s",
+                "speedup"
+            );
+            for e in estimates {
+                say!(
+                    "{:>6} {:>12.1} {:>12.1} {:>14.1} {:>12} {:>13.2} {:>12.1} {:>8.2}",
+                    e.ranks,
+                    e.replicated_seconds,
+                    e.split_seconds,
+                    e.bytes_received_per_rank / 1e6,
+                    e.collectives,
+                    e.communication_seconds,
+                    e.total_seconds,
+                    e.speedup
+                );
+            }
+        }
     }
     Ok(())
+}
+
+/// The cluster model's inputs and estimates: where the single-rank times came from, the network, and
+/// one estimate per number of ranks.
+fn cluster_model(args: &InspectArgs, plan: &Plan) -> Result<(String, Network, Vec<RanksEstimate>), CliError> {
+    if let Some(bad) = args.ranks.iter().find(|n| !n.is_power_of_two()) {
+        return Err(CliError::input(format!("--ranks {bad}: a distributed proof needs a power of two of ranks")));
+    }
+    if !(args.bandwidth_gbit > 0.0 && args.latency_us >= 0.0) {
+        return Err(CliError::input("--bandwidth-gbit must be positive and --latency-us not negative".into()));
+    }
+    let network = Network { bandwidth_bytes: args.bandwidth_gbit * 1e9 / 8.0, latency_seconds: args.latency_us * 1e-6 };
+    let cost = plan.cost();
+    let (single, source) = match &args.phase_times {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CliError::input(format!("--phase-times {}: {e}", path.display())))?;
+            let doc: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| CliError::input(format!("--phase-times {}: not JSON: {e}", path.display())))?;
+            let (single, measured) = single_rank_from_run(&doc, args.steps).map_err(|e| {
+                CliError::input(format!("--phase-times {}: not a `zkdl prove --json` document: {e}", path.display()))
+            })?;
+            let source = format!(
+                "single-process phases measured at T = {measured} ({}), scaled to T = {}",
+                path.display(),
+                args.steps
+            );
+            (single, source)
+        }
+        None => (
+            SingleRank { replicated_seconds: 0.0, split_seconds: cost.prover_seconds() },
+            "the plan's estimate of the prover's time (pass --phase-times for measured phases)".to_string(),
+        ),
+    };
+    Ok((source, network, estimate(&cost, single, network, &args.ranks)))
 }

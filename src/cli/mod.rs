@@ -29,6 +29,7 @@ pub fn quiet() -> bool {
 
 pub mod bench;
 pub mod chain;
+pub mod cluster;
 pub mod data;
 pub mod demo;
 pub mod inspect;
