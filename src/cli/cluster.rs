@@ -16,9 +16,10 @@
 //!   tensor of `2^r` rows and `2^c` columns: the commitment's partial row points, `(N − 1) · 2^r · 64`
 //!   (uncompressed points); its opening's row combination, `(N − 1) · 2^c · 32`, and the inner-product
 //!   argument's folded generators, `(N − 1)/N · 2^c · 64`. b's opening all-gathers one column window
-//!   per split term of its claims, `(N − 1)/N · terms · 2^c · 32`, with `terms` taken as the number of
-//!   claims on b (a lower estimate: a claim splits into one term or a few). A sumcheck round is an
-//!   all-reduce of a few field elements: latency, not bandwidth.
+//!   per split term of its claims, `(N − 1)/N · terms · 2^c · 32`, with `terms` from the measured run
+//!   (`b_opening_terms` of `zkdl prove --json`, at its T: on digits the terms fall as T grows, 106 at
+//!   T = 4, 66 at 16, 38 at 64, so a run at a smaller T overestimates) or, without one, the number of
+//!   claims on b (a lower estimate: a claim splits into one term or more). A sumcheck round is an all-reduce of a few field elements: latency, not bandwidth.
 //! - `collectives`: one per sumcheck round, and per committed tensor one for the commitment, one per
 //!   variable for its merge, one for the row combination and two per column variable for the
 //!   inner-product rounds; each costs `⌈log2 N⌉` latencies (a tree).
@@ -43,6 +44,8 @@ pub struct SingleRank {
     pub replicated_seconds: f64,
     /// Work the ranks divide (the prover's phases).
     pub split_seconds: f64,
+    /// The terms b's claims split into (`b_opening_terms` of a measured run), if known.
+    pub b_opening_terms: Option<u64>,
 }
 
 /// The model's estimate for one number of ranks.
@@ -63,8 +66,9 @@ pub struct RanksEstimate {
 const POINT_BYTES: f64 = 64.0;
 const FIELD_BYTES: f64 = 32.0;
 
-/// `(bytes received per rank, collective operations)` of a proof of `cost` on `ranks` ranks.
-pub fn communication(cost: &Cost, ranks: u64) -> (f64, u64) {
+/// `(bytes received per rank, collective operations)` of a proof of `cost` on `ranks` ranks, b's
+/// claims splitting into `b_terms` terms (unknown: as many as there are claims).
+pub fn communication(cost: &Cost, ranks: u64, b_terms: Option<u64>) -> (f64, u64) {
     if ranks <= 1 {
         return (0.0, 0);
     }
@@ -79,7 +83,7 @@ pub fn communication(cost: &Cost, ranks: u64) -> (f64, u64) {
             continue;
         }
         let combination = match c.values {
-            ValueKind::Bits => (n - 1.0) / n * c.claims as f64 * cols * FIELD_BYTES,
+            ValueKind::Bits => (n - 1.0) / n * b_terms.unwrap_or(c.claims) as f64 * cols * FIELD_BYTES,
             _ => (n - 1.0) * cols * FIELD_BYTES,
         };
         bytes += combination + (n - 1.0) / n * cols * POINT_BYTES;
@@ -91,7 +95,7 @@ pub fn communication(cost: &Cost, ranks: u64) -> (f64, u64) {
 /// The model's estimates for each number of ranks in `ranks`.
 pub fn estimate(cost: &Cost, single: SingleRank, network: Network, ranks: &[u64]) -> Vec<RanksEstimate> {
     let time = |n: u64| {
-        let (bytes, collectives) = communication(cost, n);
+        let (bytes, collectives) = communication(cost, n, single.b_opening_terms);
         let steps = (n as f64).log2().ceil();
         let communication = bytes / network.bandwidth_bytes + collectives as f64 * network.latency_seconds * steps;
         let split = single.split_seconds / n as f64;
@@ -131,7 +135,8 @@ pub fn single_rank_from_run(doc: &serde_json::Value, steps: u32) -> Result<(Sing
     let measured = doc.get("steps").and_then(serde_json::Value::as_u64).filter(|&t| t > 0).ok_or("no \"steps\"")?;
     let phases = doc.get("phases").and_then(serde_json::Value::as_array).ok_or("no \"phases\"")?;
     let scale = f64::from(steps) / measured as f64;
-    let mut single = SingleRank { replicated_seconds: 0.0, split_seconds: 0.0 };
+    let b_opening_terms = doc.get("b_opening_terms").and_then(serde_json::Value::as_u64);
+    let mut single = SingleRank { replicated_seconds: 0.0, split_seconds: 0.0, b_opening_terms };
     for (i, p) in phases.iter().enumerate() {
         let name = p.get("phase").and_then(serde_json::Value::as_str).ok_or(format!("phase {i} has no name"))?;
         let seconds =
@@ -162,11 +167,14 @@ mod tests {
     #[test]
     fn communication_grows_with_ranks_and_the_split_work_divides() {
         let cost = paper_cost(4);
-        assert_eq!(communication(&cost, 1), (0.0, 0));
-        let (b2, c2) = communication(&cost, 2);
-        let (b8, c8) = communication(&cost, 8);
+        assert_eq!(communication(&cost, 1, None), (0.0, 0));
+        let (b2, c2) = communication(&cost, 2, None);
+        let (b8, c8) = communication(&cost, 8, None);
         assert!(b2 > 0.0 && b8 > b2 && c2 > cost.sumcheck_rounds && c8 == c2);
-        let single = SingleRank { replicated_seconds: 3.0, split_seconds: 80.0 };
+        let claims = cost.commitments.last().map(|c| c.claims).unwrap();
+        assert_eq!(communication(&cost, 2, Some(claims)).0, b2, "terms default to the claims on b");
+        assert!(communication(&cost, 2, Some(claims + 10)).0 > b2, "more terms, more bytes");
+        let single = SingleRank { replicated_seconds: 3.0, split_seconds: 80.0, b_opening_terms: None };
         let free = Network { bandwidth_bytes: f64::INFINITY, latency_seconds: 0.0 };
         let e = estimate(&cost, single, free, &[1, 2, 8]);
         assert_eq!(e.iter().map(|e| e.total_seconds).collect::<Vec<_>>(), vec![83.0, 43.0, 13.0]);
@@ -181,6 +189,7 @@ mod tests {
     fn measured_phases_are_classified_and_scaled() {
         let doc = serde_json::json!({
             "steps": 4,
+            "b_opening_terms": 23,
             "phases": [
                 {"phase": "training", "seconds": 1.0},
                 {"phase": "witness tables", "seconds": 2.0},
@@ -192,6 +201,7 @@ mod tests {
         let (single, measured) = single_rank_from_run(&doc, 8).unwrap();
         assert_eq!(measured, 4);
         assert_eq!((single.replicated_seconds, single.split_seconds), (6.5, 16.0));
+        assert_eq!(single.b_opening_terms, Some(23));
         assert!(single_rank_from_run(&serde_json::json!({"steps": 4}), 8).is_err());
         assert!(single_rank_from_run(&serde_json::json!({"phases": []}), 8).is_err());
     }

@@ -143,7 +143,7 @@ fn cluster_model(args: &InspectArgs, plan: &Plan) -> Result<(String, Network, Ve
             (single, source)
         }
         None => (
-            SingleRank { replicated_seconds: 0.0, split_seconds: cost.prover_seconds() },
+            SingleRank { replicated_seconds: 0.0, split_seconds: cost.prover_seconds(), b_opening_terms: None },
             "the plan's estimate of the prover's time (pass --phase-times for measured phases)".to_string(),
         ),
     };

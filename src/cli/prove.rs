@@ -162,6 +162,13 @@ fn run_distributed(_: ProveArgs) -> Result<(), CliError> {
     ))
 }
 
+/// The terms b's claims split into in its opening: one committed factor of the column sumcheck each
+/// (what the cluster model of `zkdl inspect --ranks` reads).
+fn b_opening_terms(body: &zkdl_runtime::proof::ProofBody) -> usize {
+    let sumcheck = &body.bit_opening.column_sumcheck;
+    sumcheck.hidden.as_ref().map_or(sumcheck.final_evaluations.len(), |h| h.final_evaluations.len())
+}
+
 /// The ranks' traffic, gathered on every rank: `(rank, bytes sent, collective operations)`.
 fn gathered_traffic(provers: &mut Provers) -> Vec<(usize, u64, u64)> {
     let Some(ranks) = provers.ranks.as_deref_mut() else { return Vec::new() };
@@ -330,6 +337,7 @@ fn run_on(args: ProveArgs, mut provers: Provers) -> Result<(), CliError> {
             "phases": proving.phases.iter().map(|p| json!({"phase": p.phase, "seconds": p.seconds})).collect::<Vec<_>>(),
             "verifier_seconds": verification.as_ref().map(|v| v.1),
             "valid": verification.as_ref().map(|v| v.0.is_ok()),
+            "b_opening_terms": b_opening_terms(&proving.file.body),
             "ranks": traffic.iter().map(|(rank, bytes, ops)| json!({"rank": rank, "bytes_sent": bytes, "collectives": ops})).collect::<Vec<_>>(),
         });
         say!("{}", serde_json::to_string_pretty(&doc).map_err(|e| CliError::input(e.to_string()))?);

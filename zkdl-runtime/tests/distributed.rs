@@ -123,39 +123,34 @@ fn bytes(value: &impl CanonicalSerialize) -> Vec<u8> {
     out
 }
 
+/// What one rank made: the statement, the proof and its traffic, or the prover's error.
+type RankOutput = Result<(PublicInputs, ProofBody, Traffic), String>;
+
 /// The statement and proof made by `size` thread-ranks (every sumcheck of at least `min_local_vars`
-/// local rounds split), each with a replica of the random stream `seed`; every rank's, in rank order,
-/// with its traffic.
-fn whole_proof_on_ranks(
+/// local rounds split), rank `r` proving from `tables(r)`, each with a replica of the random stream
+/// `seed`; every rank's, in rank order.
+fn whole_proof_on_ranks<'t>(
     plan: &zkdl_compiler::Plan,
-    tables: &Tables,
+    tables: impl Fn(usize) -> &'t Tables<'t> + Sync,
     key: &CommitmentKey,
     mode: Mode,
     seed: u64,
     size: usize,
     min_local_vars: usize,
-) -> Vec<(PublicInputs, ProofBody, Traffic)> {
+) -> Vec<RankOutput> {
+    let tables = &tables;
     std::thread::scope(|scope| {
         let handles: Vec<_> = LocalGroup::with_min_local_vars(size, min_local_vars)
             .into_iter()
             .map(|mut comm| {
                 scope.spawn(move || {
+                    let tables = tables(comm.rank());
                     let mut rng = rng(seed);
                     let (public, secrets) = proof::commit_statement_on(Some(&mut comm), plan, key, tables, &mut rng);
-                    let (body, _) = proof::prove_on(
-                        Some(&mut comm),
-                        mode,
-                        plan,
-                        key,
-                        tables,
-                        &public,
-                        &secrets,
-                        None,
-                        &mut rng,
-                        |_| {},
-                    )
-                    .expect("the ranks prove");
-                    (public, body, comm.traffic())
+                    let ranks = Some(&mut comm as &mut dyn Communicator);
+                    let proved =
+                        proof::prove_on(ranks, mode, plan, key, tables, &public, &secrets, None, &mut rng, |_| {});
+                    proved.map(|(body, _)| (public, body, comm.traffic())).map_err(|e| e.to_string())
                 })
             })
             .collect();
@@ -182,8 +177,9 @@ fn whole_proofs_on_ranks_are_the_single_process_proof() {
             proof::verify(plan, &key, &public, &body).unwrap();
             let expected = (bytes(&public), bytes(&body));
             for size in [2usize, 4] {
-                let outputs = whole_proof_on_ranks(plan, &tables, &key, mode, 9, size, 0);
-                for (rank, (public, body, traffic)) in outputs.iter().enumerate() {
+                let outputs = whole_proof_on_ranks(plan, |_| &tables, &key, mode, 9, size, 0);
+                for (rank, output) in outputs.iter().enumerate() {
+                    let (public, body, traffic) = output.as_ref().expect("the ranks prove");
                     let got = (bytes(public), bytes(body));
                     assert!(got == expected, "{what}, {mode:?}, rank {rank} of {size}: not the single-process proof");
                     assert!(traffic.collectives > 0 && traffic.bytes_sent > 0, "rank {rank} of {size} took part");
@@ -202,40 +198,14 @@ fn a_rank_with_another_witness_changes_the_whole_proof() {
     let plan = &run.plan;
     let key = CommitmentKey::new(proof::key_log_cols(plan));
     let tables = Tables::from_witness(&run);
-    let honest = whole_proof_on_ranks(plan, &tables, &key, Mode::Clear, 9, 2, 0);
+    let honest = whole_proof_on_ranks(plan, |_| &tables, &key, Mode::Clear, 9, 2, 0);
     // Rank 1 alone proves from tables whose b has one bit flipped in its rows.
     let mut flipped = Tables::from_witness(&run);
-    let bits = flipped.bits.len();
-    let last = bits - 1;
+    let last = flipped.bits.len() - 1;
     let value = flipped.bits.entry(last);
     flipped.bits.set(last, Fr::from(1u64) - value);
-    let mixed: Vec<_> = std::thread::scope(|scope| {
-        let handles: Vec<_> = LocalGroup::with_min_local_vars(2, 0)
-            .into_iter()
-            .map(|mut comm| {
-                let tables = if comm.rank() == 1 { &flipped } else { &tables };
-                let key = &key;
-                scope.spawn(move || {
-                    let mut rng = rng(9);
-                    let (public, secrets) = proof::commit_statement_on(Some(&mut comm), plan, key, tables, &mut rng);
-                    proof::prove_on(
-                        Some(&mut comm),
-                        Mode::Clear,
-                        plan,
-                        key,
-                        tables,
-                        &public,
-                        &secrets,
-                        None,
-                        &mut rng,
-                        |_| {},
-                    )
-                    .map(|(body, _)| bytes(&body))
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().expect("a rank panicked")).collect()
-    });
-    let honest_bytes = bytes(&honest[0].1);
-    assert!(mixed[0].as_ref().map_or(true, |b| *b != honest_bytes), "rank 0's proof must change with rank 1's bits");
+    let mixed = whole_proof_on_ranks(plan, |r| if r == 1 { &flipped } else { &tables }, &key, Mode::Clear, 9, 2, 0);
+    let honest_bytes = bytes(&honest[0].as_ref().expect("the honest ranks prove").1);
+    let changed = mixed[0].as_ref().map_or(true, |(_, body, _)| bytes(body) != honest_bytes);
+    assert!(changed, "rank 0's proof must change with rank 1's bits");
 }
