@@ -90,8 +90,8 @@ pub struct ProveArgs {
     /// Draw the proof's blinds from a ChaCha20 stream seeded with N instead of the operating system:
     /// the same run and N give the same proof file byte for byte (how a distributed proof is compared
     /// with a single-process one). The blinds hide the data: never publish a proof made with a seed
-    /// others could guess.
-    #[arg(long, value_name = "N")]
+    /// others could guess. Not for chains (--segment-steps): their segments draw their own blinds.
+    #[arg(long, value_name = "N", conflicts_with = "segment_steps")]
     pub blinding_seed: Option<u64>,
 }
 
