@@ -615,9 +615,9 @@ impl Blocks for Vec<Fr> {
 }
 
 /// A public factor as [`Blocks`].
-struct PublicBlocks<'a> {
-    tensor: &'a PublicTensor,
-    num_vars: usize,
+pub(crate) struct PublicBlocks<'a> {
+    pub(crate) tensor: &'a PublicTensor,
+    pub(crate) num_vars: usize,
 }
 
 impl Blocks for PublicBlocks<'_> {

@@ -389,21 +389,14 @@ pub fn prove_packed_on(
         let field = |get: &dyn Fn(usize) -> bool| (0..1usize << local).map(|i| Fr::from(u64::from(get(i)))).collect();
         vec![field(&|i| own_bits.get(i)), field(&|i| own_used.get(i))]
     } else {
-        let mut on_backend = device::current().bit_round_tables(&own_bits, &own_used);
-        for j in 1..=split.rounds {
-            let tail = &rho[j..local];
-            let sums = match on_backend.as_mut() {
-                Some(tables) => tables.sums(state.point(), tail),
-                None => host_round_sums(&own_bits, &own_used, local, j, state.point(), tail, split),
-            };
+        let combine = |sums: [Fr; 3]| {
             let mut sums = sums.map(|a| a * share);
             comm.all_reduce_sum(&mut sums);
-            state.send_round(statement, &round_values(sums), transcript);
-        }
-        match on_backend {
-            Some(tables) => tables.bind(state.point()).into(),
-            None => bind_leading_bits(&own_bits, &own_used, local, state.point()),
-        }
+            sums
+        };
+        let mut seconds = PhaseSeconds::default();
+        let bits = (&own_bits, &own_used);
+        run_bit_rounds(statement, &mut state, bits, &rho[..local], split, transcript, combine, &mut seconds)
     };
     ranks::sumcheck::prove_distributed(comm, statement, state, transcript, tables)
 }
@@ -421,6 +414,33 @@ fn prove_bit_aware(
     assert!(split.fits(n), "{split:?} over {n} variables");
     let rho = statement.eq_weight.as_deref().expect("the bit relation has an eq weight");
     let mut seconds = PhaseSeconds::default();
+    let tables = run_bit_rounds(statement, &mut state, (bits, used), rho, split, transcript, |s| s, &mut seconds);
+    let eq_rest = eq_table(&rho[split.rounds + 1..]);
+
+    let started = Instant::now();
+    let output = sumcheck::prove_remaining_rounds(statement, state, tables, Some(eq_rest), transcript);
+    seconds.remaining_rounds = started.elapsed().as_secs_f64();
+    (output, seconds)
+}
+
+/// The first `split.rounds` rounds of the bit relation on packed `(b, used)` over `rho.len()` variables
+/// (the eq weight's coordinates over them), on the backend if it takes them, else on the host (the
+/// same sums either way); each round's `[A_0, A_1, A_2]` passes through `combine` (the identity on one
+/// process; scaled by the rank's eq share and all-reduced on ranks) before it is sent. Returns the
+/// tables of b and `used` bound to the rounds' challenges; records each round's and the binding's
+/// seconds.
+#[allow(clippy::too_many_arguments)]
+fn run_bit_rounds(
+    statement: &SumcheckStatement,
+    state: &mut SumcheckProverState,
+    (bits, used): (&BitVector, &PagedBits),
+    rho: &[Fr],
+    split: BitRounds,
+    transcript: &mut Transcript,
+    mut combine: impl FnMut([Fr; 3]) -> [Fr; 3],
+    seconds: &mut PhaseSeconds,
+) -> Vec<Vec<Fr>> {
+    let n = rho.len();
     // The backend's bit rounds, if it takes them (the same sums, wherever they are computed).
     let mut on_backend = device::current().bit_round_tables(bits, used);
     for j in 1..=split.rounds {
@@ -430,23 +450,16 @@ fn prove_bit_aware(
             Some(tables) => tables.sums(state.point(), tail),
             None => host_round_sums(bits, used, n, j, state.point(), tail, split),
         };
-        state.send_round(statement, &round_values(sums), transcript);
+        state.send_round(statement, &round_values(combine(sums)), transcript);
         seconds.bit_rounds.push(started.elapsed().as_secs_f64());
     }
-
     let started = Instant::now();
-    let k = split.rounds;
     let tables = match on_backend {
         Some(tables) => tables.bind(state.point()).into(),
         None => bind_leading_bits(bits, used, n, state.point()),
     };
-    let eq_rest = eq_table(&rho[k + 1..]);
     seconds.materialize = started.elapsed().as_secs_f64();
-
-    let started = Instant::now();
-    let output = sumcheck::prove_remaining_rounds(statement, state, tables, Some(eq_rest), transcript);
-    seconds.remaining_rounds = started.elapsed().as_secs_f64();
-    (output, seconds)
+    tables
 }
 
 /// `[A_0, A_1, A_2]` of round `j` on the host, by the way `split` gives it.

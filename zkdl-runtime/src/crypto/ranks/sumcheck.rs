@@ -9,7 +9,9 @@ use ark_ff::Zero;
 
 use super::{all_gather_fields, Communicator};
 use crate::crypto::device;
-use crate::crypto::sumcheck::{self, Blocks, Factor, SumcheckProverOutput, SumcheckProverState, SumcheckStatement};
+use crate::crypto::sumcheck::{
+    self, Blocks, Factor, PublicBlocks, SumcheckProverOutput, SumcheckProverState, SumcheckStatement,
+};
 use crate::crypto::tensor::eq_table;
 use crate::{Fr, Transcript};
 
@@ -112,22 +114,10 @@ pub fn restricted_factors(
                 restricted_blocks(*blocks, n, block_vars, rank, size)
             }
             Factor::Public(tensor) => {
-                restricted_blocks(&PublicFactor { tensor, num_vars: n }, n, block_vars, rank, size)
+                restricted_blocks(&PublicBlocks { tensor, num_vars: n }, n, block_vars, rank, size)
             }
         })
         .collect()
-}
-
-/// A public factor read as blocks.
-struct PublicFactor<'a> {
-    tensor: &'a sumcheck::PublicTensor,
-    num_vars: usize,
-}
-
-impl Blocks for PublicFactor<'_> {
-    fn fill(&self, start: usize, out: &mut [Fr]) {
-        self.tensor.fill_block(self.num_vars, start, out);
-    }
 }
 
 /// The entries of a table over `n` variables, read as blocks, whose last `log2 size` index bits are
